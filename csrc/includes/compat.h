@@ -1,0 +1,165 @@
+/* compat.h - the few things Cython cannot say.
+ *
+ * 1. A wait that can be woken from another thread without a lost-wakeup race.  Blocking in
+ *    waitpid() is the cheapest way to wait for a ptrace stop (a self-pipe fed by a SIGCHLD
+ *    handler cost 10-15% of single-step throughput on the test machines), but waitpid has no
+ *    sigmask argument like ppoll, so a wake-up signal that lands between "check the flag" and
+ *    "enter the syscall" would be lost.  The handler therefore siglongjmps out of the armed
+ *    region, which contains only this file's code and a raw syscall (no glibc cancellation
+ *    wrapper).  The blocking call uses WNOWAIT, so a jump that lands after the syscall
+ *    returned loses nothing: the status is still waitable and is reaped afterwards.
+ * 2. offsetof() into struct user for the debug registers and rip.
+ * 3. CPUID leaf 0xD, for the offset of the AVX state in the XSAVE area.
+ */
+#ifndef PYDBG_COMPAT_H
+#define PYDBG_COMPAT_H
+
+#include <cpuid.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/ptrace.h>
+
+#define PYDBG_DR_OFFSET(i) ((long)offsetof(struct user, u_debugreg) + (long)(i) * 8)
+#define PYDBG_RIP_OFFSET ((long)offsetof(struct user, regs.rip))
+#define PYDBG_ORIG_RAX_OFFSET ((long)offsetof(struct user, regs.orig_rax))
+
+/* struct ptrace_syscall_info keeps its payload in an anonymous union Cython cannot name. */
+#define PYDBG_SCI_NR(p) ((long long)(p)->entry.nr)
+#define PYDBG_SCI_RVAL(p) ((long long)(p)->exit.rval)
+
+static __thread sigjmp_buf pydbg_wake_env;
+static __thread volatile sig_atomic_t pydbg_wake_armed;
+
+static void pydbg_wake_handler(int sig, siginfo_t *info, void *ctx)
+{
+    (void)sig;
+    (void)info;
+    (void)ctx;
+    if (pydbg_wake_armed) {
+        pydbg_wake_armed = 0;
+        siglongjmp(pydbg_wake_env, 1);
+    }
+}
+
+/* Block until a traced child (or a child of this thread) has a status to collect, `*flag`
+ * is nonzero, or the wake signal arrives.  With `poll_ns` > 0, sleep that long instead of
+ * blocking in waitid (used while a foreign zombie hides the tracees from waitid(P_ALL)).
+ * Returns 1 when a status may be waitable, 0 when woken, -errno on failure (-EINTR when a
+ * signal without SA_RESTART such as Python's SIGINT handler interrupted the wait). */
+static int pydbg_block(volatile int *flag, long poll_ns)
+{
+    siginfo_t si;
+    long r;
+    if (sigsetjmp(pydbg_wake_env, 1))
+        return 0;
+    pydbg_wake_armed = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(flag, __ATOMIC_SEQ_CST)) {
+        pydbg_wake_armed = 0;
+        return 0;
+    }
+    if (poll_ns > 0) {
+        struct timespec ts = {poll_ns / 1000000000L, poll_ns % 1000000000L};
+        r = syscall(SYS_nanosleep, &ts, NULL);
+    } else {
+        /* WEXITED alone also reports ptrace stops: the WUNTRACED check applies only to
+         * untraced children (kernel/exit.c, wait_task_stopped), and leaving it out keeps
+         * job-control stops of unrelated children out of sight. */
+        r = syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL | __WNOTHREAD, NULL);
+    }
+    pydbg_wake_armed = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (r < 0)
+        return -errno;
+    return 1;
+}
+
+static int pydbg_install_wake_handler(int sig)
+{
+    struct sigaction sa;
+    sa.sa_sigaction = pydbg_wake_handler;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: nothing else should be restarted behind the jump's back. */
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    return sigaction(sig, &sa, NULL);
+}
+
+static int pydbg_wake_handler_installed(int sig)
+{
+    struct sigaction sa;
+    if (sigaction(sig, NULL, &sa) != 0)
+        return 0;
+    return (sa.sa_flags & SA_SIGINFO) && sa.sa_sigaction == pydbg_wake_handler;
+}
+
+static void pydbg_set_flag(volatile int *flag, int value)
+{
+    __atomic_store_n(flag, value, __ATOMIC_SEQ_CST);
+}
+
+static int pydbg_get_flag(volatile int *flag)
+{
+    return __atomic_load_n(flag, __ATOMIC_SEQ_CST);
+}
+
+/* Offset and size of XSAVE component `comp` in the standard (non-compacted) format used by
+ * NT_X86_XSTATE; 0/0 when the CPU does not have it. */
+static void pydbg_xsave_component(unsigned comp, unsigned *offset, unsigned *size)
+{
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    *offset = 0;
+    *size = 0;
+    if (__get_cpuid_max(0, NULL) < 0xD)
+        return;
+    __cpuid_count(0xD, 0, a, b, c, d);
+    if (!(a & (1u << comp)))
+        return;
+    __cpuid_count(0xD, comp, a, b, c, d);
+    *size = a;
+    *offset = b;
+}
+
+/* glibc spells the thread-directed timer target as a macro over a union member. */
+static void pydbg_sigevent_thread(struct sigevent *sev, int signo, pid_t tid)
+{
+    sev->sigev_notify = SIGEV_THREAD_ID;
+    sev->sigev_signo = signo;
+    sev->_sigev_un._tid = tid;
+}
+
+static pid_t pydbg_gettid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+static int pydbg_tgkill(pid_t tgid, pid_t tid, int sig)
+{
+    return (int)syscall(SYS_tgkill, tgid, tid, sig);
+}
+
+/* The probe block for PTRACE_SINGLEBLOCK: 8 nops then a taken jump.  A working block step
+ * from pydbg_probe_start stops once, at pydbg_probe_target; a degraded one stops 9 times. */
+__attribute__((noinline, used)) static void pydbg_probe_block(void)
+{
+    __asm__ volatile(
+        ".globl pydbg_probe_start\n"
+        "pydbg_probe_start:\n"
+        "int3\n"
+        "nop\n nop\n nop\n nop\n nop\n nop\n nop\n nop\n"
+        "jmp pydbg_probe_target\n"
+        "nop\n"
+        ".globl pydbg_probe_target\n"
+        "pydbg_probe_target:\n"
+        "int3\n");
+}
+extern char pydbg_probe_start[];
+extern char pydbg_probe_target[];
+
+#endif

@@ -1,0 +1,395 @@
+# lifecycle.pyx - acquiring and releasing processes: spawn, seize, detach, kill.
+#
+# Spawn (hazards §1 rule 4, §2): fork in C; the child runs only async-signal-safe calls,
+# blocks on a pipe until the parent has seized it, then execs.  Seizing before exec means
+# the exec stop is the first thing the tracer sees, before the first instruction.
+# Seize (§2): PTRACE_SEIZE every tid of /proc/PID/task, re-listing until stable,
+# interrupting each as soon as it is seized.  Detach (§14.1) and kill (§14.2) follow the
+# checklists of the hazards document.
+
+import os as _os
+
+cdef int _BASE_OPTIONS = (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT
+                          | PTRACE_O_TRACESYSGOOD)
+cdef int _FORK_OPTIONS = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE
+
+
+cdef int _options(bint trace_fork, bint kill_on_exit):
+    cdef int opts = _BASE_OPTIONS
+    if trace_fork:
+        opts |= _FORK_OPTIONS
+    if kill_on_exit:
+        opts |= PTRACE_O_EXITKILL
+    return opts
+
+
+cdef bytes _fsencode(object s):
+    return _os.fsencode(s)
+
+
+cdef bytes _resolve_program(object program, object env):
+    """The path execve should be given, checked the way a shell would."""
+    cdef bytes prog = _fsencode(program)
+    if not prog:
+        raise _errors.ProgramNotFoundError(2, "empty program name")
+    if b"/" in prog:
+        candidates = [prog]
+    else:
+        path = None
+        if env is not None:
+            path = env.get("PATH")
+        if path is None:
+            path = _os.environ.get("PATH", _os.defpath)
+        candidates = [_os.path.join(_fsencode(d) or b".", prog)
+                      for d in _fsencode(path).split(b":")]
+    denied = None
+    for c in candidates:
+        if _os.path.isfile(c):
+            if _os.access(c, _os.X_OK):
+                return c
+            denied = c
+    if denied is not None:
+        raise _errors.ProgramNotExecutableError(13, "program is not executable",
+                                                _os.fsdecode(denied))
+    raise _errors.ProgramNotFoundError(2, "program not found", _os.fsdecode(prog))
+
+
+cdef char **_cstring_array(list items) except NULL:
+    cdef char **arr = <char **>malloc((len(items) + 1) * sizeof(char *))
+    cdef Py_ssize_t i
+    if arr == NULL:
+        raise MemoryError()
+    for i in range(len(items)):
+        arr[i] = PyBytes_AS_STRING(items[i])
+    arr[len(items)] = NULL
+    return arr
+
+
+cdef void _child(const char *path, char **argv, char **envp, const char *cwd,
+                 int fd_in, int fd_out, int fd_err, bint aslr_off, bint new_group,
+                 int go_fd, int go_wfd, int err_fd, pid_t parent) noexcept nogil:
+    """Runs in the forked child: async-signal-safe calls only, never returns."""
+    cdef char c
+    cdef int stage_errno[2]
+    cdef sigset_t empty
+    # Die with the tracer thread if it goes away before the seize (PDEATHSIG is tied to
+    # the forking thread, which is the tracer).
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+    if getppid() != parent:
+        _exit(127)
+    if new_group:
+        setpgid(0, 0)
+    if fd_in >= 0:
+        _dup_onto(fd_in, 0)
+    if fd_out >= 0:
+        _dup_onto(fd_out, 1)
+    if fd_err >= 0:
+        _dup_onto(fd_err, 2)
+    if cwd != NULL and chdir(cwd) < 0:
+        stage_errno[0] = 1
+        stage_errno[1] = errno
+        write(err_fd, stage_errno, sizeof(stage_errno))
+        _exit(127)
+    if aslr_off:
+        # May be refused by a container's seccomp profile: run with ASLR then.
+        personality(0xffffffff)
+        personality(<unsigned long>personality(0xffffffff) | ADDR_NO_RANDOMIZE)
+    # Python ignores SIGPIPE and SIGXFSZ; the program gets the defaults (as subprocess
+    # does with restore_signals).  Handlers reset on exec; the mask does not.
+    signal(SIGPIPE, SIG_DFL)
+    signal(SIGXFSZ, SIG_DFL)
+    sigemptyset(&empty)
+    sigprocmask(SIG_SETMASK, &empty, NULL)
+    # Wait until the tracer has seized us: EOF when it closes its end (ours goes first).
+    close(go_wfd)
+    while read(go_fd, &c, 1) < 0 and errno == EINTR:
+        pass
+    execve(path, argv, envp)
+    stage_errno[0] = 2
+    stage_errno[1] = errno
+    write(err_fd, stage_errno, sizeof(stage_errno))
+    _exit(127)
+
+
+cdef void _dup_onto(int fd, int target) noexcept nogil:
+    if fd == target:
+        fcntl(fd, F_SETFD, 0)   # keep it open across exec
+    else:
+        dup2(fd, target)
+
+
+cdef pid_t _spawn(_State s, list argv, object env, object cwd, bint disable_aslr,
+                  int fd_in, int fd_out, int fd_err, bint trace_fork, bint new_group,
+                  bint kill_on_exit) except -1:
+    if not argv:
+        raise ValueError("argv must name a program")
+    cdef bytes path = _resolve_program(argv[0], env)
+    cdef list args = [_fsencode(a) for a in argv]
+    if env is None:
+        env = _os.environ
+    cdef list envs = [_fsencode(k) + b"=" + _fsencode(v) for k, v in env.items()]
+    cdef bytes cwd_b = _fsencode(cwd) if cwd is not None else None
+    cdef const char *cwd_c = NULL
+    if cwd_b is not None:
+        if not _os.path.isdir(cwd_b):
+            raise FileNotFoundError(2, "working directory not found", cwd)
+        cwd_c = cwd_b
+    cdef char **c_argv = _cstring_array(args)
+    cdef char **c_envp = NULL
+    cdef int go[2]
+    cdef int errp[2]
+    cdef pid_t pid, parent = getpid()
+    cdef int status = 0, opts = _options(trace_fork, kill_on_exit)
+    cdef int child_err[2]
+    cdef ssize_t n
+    cdef const char *c_path = path
+    go[0] = go[1] = errp[0] = errp[1] = -1
+    try:
+        c_envp = _cstring_array(envs)
+        if pipe2(go, O_CLOEXEC) < 0 or pipe2(errp, O_CLOEXEC) < 0:
+            raise_errno(errno, "pipe")
+        with nogil:
+            pid = fork()
+            if pid == 0:
+                _child(c_path, c_argv, c_envp, cwd_c, fd_in, fd_out, fd_err, disable_aslr,
+                       new_group, go[0], go[1], errp[1], parent)
+        if pid < 0:
+            raise_errno(errno, "fork")
+        close(go[0])
+        close(errp[1])
+        go[0] = errp[1] = -1
+        if ptrace(PTRACE_SEIZE, pid, NULL, <void *><long>opts) < 0:
+            err = errno
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, __WALL)
+            raise_errno(err, "seize", pid, pid)
+        close(go[1])
+        go[1] = -1
+        # The first report is the exec stop, or an exit if execve failed.  A signal
+        # that reaches the child before exec is handed on.
+        while True:
+            with nogil:
+                r = waitpid(pid, &status, __WALL)
+            if r < 0:
+                if errno == EINTR:
+                    continue
+                raise_errno(errno, "waitpid", pid, pid)
+            if WIFEXITED(status) or WIFSIGNALED(status):
+                break
+            if (status >> 16) == PTRACE_EVENT_EXEC:
+                break
+            if (status >> 16) == 0 and WSTOPSIG(status) != SIGTRAP:
+                ptrace(PTRACE_CONT, pid, NULL, <void *><long>WSTOPSIG(status))
+            else:
+                ptrace(PTRACE_CONT, pid, NULL, NULL)
+        n = read(errp[0], child_err, sizeof(child_err))
+        if n == sizeof(child_err):
+            if not (WIFEXITED(status) or WIFSIGNALED(status)):
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, __WALL)
+            _remember_gone(s, pid)
+            what = "chdir" if child_err[0] == 1 else "execve"
+            raise _errors.ExecError(child_err[1], f"{what} failed: {_os.strerror(child_err[1])}",
+                                    request=what, pid=pid, tid=pid)
+        if WIFEXITED(status) or WIFSIGNALED(status):
+            _remember_gone(s, pid)
+            raise _errors.ExecError(ECHILD, "the child died before exec", request="execve",
+                                    pid=pid, tid=pid)
+    finally:
+        free(c_argv)
+        free(c_envp)
+        for fd in (go[0], go[1], errp[0], errp[1]):
+            if fd >= 0:
+                close(fd)
+    cdef _Process p = _Process(pid, opts)
+    p.spawned = True
+    p.kill_on_exit = kill_on_exit
+    cdef _Thread th = _Thread(pid, pid, ST_STOPPED)
+    p.tids.add(pid)
+    s.procs[pid] = p
+    s.threads[pid] = th
+    s.gone.pop(pid, None)
+    _open_mem(p)
+    return pid
+
+
+cdef list _task_ids(pid_t pid):
+    return sorted(int(t) for t in _os.listdir(f"/proc/{pid}/task"))
+
+
+cdef bint _is_zombie_task(pid_t pid, pid_t tid):
+    try:
+        with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+            data = f.read()
+        return data[data.rindex(b")") + 2:data.rindex(b")") + 3] in (b"Z", b"X")
+    except (OSError, ValueError):
+        return True
+
+
+cdef list _seize(_State s, pid_t pid, bint trace_fork, bint kill_on_exit):
+    cdef int opts = _options(trace_fork, kill_on_exit)
+    cdef _Process p
+    cdef _Thread th
+    cdef pid_t tid
+    cdef set seen = set()
+    if pid <= 0:
+        raise _NoSuchProcessError(ESRCH, "no such process", request="seize", pid=pid, tid=pid)
+    if pid == getpid() or _os.path.exists(f"/proc/self/task/{pid}"):
+        raise _errors.SelfAttachError(EPERM, "a process cannot trace itself",
+                                      request="seize", pid=pid, tid=pid)
+    if pid in s.procs:
+        exc = _errors.AlreadyTracedError(EPERM, "already traced by this tracer",
+                                         request="seize", pid=pid, tid=pid)
+        exc.tracer_pid = getpid()
+        raise exc
+    if pid in s.threads:
+        raise _errors.SelfAttachError(EPERM, f"{pid} is a thread of traced process "
+                                      f"{(<_Thread>s.threads[pid]).pid}", request="seize",
+                                      pid=pid, tid=pid)
+    # The leader first: its failure is the one to report.
+    if ptrace(PTRACE_SEIZE, pid, NULL, <void *><long>opts) < 0:
+        raise_errno(errno, "seize", pid, pid)
+    p = _Process(pid, opts)
+    p.kill_on_exit = kill_on_exit
+    s.procs[pid] = p
+    s.gone.pop(pid, None)
+    th = _Thread(pid, pid, ST_RUNNING)
+    s.threads[pid] = th
+    p.tids.add(pid)
+    seen.add(pid)
+    if _is_zombie_task(pid, pid):
+        # A leader that called pthread_exit never stops again (§6.2).
+        th.state = ST_ZOMBIE
+    else:
+        ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)
+        th.interrupt_pending = True
+    try:
+        while True:
+            try:
+                tids = _task_ids(pid)
+            except OSError:
+                break
+            new = [t for t in tids if t not in seen and t not in s.threads]
+            if not new:
+                break
+            for tid in new:
+                seen.add(tid)
+                if ptrace(PTRACE_SEIZE, tid, NULL, <void *><long>opts) < 0:
+                    # ESRCH/EPERM: the thread exited between listing and seizing.
+                    continue
+                th = _Thread(tid, pid, ST_RUNNING)
+                s.threads[tid] = th
+                p.tids.add(tid)
+                ptrace(PTRACE_INTERRUPT, tid, NULL, NULL)
+                th.interrupt_pending = True
+        _stop_all(s, pid)
+        if pid not in s.procs:
+            raise _ProcessExitedError(ESRCH, "process exited during attach", request="seize",
+                                      pid=pid, tid=pid)
+        _open_mem(p)
+    except BaseException:
+        if pid in s.procs:
+            _release(s, s.procs[pid], False)
+        raise
+    return sorted(p.tids)
+
+
+cdef int _detach(_State s, _Process p, bint leave_stopped) except -1:
+    _stop_all(s, p.pid)
+    if p.pid not in s.procs:
+        return 0   # it exited meanwhile
+    _release(s, p, leave_stopped)
+    return 0
+
+
+cdef void _release(_State s, _Process p, bint leave_stopped):
+    """Detach checklist (§14.1) on a stopped process; never raises for a dying one."""
+    cdef _Thread th
+    cdef dict signals = {}
+    cdef int status
+    cdef list kept = []
+    cdef Event ev
+    # Stashed events of this process will never be reported; hand their signals back.
+    for ev in s.stash:
+        if ev.pid == p.pid:
+            if ev._kind == K_SIGNAL and ev.signal:
+                signals[ev.tid] = ev.signal
+        else:
+            kept.append(ev)
+    s.stash = kept
+    _remove_all_bps(p)
+    tids = sorted(p.tids, key=lambda t: t == p.pid)   # leader last (gdb)
+    for tid in tids:
+        th = s.threads.get(tid)
+        if th is None:
+            continue
+        if th.uses_dr:
+            _clear_all_dr(th)
+    if leave_stopped:
+        kill(p.pid, SIGSTOP)
+    for tid in tids:
+        th = s.threads.get(tid)
+        if th is None:
+            continue
+        sig = th.stop_sig or signals.get(tid, 0) or th.deferred_sig
+        if th.state == ST_STOPPED:
+            if ptrace(PTRACE_DETACH, tid, NULL, <void *><long>sig) < 0 and errno == ESRCH:
+                # A zombie that is ours to reap.
+                waitpid(tid, &status, __WALL | WNOHANG)
+        elif th.state == ST_ZOMBIE:
+            s.reapable.add(tid)
+    _drop_process(s, p)
+    for tid in tids:
+        if tid != p.pid:
+            s.reapable.discard(tid)
+
+
+cdef int _kill(_State s, _Process p) except -1:
+    """SIGKILL and reap (§14.2).  Returns the leader's raw wait status."""
+    cdef pid_t pid = p.pid
+    cdef _Thread th
+    cdef int status = 0, final = 0
+    cdef pid_t r, tid
+    cdef list kept = []
+    for ev in s.stash:
+        if (<Event>ev).pid != pid:
+            kept.append(ev)
+    s.stash = kept
+    kill(pid, SIGKILL)
+    # A thread sitting in its PTRACE_EVENT_EXIT stop is not woken by SIGKILL: let it go.
+    for tid in list(p.tids):
+        th = s.threads.get(tid)
+        if th is not None and th.state == ST_STOPPED:
+            th.exiting = True
+            _resume(s, th, PTRACE_CONT, 0, quiet=True)
+    while p.tids:
+        # Non-leaders first: the leader reports only after all of them are gone.
+        tid = min(p.tids, key=lambda t: (t == pid, t))
+        th = s.threads.get(tid)
+        if th is None:
+            p.tids.discard(tid)
+            continue
+        with nogil:
+            r = waitpid(tid, &status, __WALL)
+        if r < 0:
+            if errno == EINTR:
+                continue
+            _drop_thread(s, th)
+            continue
+        if WIFEXITED(status) or WIFSIGNALED(status):
+            if tid == pid:
+                final = status
+            _decode_exit(s, th, status)
+            continue
+        th.state = ST_STOPPED
+        if ((status >> 16) & 0xFF) == PTRACE_EVENT_CLONE:
+            # A thread created as the kill arrived: take it into the list to reap.
+            _decode(s, tid, status)
+            th = s.threads.get(tid)
+        if th is not None:
+            th.exiting = True
+            _resume(s, th, PTRACE_CONT, 0, quiet=True)
+    if pid in s.procs:
+        _drop_process(s, p)
+    s.stash = [ev for ev in s.stash if (<Event>ev).pid != pid]
+    return final

@@ -1,0 +1,402 @@
+# stepping.pyx - single step, step over a breakpoint, the native trace loop, branch step.
+#
+# Step-over (hazards §9.2): restore the original byte, single-step only this thread, put
+# the int3 back.  Other threads are left exactly as they are; in pydbg's all-stop engine
+# they are stopped, so none can run past the missing breakpoint.  A signal that preempts
+# the step (§9.2 hazard 1) is reported later and redelivered with its own siginfo; ptrace
+# events raised by the stepped instruction (clone, fork) are reported too.
+#
+# The trace loop single-steps in C.  One GETSIGINFO per step both classifies the trap and
+# yields the new pc: for a step trap the kernel puts regs->ip in si_addr (x86
+# send_sigtrap), so the loop makes the same three syscalls as a raw C loop that reads rip.
+#
+# Branch step: PTRACE_SINGLEBLOCK where it works; otherwise decode forward with capstone
+# to the next control-transfer instruction, run to it with a temporary int3, step it.
+
+from array import array as _array
+
+cdef extern from "<stdlib.h>" nogil:
+    void *bsearch(const void *key, const void *base, size_t nmemb, size_t size,
+                  int (*compar)(const void *, const void *))
+    void qsort(void *base, size_t nmemb, size_t size,
+               int (*compar)(const void *, const void *))
+
+
+cdef int _cmp_u64(const void *a, const void *b) noexcept nogil:
+    cdef uint64_t x = (<const uint64_t *>a)[0]
+    cdef uint64_t y = (<const uint64_t *>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef object _step_over(_State s, _Thread th, int sig):
+    """Execute the instruction under the breakpoint `th` was reported at.
+
+    Returns the STEP event when it ran, or the event that stopped the thread instead
+    (exit, exec, a fault, a watchpoint); the thread is STOPPED in it.
+    """
+    cdef _Process p = s.procs[th.pid]
+    cdef unsigned long long addr = th.bp_hit
+    cdef object ev
+    cdef bint restore = addr in p.sites
+    if restore:
+        _poke_byte(p, addr, p.sites[addr])
+    try:
+        while True:
+            _resume(s, th, PTRACE_SINGLESTEP, sig)
+            sig = 0
+            ev = _wait_tid(s, th)
+            if ev is None:
+                continue
+            kind = (<Event>ev)._kind
+            if kind == K_STEP:
+                if (<Event>ev).dr6 & _DR6_SLOTS:
+                    (<Event>ev)._kind = K_HW_BREAKPOINT
+                return ev
+            if kind == K_SIGNAL and (<Event>ev).si_code != SI_KERNEL:
+                # The signal came first; the instruction did not run.  Report it later
+                # and deliver it, with its siginfo, when the caller resumes with it.
+                th.deferred_sig = (<Event>ev).signal
+                th.deferred_info = (<Event>ev).siginfo
+                th.stop_sig = 0
+                s.stash.append(ev)
+                continue
+            if kind in (K_CLONE, K_FORK, K_VFORK, K_VFORK_DONE, K_INTERRUPT, K_SYSCALL):
+                # Stops inside the instruction (a clone syscall): report, keep stepping.
+                s.stash.append(ev)
+                continue
+            return ev
+    finally:
+        if restore and th.pid in s.procs and addr in p.sites and th.tid in s.threads:
+            _poke_byte(p, addr, _INT3)
+
+
+cdef object _step(_State s, _Thread th, int sig):
+    if th.bp_hit:
+        return _step_over(s, th, sig)
+    while True:
+        _resume(s, th, PTRACE_SINGLESTEP, sig)
+        ev = _wait_tid(s, th)
+        if ev is not None:
+            return ev
+        sig = 0
+
+
+cdef int _cont(_State s, _Thread th, int req, int sig) except -1:
+    """Resume with `req`, stepping over the breakpoint the thread sits on first."""
+    cdef object ev
+    if th.bp_hit:
+        ev = _step_over(s, th, 0)
+        if (<Event>ev)._kind != K_STEP:
+            # Something else happened on the way; it is the next event to report.
+            s.stash.append(ev)
+            return 0
+    _resume(s, th, req, sig)
+    return 0
+
+
+cdef class TraceResult:
+    """Outcome of Tracer.trace / Tracer.run_until."""
+
+    cdef object _pcs
+    cdef readonly unsigned long long steps
+    cdef int _reason
+    cdef readonly object event
+
+    @property
+    def pcs(self):
+        return memoryview(self._pcs)
+
+    @property
+    def reason(self):
+        return _REASONS[self._reason]
+
+    def __repr__(self):
+        return (f"<TraceResult steps={self.steps} reason={_REASONS[self._reason].name}"
+                f"{'' if self.event is None else ' event=' + repr(self.event)}>")
+
+
+cdef enum:
+    R_COUNT = 0
+    R_ADDRESS = 1
+    R_BREAKPOINT = 2
+    R_EVENT = 3
+
+
+cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint has_until,
+                        unsigned long long until, bint record, bint stop_at_bps):
+    cdef _Process p = s.procs[th.pid]
+    cdef TraceResult res = TraceResult.__new__(TraceResult)
+    cdef uint64_t *sites = NULL
+    cdef uint64_t *buf = NULL
+    cdef Py_ssize_t nsites = 0, cap = 0, i
+    cdef unsigned long long steps = 0, pc
+    cdef int status = 0
+    cdef pid_t tid = th.tid, r
+    cdef bint over
+    cdef char orig, int3 = <char>_INT3
+    cdef siginfo_t si
+    cdef long rc
+    cdef object ev = None
+    cdef int reason = R_COUNT
+    try:
+        if p.sites:
+            nsites = len(p.sites)
+            sites = <uint64_t *>malloc(nsites * sizeof(uint64_t))
+            if sites == NULL:
+                raise MemoryError()
+            for i, a in enumerate(p.sites):
+                sites[i] = a
+            qsort(sites, nsites, sizeof(uint64_t), _cmp_u64)
+        pc = th.bp_hit if th.bp_hit else _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
+        if th.dr6_dirty or th.deferred_sig:
+            # Let _resume's bookkeeping run once; the loop below does the raw requests.
+            th.deferred_sig = 0
+            th.deferred_info = None
+            if th.dr6_dirty:
+                ptrace(PTRACE_POKEUSER, tid, <void *>PYDBG_DR_OFFSET(6), NULL)
+                th.dr6_dirty = False
+        while True:
+            if has_until and pc == until:
+                reason = R_ADDRESS
+                break
+            if steps >= max_steps:
+                reason = R_COUNT
+                break
+            over = nsites > 0 and bsearch(&pc, sites, nsites, sizeof(uint64_t),
+                                          _cmp_u64) != NULL
+            if over and stop_at_bps and steps > 0:
+                th.bp_hit = pc   # a later resume executes the instruction, not the int3
+                reason = R_BREAKPOINT
+                break
+            if record:
+                if steps >= <unsigned long long>cap:
+                    cap = 4096 if cap == 0 else cap * 2
+                    if <unsigned long long>cap > max_steps:
+                        cap = <Py_ssize_t>max_steps
+                    buf = <uint64_t *>realloc(buf, cap * sizeof(uint64_t))
+                    if buf == NULL:
+                        raise MemoryError()
+                buf[steps] = pc
+            if over:
+                orig = <char><unsigned char>p.sites[pc]
+                _raw_write(p, pc, &orig, 1)
+            th.state = ST_RUNNING
+            th.last_req = PTRACE_SINGLESTEP
+            th.bp_hit = 0
+            th.stop_sig = 0
+            with nogil:
+                rc = ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL)
+                while True:
+                    r = waitpid(tid, &status, __WALL)
+                    if r >= 0 or errno != EINTR:
+                        break
+                    with gil:
+                        PyErr_CheckSignals()
+                if r == tid and WIFSTOPPED(status) and (status >> 16) == 0 \
+                        and WSTOPSIG(status) == SIGTRAP:
+                    rc = ptrace(PTRACE_GETSIGINFO, tid, NULL, &si)
+                else:
+                    rc = -1
+            if over and tid in s.threads:
+                _raw_write(p, pc, &int3, 1)
+            if r != tid:
+                if r < 0 and errno == ECHILD:
+                    ev = _vanished(s, th)
+                    reason = R_EVENT
+                    break
+                raise_errno(errno, "waitpid", th.pid, tid)
+            if rc == 0 and (si.si_code == TRAP_TRACE or si.si_code == TRAP_BRKPT) \
+                    and not th.uses_dr:
+                th.state = ST_STOPPED
+                steps += 1
+                pc = <unsigned long long>si.si_addr
+                continue
+            # Anything else goes through the full decoder.
+            ev = _decode(s, tid, status)
+            if ev is None:
+                if th.state == ST_STOPPED:
+                    continue   # should not happen; be safe
+                # A late interrupt was swallowed and the step re-issued: wait for it.
+                ev = _wait_tid(s, th)
+            if ev is not None and (<Event>ev)._kind == K_STEP:
+                steps += 1
+                pc = (<Event>ev).address
+                if (<Event>ev).dr6 & _DR6_SLOTS:
+                    (<Event>ev)._kind = K_HW_BREAKPOINT
+                    reason = R_EVENT
+                    break
+                ev = None
+                continue
+            reason = R_EVENT
+            break
+        res.steps = steps
+        res._reason = reason
+        res.event = ev
+        pcs = _array("Q")
+        if record and steps:
+            pcs.frombytes((<char *>buf)[:steps * sizeof(uint64_t)])
+        res._pcs = pcs
+        return res
+    finally:
+        free(sites)
+        free(buf)
+
+
+# -- branch step ---------------------------------------------------------------------------------
+
+cdef int _probe_singleblock() except -1:
+    """1 if PTRACE_SINGLEBLOCK stops only at taken branches, 0 if it degrades (KVM)."""
+    cdef int go[2]
+    cdef pid_t pid, parent = getpid()
+    cdef int status = 0, stops = 0
+    cdef char c
+    cdef unsigned long long target = <unsigned long long>pydbg_probe_target
+    cdef unsigned long long pc
+    cdef _Thread th
+    if pipe2(go, O_CLOEXEC) < 0:
+        raise_errno(errno, "pipe")
+    with nogil:
+        pid = fork()
+        if pid == 0:
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+            close(go[1])
+            if getppid() == parent:
+                while read(go[0], &c, 1) < 0 and errno == EINTR:
+                    pass
+                pydbg_probe_block()
+            _exit(0)
+    close(go[0])
+    if pid < 0:
+        close(go[1])
+        raise_errno(errno, "fork")
+    try:
+        if ptrace(PTRACE_SEIZE, pid, NULL, <void *><long>PTRACE_O_EXITKILL) < 0:
+            raise_errno(errno, "seize", pid, pid)
+        close(go[1])
+        go[1] = -1
+        waitpid(pid, &status, __WALL)        # the int3 at pydbg_probe_start
+        th = _Thread(pid, pid, ST_STOPPED)
+        while stops < 20:
+            if ptrace(PTRACE_SINGLEBLOCK, pid, NULL, NULL) < 0:
+                return 0
+            waitpid(pid, &status, __WALL)
+            if not WIFSTOPPED(status):
+                return 0
+            stops += 1
+            pc = _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
+            if pc == target:
+                break
+        return 1 if stops == 1 else 0
+    finally:
+        if go[1] >= 0:
+            close(go[1])
+        kill(pid, SIGKILL)
+        while waitpid(pid, &status, __WALL) == pid and not (WIFEXITED(status)
+                                                             or WIFSIGNALED(status)):
+            pass
+
+
+cdef object _capstone(_State s):
+    if s.disasm is None:
+        import capstone
+        md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        md.detail = True
+        s.disasm = md
+    return s.disasm
+
+
+cdef tuple _find_branch(_State s, _Process p, unsigned long long pc):
+    """(address, length, conditional) of the first control transfer at or after pc.
+
+    Cached per start address; memory writes through the tracer invalidate entries.
+    When nothing decodable is found within 4 KiB the last decoded (or first
+    undecodable) instruction stands in: stepping it is always safe.
+    """
+    cached = p.blocks.get(pc)
+    if cached is not None:
+        return cached
+    import capstone
+    md = _capstone(s)
+    cdef unsigned long long addr = pc
+    cdef unsigned long long limit = pc + 4096
+    result = None
+    while addr < limit and result is None:
+        code = _read(p, addr, 256, True)
+        if not code:
+            result = (addr, 1, False)
+            break
+        last_end = addr
+        for insn in md.disasm(code, addr):
+            last_end = insn.address + insn.size
+            groups = insn.groups
+            if (capstone.CS_GRP_JUMP in groups or capstone.CS_GRP_CALL in groups
+                    or capstone.CS_GRP_RET in groups or capstone.CS_GRP_IRET in groups
+                    or capstone.CS_GRP_INT in groups or insn.mnemonic == "syscall"):
+                conditional = capstone.CS_GRP_JUMP in groups and insn.mnemonic != "jmp"
+                result = (insn.address, insn.size, conditional)
+                break
+        else:
+            if last_end == addr:
+                result = (addr, 1, False)   # undecodable: single-step it
+            elif last_end + 16 > addr + len(code) and len(code) == 256:
+                addr = last_end    # the chunk ended mid-instruction: decode on from there
+                continue
+            else:
+                addr = last_end
+                if addr >= limit:
+                    break
+    if result is None:
+        result = (addr, 1, False)
+    p.blocks[pc] = result
+    return result
+
+
+cdef object _branch_step(_State s, _Thread th):
+    cdef _Process p
+    cdef unsigned long long pc, branch, length
+    cdef bint temp
+    cdef object ev
+    if s.singleblock < 0:
+        s.singleblock = _probe_singleblock()
+    if s.singleblock == 1 and not th.bp_hit:
+        while True:
+            _resume(s, th, PTRACE_SINGLEBLOCK, 0)
+            ev = _wait_tid(s, th)
+            if ev is not None:
+                return ev
+    while True:
+        p = s.procs[th.pid]
+        pc = th.bp_hit if th.bp_hit else _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
+        branch, length, conditional = _find_branch(s, p, pc)
+        if branch != pc:
+            temp = branch not in p.sites
+            if temp:
+                _insert_bp(p, branch)
+            try:
+                if th.bp_hit:
+                    ev = _step_over(s, th, 0)
+                    if (<Event>ev)._kind != K_STEP:
+                        return ev
+                    if (<Event>ev).address == branch:
+                        ev = None
+                if th.bp_hit == 0 and _peek_user(th, PYDBG_RIP_OFFSET, "rip") != branch:
+                    _resume(s, th, PTRACE_CONT, 0)
+                    ev = None
+                    while ev is None:
+                        ev = _wait_tid(s, th)
+                else:
+                    ev = None
+            finally:
+                if temp and th.pid in s.procs and branch in p.sites:
+                    _remove_bp(p, branch, True)
+            if ev is not None:
+                if not ((<Event>ev)._kind == K_BREAKPOINT and (<Event>ev).address == branch
+                        and temp):
+                    return ev
+                th.bp_hit = 0    # our own temporary breakpoint: consumed, pc rewound
+        ev = _step(s, th, 0)
+        if (<Event>ev)._kind != K_STEP:
+            return ev
+        if not conditional or (<Event>ev).address != branch + length:
+            return ev
+        # A conditional branch that was not taken: on to the next one.

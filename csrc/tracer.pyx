@@ -1,0 +1,309 @@
+# tracer.pyx - the public Tracer class: ownership checks and thin wrappers.
+#
+# Everything here checks that the caller is the owning thread (hazards §1: ptrace belongs
+# to the thread that attached; from another thread the kernel says ESRCH, which reads as
+# "process gone") and that the tracer is open, then calls the concept files above.
+
+# The si_code values of SIGTRAP classification (hazards §4.1), for the Python side.  They
+# share their names with the C constants, hence globals().
+globals().update(SI_KERNEL=<int>SI_KERNEL, TRAP_BRKPT=<int>TRAP_BRKPT,
+                 TRAP_TRACE=<int>TRAP_TRACE, TRAP_HWBKPT=<int>TRAP_HWBKPT)
+
+
+def gettid():
+    """The kernel thread id of the calling thread."""
+    return pydbg_gettid()
+
+
+cdef int _WAKE_SIGNAL_OFFSET = 7
+
+
+cdef class Tracer:
+    """The ptrace owner: every traced process and thread of this Python process.
+
+    Create it on the thread that will own the trace and use it only there; `wake` is the
+    one method any thread may call.  `close()` (or leaving a `with` block) kills the
+    processes spawned with kill_on_exit and detaches the rest.
+    """
+
+    cdef _State s
+    cdef pid_t _pid
+
+    def __cinit__(self):
+        self.s = _State()
+        self.s.owner_tid = pydbg_gettid()
+        self.s.wake_sig = SIGRTMIN + _WAKE_SIGNAL_OFFSET
+        self._pid = getpid()
+        if not pydbg_wake_handler_installed(self.s.wake_sig):
+            if pydbg_install_wake_handler(self.s.wake_sig) < 0:
+                raise_errno(errno, "sigaction")
+
+    cdef inline int _enter(self, str request) except -1:
+        cdef pid_t me
+        if self.s.closed:
+            raise _TracerClosedError(f"{request}: the tracer is closed")
+        me = pydbg_gettid()
+        if me != self.s.owner_tid:
+            raise _WrongThreadError(self.s.owner_tid, me, request)
+        return 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Kill what was spawned with kill_on_exit, detach everything else."""
+        cdef _Process p
+        if self.s.closed:
+            return
+        self._enter("close")
+        for pid in list(self.s.procs):
+            p = self.s.procs.get(pid)
+            if p is None:
+                continue
+            try:
+                if p.kill_on_exit:
+                    _kill(self.s, p)
+                else:
+                    _detach(self.s, p, False)
+            except _errors.PydbgError:
+                if pid in self.s.procs:
+                    _drop_process(self.s, p)
+        self.s.stash = []
+        if self.s.timer_ok:
+            timer_delete(self.s.timer)
+            self.s.timer_ok = False
+        self.s.closed = True
+
+    @property
+    def owner_tid(self):
+        return self.s.owner_tid
+
+    @property
+    def closed(self):
+        return self.s.closed
+
+    # -- acquiring and releasing processes -------------------------------------------------
+
+    def spawn(self, argv, *, env=None, cwd=None, bint disable_aslr=False, stdin=None,
+              stdout=None, stderr=None, bint trace_fork=False, bint new_process_group=False,
+              bint kill_on_exit=True):
+        self._enter("spawn")
+        if isinstance(argv, (str, bytes)):
+            raise TypeError("argv must be a sequence of arguments, not a string")
+        return _spawn(self.s, list(argv), env, cwd, disable_aslr,
+                      -1 if stdin is None else stdin, -1 if stdout is None else stdout,
+                      -1 if stderr is None else stderr, trace_fork, new_process_group,
+                      kill_on_exit)
+
+    def seize(self, pid_t pid, *, bint trace_fork=False, bint kill_on_exit=False):
+        self._enter("seize")
+        return _seize(self.s, pid, trace_fork, kill_on_exit)
+
+    def detach(self, pid_t pid, *, bint leave_stopped=False):
+        self._enter("detach")
+        _detach(self.s, _proc(self.s, pid, "detach"), leave_stopped)
+
+    def kill(self, pid_t pid):
+        self._enter("kill")
+        return _kill(self.s, _proc(self.s, pid, "kill"))
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def wait(self, timeout=None):
+        self._enter("wait")
+        if timeout is not None:
+            timeout = float(timeout)
+        return _wait(self.s, timeout)
+
+    def wake(self):
+        """Make a blocked (or the next) wait return [].  Callable from any thread."""
+        pydbg_set_flag(&self.s.wake_flag, 1)
+        if not self.s.closed and pydbg_gettid() != self.s.owner_tid:
+            pydbg_tgkill(self._pid, self.s.owner_tid, self.s.wake_sig)
+
+    def has_pending(self):
+        return bool(self.s.stash)
+
+    # -- execution control -----------------------------------------------------------------
+
+    def interrupt(self, pid_t tid):
+        self._enter("interrupt")
+        cdef _Thread th = _lookup(self.s, tid, "interrupt")
+        if th.state == ST_STOPPED:
+            return
+        if not th.interrupt_pending:
+            if ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0:
+                raise_errno(errno, "interrupt", th.pid, tid)
+            th.interrupt_pending = True
+        th.interrupt_report = True
+
+    def stop_all(self, pid=None):
+        self._enter("stop_all")
+        if pid is not None:
+            _proc(self.s, pid, "stop_all")
+        _stop_all(self.s, pid)
+
+    def cont(self, pid_t tid, int sig=0):
+        self._enter("cont")
+        _cont(self.s, _stopped(self.s, tid, "cont"), PTRACE_CONT, sig)
+
+    def singlestep(self, pid_t tid, int sig=0):
+        self._enter("singlestep")
+        cdef _Thread th = _stopped(self.s, tid, "singlestep")
+        if th.bp_hit:
+            # Stepping from a breakpoint must run the original instruction; that needs
+            # the byte restored around the step, so it is done synchronously.
+            self.s.stash.append(_step_over(self.s, th, sig))
+            return
+        _resume(self.s, th, PTRACE_SINGLESTEP, sig)
+
+    def syscall(self, pid_t tid, int sig=0):
+        self._enter("syscall")
+        _cont(self.s, _stopped(self.s, tid, "syscall"), PTRACE_SYSCALL, sig)
+
+    def listen(self, pid_t tid):
+        self._enter("listen")
+        _resume(self.s, _stopped(self.s, tid, "listen"), PTRACE_LISTEN, 0)
+
+    def step(self, pid_t tid, int sig=0):
+        self._enter("step")
+        return _step(self.s, _stopped(self.s, tid, "step"), sig)
+
+    def trace(self, pid_t tid, max_steps, *, until=None, bint record=True,
+              bint stop_at_breakpoints=False):
+        self._enter("trace")
+        if max_steps < 0:
+            raise ValueError("max_steps must be >= 0")
+        return _trace(self.s, _stopped(self.s, tid, "trace"), max_steps, until is not None,
+                      0 if until is None else until, record, stop_at_breakpoints)
+
+    def run_until(self, pid_t tid, unsigned long long address,
+                  unsigned long long max_steps=0x7FFFFFFFFFFFFFFF):
+        self._enter("run_until")
+        return _trace(self.s, _stopped(self.s, tid, "run_until"), max_steps, True, address,
+                      False, False)
+
+    def branch_step(self, pid_t tid):
+        self._enter("branch_step")
+        return _branch_step(self.s, _stopped(self.s, tid, "branch_step"))
+
+    def singleblock_works(self):
+        self._enter("singleblock_works")
+        if self.s.singleblock < 0:
+            self.s.singleblock = _probe_singleblock()
+        return self.s.singleblock == 1
+
+    # -- thread table ----------------------------------------------------------------------
+
+    def processes(self):
+        self._enter("processes")
+        return sorted(self.s.procs)
+
+    def threads(self, pid_t pid):
+        self._enter("threads")
+        return sorted(_proc(self.s, pid, "threads").tids)
+
+    def thread_state(self, pid_t tid):
+        self._enter("thread_state")
+        cdef _Thread th = _lookup(self.s, tid, "thread_state")
+        return _STATES[ST_RUNNING if th.state == ST_ZOMBIE else th.state]
+
+    def last_request(self, pid_t tid):
+        self._enter("last_request")
+        return _lookup(self.s, tid, "last_request").last_req
+
+    def pid_of(self, pid_t tid):
+        self._enter("pid_of")
+        return _lookup(self.s, tid, "pid_of").pid
+
+    # -- registers -------------------------------------------------------------------------
+
+    def get_regs(self, pid_t tid):
+        self._enter("get_regs")
+        return _get_regs(_stopped(self.s, tid, "get_regs"))
+
+    def set_regs(self, pid_t tid, Regs regs not None):
+        self._enter("set_regs")
+        _set_regs(_stopped(self.s, tid, "set_regs"), regs)
+
+    def get_reg(self, pid_t tid, str name):
+        self._enter("get_reg")
+        cdef int i = _reg_index(name)
+        return _peek_user(_stopped(self.s, tid, "get_reg"), i * 8, "peekuser")
+
+    def set_reg(self, pid_t tid, str name, value):
+        self._enter("set_reg")
+        cdef int i = _reg_index(name)
+        cdef _Thread th = _stopped(self.s, tid, "set_reg")
+        _poke_user(th, i * 8, value & _MASK64, "pokeuser")
+        if i == _RIP_INDEX and value != th.bp_hit:
+            th.bp_hit = 0
+
+    def get_pc(self, pid_t tid):
+        self._enter("get_pc")
+        return _peek_user(_stopped(self.s, tid, "get_pc"), PYDBG_RIP_OFFSET, "peekuser(rip)")
+
+    def set_pc(self, pid_t tid, unsigned long long pc):
+        self._enter("set_pc")
+        _set_pc(_stopped(self.s, tid, "set_pc"), pc)
+
+    def get_fpregs(self, pid_t tid):
+        self._enter("get_fpregs")
+        return _get_fpregs(_stopped(self.s, tid, "get_fpregs"))
+
+    def set_fpregs(self, pid_t tid, FPRegs fpregs not None):
+        self._enter("set_fpregs")
+        _set_fpregs(_stopped(self.s, tid, "set_fpregs"), fpregs)
+
+    # -- debug registers -------------------------------------------------------------------
+
+    def get_debugreg(self, pid_t tid, int index):
+        self._enter("get_debugreg")
+        _check_dr_index(index)
+        return _get_dr(_stopped(self.s, tid, "get_debugreg"), index)
+
+    def set_debugreg(self, pid_t tid, int index, unsigned long long value):
+        self._enter("set_debugreg")
+        _check_dr_index(index)
+        _set_dr(_stopped(self.s, tid, "set_debugreg"), index, value)
+
+    def set_hw_breakpoint(self, pid_t tid, int slot, unsigned long long address, int access,
+                          int size):
+        self._enter("set_hw_breakpoint")
+        _set_hw(_stopped(self.s, tid, "set_hw_breakpoint"), slot, address, access, size)
+
+    def clear_hw_breakpoint(self, pid_t tid, int slot):
+        self._enter("clear_hw_breakpoint")
+        _clear_hw(_stopped(self.s, tid, "clear_hw_breakpoint"), slot)
+
+    # -- memory ----------------------------------------------------------------------------
+
+    def read_memory(self, pid_t pid, unsigned long long address, Py_ssize_t size, *,
+                    bint partial=False):
+        self._enter("read_memory")
+        return _read(_proc(self.s, pid, "read_memory"), address, size, partial)
+
+    def read_memory_into(self, pid_t pid, unsigned long long address, buffer):
+        self._enter("read_memory_into")
+        return _read_into(_proc(self.s, pid, "read_memory_into"), address, buffer)
+
+    def write_memory(self, pid_t pid, unsigned long long address, data):
+        self._enter("write_memory")
+        _write(_proc(self.s, pid, "write_memory"), address, data)
+
+    # -- software breakpoints --------------------------------------------------------------
+
+    def insert_breakpoint(self, pid_t pid, unsigned long long address):
+        self._enter("insert_breakpoint")
+        _insert_bp(_proc(self.s, pid, "insert_breakpoint"), address)
+
+    def remove_breakpoint(self, pid_t pid, unsigned long long address):
+        self._enter("remove_breakpoint")
+        _remove_bp(_proc(self.s, pid, "remove_breakpoint"), address, False)
+
+    def breakpoints(self, pid_t pid):
+        self._enter("breakpoints")
+        return dict(_proc(self.s, pid, "breakpoints").sites)

@@ -1,0 +1,616 @@
+# wait.pyx - collecting and decoding wait statuses; resuming; the event wait; stop-all.
+#
+# Three ways to wait, each the cheapest for its job:
+#   _wait_tid    blocking waitpid(tid) for one thread the caller just resumed (step,
+#                step-over, trace, stop-all, kill).  As fast as the raw C loop.
+#   Tracer.wait  any event of any tracee, with timeout, wake-up from another thread and
+#                Ctrl-C: waitid(WNOWAIT) in compat.h's wakeable block, then a drain that
+#                peeks before it reaps so that exit statuses of children that are not
+#                tracees (subprocess.Popen from this thread) are left to their owner.
+#   the drain    waitid(WNOHANG|WNOWAIT) + waitpid(that pid) until nothing is left.
+# __WNOTHREAD keeps children of other Python threads out of sight entirely.
+
+from pydbg.errors import PtraceError as _PtraceError
+
+cdef extern from "<sys/wait.h>" nogil:
+    ctypedef enum idtype_t:
+        P_ALL
+        P_PID
+    int waitid(idtype_t idtype, int id, siginfo_t *infop, int options)
+    enum:
+        WEXITED
+        WNOWAIT
+        CLD_EXITED
+        CLD_KILLED
+        CLD_DUMPED
+        CLD_TRAPPED
+
+cdef extern from "<signal.h>" nogil:
+    int SIGRTMAX
+
+
+cdef inline bint _is_stop_signal(int sig):
+    return sig == SIGSTOP or sig == SIGTSTP or sig == SIGTTIN or sig == SIGTTOU
+
+
+# -- resuming ------------------------------------------------------------------------------
+
+cdef int _resume(_State s, _Thread th, int req, int sig, bint quiet=False) except -1:
+    """Restart a STOPPED thread with `req` (PTRACE_CONT/SINGLESTEP/SYSCALL/LISTEN...)."""
+    cdef bytes info
+    cdef int err
+    if th.dr6_dirty:
+        # Older kernels accumulate DR6; clearing it keeps the next decode honest (§10).
+        ptrace(PTRACE_POKEUSER, th.tid, <void *>PYDBG_DR_OFFSET(6), NULL)
+        th.dr6_dirty = False
+    if th.deferred_sig:
+        if sig == th.deferred_sig and th.deferred_info is not None:
+            info = th.deferred_info
+            ptrace(PTRACE_SETSIGINFO, th.tid, NULL, PyBytes_AS_STRING(info))
+        th.deferred_sig = 0
+        th.deferred_info = None
+    if ptrace(req, th.tid, NULL, <void *><long>sig) < 0:
+        err = errno
+        if err == ESRCH:
+            # Killed while stopped (SIGKILL needs no stop): its exit report is on the way.
+            th.state = ST_ZOMBIE if th.exiting else ST_RUNNING
+            th.bp_hit = 0
+            if quiet:
+                return 0
+            raise_errno(err, _REQ_NAMES.get(req, "resume"), th.pid, th.tid, None, True)
+        raise_errno(err, _REQ_NAMES.get(req, "resume"), th.pid, th.tid)
+    if th.exiting:
+        th.state = ST_ZOMBIE
+    elif req == PTRACE_LISTEN:
+        th.state = ST_LISTENING
+    else:
+        th.state = ST_RUNNING
+    th.last_req = req
+    th.last_sig = sig
+    th.bp_hit = 0
+    th.stop_sig = 0
+    return 0
+
+
+cdef dict _REQ_NAMES = {
+    PTRACE_CONT: "cont",
+    PTRACE_SINGLESTEP: "singlestep",
+    PTRACE_SYSCALL: "syscall",
+    PTRACE_LISTEN: "listen",
+    PTRACE_SINGLEBLOCK: "singleblock",
+}
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+cdef bint _fetch_siginfo(_Thread th, Event ev):
+    """GETSIGINFO into the event; False if the thread vanished."""
+    cdef bytes info = PyBytes_FromStringAndSize(NULL, 128)
+    cdef siginfo_t *si = <siginfo_t *>PyBytes_AS_STRING(info)
+    if ptrace(PTRACE_GETSIGINFO, th.tid, NULL, si) < 0:
+        return False
+    ev.siginfo = info
+    ev.si_code = si.si_code
+    if si.si_code == SI_USER or si.si_code == SI_TKILL or si.si_code == SI_QUEUE:
+        ev.sender_pid = si.si_pid
+    else:
+        ev.address = <unsigned long long>si.si_addr
+    return True
+
+
+cdef object _decode(_State s, pid_t tid, int status):
+    """Update the table with one wait status; return its Event, or None if consumed."""
+    cdef _Thread th = s.threads.get(tid)
+    cdef int sig, event
+    cdef unsigned long msg = 0
+    cdef _Process p
+    if th is None:
+        return _decode_unknown(s, tid, status)
+    if WIFEXITED(status) or WIFSIGNALED(status):
+        return _decode_exit(s, th, status)
+    sig = WSTOPSIG(status)
+    event = (status >> 16) & 0xFF
+    th.state = ST_STOPPED
+    if event == 0:
+        if sig == (SIGTRAP | 0x80):
+            return _decode_syscall(s, th, status)
+        if th.interrupt_pending:
+            th.interrupt_late = True
+        return _decode_signal(s, th, status, sig)
+    if event == PTRACE_EVENT_STOP:
+        return _decode_event_stop(s, th, status, sig)
+    # A ptrace event stop (clone, fork, exec, exit, ...).
+    if th.interrupt_pending:
+        th.interrupt_late = True
+    ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg)
+    if event == PTRACE_EVENT_CLONE or event == PTRACE_EVENT_FORK or event == PTRACE_EVENT_VFORK:
+        return _decode_new_task(s, th, status, event, <pid_t>msg)
+    if event == PTRACE_EVENT_EXEC:
+        return _decode_exec(s, th, status, <pid_t>msg)
+    if event == PTRACE_EVENT_EXIT:
+        th.exiting = True
+        ev = _new_event(K_EXIT, tid, th.pid, status)
+        ev.message = msg
+        return ev
+    if event == PTRACE_EVENT_VFORK_DONE:
+        p = s.procs.get(th.pid)
+        if p is not None:
+            p.vfork_parent = False
+        ev = _new_event(K_VFORK_DONE, tid, th.pid, status)
+        ev.message = msg
+        return ev
+    ev = _new_event(K_SECCOMP, tid, th.pid, status)
+    ev.message = msg
+    return ev
+
+
+cdef object _decode_unknown(_State s, pid_t tid, int status):
+    if WIFSTOPPED(status):
+        # A new task reported its first stop before its creator's CLONE/FORK event
+        # (hazards §7): keep it until that event claims it.
+        s.unknown[tid] = status
+    else:
+        s.reapable.discard(tid)
+    return None
+
+
+cdef object _decode_exit(_State s, _Thread th, int status):
+    cdef Event ev
+    cdef _Process p = s.procs.get(th.pid)
+    if WIFEXITED(status):
+        ev = _new_event(K_EXITED, th.tid, th.pid, status)
+    else:
+        ev = _new_event(K_KILLED, th.tid, th.pid, status)
+        ev.signal = WTERMSIG(status)
+    _drop_thread(s, th)
+    if th.tid == th.pid and p is not None:
+        # The leader's status is the process's: the kernel reports it last (§6.2).
+        _drop_process(s, p)
+    return ev
+
+
+cdef object _decode_syscall(_State s, _Thread th, int status):
+    cdef ptrace_syscall_info info
+    cdef Event ev = _new_event(K_SYSCALL, th.tid, th.pid, status)
+    ev.signal = SIGTRAP
+    if th.interrupt_pending:
+        th.interrupt_late = True
+    memset(&info, 0, sizeof(info))
+    if ptrace(PTRACE_GET_SYSCALL_INFO, th.tid, <void *>sizeof(info), &info) > 0:
+        ev.syscall_op = info.op
+        ev.address = info.instruction_pointer
+        if info.op == PTRACE_SYSCALL_INFO_ENTRY:
+            ev.syscall_nr = PYDBG_SCI_NR(&info)
+        elif info.op == PTRACE_SYSCALL_INFO_EXIT:
+            ev.syscall_ret = PYDBG_SCI_RVAL(&info)
+    return ev
+
+
+cdef object _decode_signal(_State s, _Thread th, int status, int sig):
+    cdef Event ev = _new_event(K_SIGNAL, th.tid, th.pid, status)
+    cdef _Process p
+    cdef unsigned long long pc, addr
+    ev.signal = sig
+    if not _fetch_siginfo(th, ev):
+        th.stop_sig = sig
+        return ev
+    if sig != SIGTRAP:
+        th.stop_sig = sig
+        return ev
+    if ev.si_code == SI_KERNEL:
+        # int3: the pc is one past it.  Ours if a breakpoint is (or was) inserted there.
+        p = s.procs[th.pid]
+        pc = _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
+        addr = pc - 1
+        if addr in p.sites:
+            _poke_user(th, PYDBG_RIP_OFFSET, addr, "pokeuser(rip)")
+            ev._kind = K_BREAKPOINT
+            ev.address = addr
+            th.bp_hit = addr
+            return ev
+        if addr in p.removed and _original_is_not_int3(p, addr):
+            # Executed just before the breakpoint was removed (§9.3): rewind and go on
+            # as if nothing happened; forwarding the SIGTRAP would kill the program.
+            _poke_user(th, PYDBG_RIP_OFFSET, addr, "pokeuser(rip)")
+            _resume(s, th, th.last_req, 0, quiet=True)
+            return None
+        th.stop_sig = sig
+        return ev
+    if ev.si_code == TRAP_HWBKPT:
+        ev._kind = K_HW_BREAKPOINT
+        ev.dr6 = _peek_user(th, PYDBG_DR_OFFSET(6), "peekuser(dr6)")
+        th.dr6_dirty = True
+        return ev
+    if th.last_req == PTRACE_SINGLESTEP or th.last_req == PTRACE_SINGLEBLOCK:
+        if ev.si_code == TRAP_TRACE or ev.si_code == TRAP_BRKPT:
+            ev._kind = K_STEP
+            if th.uses_dr:
+                # A step that executed a watched access reports TRAP_TRACE with Bn set.
+                ev.dr6 = _peek_user(th, PYDBG_DR_OFFSET(6), "peekuser(dr6)")
+                th.dr6_dirty = True
+            return ev
+    th.stop_sig = sig
+    return ev
+
+
+cdef bint _original_is_not_int3(_Process p, unsigned long long addr):
+    cdef char c = 0
+    with nogil:
+        _raw_read(p, addr, &c, 1)
+    return <unsigned char>c != _INT3
+
+
+cdef object _decode_event_stop(_State s, _Thread th, int status, int sig):
+    cdef Event ev
+    if th.interrupt_pending:
+        th.interrupt_pending = False
+        if th.interrupt_late:
+            # The interrupt was overtaken by a real stop and arrives now, after the
+            # resume that followed it: swallow it and re-issue that resume (§6.1 rule 2).
+            th.interrupt_late = False
+            if _is_stop_signal(sig):
+                th.group_stopped = True
+            _resume(s, th, th.last_req, 0, quiet=True)
+            return None
+        if _is_stop_signal(sig):
+            # Interrupting a job-control-stopped thread reports the stop signal.
+            th.group_stopped = True
+        if th.interrupt_report:
+            th.interrupt_report = False
+            ev = _new_event(K_INTERRUPT, th.tid, th.pid, status)
+            ev.signal = sig
+            return ev
+        if s.in_stop_all:
+            return None
+        ev = _new_event(K_INTERRUPT, th.tid, th.pid, status)
+        ev.signal = sig
+        return ev
+    if _is_stop_signal(sig):
+        th.group_stopped = True
+        ev = _new_event(K_GROUP_STOP, th.tid, th.pid, status)
+        ev.signal = sig
+        return ev
+    if th.last_req == PTRACE_LISTEN:
+        # SIGCONT ended the job-control stop of a listening thread.
+        th.group_stopped = False
+        ev = _new_event(K_CONTINUED, th.tid, th.pid, status)
+        ev.signal = sig
+        return ev
+    ev = _new_event(K_INTERRUPT, th.tid, th.pid, status)
+    ev.signal = sig
+    return ev
+
+
+cdef object _decode_new_task(_State s, _Thread parent, int status, int event, pid_t new):
+    cdef int kind = K_CLONE if event == PTRACE_EVENT_CLONE else (
+        K_FORK if event == PTRACE_EVENT_FORK else K_VFORK)
+    cdef Event ev = _new_event(kind, parent.tid, parent.pid, status)
+    cdef _Process pp = s.procs[parent.pid]
+    cdef _Process np
+    cdef _Thread th
+    cdef pid_t tgid = parent.pid
+    ev.message = new
+    if kind == K_CLONE and not _same_thread_group(parent.pid, new):
+        # clone() without CLONE_THREAD and without SIGCHLD: a new process all the same.
+        tgid = new
+    if tgid == new:
+        np = _Process(new, pp.options)
+        np.spawned = False
+        np.kill_on_exit = pp.kill_on_exit
+        # The child's memory is a copy: it carries every int3 of the parent.  Record
+        # them so that detaching the child removes them (§7).
+        np.sites = dict(pp.sites)
+        np.site_refs = dict(pp.site_refs)
+        s.procs[new] = np
+        if kind == K_VFORK:
+            pp.vfork_parent = True
+    th = _Thread(new, tgid, ST_RUNNING)
+    s.threads[new] = th
+    s.procs[tgid].tids.add(new)
+    s.gone.pop(new, None)
+    _collect_initial_stop(s, th)
+    if tgid == new and new in s.procs:
+        try:
+            _open_mem(s.procs[new])
+        except _PtraceError:
+            pass
+    return ev
+
+
+cdef bint _same_thread_group(pid_t pid, pid_t tid):
+    try:
+        with open(f"/proc/{pid}/task/{tid}/status", "rb"):
+            return True
+    except OSError:
+        return False
+
+
+cdef int _collect_initial_stop(_State s, _Thread th) except -1:
+    """Make sure a new auto-attached task is STOPPED in its initial stop (§7)."""
+    cdef int status = 0
+    cdef pid_t r
+    cdef object st = s.unknown.pop(th.tid, None)
+    if st is None:
+        while True:
+            with nogil:
+                r = waitpid(th.tid, &status, __WALL)
+            if r == th.tid:
+                break
+            if r < 0 and errno == EINTR:
+                continue
+            # It vanished without a report (killed and reaped elsewhere): forget it.
+            _drop_thread(s, th)
+            return 0
+    else:
+        status = st
+    if WIFSTOPPED(status):
+        th.state = ST_STOPPED
+        sig = WSTOPSIG(status)
+        if ((status >> 16) & 0xFF) != PTRACE_EVENT_STOP or sig != SIGTRAP:
+            # Not the plain initial stop (e.g. a signal raced in): report it later.
+            ev = _decode(s, th.tid, status)
+            if ev is not None:
+                s.stash.append(ev)
+    else:
+        ev = _decode_exit(s, th, status)
+        s.stash.append(ev)
+    return 0
+
+
+cdef object _decode_exec(_State s, _Thread th, int status, pid_t former):
+    cdef _Process p = s.procs[th.pid]
+    cdef Event ev = _new_event(K_EXEC, th.tid, th.pid, status)
+    cdef _Thread other
+    ev.message = former
+    # Every other thread is gone (their exits may still be reported); the exec'ing thread
+    # now carries the pid (§6.2).  The old image's breakpoints and decode cache went
+    # with its address space.
+    for tid in list(p.tids):
+        if tid != th.tid:
+            other = s.threads.pop(tid, None)
+            p.tids.discard(tid)
+            if tid != former:
+                s.reapable.add(tid)
+    p.sites.clear()
+    p.site_refs.clear()
+    p.removed.clear()
+    p.blocks.clear()
+    p.vfork_parent = False
+    th.bp_hit = 0
+    th.uses_dr = False
+    th.dr6_dirty = False
+    _open_mem(p)
+    return ev
+
+
+# -- waiting for one thread ------------------------------------------------------------------
+
+cdef object _wait_tid(_State s, _Thread th):
+    """Block until `th` reports something that is not consumed; return it.
+
+    Returns None when the thread came to rest without an event to report (an interrupt
+    stop absorbed during stop-all).  Other statuses never appear: waitpid(tid) only
+    reports that thread.  Ctrl-C raises KeyboardInterrupt with the table consistent.
+    """
+    cdef int status = 0
+    cdef pid_t r, tid = th.tid
+    cdef object ev
+    while True:
+        with nogil:
+            r = waitpid(tid, &status, __WALL)
+        if r < 0:
+            if errno == EINTR:
+                PyErr_CheckSignals()
+                continue
+            if errno == ECHILD:
+                return _vanished(s, th)
+            raise_errno(errno, "waitpid", th.pid, tid)
+        ev = _decode(s, tid, status)
+        if ev is not None:
+            return ev
+        if th.state == ST_STOPPED or tid not in s.threads:
+            return None
+
+
+cdef object _vanished(_State s, _Thread th):
+    """waitpid(tid) says ECHILD: a non-leader that called execve lost its tid (§6.2).
+    The exec is reported on the leader; collect it there."""
+    cdef _Thread leader
+    cdef object ev
+    _drop_thread(s, th)
+    leader = s.threads.get(th.pid)
+    if leader is None:
+        leader = _Thread(th.pid, th.pid, ST_RUNNING)
+        s.threads[th.pid] = leader
+        p = s.procs.get(th.pid)
+        if p is None:
+            return None
+        p.tids.add(th.pid)
+    elif leader.state == ST_STOPPED:
+        return None
+    leader.state = ST_RUNNING
+    return _wait_tid(s, leader)
+
+
+# -- stop-all ----------------------------------------------------------------------------------
+
+cdef int _stop_all(_State s, object pid) except -1:
+    """Interrupt every running or listening thread and wait until each is stopped (§6.1)."""
+    cdef _Thread th
+    cdef _Process p
+    cdef list targets = []
+    cdef object ev
+    for th in list(s.threads.values()):
+        if pid is not None and th.pid != pid:
+            continue
+        if th.state != ST_RUNNING and th.state != ST_LISTENING:
+            continue
+        p = s.procs.get(th.pid)
+        if p is not None and p.vfork_parent:
+            continue
+        if not th.interrupt_pending:
+            if ptrace(PTRACE_INTERRUPT, th.tid, NULL, NULL) < 0:
+                if errno != ESRCH:
+                    raise_errno(errno, "interrupt", th.pid, th.tid)
+                # Dying: its exit report will end the wait below.
+            th.interrupt_pending = True
+        targets.append(th)
+    s.in_stop_all += 1
+    try:
+        for th in targets:
+            while (th.state == ST_RUNNING or th.state == ST_LISTENING) \
+                    and th.tid in s.threads:
+                p = s.procs.get(th.pid)
+                if p is not None and p.vfork_parent:
+                    break
+                ev = _wait_tid(s, th)
+                if ev is not None:
+                    s.stash.append(ev)
+    finally:
+        s.in_stop_all -= 1
+    return 0
+
+
+# -- the event wait ----------------------------------------------------------------------------
+
+cdef list _drain(_State s):
+    """Collect every status already waiting, without blocking."""
+    cdef list events = []
+    cdef siginfo_t si
+    cdef int status = 0
+    cdef pid_t tid, r
+    cdef object ev
+    if s.foreign:
+        return _drain_polling(s)
+    while True:
+        si.si_pid = 0
+        if waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL | __WNOTHREAD) < 0:
+            if errno == EINTR:
+                continue
+            break
+        tid = si.si_pid
+        if tid == 0:
+            break
+        if si.si_code != CLD_TRAPPED and tid not in s.threads and tid not in s.reapable:
+            # An exit of a child that is no tracee: leave it for its owner, and poll the
+            # tracees one by one while it hides them from waitid(P_ALL).
+            s.foreign = tid
+            events.extend(_drain_polling(s))
+            break
+        r = waitpid(tid, &status, __WALL | WNOHANG)
+        if r != tid:
+            continue
+        ev = _decode(s, tid, status)
+        if ev is not None:
+            events.append(ev)
+    return events
+
+
+cdef list _drain_polling(_State s):
+    cdef list events = []
+    cdef siginfo_t si
+    cdef int status = 0
+    cdef pid_t r
+    cdef object ev
+    cdef _Thread th
+    for th in list(s.threads.values()):
+        if th.state == ST_STOPPED or th.tid not in s.threads:
+            continue
+        r = waitpid(th.tid, &status, __WALL | WNOHANG)
+        if r == th.tid:
+            ev = _decode(s, th.tid, status)
+            if ev is not None:
+                events.append(ev)
+    for tid in list(s.reapable):
+        if waitpid(tid, &status, __WALL | WNOHANG) != 0:
+            s.reapable.discard(tid)
+    si.si_pid = 0
+    if waitid(P_PID, s.foreign, &si, WEXITED | WNOHANG | WNOWAIT) < 0 or si.si_pid == 0:
+        s.foreign = 0   # its owner reaped it
+    return events
+
+
+cdef bint _anything_running(_State s):
+    cdef _Thread th
+    for th in s.threads.values():
+        if th.state != ST_STOPPED:
+            return True
+    return False
+
+
+cdef int _arm_timer(_State s, double seconds) except -1:
+    cdef itimerspec its
+    cdef sigevent sev
+    if not s.timer_ok:
+        memset(&sev, 0, sizeof(sev))
+        pydbg_sigevent_thread(&sev, s.wake_sig, s.owner_tid)
+        if timer_create(CLOCK_MONOTONIC, &sev, &s.timer) < 0:
+            raise_errno(errno, "timer_create")
+        s.timer_ok = True
+    memset(&its, 0, sizeof(its))
+    if seconds < 1e-6:
+        seconds = 1e-6
+    its.it_value.tv_sec = <long>seconds
+    its.it_value.tv_nsec = <long>((seconds - <long>seconds) * 1e9)
+    timer_settime(s.timer, 0, &its, NULL)
+    return 0
+
+
+cdef void _disarm_timer(_State s):
+    cdef itimerspec its
+    if s.timer_ok:
+        memset(&its, 0, sizeof(its))
+        timer_settime(s.timer, 0, &its, NULL)
+
+
+cdef double _now():
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + ts.tv_nsec * 1e-9
+
+
+cdef list _wait(_State s, object timeout):
+    cdef list events = s.stash
+    cdef double deadline = 0.0
+    cdef double left
+    cdef int r
+    cdef long poll_ns
+    s.stash = []
+    events.extend(_drain(s))
+    if events:
+        return events
+    if pydbg_get_flag(&s.wake_flag):
+        pydbg_set_flag(&s.wake_flag, 0)
+        return events
+    if not _anything_running(s) or (timeout is not None and timeout <= 0):
+        return events
+    if timeout is not None:
+        deadline = _now() + timeout
+    if not pydbg_wake_handler_installed(s.wake_sig):
+        # Somebody replaced it (signal.signal on our signal number): take it back, or
+        # timeouts and wake-ups would be lost.
+        pydbg_install_wake_handler(s.wake_sig)
+    while True:
+        # While a foreign zombie hides the tracees from waitid(P_ALL), poll every 2 ms.
+        poll_ns = 2000000 if s.foreign else 0
+        if timeout is not None:
+            left = deadline - _now()
+            if left <= 0:
+                return events
+            _arm_timer(s, left)
+        with nogil:
+            r = pydbg_block(&s.wake_flag, poll_ns)
+        if timeout is not None:
+            _disarm_timer(s)
+        if r == -EINTR:
+            PyErr_CheckSignals()
+        elif r < 0 and r != -ECHILD:
+            raise_errno(-r, "waitid")
+        events = _drain(s)
+        if events:
+            return events
+        if pydbg_get_flag(&s.wake_flag):
+            pydbg_set_flag(&s.wake_flag, 0)
+            return events
+        if r == -ECHILD or not _anything_running(s):
+            return events

@@ -1,0 +1,396 @@
+"""The native contract: everything pydbg asks of the kernel, and nothing more.
+
+`pydbg._native` is a Cython extension built from csrc/.  It is the only code in pydbg that
+calls ptrace, waitpid, tgkill, process_vm_readv/writev or opens /proc/PID/mem.  This stub is
+the written contract between that core and the pure-Python engine above it.
+
+Threading
+---------
+A ptrace relationship belongs to the kernel *thread* that made it.  A `Tracer` records the
+thread that constructed it (its owner) and every method except `Tracer.wake` refuses other
+threads with `pydbg.errors.WrongThreadError`.  `waitpid(-1)` anywhere else in the process
+steals events: code in a pydbg process must not call `os.wait()` / `os.waitpid(-1, ...)`.
+
+Thread states kept by the tracer
+--------------------------------
+Every traced thread is RUNNING, STOPPED (in a ptrace-stop: registers and resumes allowed) or
+LISTENING (restarted with PTRACE_LISTEN: job-control stopped, not inspectable until
+interrupted).  A thread leaves the table when its exit status is reaped.  Methods that need a
+stopped thread raise `pydbg.errors.NotStoppedError` otherwise, without calling the kernel.
+
+Events
+------
+`Tracer.wait` returns `Event` records.  Stops that the core causes and consumes itself are
+never reported: interrupt stops requested by `stop_all`, interrupt stops that arrive late
+(after a real event overtook them; hazards §6.1), the initial stop of an auto-attached thread
+or child (it is collected before its CLONE/FORK/VFORK event is returned, so the new task is
+STOPPED when the caller sees that event), and int3 traps of breakpoints that were removed
+while a thread was already executing them.  Everything else is reported exactly once.
+Operations that wait for one particular thread (`step`, `trace`, `branch_step`, `stop_all`,
+`kill`, `detach`, breakpoint step-over) stash the unrelated events they collect; the next
+`wait` returns them first, in arrival order.
+"""
+
+from collections.abc import Mapping, Sequence
+from enum import IntEnum
+from typing import Final, TypeAlias
+
+Buffer: TypeAlias = bytes | bytearray | memoryview
+
+class EventKind(IntEnum):
+    """What a wait status, decoded, means (hazards §4)."""
+
+    EXITED = 0  # WIFEXITED: the thread is gone; for the leader, the process is (exit_code)
+    KILLED = 1  # WIFSIGNALED: gone by `signal`; core_dumped tells whether it dumped
+    SIGNAL = 2  # signal-delivery-stop of a signal the core does not classify further
+    BREAKPOINT = 3  # int3 at an inserted breakpoint site; pc already rewound to `address`
+    STEP = 4  # a single-step requested by the core's caller completed (TRAP_TRACE, or
+    #           TRAP_BRKPT after stepping a `syscall` instruction)
+    HW_BREAKPOINT = 5  # debug-register trap (TRAP_HWBKPT); `dr6` says which slot fired
+    GROUP_STOP = 6  # job-control stop (PTRACE_EVENT_STOP with SIGSTOP/TSTP/TTIN/TTOU)
+    INTERRUPT = 7  # stop caused by `Tracer.interrupt` (PTRACE_EVENT_STOP with SIGTRAP)
+    CLONE = 8  # new thread; `message` = its tid (already STOPPED and in the table)
+    FORK = 9  # new process; `message` = its pid (already STOPPED and in the table)
+    VFORK = 10  # like FORK; the parent is suspended by the kernel until VFORK_DONE
+    VFORK_DONE = 11
+    EXEC = 12  # `message` = the tid that called execve (it now carries the pid)
+    EXIT = 13  # PTRACE_EVENT_EXIT: about to exit; `message` = the raw wait status
+    SYSCALL = 14  # syscall-stop (after `Tracer.syscall`); see `Event.syscall_op`
+    SECCOMP = 15
+    CONTINUED = 16  # a LISTENING thread was woken by SIGCONT (group-stop ended)
+
+class ThreadState(IntEnum):
+    RUNNING = 0
+    STOPPED = 1
+    LISTENING = 2
+
+class TraceReason(IntEnum):
+    """Why `Tracer.trace` / `Tracer.run_until` stopped."""
+
+    COUNT = 0  # max_steps instructions were executed
+    ADDRESS = 1  # the pc reached `until`
+    BREAKPOINT = 2  # the pc reached an inserted breakpoint site (stop_at_breakpoints=True)
+    EVENT = 3  # something else stopped the thread: a signal, exit, hw trap; see `event`
+
+# Resume requests, as recorded per thread (Tracer.last_request).
+REQ_CONT: Final[int]
+REQ_SINGLESTEP: Final[int]
+REQ_SYSCALL: Final[int]
+REQ_LISTEN: Final[int]
+
+# si_code values that matter for SIGTRAP classification (hazards §4.1).
+SI_KERNEL: Final[int]
+TRAP_BRKPT: Final[int]
+TRAP_TRACE: Final[int]
+TRAP_HWBKPT: Final[int]
+
+# Debug-register access types for `Tracer.set_hw_breakpoint`.
+HW_EXECUTE: Final[int]  # 0b00 in DR7; size must be 1
+HW_WRITE: Final[int]  # 0b01
+HW_READWRITE: Final[int]  # 0b11
+
+# Names accepted by get_reg/set_reg (struct user_regs_struct, in kernel order).
+REGISTER_NAMES: Final[tuple[str, ...]]
+
+class Event:
+    """One decoded wait status.  A value: it never changes after it is returned."""
+
+    @property
+    def kind(self) -> EventKind: ...
+    @property
+    def tid(self) -> int: ...
+    @property
+    def pid(self) -> int:
+        """Thread-group id of the thread the event is about."""
+    @property
+    def status(self) -> int:
+        """The raw waitpid status."""
+    @property
+    def signal(self) -> int:
+        """Stop signal, terminating signal, or 0."""
+    @property
+    def message(self) -> int:
+        """PTRACE_GETEVENTMSG for ptrace events, else 0."""
+    @property
+    def exit_code(self) -> int:
+        """EXITED: the exit status; EXIT: WEXITSTATUS or 128+signal of `message`; else -1."""
+    @property
+    def core_dumped(self) -> bool: ...
+    @property
+    def address(self) -> int:
+        """BREAKPOINT: the breakpoint address (= pc); SIGNAL: si_addr; else 0."""
+    @property
+    def si_code(self) -> int:
+        """siginfo si_code of signal-delivery-stops, else 0."""
+    @property
+    def siginfo(self) -> bytes | None:
+        """The 128-byte siginfo_t of a signal-delivery-stop, else None."""
+    @property
+    def sender_pid(self) -> int:
+        """si_pid for signals sent by kill/tgkill/sigqueue (SI_USER, SI_TKILL, SI_QUEUE), else 0."""
+    @property
+    def dr6(self) -> int:
+        """DR6 read at STEP / HW_BREAKPOINT stops of threads that use debug registers."""
+    @property
+    def syscall_op(self) -> int:
+        """SYSCALL: PTRACE_SYSCALL_INFO_ENTRY (1) or _EXIT (2); else 0."""
+    @property
+    def syscall_nr(self) -> int:
+        """SYSCALL entry: the syscall number; else -1."""
+    @property
+    def syscall_ret(self) -> int:
+        """SYSCALL exit: the return value (negative errno on failure); else 0."""
+
+class Regs:
+    """A copy of struct user_regs_struct.  Mutable; write it back with `Tracer.set_regs`."""
+
+    r15: int
+    r14: int
+    r13: int
+    r12: int
+    rbp: int
+    rbx: int
+    r11: int
+    r10: int
+    r9: int
+    r8: int
+    rax: int
+    rcx: int
+    rdx: int
+    rsi: int
+    rdi: int
+    orig_rax: int
+    rip: int
+    cs: int
+    eflags: int
+    rsp: int
+    ss: int
+    fs_base: int
+    gs_base: int
+    ds: int
+    es: int
+    fs: int
+    gs: int
+    def __getitem__(self, name: str) -> int: ...
+    def __setitem__(self, name: str, value: int) -> None: ...
+    def as_dict(self) -> dict[str, int]: ...
+    def copy(self) -> Regs: ...
+
+class FPRegs:
+    """The XSAVE area (PTRACE_GETREGSET, NT_X86_XSTATE), with the x87/SSE/AVX parts decoded.
+
+    Setters mark the matching XSTATE_BV component present so the kernel restores it.
+    """
+
+    @property
+    def raw(self) -> bytes: ...
+    fcw: int
+    fsw: int
+    ftw: int  # abridged tag word, as stored by FXSAVE
+    fop: int
+    fip: int
+    fdp: int
+    mxcsr: int
+    @property
+    def has_avx(self) -> bool: ...
+    def st(self, i: int) -> bytes:
+        """x87 register ST(i) (physical slot i), 10 bytes."""
+    def set_st(self, i: int, value: bytes) -> None: ...
+    def xmm(self, i: int) -> int:
+        """xmm0..xmm15 as an unsigned 128-bit integer."""
+    def set_xmm(self, i: int, value: int) -> None: ...
+    def ymm(self, i: int) -> int:
+        """ymm0..ymm15 as an unsigned 256-bit integer (needs AVX)."""
+    def set_ymm(self, i: int, value: int) -> None: ...
+
+class TraceResult:
+    """Outcome of `Tracer.trace` / `Tracer.run_until`."""
+
+    @property
+    def pcs(self) -> memoryview:
+        """Recorded pcs (format 'Q'): the address of each executed instruction, in order."""
+    @property
+    def steps(self) -> int:
+        """Number of instructions executed (= len(pcs) when recording)."""
+    @property
+    def reason(self) -> TraceReason: ...
+    @property
+    def event(self) -> Event | None:
+        """For reason EVENT: the stop that ended the trace (the thread sits in it)."""
+
+class Tracer:
+    """The ptrace owner: every traced process and thread of this Python process.
+
+    Create it on the thread that will own the trace (the engine thread) and use it only
+    there; only `wake` is free-threaded.  `close()` (or leaving a `with` block) kills the
+    processes it spawned with kill_on_exit and detaches the rest.
+    """
+
+    def __init__(self) -> None: ...
+    def __enter__(self) -> Tracer: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def owner_tid(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
+
+    # -- acquiring and releasing processes ------------------------------------------------
+    def spawn(
+        self,
+        argv: Sequence[str | bytes],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        disable_aslr: bool = False,
+        stdin: int | None = None,
+        stdout: int | None = None,
+        stderr: int | None = None,
+        trace_fork: bool = False,
+        new_process_group: bool = False,
+        kill_on_exit: bool = True,
+    ) -> int:
+        """Start argv[0] (searched in PATH when it has no '/') and return its pid.
+
+        fork and execve happen in C with only async-signal-safe calls in the child.  The
+        child is seized with TRACECLONE|TRACEEXEC|TRACEEXIT|TRACESYSGOOD (+FORK|VFORK with
+        trace_fork, +EXITKILL with kill_on_exit) before it execs; spawn returns once it sits
+        in its exec stop, STOPPED before its first instruction.  stdin/stdout/stderr are
+        fds to dup2 onto 0/1/2 (None: inherit).  env=None inherits os.environ.
+        Raises ProgramNotFoundError / ProgramNotExecutableError / ExecError.
+        """
+    def seize(self, pid: int, *, trace_fork: bool = False, kill_on_exit: bool = False) -> list[int]:
+        """Attach to a running process and every thread of it; return the tids, all STOPPED.
+
+        PTRACE_SEIZE each tid of /proc/PID/task, re-listing until no new tid appears, and
+        interrupt each.  A job-control-stopped process stays stopped after detach.
+        Raises NoSuchProcessError, ZombieProcessError, AlreadyTracedError,
+        SelfAttachError, PtracePermissionError (with ptrace_scope / CAP_SYS_PTRACE advice).
+        """
+    def detach(self, pid: int, *, leave_stopped: bool = False) -> None:
+        """Release a process: stop it, remove every breakpoint byte and debug register,
+        hand pending signals back, PTRACE_DETACH non-leaders then the leader.  With
+        leave_stopped it stays job-control stopped (SIGSTOP) for the next debugger."""
+    def kill(self, pid: int) -> int:
+        """SIGKILL the process and reap it; return its raw final wait status."""
+
+    # -- waiting --------------------------------------------------------------------------
+    def wait(self, timeout: float | None = None) -> list[Event]:
+        """Events that happened, blocking until there is at least one.
+
+        Returns stashed events first, then everything waitpid(-1, __WALL|WNOHANG) drains.
+        Blocks with the GIL released and without spinning; returns [] when `timeout`
+        seconds pass, when another thread calls `wake()`, or at once when no traced
+        thread can produce an event (nothing running).  Ctrl-C raises KeyboardInterrupt.
+        """
+    def wake(self) -> None:
+        """Make a blocked (or the next) `wait` return []. Callable from any thread."""
+    def has_pending(self) -> bool:
+        """True when stashed events wait to be returned by `wait`."""
+
+    # -- execution control ----------------------------------------------------------------
+    def interrupt(self, tid: int) -> None:
+        """PTRACE_INTERRUPT one thread; its stop is reported as an INTERRUPT event."""
+    def stop_all(self, pid: int | None = None) -> None:
+        """Stop every RUNNING or LISTENING thread (of `pid`, or of every process) and wait
+        until each is STOPPED or gone.  Interrupt stops are consumed; real events seen
+        meanwhile are stashed for `wait`; new threads created meanwhile stay stopped.
+        Threads of a process suspended in vfork are not waited for (hazards §6.1)."""
+    def cont(self, tid: int, sig: int = 0) -> None:
+        """PTRACE_CONT.  A thread stopped by BREAKPOINT first steps over it (see step)."""
+    def singlestep(self, tid: int, sig: int = 0) -> None:
+        """PTRACE_SINGLESTEP without waiting (the STEP event comes from `wait`)."""
+    def syscall(self, tid: int, sig: int = 0) -> None:
+        """PTRACE_SYSCALL: run to the next syscall entry or exit (SYSCALL event)."""
+    def listen(self, tid: int) -> None:
+        """PTRACE_LISTEN from a GROUP_STOP: let the job-control stop take effect."""
+    def step(self, tid: int, sig: int = 0) -> Event:
+        """Single-step one thread and wait for its next stop; return that event.
+
+        If the thread sits on an inserted breakpoint the original instruction is executed
+        (byte restored, stepped, re-inserted) with every other thread left as it is.  If a
+        signal arrives first, the SIGNAL event is returned and the instruction has not run.
+        """
+    def trace(
+        self,
+        tid: int,
+        max_steps: int,
+        *,
+        until: int | None = None,
+        record: bool = True,
+        stop_at_breakpoints: bool = False,
+    ) -> TraceResult:
+        """Single-step in C up to max_steps times, recording each executed pc.
+
+        Stops early when the pc reaches `until`, when it reaches an inserted breakpoint
+        site (only with stop_at_breakpoints; otherwise breakpoints are stepped over
+        transparently), or at any stop that is not a plain step (signal, exit, exec,
+        debug-register hit): that event is returned in the result, never lost.
+        """
+    def run_until(self, tid: int, address: int, max_steps: int = 2**63 - 1) -> TraceResult:
+        """Single-step only this thread until its pc equals address (no recording)."""
+    def branch_step(self, tid: int) -> Event:
+        """Run one thread to its next taken branch; return the stop at the branch target.
+
+        Uses PTRACE_SINGLEBLOCK where the probe shows it works; otherwise decodes with
+        capstone, runs to the next control-transfer instruction with a temporary
+        breakpoint, and single-steps it (two stops per branch, cached per block).  Any
+        other event on the way is returned instead.
+        """
+    def singleblock_works(self) -> bool:
+        """Probe (once) whether PTRACE_SINGLEBLOCK really traps only on taken branches."""
+
+    # -- thread table ---------------------------------------------------------------------
+    def processes(self) -> list[int]: ...
+    def threads(self, pid: int) -> list[int]: ...
+    def thread_state(self, tid: int) -> ThreadState: ...
+    def last_request(self, tid: int) -> int: ...
+    def pid_of(self, tid: int) -> int: ...
+
+    # -- registers ------------------------------------------------------------------------
+    def get_regs(self, tid: int) -> Regs: ...
+    def set_regs(self, tid: int, regs: Regs) -> None: ...
+    def get_reg(self, tid: int, name: str) -> int:
+        """One register of REGISTER_NAMES; InvalidRegisterError for other names."""
+    def set_reg(self, tid: int, name: str, value: int) -> None: ...
+    def get_pc(self, tid: int) -> int: ...
+    def set_pc(self, tid: int, pc: int) -> None:
+        """Set rip and orig_rax = -1 so an interrupted syscall is not restarted at the
+        new pc (hazards §11)."""
+    def get_fpregs(self, tid: int) -> FPRegs: ...
+    def set_fpregs(self, tid: int, fpregs: FPRegs) -> None: ...
+
+    # -- debug registers ------------------------------------------------------------------
+    def get_debugreg(self, tid: int, index: int) -> int:
+        """DR0..DR3, DR6 or DR7."""
+    def set_debugreg(self, tid: int, index: int, value: int) -> None: ...
+    def set_hw_breakpoint(self, tid: int, slot: int, address: int, access: int, size: int) -> None:
+        """Program slot 0..3: access HW_EXECUTE (size 1), HW_WRITE or HW_READWRITE
+        (size 1, 2, 4 or 8, address aligned to size).  DR7 is cleared for the slot, the
+        address written, then DR7 enabled (hazards §10)."""
+    def clear_hw_breakpoint(self, tid: int, slot: int) -> None: ...
+
+    # -- memory ---------------------------------------------------------------------------
+    def read_memory(self, pid: int, address: int, size: int, *, partial: bool = False) -> bytes:
+        """Read with process_vm_readv, falling back to /proc/PID/mem for pages it refuses.
+
+        Inserted breakpoints read as their original bytes.  If fewer than `size` bytes are
+        readable: with partial=True return the readable prefix; otherwise raise
+        MemoryAccessError whose `.transferred` is the prefix length and `.data` the prefix.
+        """
+    def read_memory_into(self, pid: int, address: int, buffer: Buffer) -> int:
+        """Read len(buffer) bytes into a writable buffer; return how many were readable."""
+    def write_memory(self, pid: int, address: int, data: Buffer) -> None:
+        """Write with process_vm_writev, falling back to /proc/PID/mem (code pages).
+        Bytes under an inserted breakpoint update its saved original byte and keep the
+        int3.  Raises MemoryAccessError (with `.transferred`) if not all was written."""
+
+    # -- software breakpoints -------------------------------------------------------------
+    def insert_breakpoint(self, pid: int, address: int) -> None:
+        """Write int3 at address (reference-counted: inserting twice needs two removes)."""
+    def remove_breakpoint(self, pid: int, address: int) -> None: ...
+    def breakpoints(self, pid: int) -> dict[int, int]:
+        """Inserted sites: address -> original byte."""
+
+def gettid() -> int:
+    """The kernel thread id of the calling thread."""

@@ -1,0 +1,269 @@
+"""pydbg's exceptions, and the one place an errno becomes one of them.
+
+Every error that comes from the kernel is a `PtraceError`, which subclasses the builtin
+OSError family member that fits its errno (ProcessLookupError for ESRCH, PermissionError for
+EPERM, ...) so that generic `except OSError` code keeps working, and carries what a user needs
+to act on it: the request that failed, the pid and tid, and the address for memory errors.
+
+The native core (csrc/) calls `from_errno` and nothing else to turn a failed call into an
+exception; the Python layers raise the specific classes directly for conditions they detect
+themselves (a thread that is not stopped, a bad register name, a call from the wrong thread).
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+
+__all__ = [
+    "PydbgError",
+    "PtraceError",
+    "NoSuchProcessError",
+    "ProcessExitedError",
+    "ZombieProcessError",
+    "PtracePermissionError",
+    "AlreadyTracedError",
+    "SelfAttachError",
+    "MemoryAccessError",
+    "InvalidArgumentError",
+    "InvalidRegisterError",
+    "NotStoppedError",
+    "WrongThreadError",
+    "TracerClosedError",
+    "ProgramNotFoundError",
+    "ProgramNotExecutableError",
+    "ExecError",
+    "from_errno",
+]
+
+
+class PydbgError(Exception):
+    """Base of every exception pydbg raises on purpose."""
+
+
+class PtraceError(PydbgError, OSError):
+    """A kernel request failed.  `errno`/`strerror` as for OSError, plus context."""
+
+    def __init__(
+        self,
+        errno: int,
+        message: str,
+        *,
+        request: str = "",
+        pid: int = 0,
+        tid: int = 0,
+        address: int | None = None,
+    ) -> None:
+        super().__init__(errno, message)
+        self.request = request
+        self.pid = pid
+        self.tid = tid
+        self.address = address
+
+    def __str__(self) -> str:
+        where = []
+        if self.request:
+            where.append(self.request)
+        if self.pid:
+            where.append(f"pid {self.pid}")
+        if self.tid and self.tid != self.pid:
+            where.append(f"tid {self.tid}")
+        if self.address is not None:
+            where.append(f"address {self.address:#x}")
+        prefix = f"[Errno {self.errno}] " if self.errno else ""
+        context = f" ({', '.join(where)})" if where else ""
+        return f"{prefix}{self.strerror}{context}"
+
+
+class NoSuchProcessError(PtraceError, ProcessLookupError):
+    """The pid or tid does not exist (or is not traced by this tracer)."""
+
+
+class ProcessExitedError(PtraceError, ProcessLookupError):
+    """The process or thread existed but has exited; nothing more can be done with it."""
+
+
+class ZombieProcessError(ProcessExitedError):
+    """The process has exited and waits to be reaped by its parent: it cannot be traced."""
+
+
+class PtracePermissionError(PtraceError, PermissionError):
+    """The kernel refused the trace (credentials, ptrace_scope, LSM, seccomp)."""
+
+
+class AlreadyTracedError(PtracePermissionError):
+    """Another tracer already holds the process; `tracer_pid` names it."""
+
+    tracer_pid: int = 0
+
+
+class SelfAttachError(PtracePermissionError):
+    """A process cannot trace itself."""
+
+
+class MemoryAccessError(PtraceError):
+    """Memory could not be read or written in full.
+
+    `transferred` bytes at `address` succeeded; `data` holds them for reads.
+    """
+
+    transferred: int = 0
+    data: bytes = b""
+
+
+class InvalidArgumentError(PtraceError, ValueError):
+    """The kernel rejected an argument (EINVAL), e.g. a misaligned debug register."""
+
+
+class InvalidRegisterError(PydbgError, KeyError):
+    """No register has this name."""
+
+    def __init__(self, name: str, known: tuple[str, ...] = ()) -> None:
+        super().__init__(name)
+        self.name = name
+        self.known = known
+
+    def __str__(self) -> str:
+        hint = f"; known: {', '.join(self.known)}" if self.known else ""
+        return f"no register named {self.name!r}{hint}"
+
+
+class NotStoppedError(PydbgError, RuntimeError):
+    """The operation needs the thread in a ptrace-stop, and it is running."""
+
+    def __init__(self, tid: int, state: str, request: str = "") -> None:
+        what = f"{request}: " if request else ""
+        super().__init__(f"{what}thread {tid} is {state}, not stopped; stop it first")
+        self.tid = tid
+        self.state = state
+        self.request = request
+
+
+class WrongThreadError(PydbgError, RuntimeError):
+    """ptrace belongs to the thread that attached; another thread called in.
+
+    The kernel would answer such a call with ESRCH, which looks like "process gone"; pydbg
+    refuses it before that with this error instead.
+    """
+
+    def __init__(self, owner_tid: int, caller_tid: int, request: str = "") -> None:
+        what = f"{request}: " if request else ""
+        super().__init__(
+            f"{what}the trace is owned by thread {owner_tid}, called from thread {caller_tid}; "
+            "ptrace requests must come from the owning thread"
+        )
+        self.owner_tid = owner_tid
+        self.caller_tid = caller_tid
+        self.request = request
+
+
+class TracerClosedError(PydbgError, RuntimeError):
+    """The tracer has been closed."""
+
+
+class ProgramNotFoundError(PydbgError, FileNotFoundError):
+    """spawn: the program does not exist (or is not in PATH)."""
+
+
+class ProgramNotExecutableError(PydbgError, PermissionError):
+    """spawn: the program exists but cannot be executed."""
+
+
+class ExecError(PtraceError):
+    """spawn: execve failed in the child; errno says why."""
+
+
+def _read_status(pid: int) -> dict[str, str]:
+    """Fields of /proc/PID/status (empty when the process is gone)."""
+    fields: dict[str, str] = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def _ptrace_scope() -> int | None:
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+_SCOPE_MEANING = {
+    1: "only descendants (or processes that called prctl(PR_SET_PTRACER)) may be traced",
+    2: "only processes with CAP_SYS_PTRACE may trace",
+    3: "no process may trace",
+}
+
+
+def _attach_denied(err: int, request: str, pid: int, tid: int) -> PtraceError:
+    """Explain an EPERM from PTRACE_SEIZE the way a user can act on (hazards §2.1)."""
+    if pid == os.getpid():
+        return SelfAttachError(err, "a process cannot trace itself", request=request, pid=pid)
+    status = _read_status(pid)
+    state = status.get("State", "")
+    if state.startswith(("Z", "X")):
+        return ZombieProcessError(
+            _errno.ESRCH, "process has exited (zombie)", request=request, pid=pid, tid=tid
+        )
+    tracer = int(status.get("TracerPid", "0") or 0)
+    if tracer:
+        exc = AlreadyTracedError(
+            err, f"already traced by process {tracer}", request=request, pid=pid, tid=tid
+        )
+        exc.tracer_pid = tracer
+        return exc
+    reasons = []
+    scope = _ptrace_scope()
+    if scope:
+        reasons.append(f"kernel.yama.ptrace_scope is {scope}: {_SCOPE_MEANING.get(scope, '?')}")
+    uid = status.get("Uid", "").split()
+    if uid and os.geteuid() != 0 and str(os.geteuid()) not in uid:
+        reasons.append("the process belongs to another user")
+    reasons.append(
+        "tracing needs the same credentials as the target (and a dumpable target) or "
+        "CAP_SYS_PTRACE; in containers add --cap-add=SYS_PTRACE and allow ptrace in seccomp"
+    )
+    return PtracePermissionError(
+        err, "operation not permitted: " + "; ".join(reasons), request=request, pid=pid, tid=tid
+    )
+
+
+def from_errno(
+    err: int,
+    request: str,
+    pid: int = 0,
+    tid: int = 0,
+    address: int | None = None,
+    *,
+    exited: bool = False,
+) -> PtraceError:
+    """The exception for a failed kernel request.  The single errno mapping of pydbg.
+
+    `exited` says the caller already knows the target is gone (its exit was reaped), so an
+    ESRCH means "exited", not "no such process".
+    """
+    message = os.strerror(err)
+    if request in ("seize", "attach") and err in (_errno.EPERM, _errno.EACCES):
+        return _attach_denied(err, request, pid, tid)
+    if err == _errno.ESRCH:
+        cls: type[PtraceError] = ProcessExitedError if exited else NoSuchProcessError
+        if exited:
+            message = "process has exited"
+        return cls(err, message, request=request, pid=pid, tid=tid, address=address)
+    if err in (_errno.EPERM, _errno.EACCES):
+        return PtracePermissionError(err, message, request=request, pid=pid, tid=tid)
+    if err in (_errno.EFAULT, _errno.EIO) and address is not None:
+        return MemoryAccessError(
+            err, "memory not accessible", request=request, pid=pid, tid=tid, address=address
+        )
+    if err == _errno.EINVAL:
+        return InvalidArgumentError(
+            err, message, request=request, pid=pid, tid=tid, address=address
+        )
+    return PtraceError(err, message, request=request, pid=pid, tid=tid, address=address)
