@@ -217,6 +217,15 @@ cdef list _task_ids(pid_t pid):
     return sorted(int(t) for t in _os.listdir(f"/proc/{pid}/task"))
 
 
+cdef pid_t _parent_of(pid_t pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        return int(data[data.rindex(b")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 cdef bint _is_zombie_task(pid_t pid, pid_t tid):
     try:
         with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
@@ -251,6 +260,7 @@ cdef list _seize(_State s, pid_t pid, bint trace_fork, bint kill_on_exit):
         raise_errno(errno, "seize", pid, pid)
     p = _Process(pid, opts)
     p.kill_on_exit = kill_on_exit
+    p.adopted = _parent_of(pid) == getpid()
     s.procs[pid] = p
     s.gone.pop(pid, None)
     th = _Thread(pid, pid, ST_RUNNING)
@@ -350,6 +360,7 @@ cdef int _kill(_State s, _Process p) except -1:
     cdef _Thread th
     cdef int status = 0, final = 0
     cdef pid_t r, tid
+    cdef bint keep
     cdef list kept = []
     for ev in s.stash:
         if (<Event>ev).pid != pid:
@@ -369,8 +380,12 @@ cdef int _kill(_State s, _Process p) except -1:
         if th is None:
             p.tids.discard(tid)
             continue
+        keep = _keeps_exit(s, th)
         with nogil:
-            r = waitpid(tid, &status, __WALL)
+            if keep:
+                r = _waitpid_keeping_exit(tid, &status, 0)
+            else:
+                r = waitpid(tid, &status, __WALL)
         if r < 0:
             if errno == EINTR:
                 continue

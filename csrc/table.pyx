@@ -80,6 +80,9 @@ cdef class _Process:
     cdef int options
     cdef bint spawned
     cdef bint kill_on_exit
+    # Seized, and a child of this Python process (subprocess.Popen, say): its final exit
+    # status belongs to its owner, so the tracer reads it without reaping it.
+    cdef bint adopted
     # Between PTRACE_EVENT_VFORK and VFORK_DONE the kernel keeps the parent suspended;
     # an interrupt is only reported after the child execs or exits (§6.1 rule 6).
     cdef bint vfork_parent

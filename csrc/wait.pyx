@@ -385,6 +385,38 @@ cdef object _decode_exec(_State s, _Thread th, int status, pid_t former):
 
 # -- waiting for one thread ------------------------------------------------------------------
 
+cdef int _status_from_siginfo(siginfo_t *si) noexcept nogil:
+    """The waitpid-style status of an exit that waitid reported."""
+    cdef int code = si.si_status
+    if si.si_code == CLD_EXITED:
+        return (code & 0xFF) << 8
+    if si.si_code == CLD_DUMPED:
+        return (code & 0x7F) | 0x80
+    return code & 0x7F
+
+
+cdef pid_t _waitpid_keeping_exit(pid_t tid, int *status, int options) noexcept nogil:
+    """waitpid for the leader of an adopted process: stops are reaped, the exit only read."""
+    cdef siginfo_t si
+    si.si_pid = 0
+    if waitid(P_PID, tid, &si, WEXITED | WNOWAIT | __WALL | options) < 0:
+        return -1
+    if si.si_pid == 0:
+        return 0
+    if si.si_code == CLD_TRAPPED:
+        return waitpid(tid, status, __WALL | WNOHANG)
+    status[0] = _status_from_siginfo(&si)
+    return tid
+
+
+cdef inline bint _keeps_exit(_State s, _Thread th):
+    cdef _Process p
+    if th.tid != th.pid:
+        return False
+    p = s.procs.get(th.pid)
+    return p is not None and p.adopted
+
+
 cdef object _wait_tid(_State s, _Thread th):
     """Block until `th` reports something that is not consumed; return it.
 
@@ -395,9 +427,13 @@ cdef object _wait_tid(_State s, _Thread th):
     cdef int status = 0
     cdef pid_t r, tid = th.tid
     cdef object ev
+    cdef bint keep = _keeps_exit(s, th)
     while True:
         with nogil:
-            r = waitpid(tid, &status, __WALL)
+            if keep:
+                r = _waitpid_keeping_exit(tid, &status, 0)
+            else:
+                r = waitpid(tid, &status, __WALL)
         if r < 0:
             if errno == EINTR:
                 PyErr_CheckSignals()
@@ -476,6 +512,7 @@ cdef int _stop_all(_State s, object pid) except -1:
 cdef list _drain(_State s):
     """Collect every status already waiting, without blocking."""
     cdef list events = []
+    cdef _Thread th
     cdef siginfo_t si
     cdef int status = 0
     cdef pid_t tid, r
@@ -491,7 +528,13 @@ cdef list _drain(_State s):
         tid = si.si_pid
         if tid == 0:
             break
-        if si.si_code != CLD_TRAPPED and tid not in s.threads and tid not in s.reapable:
+        th = s.threads.get(tid)
+        if si.si_code != CLD_TRAPPED and th is not None and _keeps_exit(s, th):
+            ev = _decode(s, tid, _status_from_siginfo(&si))
+            if ev is not None:
+                events.append(ev)
+            continue
+        if si.si_code != CLD_TRAPPED and th is None and tid not in s.reapable:
             # An exit of a child that is no tracee: leave it for its owner, and poll the
             # tracees one by one while it hides them from waitid(P_ALL).
             s.foreign = tid
@@ -516,7 +559,10 @@ cdef list _drain_polling(_State s):
     for th in list(s.threads.values()):
         if th.state == ST_STOPPED or th.tid not in s.threads:
             continue
-        r = waitpid(th.tid, &status, __WALL | WNOHANG)
+        if _keeps_exit(s, th):
+            r = _waitpid_keeping_exit(th.tid, &status, WNOHANG)
+        else:
+            r = waitpid(th.tid, &status, __WALL | WNOHANG)
         if r == th.tid:
             ev = _decode(s, th.tid, status)
             if ev is not None:

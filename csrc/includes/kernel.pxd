@@ -26,6 +26,7 @@ cdef extern from "<signal.h>" nogil:
         int si_errno
         int si_code
         pid_t si_pid
+        int si_status
         void *si_addr
     int kill(pid_t pid, int sig)
     enum:
