@@ -1,0 +1,324 @@
+"""The pydbg side of every benchmark workload: one run, one JSON line on stdout.
+
+It takes exactly the arguments raw_tracer.c takes and prints the same keys, so run.py can
+start either with the same argument list and compare the two lines.  Each workload is the
+natural pydbg._native code for the job (a Python loop over `Tracer.step`, one
+`Tracer.trace` call, a `wait`/`cont` loop, ...), not a tuned special case.
+
+It runs in its own process, started by run.py already pinned (or not) to a CPU: a crash
+or hang of the extension costs one measurement, not the whole run, and the targets it
+spawns die with it (spawn uses kill_on_exit, i.e. PTRACE_O_EXITKILL).
+
+Usage: python bench/pydbg_worker.py WORKLOAD ARGS...   (see raw_tracer.c for ARGS)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from pydbg import _native
+from pydbg._native import Event, EventKind, Tracer
+
+# Hits before the timed part of the breakpoint and signal loops, as in raw_tracer.c: the
+# first ones include the dynamic loader's start-up and cold caches.
+WARMUP_HITS = 1000
+
+
+class BenchError(Exception):
+    """The target or pydbg did something the workload did not expect."""
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def rate(workload: str, n: int, seconds: float, unit: str, **extra: object) -> None:
+    emit(workload=workload, n=n, seconds=seconds, value=n / seconds, unit=unit, **extra)
+
+
+def load_base(pid: int, path: str) -> int:
+    """Start of the executable's first mapping with file offset 0 (as raw_tracer.c)."""
+    real = os.path.realpath(path)
+    with open(f"/proc/{pid}/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            if len(fields) >= 6 and int(fields[2], 16) == 0 and fields[5] == real:
+                return int(fields[0].split("-")[0], 16)
+    raise BenchError(f"{real} not found in /proc/{pid}/maps")
+
+
+def spawn(tracer: Tracer, target: str, *args: str) -> tuple[int, int]:
+    """Spawn target with its stdout on /dev/null; return (pid, load base)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        pid = tracer.spawn([target, *args], stdout=devnull)
+    finally:
+        os.close(devnull)
+    return pid, load_base(pid, target)
+
+
+def expect(events: list[Event], kind: EventKind, what: str) -> Event:
+    """The one event of a single-threaded target; anything else is a failed run."""
+    if len(events) != 1 or events[0].kind != kind:
+        got = [(e.kind.name, e.tid, e.signal) for e in events]
+        raise BenchError(f"{what}: expected one {kind.name} event, got {got}")
+    return events[0]
+
+
+def run_to(tracer: Tracer, pid: int, address: int) -> None:
+    """Run from the exec stop to `address` and leave the thread there, breakpoint gone."""
+    tracer.insert_breakpoint(pid, address)
+    tracer.cont(pid)
+    event = expect(tracer.wait(), EventKind.BREAKPOINT, "run to ready")
+    if event.address != address:
+        raise BenchError(f"breakpoint at {event.address:#x}, expected {address:#x}")
+    tracer.remove_breakpoint(pid, address)
+
+
+def voluntary_switches(tid: int) -> int:
+    """Every ptrace stop is one voluntary context switch of the tracee (it sleeps in
+    TASK_TRACED), so the difference over an operation counts the stops it cost, without
+    instrumenting pydbg.  raw_tracer.c checks this against its own count."""
+    with open(f"/proc/{tid}/task/{tid}/status") as status:
+        for line in status:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise BenchError("no voluntary_ctxt_switches in status")
+
+
+# -- workloads --------------------------------------------------------------------------
+
+
+def do_step(n: int, target: str, ready_off: int) -> None:
+    with Tracer() as tracer:
+        pid, base = spawn(tracer, target)
+        run_to(tracer, pid, base + ready_off)
+        step = tracer.step
+        step_kind = EventKind.STEP
+        t0 = time.perf_counter()
+        for _ in range(n):
+            if step(pid).kind != step_kind:
+                raise BenchError("step: a stop other than STEP")
+        t1 = time.perf_counter()
+    rate("step", n, t1 - t0, "steps/s")
+
+
+def do_trace(n: int, target: str, ready_off: int) -> None:
+    with Tracer() as tracer:
+        pid, base = spawn(tracer, target)
+        run_to(tracer, pid, base + ready_off)
+        t0 = time.perf_counter()
+        result = tracer.trace(pid, n)
+        t1 = time.perf_counter()
+        if result.steps != n or result.reason != _native.TraceReason.COUNT:
+            raise BenchError(f"trace: {result.steps} steps, reason {result.reason!r}")
+        if len(result.pcs) != n or result.pcs[0] != base + ready_off:
+            raise BenchError("trace: pcs not recorded from the start address")
+    rate("trace", n, t1 - t0, "steps/s")
+
+
+def hit_loop(tracer: Tracer, pid: int, n: int, kind: EventKind) -> float:
+    """wait() + cont() for WARMUP_HITS + n hits; return the seconds of the last n."""
+    wait, cont = tracer.wait, tracer.cont
+    t0 = 0.0
+    for i in range(WARMUP_HITS + n):
+        if i == WARMUP_HITS:
+            t0 = time.perf_counter()
+        events = wait()
+        if len(events) != 1 or events[0].kind != kind:
+            expect(events, kind, "hit loop")  # raises with the details
+        cont(pid)  # from a BREAKPOINT this steps over the int3 first
+    return time.perf_counter() - t0
+
+
+def do_int3(n: int, target: str, hit_off: int) -> None:
+    with Tracer() as tracer:
+        pid, base = spawn(tracer, target)
+        tracer.insert_breakpoint(pid, base + hit_off)
+        tracer.cont(pid)
+        seconds = hit_loop(tracer, pid, n, EventKind.BREAKPOINT)
+    rate("int3", n, seconds, "hits/s")
+
+
+def do_hwbp(n: int, target: str, hit_off: int) -> None:
+    with Tracer() as tracer:
+        pid, base = spawn(tracer, target)
+        tracer.set_hw_breakpoint(pid, 0, base + hit_off, _native.HW_EXECUTE, 1)
+        tracer.cont(pid)
+        seconds = hit_loop(tracer, pid, n, EventKind.HW_BREAKPOINT)
+    rate("hwbp", n, seconds, "hits/s")
+
+
+def do_signal(n: int, target: str) -> None:
+    with Tracer() as tracer:
+        pid, _ = spawn(tracer, target)
+        tracer.cont(pid)
+        wait, cont = tracer.wait, tracer.cont
+        signal_kind, usr1 = EventKind.SIGNAL, signal.SIGUSR1
+        t0 = 0.0
+        for i in range(WARMUP_HITS + n):
+            if i == WARMUP_HITS:
+                t0 = time.perf_counter()
+            events = wait()
+            if len(events) != 1 or events[0].kind != signal_kind or events[0].signal != usr1:
+                expect(events, signal_kind, "signal loop")
+                raise BenchError(f"signal loop: signal {events[0].signal}, expected SIGUSR1")
+            cont(pid, usr1)  # deliver it: the handler runs, as in raw_tracer.c
+        t1 = time.perf_counter()
+    rate("signal", n, t1 - t0, "signals/s")
+
+
+def do_attach(cycles: int, pid: int) -> None:
+    attach: list[float] = []
+    detach: list[float] = []
+    threads = 0
+    with Tracer() as tracer:
+        for _ in range(cycles):
+            t0 = time.perf_counter()
+            tids = tracer.seize(pid)  # returns with every thread STOPPED
+            t1 = time.perf_counter()
+            tracer.detach(pid)
+            t2 = time.perf_counter()
+            threads = len(tids)
+            attach.append(t1 - t0)
+            detach.append(t2 - t1)
+    # A detach that left a thread traced or stopped would make the timing meaningless.
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/status") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+        if fields["TracerPid"].strip() != "0" or fields["State"].split()[0] in "tT":
+            raise BenchError(f"attach100: thread {task} still traced or stopped after detach")
+    attach.sort()
+    detach.sort()
+    emit(
+        workload="attach100",
+        n=cycles,
+        threads=threads,
+        value=attach[cycles // 2] * 1e3,
+        unit="ms",
+        detach_ms=detach[cycles // 2] * 1e3,
+    )
+
+
+def timed_reads(reps: int, read: Callable[[], int], size: int) -> float:
+    """MiB/s of `reps` calls of read() after one untimed warm-up call."""
+    if read() != size:
+        raise BenchError("short read")
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        if read() != size:
+            raise BenchError("short read")
+    return size / (1 << 20) * reps / (time.perf_counter() - t0)
+
+
+def do_read(reps: int, target: str, ready_off: int, buf_off: int, size: int) -> None:
+    with Tracer() as tracer:
+        pid, base = spawn(tracer, target)
+        run_to(tracer, pid, base + ready_off)
+        address = base + buf_off
+        buffer = bytearray(size)  # reused: the warm-up read faults it in
+        into = timed_reads(reps, lambda: tracer.read_memory_into(pid, address, buffer), size)
+        if buffer[-1] != 0x5A:
+            raise BenchError("read16m: wrong contents")
+        alloc = timed_reads(reps, lambda: len(tracer.read_memory(pid, address, size)), size)
+    emit(workload="read16m", n=reps, value=into, unit="MiB/s", alloc_value=alloc)
+
+
+def do_branch(target: str, start_off: int, dest_off: int) -> None:
+    with Tracer() as tracer:
+        pid, base = spawn(tracer, target)
+        run_to(tracer, pid, base + start_off)
+        singleblock = tracer.singleblock_works()  # probe outside the measured window
+        dest = base + dest_off
+        pcs: list[int] = []
+        kinds: list[str] = []
+        v0 = voluntary_switches(pid)
+        t0 = time.perf_counter()
+        # One call should do; the bound only stops a runaway (e.g. a branch step that
+        # returns after every instruction).
+        while (not pcs or pcs[-1] != dest) and len(pcs) < 2000:
+            kinds.append(tracer.branch_step(pid).kind.name)
+            pcs.append(tracer.get_pc(pid))
+        t1 = time.perf_counter()
+        stops = voluntary_switches(pid) - v0
+    if pcs[-1] != dest:
+        raise BenchError(f"branch1000: never reached the jmp target after {len(pcs)} calls")
+    emit(
+        workload="branch1000",
+        value=stops,
+        unit="stops",
+        seconds=t1 - t0,
+        calls=len(pcs),
+        pcs=[pc - base for pc in pcs[:8]],
+        kinds=kinds[:8],
+        singleblock_works=singleblock,
+    )
+
+
+def do_idle(target: str, seconds: str) -> None:
+    with Tracer() as tracer:
+        pid, _ = spawn(tracer, target, seconds)
+        tracer.cont(pid)
+        waits = 0
+        r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        # The first event is the target's PTRACE_EVENT_EXIT stop; an empty return
+        # (a spurious wake-up) would be a finding, so it is counted, not hidden.
+        while True:
+            waits += 1
+            events = tracer.wait()
+            if events:
+                break
+        r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        if events[0].kind != EventKind.EXIT:
+            raise BenchError(f"idle: first event {events[0].kind.name}, expected EXIT")
+        # Let it finish and reap it: the target's exit stop has been collected, so it is
+        # continued rather than killed.
+        tracer.cont(pid)
+        expect(tracer.wait(), EventKind.EXITED, "idle: exit")
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    emit(
+        workload="idle",
+        value=100.0 * cpu / (t1 - t0),
+        unit="%CPU",
+        seconds=t1 - t0,
+        cpu_seconds=cpu,
+        wait_calls=waits,
+        # Context switches of the whole worker while it waited: a blocking wait costs a
+        # handful, a polling one about one per poll interval.
+        switches=(r1.ru_nvcsw - r0.ru_nvcsw) + (r1.ru_nivcsw - r0.ru_nivcsw),
+    )
+
+
+def main(argv: Sequence[str]) -> int:
+    workload, args = (argv[0], list(argv[1:])) if argv else ("", [])
+
+    def num(i: int) -> int:
+        return int(args[i], 0)
+
+    runs: dict[tuple[str, int], Callable[[], None]] = {
+        ("step", 3): lambda: do_step(num(0), args[1], num(2)),
+        ("trace", 3): lambda: do_trace(num(0), args[1], num(2)),
+        ("int3", 3): lambda: do_int3(num(0), args[1], num(2)),
+        ("hwbp", 3): lambda: do_hwbp(num(0), args[1], num(2)),
+        ("signal", 2): lambda: do_signal(num(0), args[1]),
+        ("attach100", 2): lambda: do_attach(num(0), num(1)),
+        ("read16m", 5): lambda: do_read(num(0), args[1], num(2), num(3), num(4)),
+        ("branch1000", 3): lambda: do_branch(args[0], num(1), num(2)),
+        ("idle", 2): lambda: do_idle(args[0], args[1]),
+    }
+    run = runs.get((workload, len(args)))
+    if run is None:
+        print(__doc__, file=sys.stderr)
+        return 2
+    run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
