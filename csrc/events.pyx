@@ -57,10 +57,14 @@ cdef class Event:
     cdef readonly int status
     cdef readonly int signal
     cdef readonly unsigned long long message
-    cdef readonly unsigned long long address
-    cdef readonly int si_code
-    cdef readonly object siginfo
-    cdef readonly pid_t sender_pid
+    cdef unsigned long long _address
+    cdef int _si_code
+    cdef object _siginfo
+    cdef pid_t _sender_pid
+    # Signals other than SIGTRAP fetch their siginfo on first use, while the thread still
+    # sits in the same stop: most loops never look at it, and GETSIGINFO is a syscall.
+    cdef object _lazy_thread
+    cdef unsigned long _lazy_seq
     cdef readonly unsigned long long dr6
     cdef readonly int syscall_op
     cdef readonly long long syscall_nr
@@ -69,6 +73,30 @@ cdef class Event:
     @property
     def kind(self):
         return _KINDS[self._kind]
+
+    cdef inline void _resolve(self):
+        if self._lazy_thread is not None:
+            _fetch_lazy_siginfo(self)
+
+    @property
+    def address(self):
+        self._resolve()
+        return self._address
+
+    @property
+    def si_code(self):
+        self._resolve()
+        return self._si_code
+
+    @property
+    def siginfo(self):
+        self._resolve()
+        return self._siginfo
+
+    @property
+    def sender_pid(self):
+        self._resolve()
+        return self._sender_pid
 
     @property
     def exit_code(self):
@@ -95,8 +123,8 @@ cdef class Event:
             parts.append(f"signal={self.signal}")
         if self.message:
             parts.append(f"message={self.message:#x}")
-        if self.address:
-            parts.append(f"address={self.address:#x}")
+        if self._address:
+            parts.append(f"address={self._address:#x}")
         if self._kind == K_EXITED:
             parts.append(f"exit_code={WEXITSTATUS(self.status)}")
         return f"<Event {' '.join(parts)}>"

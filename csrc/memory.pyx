@@ -182,11 +182,16 @@ cdef void _invalidate_blocks(_Process p, unsigned long long address, Py_ssize_t 
             del p.blocks[start]
 
 
+cdef Py_ssize_t _write_byte(_Process p, unsigned long long address, char c) noexcept nogil:
+    # Breakpoint bytes sit in code pages, which process_vm_writev always refuses: go to
+    # /proc/PID/mem directly.
+    if p.mem_fd >= 0 and pwrite(p.mem_fd, &c, 1, <off_t>address) == 1:
+        return 1
+    return _raw_write(p, address, &c, 1)
+
+
 cdef int _poke_byte(_Process p, unsigned long long address, unsigned char value) except -1:
-    cdef char c = <char>value
-    cdef Py_ssize_t n
-    with nogil:
-        n = _raw_write(p, address, &c, 1)
+    cdef Py_ssize_t n = _write_byte(p, address, <char>value)
     if n != 1:
         raise_errno(EFAULT, "write breakpoint", p.pid, p.pid, address)
     return 0
@@ -224,10 +229,8 @@ cdef int _remove_bp(_Process p, unsigned long long address, bint force) except -
 
 cdef void _remove_all_bps(_Process p):
     """Detach/kill: put every original byte back; errors ignored (process may be dying)."""
-    cdef char c
     cdef unsigned long long address
     for address, orig in list(p.sites.items()):
-        c = <char><unsigned char>orig
-        _raw_write(p, address, &c, 1)
+        _write_byte(p, address, <char><unsigned char>orig)
     p.sites.clear()
     p.site_refs.clear()

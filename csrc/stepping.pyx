@@ -52,11 +52,11 @@ cdef object _step_over(_State s, _Thread th, int sig):
                 if (<Event>ev).dr6 & _DR6_SLOTS:
                     (<Event>ev)._kind = K_HW_BREAKPOINT
                 return ev
-            if kind == K_SIGNAL and (<Event>ev).si_code != SI_KERNEL:
+            if kind == K_SIGNAL and ev.si_code != SI_KERNEL:
                 # The signal came first; the instruction did not run.  Report it later
                 # and deliver it, with its siginfo, when the caller resumes with it.
                 th.deferred_sig = (<Event>ev).signal
-                th.deferred_info = (<Event>ev).siginfo
+                th.deferred_info = ev.siginfo
                 th.stop_sig = 0
                 s.stash.append(ev)
                 continue
@@ -179,7 +179,7 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
                 buf[steps] = pc
             if over:
                 orig = <char><unsigned char>p.sites[pc]
-                _raw_write(p, pc, &orig, 1)
+                _write_byte(p, pc, orig)
             th.state = ST_RUNNING
             th.last_req = PTRACE_SINGLESTEP
             th.bp_hit = 0
@@ -198,7 +198,7 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
                 else:
                     rc = -1
             if over and tid in s.threads:
-                _raw_write(p, pc, &int3, 1)
+                _write_byte(p, pc, int3)
             if r != tid:
                 if r < 0 and errno == ECHILD:
                     ev = _vanished(s, th)
@@ -220,7 +220,7 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
                 ev = _wait_tid(s, th)
             if ev is not None and (<Event>ev)._kind == K_STEP:
                 steps += 1
-                pc = (<Event>ev).address
+                pc = (<Event>ev)._address
                 if (<Event>ev).dr6 & _DR6_SLOTS:
                     (<Event>ev)._kind = K_HW_BREAKPOINT
                     reason = R_EVENT
@@ -377,7 +377,7 @@ cdef object _branch_step(_State s, _Thread th):
                     ev = _step_over(s, th, 0)
                     if (<Event>ev)._kind != K_STEP:
                         return ev
-                    if (<Event>ev).address == branch:
+                    if (<Event>ev)._address == branch:
                         ev = None
                 if th.bp_hit == 0 and _peek_user(th, PYDBG_RIP_OFFSET, "rip") != branch:
                     _resume(s, th, PTRACE_CONT, 0)
@@ -390,13 +390,13 @@ cdef object _branch_step(_State s, _Thread th):
                 if temp and th.pid in s.procs and branch in p.sites:
                     _remove_bp(p, branch, True)
             if ev is not None:
-                if not ((<Event>ev)._kind == K_BREAKPOINT and (<Event>ev).address == branch
+                if not ((<Event>ev)._kind == K_BREAKPOINT and (<Event>ev)._address == branch
                         and temp):
                     return ev
                 th.bp_hit = 0    # our own temporary breakpoint: consumed, pc rewound
         ev = _step(s, th, 0)
         if (<Event>ev)._kind != K_STEP:
             return ev
-        if not conditional or (<Event>ev).address != branch + length:
+        if not conditional or (<Event>ev)._address != branch + length:
             return ev
         # A conditional branch that was not taken: on to the next one.

@@ -47,6 +47,8 @@ cdef class _Thread:
     cdef int last_sig
     # PTRACE_INTERRUPT sent and its EVENT_STOP not seen yet.
     cdef bint interrupt_pending
+    # Incremented at every stop: tells a lazily decoded event whether its stop is current.
+    cdef unsigned long stop_seq
     # A real stop overtook the interrupt: its EVENT_STOP will come after the next resume
     # and must be swallowed (the request is then re-issued).
     cdef bint interrupt_late

@@ -89,13 +89,21 @@ cdef bint _fetch_siginfo(_Thread th, Event ev):
     cdef siginfo_t *si = <siginfo_t *>PyBytes_AS_STRING(info)
     if ptrace(PTRACE_GETSIGINFO, th.tid, NULL, si) < 0:
         return False
-    ev.siginfo = info
-    ev.si_code = si.si_code
+    ev._siginfo = info
+    ev._si_code = si.si_code
     if si.si_code == SI_USER or si.si_code == SI_TKILL or si.si_code == SI_QUEUE:
-        ev.sender_pid = si.si_pid
+        ev._sender_pid = si.si_pid
     else:
-        ev.address = <unsigned long long>si.si_addr
+        ev._address = <unsigned long long>si.si_addr
     return True
+
+
+cdef void _fetch_lazy_siginfo(Event ev):
+    """Fill in a signal event's siginfo if its thread still sits in that stop."""
+    cdef _Thread th = ev._lazy_thread
+    ev._lazy_thread = None
+    if th.state == ST_STOPPED and th.stop_seq == ev._lazy_seq:
+        _fetch_siginfo(th, ev)
 
 
 cdef object _decode(_State s, pid_t tid, int status):
@@ -111,6 +119,7 @@ cdef object _decode(_State s, pid_t tid, int status):
     sig = WSTOPSIG(status)
     event = (status >> 16) & 0xFF
     th.state = ST_STOPPED
+    th.stop_seq += 1
     if event == 0:
         if sig == (SIGTRAP | 0x80):
             return _decode_syscall(s, th, status)
@@ -178,7 +187,7 @@ cdef object _decode_syscall(_State s, _Thread th, int status):
     memset(&info, 0, sizeof(info))
     if ptrace(PTRACE_GET_SYSCALL_INFO, th.tid, <void *>sizeof(info), &info) > 0:
         ev.syscall_op = info.op
-        ev.address = info.instruction_pointer
+        ev._address = info.instruction_pointer
         if info.op == PTRACE_SYSCALL_INFO_ENTRY:
             ev.syscall_nr = PYDBG_SCI_NR(&info)
         elif info.op == PTRACE_SYSCALL_INFO_EXIT:
@@ -191,10 +200,12 @@ cdef object _decode_signal(_State s, _Thread th, int status, int sig):
     cdef _Process p
     cdef unsigned long long pc, addr
     ev.signal = sig
-    if not _fetch_siginfo(th, ev):
-        th.stop_sig = sig
-        return ev
     if sig != SIGTRAP:
+        th.stop_sig = sig
+        ev._lazy_thread = th
+        ev._lazy_seq = th.stop_seq
+        return ev
+    if not _fetch_siginfo(th, ev):
         th.stop_sig = sig
         return ev
     if ev.si_code == SI_KERNEL:
@@ -205,7 +216,7 @@ cdef object _decode_signal(_State s, _Thread th, int status, int sig):
         if addr in p.sites:
             _poke_user(th, PYDBG_RIP_OFFSET, addr, "pokeuser(rip)")
             ev._kind = K_BREAKPOINT
-            ev.address = addr
+            ev._address = addr
             th.bp_hit = addr
             return ev
         if addr in p.removed and _original_is_not_int3(p, addr):
@@ -546,6 +557,9 @@ cdef list _drain(_State s):
         ev = _decode(s, tid, status)
         if ev is not None:
             events.append(ev)
+        if not s.unknown and not s.reapable and len(s.threads) <= 8 \
+                and not _anything_running(s):
+            break    # every thread is stopped: nothing else can be waiting
     return events
 
 
@@ -622,22 +636,27 @@ cdef list _wait(_State s, object timeout):
     cdef int r
     cdef long poll_ns
     s.stash = []
-    events.extend(_drain(s))
     if events:
+        events.extend(_drain(s))
         return events
     if pydbg_get_flag(&s.wake_flag):
         pydbg_set_flag(&s.wake_flag, 0)
         return events
-    if not _anything_running(s) or (timeout is not None and timeout <= 0):
-        return events
+    if not _anything_running(s):
+        # Nothing can stop, but a status may still be due (a thread reaped late).
+        return _drain(s)
     if timeout is not None:
+        if timeout <= 0:
+            return _drain(s)
         deadline = _now() + timeout
     if not pydbg_wake_handler_installed(s.wake_sig):
         # Somebody replaced it (signal.signal on our signal number): take it back, or
         # timeouts and wake-ups would be lost.
         pydbg_install_wake_handler(s.wake_sig)
     while True:
-        # While a foreign zombie hides the tracees from waitid(P_ALL), poll every 2 ms.
+        # The blocking waitid returns at once when a status is already waiting, so no
+        # drain comes first.  While a foreign zombie hides the tracees from
+        # waitid(P_ALL), poll every 2 ms instead.
         poll_ns = 2000000 if s.foreign else 0
         if timeout is not None:
             left = deadline - _now()
@@ -645,7 +664,7 @@ cdef list _wait(_State s, object timeout):
                 return events
             _arm_timer(s, left)
         with nogil:
-            r = pydbg_block(&s.wake_flag, poll_ns)
+            r = pydbg_block(&s.wake_flag, poll_ns, s.wake_sig)
         if timeout is not None:
             _disarm_timer(s)
         if r == -EINTR:

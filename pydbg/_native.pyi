@@ -118,13 +118,20 @@ class Event:
     def core_dumped(self) -> bool: ...
     @property
     def address(self) -> int:
-        """BREAKPOINT: the breakpoint address (= pc); SIGNAL: si_addr; else 0."""
+        """BREAKPOINT: the breakpoint address (= pc); STEP: the pc after the step;
+        SIGNAL: si_addr (faults); SYSCALL: the pc; else 0."""
     @property
     def si_code(self) -> int:
-        """siginfo si_code of signal-delivery-stops, else 0."""
+        """siginfo si_code of signal-delivery-stops, else 0.
+
+        For signals other than SIGTRAP the siginfo is fetched on first access of
+        si_code / siginfo / sender_pid / address, and only while the thread still sits
+        in that stop (GETSIGINFO costs a syscall most loops do not need).  Read them
+        before resuming the thread; afterwards they are 0 / None.
+        """
     @property
     def siginfo(self) -> bytes | None:
-        """The 128-byte siginfo_t of a signal-delivery-stop, else None."""
+        """The 128-byte siginfo_t of a signal-delivery-stop, else None (see si_code)."""
     @property
     def sender_pid(self) -> int:
         """si_pid for signals sent by kill/tgkill/sigqueue (SI_USER, SI_TKILL, SI_QUEUE), else 0."""

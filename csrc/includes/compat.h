@@ -15,6 +15,7 @@
 #define PYDBG_COMPAT_H
 
 #include <cpuid.h>
+#include <pthread.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -53,12 +54,19 @@ static void pydbg_wake_handler(int sig, siginfo_t *info, void *ctx)
  * blocking in waitid (used while a foreign zombie hides the tracees from waitid(P_ALL)).
  * Returns 1 when a status may be waitable, 0 when woken, -errno on failure (-EINTR when a
  * signal without SA_RESTART such as Python's SIGINT handler interrupted the wait). */
-static int pydbg_block(volatile int *flag, long poll_ns)
+static int pydbg_block(volatile int *flag, long poll_ns, int wake_sig)
 {
     siginfo_t si;
     long r;
-    if (sigsetjmp(pydbg_wake_env, 1))
+    /* No signal mask is saved here (that would cost a sigprocmask per wait); after a
+     * jump the wake signal is still blocked from the handler and is unblocked below. */
+    if (sigsetjmp(pydbg_wake_env, 0)) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, wake_sig);
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
         return 0;
+    }
     pydbg_wake_armed = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(flag, __ATOMIC_SEQ_CST)) {
@@ -134,9 +142,26 @@ static void pydbg_sigevent_thread(struct sigevent *sev, int signo, pid_t tid)
     sev->_sigev_un._tid = tid;
 }
 
+/* The calling thread's tid, cached per thread: every Tracer call checks it, and a
+ * syscall each time showed in the benchmarks.  A fork child starts with the cache clear. */
+static __thread pid_t pydbg_tid_cache;
+
+static void pydbg_clear_tid_cache(void)
+{
+    pydbg_tid_cache = 0;
+}
+
 static pid_t pydbg_gettid(void)
 {
-    return (pid_t)syscall(SYS_gettid);
+    static int registered;
+    if (pydbg_tid_cache == 0) {
+        if (!registered) {
+            registered = 1;
+            pthread_atfork(NULL, NULL, pydbg_clear_tid_cache);
+        }
+        pydbg_tid_cache = (pid_t)syscall(SYS_gettid);
+    }
+    return pydbg_tid_cache;
 }
 
 static int pydbg_tgkill(pid_t tgid, pid_t tid, int sig)

@@ -12,7 +12,7 @@ cdef extern from "compat.h" nogil:
     long long PYDBG_SCI_NR(ptrace_syscall_info *info)
     long long PYDBG_SCI_RVAL(ptrace_syscall_info *info)
 
-    int pydbg_block(volatile int *flag, long poll_ns)
+    int pydbg_block(volatile int *flag, long poll_ns, int wake_sig)
     int pydbg_install_wake_handler(int sig)
     int pydbg_wake_handler_installed(int sig)
     void pydbg_set_flag(volatile int *flag, int value)
