@@ -28,6 +28,9 @@ from pydbg._native import Event, EventKind, Tracer
 # Hits before the timed part of the breakpoint and signal loops, as in raw_tracer.c: the
 # first ones include the dynamic loader's start-up and cold caches.
 WARMUP_HITS = 1000
+# PYDBG_BENCH_COLOCATE=0 measures Tracer(colocate=False): what an unpinned user would get
+# without pydbg's default of sharing a CPU with the programs it spawns.
+COLOCATE = os.environ.get("PYDBG_BENCH_COLOCATE", "1") != "0"
 
 
 class BenchError(Exception):
@@ -96,7 +99,7 @@ def voluntary_switches(tid: int) -> int:
 
 
 def do_step(n: int, target: str, ready_off: int) -> None:
-    with Tracer() as tracer:
+    with Tracer(colocate=COLOCATE) as tracer:
         pid, base = spawn(tracer, target)
         run_to(tracer, pid, base + ready_off)
         step = tracer.step
@@ -110,7 +113,7 @@ def do_step(n: int, target: str, ready_off: int) -> None:
 
 
 def do_trace(n: int, target: str, ready_off: int) -> None:
-    with Tracer() as tracer:
+    with Tracer(colocate=COLOCATE) as tracer:
         pid, base = spawn(tracer, target)
         run_to(tracer, pid, base + ready_off)
         t0 = time.perf_counter()
@@ -138,7 +141,7 @@ def hit_loop(tracer: Tracer, pid: int, n: int, kind: EventKind) -> float:
 
 
 def do_int3(n: int, target: str, hit_off: int) -> None:
-    with Tracer() as tracer:
+    with Tracer(colocate=COLOCATE) as tracer:
         pid, base = spawn(tracer, target)
         tracer.insert_breakpoint(pid, base + hit_off)
         tracer.cont(pid)
@@ -147,7 +150,7 @@ def do_int3(n: int, target: str, hit_off: int) -> None:
 
 
 def do_hwbp(n: int, target: str, hit_off: int) -> None:
-    with Tracer() as tracer:
+    with Tracer(colocate=COLOCATE) as tracer:
         pid, base = spawn(tracer, target)
         tracer.set_hw_breakpoint(pid, 0, base + hit_off, _native.HW_EXECUTE, 1)
         tracer.cont(pid)
@@ -156,7 +159,7 @@ def do_hwbp(n: int, target: str, hit_off: int) -> None:
 
 
 def do_signal(n: int, target: str) -> None:
-    with Tracer() as tracer:
+    with Tracer(colocate=COLOCATE) as tracer:
         pid, _ = spawn(tracer, target)
         tracer.cont(pid)
         wait, cont = tracer.wait, tracer.cont
@@ -178,7 +181,7 @@ def do_attach(cycles: int, pid: int) -> None:
     attach: list[float] = []
     detach: list[float] = []
     threads = 0
-    with Tracer() as tracer:
+    with Tracer(colocate=COLOCATE) as tracer:
         for _ in range(cycles):
             t0 = time.perf_counter()
             tids = tracer.seize(pid)  # returns with every thread STOPPED
@@ -218,7 +221,7 @@ def timed_reads(reps: int, read: Callable[[], int], size: int) -> float:
 
 
 def do_read(reps: int, target: str, ready_off: int, buf_off: int, size: int) -> None:
-    with Tracer() as tracer:
+    with Tracer(colocate=COLOCATE) as tracer:
         pid, base = spawn(tracer, target)
         run_to(tracer, pid, base + ready_off)
         address = base + buf_off
@@ -231,7 +234,7 @@ def do_read(reps: int, target: str, ready_off: int, buf_off: int, size: int) -> 
 
 
 def do_branch(target: str, start_off: int, dest_off: int) -> None:
-    with Tracer() as tracer:
+    with Tracer(colocate=COLOCATE) as tracer:
         pid, base = spawn(tracer, target)
         run_to(tracer, pid, base + start_off)
         singleblock = tracer.singleblock_works()  # probe outside the measured window
@@ -262,7 +265,7 @@ def do_branch(target: str, start_off: int, dest_off: int) -> None:
 
 
 def do_idle(target: str, seconds: str) -> None:
-    with Tracer() as tracer:
+    with Tracer(colocate=COLOCATE) as tracer:
         pid, _ = spawn(tracer, target, seconds)
         tracer.cont(pid)
         waits = 0

@@ -28,8 +28,11 @@ cdef class Tracer:
 
     cdef _State s
     cdef pid_t _pid
+    cdef bint _colocate
+    cdef object _saved_affinity
 
-    def __cinit__(self):
+    def __cinit__(self, *, bint colocate=True):
+        self._colocate = colocate
         self.s = _State()
         self.s.owner_tid = pydbg_gettid()
         self.s.wake_sig = SIGRTMIN + _WAKE_SIGNAL_OFFSET
@@ -72,10 +75,29 @@ cdef class Tracer:
                 if pid in self.s.procs:
                     _drop_process(self.s, p)
         self.s.stash = []
+        if self._saved_affinity is not None:
+            _os.sched_setaffinity(0, self._saved_affinity)
+            self._saved_affinity = None
         if self.s.timer_ok:
             timer_delete(self.s.timer)
             self.s.timer_ok = False
         self.s.closed = True
+
+    cdef _colocate_with_children(self):
+        """Pin this thread to the CPU it runs on; spawned children inherit the mask.
+
+        A ptrace round trip is 3-6x cheaper when tracer and tracee share a CPU, because
+        every stop then hands the CPU over directly instead of waking another one.
+        Restored by close(); opt out with Tracer(colocate=False).
+        """
+        allowed = _os.sched_getaffinity(0)
+        if len(allowed) < 2:
+            return
+        cpu = sched_getcpu()
+        if cpu not in allowed:
+            return
+        _os.sched_setaffinity(0, {cpu})
+        self._saved_affinity = allowed
 
     @property
     def owner_tid(self):
@@ -93,6 +115,8 @@ cdef class Tracer:
         self._enter("spawn")
         if isinstance(argv, (str, bytes)):
             raise TypeError("argv must be a sequence of arguments, not a string")
+        if self._colocate and self._saved_affinity is None:
+            self._colocate_with_children()
         return _spawn(self.s, list(argv), env, cwd, disable_aslr,
                       -1 if stdin is None else stdin, -1 if stdout is None else stdout,
                       -1 if stderr is None else stderr, trace_fork, new_process_group,

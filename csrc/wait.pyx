@@ -317,7 +317,7 @@ cdef object _decode_new_task(_State s, _Thread parent, int status, int event, pi
             pp.vfork_parent = True
     th = _Thread(new, tgid, ST_RUNNING)
     s.threads[new] = th
-    s.procs[tgid].tids.add(new)
+    (<_Process>s.procs[tgid]).tids.add(new)
     s.gone.pop(new, None)
     _collect_initial_stop(s, th)
     if tgid == new and new in s.procs:

@@ -231,9 +231,16 @@ class Tracer:
     Create it on the thread that will own the trace (the engine thread) and use it only
     there; only `wake` is free-threaded.  `close()` (or leaving a `with` block) kills the
     processes it spawned with kill_on_exit and detaches the rest.
+
+    colocate (default True): on the first spawn, pin the owner thread to the CPU it is on,
+    so that spawned programs (which inherit the mask) and the tracer share one CPU; every
+    ptrace stop is then 3-6x cheaper on small virtual machines (bench/RESULTS.md).  The
+    owner's affinity is restored by close(); a spawned program keeps running on that one
+    CPU.  Seized processes are never re-pinned.  Pass colocate=False when the program's
+    own parallelism matters more than stepping speed.
     """
 
-    def __init__(self) -> None: ...
+    def __init__(self, *, colocate: bool = True) -> None: ...
     def __enter__(self) -> Tracer: ...
     def __exit__(self, *exc: object) -> None: ...
     def close(self) -> None: ...

@@ -134,3 +134,7 @@ cdef extern from "<time.h>" nogil:
     int clock_gettime(clockid_t clk, timespec *tp)
     enum:
         CLOCK_MONOTONIC
+
+
+cdef extern from "<sched.h>" nogil:
+    int sched_getcpu()
