@@ -19,10 +19,10 @@ C declarations live in csrc/includes/*.pxd; compat.h holds what Cython cannot ex
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_CheckSignals
-from libc.errno cimport EAGAIN, ECHILD, EINTR, EINVAL, EIO, EFAULT, EPERM, ESRCH, errno
-from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.errno cimport ECHILD, EFAULT, EINTR, EINVAL, EPERM, ESRCH, errno
+from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcpy, memset
+from libc.string cimport memset
 from posix.types cimport pid_t
 
 from compat cimport *

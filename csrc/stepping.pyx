@@ -291,9 +291,9 @@ cdef int _probe_singleblock() except -1:
         if go[1] >= 0:
             close(go[1])
         kill(pid, SIGKILL)
-        while waitpid(pid, &status, __WALL) == pid and not (WIFEXITED(status)
-                                                             or WIFSIGNALED(status)):
-            pass
+        while waitpid(pid, &status, __WALL) == pid:
+            if WIFEXITED(status) or WIFSIGNALED(status):
+                break
 
 
 cdef object _capstone(_State s):

@@ -371,14 +371,13 @@ cdef int _collect_initial_stop(_State s, _Thread th) except -1:
 cdef object _decode_exec(_State s, _Thread th, int status, pid_t former):
     cdef _Process p = s.procs[th.pid]
     cdef Event ev = _new_event(K_EXEC, th.tid, th.pid, status)
-    cdef _Thread other
     ev.message = former
     # Every other thread is gone (their exits may still be reported); the exec'ing thread
     # now carries the pid (§6.2).  The old image's breakpoints and decode cache went
     # with its address space.
     for tid in list(p.tids):
         if tid != th.tid:
-            other = s.threads.pop(tid, None)
+            s.threads.pop(tid, None)
             p.tids.discard(tid)
             if tid != former:
                 s.reapable.add(tid)
@@ -387,7 +386,10 @@ cdef object _decode_exec(_State s, _Thread th, int status, pid_t former):
     p.removed.clear()
     p.blocks.clear()
     p.vfork_parent = False
+    # The leader's record may be that of the old leader, which exited in the exec.
     th.bp_hit = 0
+    th.exiting = False
+    th.interrupt_pending = th.interrupt_late = th.interrupt_report = False
     th.uses_dr = False
     th.dr6_dirty = False
     _open_mem(p)
@@ -463,7 +465,6 @@ cdef object _vanished(_State s, _Thread th):
     """waitpid(tid) says ECHILD: a non-leader that called execve lost its tid (§6.2).
     The exec is reported on the leader; collect it there."""
     cdef _Thread leader
-    cdef object ev
     _drop_thread(s, th)
     leader = s.threads.get(th.pid)
     if leader is None:
