@@ -48,6 +48,8 @@ cdef bytes _resolve_program(object program, object env):
             if _os.access(c, _os.X_OK):
                 return c
             denied = c
+        elif b"/" in prog and _os.path.exists(c):
+            denied = c    # a directory or a device named explicitly
     if denied is not None:
         raise _errors.ProgramNotExecutableError(13, "program is not executable",
                                                 _os.fsdecode(denied))

@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from pydbg._native import EventKind, TraceReason, Tracer
+from pydbg._native import EventKind, Tracer, TraceReason
 
 CHUNK = 1 << 30
 
