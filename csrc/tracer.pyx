@@ -41,6 +41,23 @@ cdef class Tracer:
             if pydbg_install_wake_handler(self.s.wake_sig) < 0:
                 raise_errno(errno, "sigaction")
 
+    def __dealloc__(self):
+        # Forgotten without close().  On the owner thread, close properly; elsewhere (a
+        # garbage collection on another thread) ptrace is out of reach, so at least do
+        # not leave spawned programs stopped forever: SIGKILL needs no tracer.
+        cdef _Process p
+        if self.s is None or self.s.closed or getpid() != self._pid:
+            return
+        if pydbg_gettid() == self.s.owner_tid:
+            try:
+                self.close()
+            except BaseException:
+                pass
+            return
+        for p in self.s.procs.values():
+            if p.kill_on_exit:
+                kill(p.pid, SIGKILL)
+
     cdef inline int _enter(self, str request) except -1:
         cdef pid_t me
         if self.s.closed:
