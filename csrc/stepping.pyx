@@ -94,6 +94,32 @@ cdef int _cont(_State s, _Thread th, int req, int sig) except -1:
     return 0
 
 
+cdef int _cont_all(_State s, object pid, object signals) except -1:
+    """Resume every STOPPED thread (of pid, or of all processes) with PTRACE_CONT.
+
+    Every thread sitting on a breakpoint is stepped off it first, while all others are
+    still stopped; only then does any thread run.  Resuming threads one by one with
+    cont() would let the first one run past a breakpoint whose byte the second one's
+    step-over has removed.
+    """
+    cdef _Thread th
+    cdef list ready = []
+    cdef object ev
+    for th in list(s.threads.values()):
+        if th.state != ST_STOPPED or (pid is not None and th.pid != pid):
+            continue
+        if th.bp_hit:
+            ev = _step_over(s, th, 0)
+            if (<Event>ev)._kind != K_STEP:
+                s.stash.append(ev)     # it stopped for something else: report that first
+                continue
+        ready.append(th)
+    for th in ready:
+        if th.state == ST_STOPPED and th.tid in s.threads:
+            _resume(s, th, PTRACE_CONT, signals.get(th.tid, 0) if signals else 0)
+    return 0
+
+
 cdef class TraceResult:
     """Outcome of Tracer.trace / Tracer.run_until."""
 

@@ -311,7 +311,16 @@ class Tracer:
         meanwhile are stashed for `wait`; new threads created meanwhile stay stopped.
         Threads of a process suspended in vfork are not waited for (hazards §6.1)."""
     def cont(self, tid: int, sig: int = 0) -> None:
-        """PTRACE_CONT.  A thread stopped by BREAKPOINT first steps over it (see step)."""
+        """PTRACE_CONT.  A thread stopped by BREAKPOINT first steps over it (see step),
+        with the other threads left as they are: to resume several stopped threads use
+        `cont_all`, or a running thread may pass the breakpoint during the step-over."""
+    def cont_all(self, pid: int | None = None, signals: Mapping[int, int] | None = None) -> None:
+        """Resume every STOPPED thread (of `pid`, or of every process) with PTRACE_CONT.
+
+        First every thread sitting on a breakpoint is stepped off it while all the others
+        are still stopped, then all of them run.  `signals` maps tid -> signal to deliver.
+        A thread whose step-over ends in another event stays stopped; that event is
+        stashed for `wait`."""
     def singlestep(self, tid: int, sig: int = 0) -> None:
         """PTRACE_SINGLESTEP without waiting (the STEP event comes from `wait`)."""
     def syscall(self, tid: int, sig: int = 0) -> None:
