@@ -27,6 +27,7 @@ __all__ = [
     "MemoryAccessError",
     "InvalidArgumentError",
     "InvalidRegisterError",
+    "InvalidStatusError",
     "NotStoppedError",
     "WrongThreadError",
     "TracerClosedError",
@@ -126,6 +127,11 @@ class InvalidRegisterError(PydbgError, KeyError):
     def __str__(self) -> str:
         hint = f"; known: {', '.join(self.known)}" if self.known else ""
         return f"no register named {self.name!r}{hint}"
+
+
+class InvalidStatusError(PydbgError, ValueError):
+    """A DEBUG_STATUS_* value that cannot be used where it was given (a reporting-only
+    code cast as a vote, a reverse-execution code, a number that is no status at all)."""
 
 
 class NotStoppedError(PydbgError, RuntimeError):

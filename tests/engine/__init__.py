@@ -1,0 +1,1 @@
+"""Engine-tier tests: dispatch, precedence and constants, driven without processes."""
