@@ -49,7 +49,11 @@ cdef tuple _KINDS = tuple(EventKind)
 
 
 cdef class Event:
-    """One decoded wait status.  A value: it never changes after it is returned."""
+    """One decoded wait status.
+
+    A value, except that the siginfo of a signal other than SIGTRAP is read on first
+    use, and only while the thread still sits in that stop (see Event.si_code).
+    """
 
     cdef int _kind
     cdef readonly pid_t tid

@@ -1,11 +1,14 @@
 # memory.pyx - reading and writing a tracee's memory, and the int3 bytes in it.
 #
 # process_vm_readv/writev are the fast path (one syscall for any length).  They refuse
-# what a debugger may still touch: writes to read-only/code pages and reads of pages
-# without read permission; /proc/PID/mem (FOLL_FORCE) does those, as gdb does (hazards
-# §12).  Short transfers are normal at the edge of a mapping and are reported exactly.
-# PEEK/POKE is never used for bulk data; POKEDATA is only the last resort for small
-# writes when /proc/PID/mem refuses (kernels built with proc_mem.force_override=never).
+# some of what a debugger must reach: writes to read-only and code pages (breakpoints,
+# patches) and reads of execute-only pages.  For those, /proc/PID/mem (FOLL_FORCE) takes
+# over, as in gdb (hazards §12) - but only inside mappings that grant some access: a
+# PROT_NONE page (a guard page) is as inaccessible to the debugger as to the program, the
+# way DbgEng treats PAGE_NOACCESS.  /proc/PID/maps is read only on that slow path.
+# Short transfers are normal at the edge of a mapping and are reported exactly.
+# PEEK/POKE is never used for bulk data; POKEDATA is the last resort for small writes
+# when /proc/PID/mem refuses (kernels built with proc_mem.force_override=never).
 #
 # Inserted breakpoints are invisible through this interface: reads show the original
 # bytes, and writes over a breakpoint update the saved byte and keep the int3.
@@ -23,21 +26,53 @@ cdef int _open_mem(_Process p) except -1:
     return 0
 
 
-cdef Py_ssize_t _raw_read(_Process p, unsigned long long address, char *buf,
-                          Py_ssize_t size) nogil:
-    """Read up to size bytes; return the length of the readable prefix."""
+cdef unsigned long long _accessible_end(pid_t pid, unsigned long long address):
+    """End of the run of mappings from `address` on that grant some access (0: none)."""
+    cdef unsigned long long end = 0, lo, hi
+    try:
+        with open(f"/proc/{pid}/maps", "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        fields = line.split(None, 2)
+        bounds = fields[0].split(b"-")
+        lo = int(bounds[0], 16)
+        hi = int(bounds[1], 16)
+        if hi <= address or (end and lo > end):
+            continue
+        if lo > (end or address) or fields[1][:3] == b"---":
+            break
+        end = hi
+    return end
+
+
+cdef Py_ssize_t _vm_read(_Process p, unsigned long long address, char *buf,
+                         Py_ssize_t size) noexcept nogil:
     cdef iovec local, remote
-    cdef Py_ssize_t done = 0
     cdef ssize_t n
     local.iov_base = buf
     local.iov_len = size
     remote.iov_base = <void *>address
     remote.iov_len = size
     n = process_vm_readv(p.pid, &local, 1, &remote, 1, 0)
-    if n > 0:
-        done = n
+    return n if n > 0 else 0
+
+
+cdef Py_ssize_t _raw_read(_Process p, unsigned long long address, char *buf,
+                          Py_ssize_t size):
+    """Read up to size bytes; return the length of the readable prefix."""
+    cdef Py_ssize_t done
+    cdef ssize_t n
+    cdef unsigned long long end
+    with nogil:
+        done = _vm_read(p, address, buf, size)
     while done < size and p.mem_fd >= 0:
-        n = pread(p.mem_fd, buf + done, size - done, <off_t>(address + done))
+        end = _accessible_end(p.pid, address + done)
+        if end <= address + done:
+            break
+        n = pread(p.mem_fd, buf + done, min(size - done, end - (address + done)),
+                  <off_t>(address + done))
         if n <= 0:
             break
         done += n
@@ -58,9 +93,7 @@ cdef bytes _read(_Process p, unsigned long long address, Py_ssize_t size, bint p
         raise ValueError("size must be >= 0")
     cdef bytes out = PyBytes_FromStringAndSize(NULL, size)
     cdef char *buf = PyBytes_AS_STRING(out)
-    cdef Py_ssize_t n
-    with nogil:
-        n = _raw_read(p, address, buf, size)
+    cdef Py_ssize_t n = _raw_read(p, address, buf, size)
     _mask_sites(p, address, buf, n)
     if n == size:
         return out
@@ -81,25 +114,16 @@ cdef Py_ssize_t _read_into(_Process p, unsigned long long address, object buffer
     if size == 0:
         return 0
     cdef char *buf = <char *>&view[0]
-    with nogil:
-        n = _raw_read(p, address, buf, size)
+    n = _raw_read(p, address, buf, size)
     _mask_sites(p, address, buf, n)
     return n
 
 
-cdef Py_ssize_t _raw_write(_Process p, unsigned long long address, const char *buf,
-                           Py_ssize_t size) nogil:
-    """Write size bytes; return how many were written."""
-    cdef iovec local, remote
+cdef Py_ssize_t _forced_write(_Process p, unsigned long long address, const char *buf,
+                              Py_ssize_t size) noexcept nogil:
+    """Write through /proc/PID/mem, then POKEDATA for a small rest; return bytes written."""
     cdef Py_ssize_t done = 0
     cdef ssize_t n
-    local.iov_base = <void *>buf
-    local.iov_len = size
-    remote.iov_base = <void *>address
-    remote.iov_len = size
-    n = process_vm_writev(p.pid, &local, 1, &remote, 1, 0)
-    if n > 0:
-        done = n
     while done < size and p.mem_fd >= 0:
         n = pwrite(p.mem_fd, buf + done, size - done, <off_t>(address + done))
         if n <= 0:
@@ -107,6 +131,33 @@ cdef Py_ssize_t _raw_write(_Process p, unsigned long long address, const char *b
         done += n
     if done < size and size - done <= 64:
         done += _poke_write(p.pid, address + done, buf + done, size - done)
+    return done
+
+
+cdef Py_ssize_t _raw_write(_Process p, unsigned long long address, const char *buf,
+                           Py_ssize_t size):
+    """Write size bytes; return how many were written."""
+    cdef iovec local, remote
+    cdef Py_ssize_t done = 0
+    cdef ssize_t n
+    cdef unsigned long long end
+    local.iov_base = <void *>buf
+    local.iov_len = size
+    remote.iov_base = <void *>address
+    remote.iov_len = size
+    with nogil:
+        n = process_vm_writev(p.pid, &local, 1, &remote, 1, 0)
+    if n > 0:
+        done = n
+    while done < size:
+        end = _accessible_end(p.pid, address + done)
+        if end <= address + done:
+            break
+        n = _forced_write(p, address + done, buf + done,
+                          min(size - done, end - (address + done)))
+        if n <= 0:
+            break
+        done += n
     return done
 
 
@@ -153,11 +204,9 @@ cdef int _write(_Process p, unsigned long long address, object data) except -1:
                 patched[site - address] = _INT3
         if patched is not None:
             buf = patched
-            with nogil:
-                n = _raw_write(p, address, buf, size)
+            n = _raw_write(p, address, buf, size)
             return _check_written(p, address, n, size)
-    with nogil:
-        n = _raw_write(p, address, buf, size)
+    n = _raw_write(p, address, buf, size)
     return _check_written(p, address, n, size)
 
 
@@ -184,10 +233,9 @@ cdef void _invalidate_blocks(_Process p, unsigned long long address, Py_ssize_t 
 
 cdef Py_ssize_t _write_byte(_Process p, unsigned long long address, char c) noexcept nogil:
     # Breakpoint bytes sit in code pages, which process_vm_writev always refuses: go to
-    # /proc/PID/mem directly.
-    if p.mem_fd >= 0 and pwrite(p.mem_fd, &c, 1, <off_t>address) == 1:
-        return 1
-    return _raw_write(p, address, &c, 1)
+    # /proc/PID/mem directly.  Only bytes whose original could be read get here, so the
+    # page is known to be accessible.
+    return _forced_write(p, address, &c, 1)
 
 
 cdef int _poke_byte(_Process p, unsigned long long address, unsigned char value) except -1:
@@ -203,8 +251,7 @@ cdef int _insert_bp(_Process p, unsigned long long address) except -1:
     if address in p.sites:
         p.site_refs[address] += 1
         return 0
-    with nogil:
-        n = _raw_read(p, address, &orig, 1)
+    n = _raw_read(p, address, &orig, 1)
     if n != 1:
         raise_errno(EFAULT, "insert_breakpoint", p.pid, p.pid, address)
     _poke_byte(p, address, _INT3)

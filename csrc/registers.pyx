@@ -131,10 +131,10 @@ cdef class FPRegs:
     def raw(self):
         return bytes(self._raw)
 
-    cdef _u(self, str fmt, int offset):
+    def _u(self, str fmt, int offset):
         return _struct.unpack_from(fmt, self._raw, offset)[0]
 
-    cdef _set(self, str fmt, int offset, value, int component):
+    def _set(self, str fmt, int offset, value, int component):
         _struct.pack_into(fmt, self._raw, offset, value)
         self._mark(component)
 

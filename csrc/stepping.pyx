@@ -38,11 +38,18 @@ cdef object _step_over(_State s, _Thread th, int sig):
     cdef unsigned long long addr = th.bp_hit
     cdef object ev
     cdef bint restore = addr in p.sites
+    cdef int deferred_sig
+    cdef object deferred_info
     if restore:
         _poke_byte(p, addr, p.sites[addr])
     try:
         while True:
+            # A signal deferred by an earlier round must survive this internal resume.
+            deferred_sig, deferred_info = th.deferred_sig, th.deferred_info
+            th.deferred_sig = 0
             _resume(s, th, PTRACE_SINGLESTEP, sig)
+            if deferred_sig:
+                th.deferred_sig, th.deferred_info = deferred_sig, deferred_info
             sig = 0
             ev = _wait_tid(s, th)
             if ev is None:
@@ -90,6 +97,10 @@ cdef int _cont(_State s, _Thread th, int req, int sig) except -1:
             # Something else happened on the way; it is the next event to report.
             s.stash.append(ev)
             return 0
+        if th.deferred_sig:
+            # A signal arrived during the step-over and waits in the stash to be
+            # reported; the thread stays stopped so that the caller can deliver it.
+            return 0
     _resume(s, th, req, sig)
     return 0
 
@@ -113,6 +124,8 @@ cdef int _cont_all(_State s, object pid, object signals) except -1:
             if (<Event>ev)._kind != K_STEP:
                 s.stash.append(ev)     # it stopped for something else: report that first
                 continue
+            if th.deferred_sig:
+                continue               # a signal to report first (see _cont)
         ready.append(th)
     for th in ready:
         if th.state == ST_STOPPED and th.tid in s.threads:

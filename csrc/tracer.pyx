@@ -175,10 +175,11 @@ cdef class Tracer:
         cdef _Thread th = _lookup(self.s, tid, "interrupt")
         if th.state == ST_STOPPED:
             return
-        if not th.interrupt_pending:
+        if not th.interrupt_pending or th.interrupt_late:
             if ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0:
                 raise_errno(errno, "interrupt", th.pid, tid)
             th.interrupt_pending = True
+            th.interrupt_late = False
         th.interrupt_report = True
 
     def stop_all(self, pid=None):

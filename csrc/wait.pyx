@@ -123,14 +123,12 @@ cdef object _decode(_State s, pid_t tid, int status):
     if event == 0:
         if sig == (SIGTRAP | 0x80):
             return _decode_syscall(s, th, status)
-        if th.interrupt_pending:
-            th.interrupt_late = True
+        _real_stop_seen(th)
         return _decode_signal(s, th, status, sig)
     if event == PTRACE_EVENT_STOP:
         return _decode_event_stop(s, th, status, sig)
     # A ptrace event stop (clone, fork, exec, exit, ...).
-    if th.interrupt_pending:
-        th.interrupt_late = True
+    _real_stop_seen(th)
     ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg)
     if event == PTRACE_EVENT_CLONE or event == PTRACE_EVENT_FORK or event == PTRACE_EVENT_VFORK:
         return _decode_new_task(s, th, status, event, <pid_t>msg)
@@ -151,6 +149,23 @@ cdef object _decode(_State s, pid_t tid, int status):
     ev = _new_event(K_SECCOMP, tid, th.pid, status)
     ev.message = msg
     return ev
+
+
+cdef inline void _real_stop_seen(_Thread th):
+    """Interrupt bookkeeping at a stop that is not the interrupt's (hazards §6.1).
+
+    The kernel clears a pending PTRACE_INTERRUPT at every ptrace stop; it survives only
+    when it was requested while the thread already sat in this stop, and then it
+    arrives after the next resume.  The tracer cannot tell the two orders apart, so the
+    first real stop marks the interrupt "late" (maybe still coming), and a real stop
+    after a resume proves it gone.
+    """
+    if th.interrupt_pending:
+        if th.interrupt_late:
+            th.interrupt_pending = False
+            th.interrupt_late = False
+        else:
+            th.interrupt_late = True
 
 
 cdef object _decode_unknown(_State s, pid_t tid, int status):
@@ -182,8 +197,7 @@ cdef object _decode_syscall(_State s, _Thread th, int status):
     cdef ptrace_syscall_info info
     cdef Event ev = _new_event(K_SYSCALL, th.tid, th.pid, status)
     ev.signal = SIGTRAP
-    if th.interrupt_pending:
-        th.interrupt_late = True
+    _real_stop_seen(th)
     memset(&info, 0, sizeof(info))
     if ptrace(PTRACE_GET_SYSCALL_INFO, th.tid, <void *>sizeof(info), &info) > 0:
         ev.syscall_op = info.op
@@ -208,7 +222,7 @@ cdef object _decode_signal(_State s, _Thread th, int status, int sig):
     if not _fetch_siginfo(th, ev):
         th.stop_sig = sig
         return ev
-    if ev.si_code == SI_KERNEL:
+    if ev._si_code == SI_KERNEL:
         # int3: the pc is one past it.  Ours if a breakpoint is (or was) inserted there.
         p = s.procs[th.pid]
         pc = _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
@@ -227,13 +241,20 @@ cdef object _decode_signal(_State s, _Thread th, int status, int sig):
             return None
         th.stop_sig = sig
         return ev
-    if ev.si_code == TRAP_HWBKPT:
+    if ev._si_code == TRAP_HWBKPT:
         ev._kind = K_HW_BREAKPOINT
         ev.dr6 = _peek_user(th, PYDBG_DR_OFFSET(6), "peekuser(dr6)")
         th.dr6_dirty = True
         return ev
     if th.last_req == PTRACE_SINGLESTEP or th.last_req == PTRACE_SINGLEBLOCK:
-        if ev.si_code == TRAP_TRACE or ev.si_code == TRAP_BRKPT:
+        if ev._si_code == SIGTRAP:
+            # A step that delivered a signal stops at the handler's first instruction
+            # through ptrace_notify(SIGTRAP), which puts SIGTRAP in si_code and no
+            # address (hazards §9.4): the step is done, the pc is the handler's.
+            ev._kind = K_STEP
+            ev._address = _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
+            return ev
+        if ev._si_code == TRAP_TRACE or ev._si_code == TRAP_BRKPT:
             ev._kind = K_STEP
             if th.uses_dr:
                 # A step that executed a watched access reports TRAP_TRACE with Bn set.
@@ -246,8 +267,7 @@ cdef object _decode_signal(_State s, _Thread th, int status, int sig):
 
 cdef bint _original_is_not_int3(_Process p, unsigned long long addr):
     cdef char c = 0
-    with nogil:
-        _raw_read(p, addr, &c, 1)
+    _raw_read(p, addr, &c, 1)
     return <unsigned char>c != _INT3
 
 
@@ -301,8 +321,8 @@ cdef object _decode_new_task(_State s, _Thread parent, int status, int event, pi
     cdef _Thread th
     cdef pid_t tgid = parent.pid
     ev.message = new
-    if kind == K_CLONE and not _same_thread_group(parent.pid, new):
-        # clone() without CLONE_THREAD and without SIGCHLD: a new process all the same.
+    if kind != K_CLONE or not _same_thread_group(parent.pid, new):
+        # fork, vfork, or clone() without CLONE_THREAD: a new process.
         tgid = new
     if tgid == new:
         np = _Process(new, pp.options)
@@ -496,18 +516,25 @@ cdef int _stop_all(_State s, object pid) except -1:
         p = s.procs.get(th.pid)
         if p is not None and p.vfork_parent:
             continue
-        if not th.interrupt_pending:
+        if not th.interrupt_pending or th.interrupt_late:
+            # A "late" interrupt may never come (see _real_stop_seen): ask again.  The
+            # kernel keeps one pending interrupt per thread, so this yields one stop.
             if ptrace(PTRACE_INTERRUPT, th.tid, NULL, NULL) < 0:
                 if errno != ESRCH:
                     raise_errno(errno, "interrupt", th.pid, th.tid)
                 # Dying: its exit report will end the wait below.
             th.interrupt_pending = True
+            th.interrupt_late = False
         targets.append(th)
+    for th in list(s.threads.values()):
+        # Resumed after PTRACE_EVENT_EXIT: their exit report is imminent (not so for a
+        # leader that called pthread_exit, which waits for the whole group, §6.2).
+        if th.state == ST_ZOMBIE and th.tid != th.pid and (pid is None or th.pid == pid):
+            targets.append(th)
     s.in_stop_all += 1
     try:
         for th in targets:
-            while (th.state == ST_RUNNING or th.state == ST_LISTENING) \
-                    and th.tid in s.threads:
+            while th.state != ST_STOPPED and th.tid in s.threads:
                 p = s.procs.get(th.pid)
                 if p is not None and p.vfork_parent:
                     break

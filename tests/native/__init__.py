@@ -1,0 +1,1 @@
+"""Tests of the native layer alone: `pydbg._native` driven directly against real processes."""

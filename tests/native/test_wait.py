@@ -1,0 +1,135 @@
+"""Tracer.wait / wake / has_pending: blocking, timeouts, wake-ups, and the decoding of
+exit and kill statuses (hazards §4, §5)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from pydbg._native import REQ_CONT, EventKind, ThreadState, Tracer
+from tests.support import task_state, wait_until
+
+
+def test_wait_timeout_returns_empty_and_target_keeps_running(tracer, targets):
+    pid = tracer.spawn([targets["loop"].path, "-1"])
+    tracer.cont(pid)
+    assert tracer.last_request(pid) == REQ_CONT
+    assert tracer.wait(timeout=0.2) == []
+    assert tracer.thread_state(pid) == ThreadState.RUNNING
+    assert wait_until(lambda: task_state(pid) == "R"), task_state(pid)
+    assert tracer.wait(timeout=0) == []
+
+
+def test_wait_with_nothing_traced_returns_at_once():
+    with Tracer() as t:
+        # No timeout: a wait that cannot get an event must not block forever.
+        assert t.wait() == []
+        assert t.processes() == []
+
+
+def test_wait_with_everything_stopped_returns_at_once(tracer, targets):
+    pid = tracer.spawn([targets["loop"].path, "1"])
+    assert tracer.thread_state(pid) == ThreadState.STOPPED
+    assert tracer.wait() == []
+
+
+@pytest.mark.timeout(30)
+def test_wake_from_another_thread_ends_a_blocked_wait(tracer, targets):
+    in_r, in_w = os.pipe()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        pid = tracer.spawn([targets["blockread"].path], stdin=in_r, stdout=devnull)
+        tracer.cont(pid)  # blocks in read(): running, silent
+
+        def waker():
+            # Only sequencing: make it likely the main thread is already blocked.
+            wait_until(lambda: task_state(pid) == "S", timeout=5)
+            tracer.wake()
+
+        helper = threading.Thread(target=waker)
+        helper.start()
+        try:
+            assert tracer.wait() == []  # no timeout: only wake() can end it
+        finally:
+            helper.join()
+        assert tracer.thread_state(pid) == ThreadState.RUNNING
+        # wake() before wait(): the next wait returns [] at once.
+        tracer.wake()
+        assert tracer.wait() == []
+    finally:
+        for fd in (in_r, in_w, devnull):
+            os.close(fd)
+
+
+def test_exited_event_carries_exit_code(tracer, driver, targets):
+    pid = tracer.spawn([targets["exit7"].path, "group"])
+    tracer.cont(pid)
+    end = driver.until_exit(pid)
+    assert end.kind == EventKind.EXITED
+    assert end.exit_code == 7
+    assert end.signal == 0
+    assert end.tid == end.pid == pid
+    assert os.WIFEXITED(end.status) and os.WEXITSTATUS(end.status) == 7
+    assert not end.core_dumped
+    exits = [e for e in driver.log if e.kind == EventKind.EXIT]
+    assert {e.tid for e in exits} == {e.tid for e in driver.log if e.kind == EventKind.EXITED}
+    assert all(e.exit_code == 7 for e in exits)
+    assert tracer.processes() == []
+
+
+def test_killed_event_carries_signal(tracer, driver, targets):
+    pid = tracer.spawn([targets["loop"].path, "-1"])
+    tracer.cont(pid)
+    os.kill(pid, signal.SIGKILL)
+    end = driver.until_exit(pid)
+    assert end.kind == EventKind.KILLED
+    assert end.signal == signal.SIGKILL
+    assert end.exit_code == -1
+    assert not end.core_dumped
+    assert os.WIFSIGNALED(end.status) and os.WTERMSIG(end.status) == signal.SIGKILL
+    # Every event of the run was about this one thread, and the last one is the death.
+    assert {e.tid for e in driver.log} == {pid}
+    assert driver.log[-1] is end
+    assert tracer.processes() == []
+
+
+def test_exit_event_message_is_the_wait_status(tracer, driver, targets):
+    pid = tracer.spawn([targets["loop"].path, "-1"])
+    tracer.cont(pid)
+    os.kill(pid, signal.SIGTERM)
+    # SIGTERM is reported as a signal first; delivering it kills the process.
+    first = driver.next()
+    assert first.kind == EventKind.SIGNAL and first.signal == signal.SIGTERM
+    tracer.cont(pid, signal.SIGTERM)
+    exit_stop = driver.next()
+    assert exit_stop.kind == EventKind.EXIT
+    assert exit_stop.exit_code == 128 + signal.SIGTERM
+    assert os.WIFSIGNALED(exit_stop.message)
+    assert os.WTERMSIG(exit_stop.message) == signal.SIGTERM
+    tracer.cont(pid)
+    end = driver.next()
+    assert end.kind == EventKind.KILLED and end.signal == signal.SIGTERM
+
+
+def test_stop_all_stashes_real_events_for_wait(tracer, driver, targets):
+    """A stop collected by stop_all that is a real event is kept and returned by wait."""
+    quiet = tracer.spawn([targets["loop"].path, "-1"])
+    exiting = tracer.spawn([targets["loop"].path, "0"])
+    tracer.cont(quiet)
+    tracer.cont(exiting)
+    # The exiting process now sits in its PTRACE_EVENT_EXIT stop, not yet collected.
+    assert wait_until(lambda: task_state(exiting) == "t")
+    tracer.stop_all()
+    assert tracer.thread_state(quiet) == ThreadState.STOPPED
+    assert tracer.thread_state(exiting) == ThreadState.STOPPED
+    assert tracer.has_pending()
+    events = tracer.wait(timeout=0)
+    assert [(e.kind, e.tid) for e in events] == [(EventKind.EXIT, exiting)]
+    assert not tracer.has_pending()
+    assert tracer.wait(timeout=0) == []
+    tracer.cont(exiting)
+    assert driver.until_exit(exiting).exit_code == 0
+    assert tracer.processes() == [quiet]
