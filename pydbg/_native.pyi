@@ -395,7 +395,9 @@ class Tracer:
 
     # -- memory ---------------------------------------------------------------------------
     def read_memory(self, pid: int, address: int, size: int, *, partial: bool = False) -> bytes:
-        """Read with process_vm_readv, falling back to /proc/PID/mem for pages it refuses.
+        """Read with process_vm_readv, falling back to /proc/PID/mem for pages it refuses
+        that still grant some access (execute-only code); PROT_NONE pages and unmapped
+        addresses are not readable.
 
         Inserted breakpoints read as their original bytes.  If fewer than `size` bytes are
         readable: with partial=True return the readable prefix; otherwise raise
@@ -404,7 +406,8 @@ class Tracer:
     def read_memory_into(self, pid: int, address: int, buffer: Buffer) -> int:
         """Read len(buffer) bytes into a writable buffer; return how many were readable."""
     def write_memory(self, pid: int, address: int, data: Buffer) -> None:
-        """Write with process_vm_writev, falling back to /proc/PID/mem (code pages).
+        """Write with process_vm_writev, falling back to /proc/PID/mem for read-only and
+        code pages (never PROT_NONE ones).
         Bytes under an inserted breakpoint update its saved original byte and keep the
         int3.  Raises MemoryAccessError (with `.transferred`) if not all was written."""
 
