@@ -572,6 +572,11 @@ METHOD = f"""\
   starting them; children inherit it); unpinned = the scheduler decides, and it sometimes
   places both on one CPU and sometimes not, so unpinned rates are bimodal: read the
   ratios (each from one pair) rather than comparing the raw and pydbg medians.
+- Unpinned, pydbg runs with its defaults, which is what a user gets: `Tracer(colocate=True)`
+  pins the tracing thread to its current CPU when it spawns, and the program inherits
+  that CPU, while the raw C tracer is left to the scheduler.  Run with
+  `PYDBG_BENCH_COLOCATE=0` to measure `Tracer(colocate=False)` instead.  attach100 targets
+  are not spawned by the tracer, so co-location does not apply to them.
 - Values are medians over the repetitions; ratio is the median of the per-repetition
   ratios (pydbg/raw for rates, raw/pydbg for times and counts: higher is better).
 - step: {STEPS} PTRACE_SINGLESTEP round trips on a spinning thread (pydbg: a Python loop

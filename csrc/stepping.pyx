@@ -161,105 +161,178 @@ cdef enum:
     R_EVENT = 3
 
 
+cdef struct _Loop:
+    # What the C trace loop needs, so that it can run without the GIL between stops.
+    pid_t pid
+    pid_t tid
+    int mem_fd
+    uint64_t *sites          # inserted breakpoint addresses, sorted
+    unsigned char *orig      # their original bytes, in the same order
+    Py_ssize_t nsites
+    uint64_t *buf            # recorded pcs
+    unsigned long long cap
+    bint record
+    bint stop_at_bps
+    bint has_until
+    bint uses_dr
+    unsigned long long until
+    unsigned long long max_steps
+    unsigned long long steps
+    unsigned long long pc
+    int status
+    int err
+
+
+cdef enum:
+    L_COUNT = 0
+    L_ADDRESS = 1
+    L_BREAKPOINT = 2
+    L_GROW = 3       # the pc buffer is full
+    L_SIGNAL = 4     # waitpid was interrupted (Ctrl-C?) with no breakpoint byte lifted
+    L_DECODE = 5     # a stop that is not a plain step: status holds it
+    L_ERROR = 6      # waitpid failed: err holds errno
+
+
+cdef int _loop_run(_Loop *L) noexcept nogil:
+    """Single-step until something needs Python; return an L_* code."""
+    cdef uint64_t *hit
+    cdef Py_ssize_t k
+    cdef pid_t r
+    cdef siginfo_t si
+    cdef char c
+    cdef bint over
+    while True:
+        if L.has_until and L.pc == L.until:
+            return L_ADDRESS
+        if L.steps >= L.max_steps:
+            return L_COUNT
+        over = False
+        if L.nsites:
+            hit = <uint64_t *>bsearch(&L.pc, L.sites, L.nsites, sizeof(uint64_t), _cmp_u64)
+            if hit != NULL:
+                if L.stop_at_bps and L.steps > 0:
+                    return L_BREAKPOINT
+                over = True
+                k = hit - L.sites
+                c = <char>L.orig[k]
+                pwrite(L.mem_fd, &c, 1, <off_t>L.pc)
+        if L.record:
+            if L.steps >= L.cap:
+                if over:
+                    c = <char>_INT3
+                    pwrite(L.mem_fd, &c, 1, <off_t>L.pc)
+                return L_GROW
+            L.buf[L.steps] = L.pc
+        ptrace(PTRACE_SINGLESTEP, L.tid, NULL, NULL)
+        while True:
+            r = waitpid(L.tid, &L.status, __WALL)
+            if r >= 0 or errno != EINTR:
+                break
+            if not over:
+                # The step is in flight and nothing is lifted: let Python look at the
+                # signal (Ctrl-C); the table says the thread is running a step.
+                return L_SIGNAL
+            # A breakpoint byte is lifted: finish the (short) step first.
+        if over:
+            c = <char>_INT3
+            pwrite(L.mem_fd, &c, 1, <off_t>L.pc)
+        if r != L.tid:
+            L.err = errno
+            return L_ERROR
+        if WIFSTOPPED(L.status) and (L.status >> 16) == 0 and WSTOPSIG(L.status) == SIGTRAP \
+                and not L.uses_dr \
+                and ptrace(PTRACE_GETSIGINFO, L.tid, NULL, &si) == 0 \
+                and (si.si_code == TRAP_TRACE or si.si_code == TRAP_BRKPT):
+            L.steps += 1
+            L.pc = <unsigned long long>si.si_addr
+            continue
+        return L_DECODE
+
+
 cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint has_until,
                         unsigned long long until, bint record, bint stop_at_bps):
+    """The native trace loop: single steps in C, without the GIL between plain steps."""
     cdef _Process p = s.procs[th.pid]
     cdef TraceResult res = TraceResult.__new__(TraceResult)
-    cdef uint64_t *sites = NULL
-    cdef uint64_t *buf = NULL
-    cdef Py_ssize_t nsites = 0, cap = 0, i
-    cdef unsigned long long steps = 0, pc
-    cdef int status = 0
-    cdef pid_t tid = th.tid, r
-    cdef bint over
-    cdef char orig, int3 = <char>_INT3
-    cdef siginfo_t si
-    cdef long rc
+    cdef _Loop L
+    cdef Py_ssize_t i
+    cdef int code
     cdef object ev = None
     cdef int reason = R_COUNT
+    memset(&L, 0, sizeof(L))
+    L.pid = th.pid
+    L.tid = th.tid
+    L.mem_fd = p.mem_fd
+    L.record = record
+    L.stop_at_bps = stop_at_bps
+    L.has_until = has_until
+    L.until = until
+    L.max_steps = max_steps
+    L.uses_dr = th.uses_dr
     try:
         if p.sites:
-            nsites = len(p.sites)
-            sites = <uint64_t *>malloc(nsites * sizeof(uint64_t))
-            if sites == NULL:
+            L.nsites = len(p.sites)
+            L.sites = <uint64_t *>malloc(L.nsites * sizeof(uint64_t))
+            L.orig = <unsigned char *>malloc(L.nsites)
+            if L.sites == NULL or L.orig == NULL:
                 raise MemoryError()
-            for i, a in enumerate(p.sites):
-                sites[i] = a
-            qsort(sites, nsites, sizeof(uint64_t), _cmp_u64)
-        pc = th.bp_hit if th.bp_hit else _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
-        if th.dr6_dirty or th.deferred_sig:
-            # Let _resume's bookkeeping run once; the loop below does the raw requests.
-            th.deferred_sig = 0
-            th.deferred_info = None
-            if th.dr6_dirty:
-                ptrace(PTRACE_POKEUSER, tid, <void *>PYDBG_DR_OFFSET(6), NULL)
-                th.dr6_dirty = False
+            for i, a in enumerate(sorted(p.sites)):
+                L.sites[i] = a
+                L.orig[i] = p.sites[a]
+        L.pc = th.bp_hit if th.bp_hit else _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
+        if th.dr6_dirty:
+            ptrace(PTRACE_POKEUSER, th.tid, <void *>PYDBG_DR_OFFSET(6), NULL)
+            th.dr6_dirty = False
+        # The loop issues raw requests; keep the table's view of the thread current.
+        th.deferred_sig = 0
+        th.deferred_info = None
+        th.last_req = PTRACE_SINGLESTEP
+        th.bp_hit = 0
+        th.stop_sig = 0
         while True:
-            if has_until and pc == until:
-                reason = R_ADDRESS
-                break
-            if steps >= max_steps:
+            th.state = ST_RUNNING
+            with nogil:
+                code = _loop_run(&L)
+            if code != L_SIGNAL:
+                th.state = ST_STOPPED
+            if code == L_COUNT:
                 reason = R_COUNT
                 break
-            over = nsites > 0 and bsearch(&pc, sites, nsites, sizeof(uint64_t),
-                                          _cmp_u64) != NULL
-            if over and stop_at_bps and steps > 0:
-                th.bp_hit = pc   # a later resume executes the instruction, not the int3
+            if code == L_ADDRESS:
+                reason = R_ADDRESS
+                break
+            if code == L_BREAKPOINT:
+                th.bp_hit = L.pc  # a later resume runs the instruction, not the int3
                 reason = R_BREAKPOINT
                 break
-            if record:
-                if steps >= <unsigned long long>cap:
-                    cap = 4096 if cap == 0 else cap * 2
-                    if <unsigned long long>cap > max_steps:
-                        cap = <Py_ssize_t>max_steps
-                    buf = <uint64_t *>realloc(buf, cap * sizeof(uint64_t))
-                    if buf == NULL:
-                        raise MemoryError()
-                buf[steps] = pc
-            if over:
-                orig = <char><unsigned char>p.sites[pc]
-                _write_byte(p, pc, orig)
-            th.state = ST_RUNNING
-            th.last_req = PTRACE_SINGLESTEP
-            th.bp_hit = 0
-            th.stop_sig = 0
-            with nogil:
-                rc = ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL)
-                while True:
-                    r = waitpid(tid, &status, __WALL)
-                    if r >= 0 or errno != EINTR:
-                        break
-                    with gil:
-                        PyErr_CheckSignals()
-                if r == tid and WIFSTOPPED(status) and (status >> 16) == 0 \
-                        and WSTOPSIG(status) == SIGTRAP:
-                    rc = ptrace(PTRACE_GETSIGINFO, tid, NULL, &si)
-                else:
-                    rc = -1
-            if over and tid in s.threads:
-                _write_byte(p, pc, int3)
-            if r != tid:
-                if r < 0 and errno == ECHILD:
+            if code == L_GROW:
+                L.cap = 4096 if L.cap == 0 else L.cap * 2
+                if L.cap > max_steps:
+                    L.cap = max_steps
+                L.buf = <uint64_t *>realloc(L.buf, L.cap * sizeof(uint64_t))
+                if L.buf == NULL:
+                    raise MemoryError()
+                continue
+            if code == L_SIGNAL:
+                PyErr_CheckSignals()
+                # Nothing to raise: wait for the step that is in flight.
+                ev = _wait_tid(s, th)
+            elif code == L_ERROR:
+                if L.err == ECHILD:
                     ev = _vanished(s, th)
                     reason = R_EVENT
                     break
-                raise_errno(errno, "waitpid", th.pid, tid)
-            if rc == 0 and (si.si_code == TRAP_TRACE or si.si_code == TRAP_BRKPT) \
-                    and not th.uses_dr:
-                th.state = ST_STOPPED
-                steps += 1
-                pc = <unsigned long long>si.si_addr
-                continue
-            # Anything else goes through the full decoder.
-            ev = _decode(s, tid, status)
+                raise_errno(L.err, "waitpid", th.pid, th.tid)
+            else:
+                ev = _decode(s, th.tid, L.status)
+                if ev is None and th.state != ST_STOPPED:
+                    # A late interrupt was swallowed and the step re-issued: wait for it.
+                    ev = _wait_tid(s, th)
             if ev is None:
-                if th.state == ST_STOPPED:
-                    continue   # should not happen; be safe
-                # A late interrupt was swallowed and the step re-issued: wait for it.
-                ev = _wait_tid(s, th)
-            if ev is not None and (<Event>ev)._kind == K_STEP:
-                steps += 1
-                pc = (<Event>ev)._address
+                continue
+            if (<Event>ev)._kind == K_STEP:
+                L.steps += 1
+                L.pc = (<Event>ev)._address
                 if (<Event>ev).dr6 & _DR6_SLOTS:
                     (<Event>ev)._kind = K_HW_BREAKPOINT
                     reason = R_EVENT
@@ -268,17 +341,18 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
                 continue
             reason = R_EVENT
             break
-        res.steps = steps
+        res.steps = L.steps
         res._reason = reason
         res.event = ev
         pcs = _array("Q")
-        if record and steps:
-            pcs.frombytes((<char *>buf)[:steps * sizeof(uint64_t)])
+        if record and L.steps:
+            pcs.frombytes((<char *>L.buf)[:L.steps * sizeof(uint64_t)])
         res._pcs = pcs
         return res
     finally:
-        free(sites)
-        free(buf)
+        free(L.sites)
+        free(L.orig)
+        free(L.buf)
 
 
 # -- branch step ---------------------------------------------------------------------------------
