@@ -133,3 +133,61 @@ def test_stop_all_stashes_real_events_for_wait(tracer, driver, targets):
     tracer.cont(exiting)
     assert driver.until_exit(exiting).exit_code == 0
     assert tracer.processes() == [quiet]
+
+
+@pytest.mark.timeout(30)
+def test_ctrl_c_in_a_blocked_wait_raises_keyboard_interrupt(tracer, targets):
+    """SIGINT while the owner blocks in wait(): KeyboardInterrupt, target untouched."""
+    in_r, in_w = os.pipe()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        pid = tracer.spawn([targets["blockread"].path], stdin=in_r, stdout=devnull)
+        tracer.cont(pid)
+
+        def interrupter():
+            wait_until(lambda: task_state(pid) == "S", timeout=5)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        helper = threading.Thread(target=interrupter)
+        helper.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                tracer.wait()  # no timeout: only the signal can end it
+        finally:
+            helper.join()
+        # The session is still usable and the target still ours and running.
+        assert tracer.thread_state(pid) == ThreadState.RUNNING
+        tracer.stop_all(pid)
+        assert tracer.thread_state(pid) == ThreadState.STOPPED
+        assert tracer.wait(timeout=0) == []
+    finally:
+        for fd in (in_r, in_w, devnull):
+            os.close(fd)
+
+
+@pytest.mark.timeout(30)
+def test_children_that_are_not_tracees_keep_their_exit_status(tracer, targets):
+    """A subprocess started from the tracing thread exits while wait() blocks: its status
+    is left to subprocess (hazards §5), and the tracee's events still come through."""
+    import subprocess
+
+    pid = tracer.spawn([targets["loop"].path, "3"])
+    bystander = subprocess.Popen(["/bin/sh", "-c", "exit 42"])
+    try:
+        wait_until(lambda: task_state(bystander.pid) == "Z", timeout=10)
+        tracer.cont(pid)
+        kinds = []
+        while True:
+            events = tracer.wait(timeout=10)
+            assert events, "no event from the tracee while a foreign zombie exists"
+            kinds += [e.kind for e in events]
+            done = [e for e in events if e.tid == pid and e.kind == EventKind.EXITED]
+            for e in events:
+                if e.kind not in (EventKind.EXITED, EventKind.KILLED):
+                    tracer.cont(e.tid)
+            if done:
+                assert done[0].exit_code == 0
+                break
+        assert EventKind.EXIT in kinds
+    finally:
+        assert bystander.wait(timeout=10) == 42
