@@ -15,6 +15,10 @@ def gettid():
     return pydbg_gettid()
 
 
+# wait() is woken (by wake() from another thread, and by its timeout timer) with this
+# real-time signal sent to the owner thread; its handler acts only while the owner is
+# blocked in wait (compat.h).  Python and glibc use no real-time signal above
+# SIGRTMIN+1; the README names the one taken.
 cdef int _WAKE_SIGNAL_OFFSET = 7
 
 

@@ -74,7 +74,6 @@ cdef extern from "<unistd.h>" nogil:
     ssize_t pread(int fd, void *buf, size_t count, off_t offset)
     ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
     void _exit(int status)
-    int sched_yield()
 
 
 cdef extern from "<fcntl.h>" nogil:
