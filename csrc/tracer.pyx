@@ -167,6 +167,7 @@ cdef class Tracer:
         """Make a blocked (or the next) wait return [].  Callable from any thread."""
         pydbg_set_flag(&self.s.wake_flag, 1)
         if not self.s.closed and pydbg_gettid() != self.s.owner_tid:
+            _ensure_wake_handler(self.s)
             pydbg_tgkill(self._pid, self.s.owner_tid, self.s.wake_sig)
 
     def has_pending(self):

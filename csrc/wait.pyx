@@ -626,6 +626,13 @@ cdef bint _anything_running(_State s):
     return False
 
 
+cdef void _ensure_wake_handler(_State s):
+    if not pydbg_wake_handler_installed(s.wake_sig):
+        # Somebody replaced it (signal.signal on our signal number): take it back, or
+        # timeouts and wake-ups would be lost.
+        pydbg_install_wake_handler(s.wake_sig)
+
+
 cdef int _arm_timer(_State s, double seconds) except -1:
     cdef itimerspec its
     cdef sigevent sev
@@ -677,10 +684,8 @@ cdef list _wait(_State s, object timeout):
         if timeout <= 0:
             return _drain(s)
         deadline = _now() + timeout
-    if not pydbg_wake_handler_installed(s.wake_sig):
-        # Somebody replaced it (signal.signal on our signal number): take it back, or
-        # timeouts and wake-ups would be lost.
-        pydbg_install_wake_handler(s.wake_sig)
+    if timeout is not None:
+        _ensure_wake_handler(s)    # the timer's signal needs it; wake() checks for itself
     while True:
         # The blocking waitid returns at once when a status is already waiting, so no
         # drain comes first.  While a foreign zombie hides the tracees from
