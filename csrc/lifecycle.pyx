@@ -384,10 +384,7 @@ cdef int _kill(_State s, _Process p) except -1:
             continue
         keep = _keeps_exit(s, th)
         with nogil:
-            if keep:
-                r = _waitpid_keeping_exit(tid, &status, 0)
-            else:
-                r = waitpid(tid, &status, __WALL)
+            r = _waitpid_thread(tid, keep, &status, 0)
         if r < 0:
             if errno == EINTR:
                 continue

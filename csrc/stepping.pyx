@@ -88,20 +88,27 @@ cdef object _step(_State s, _Thread th, int sig):
         sig = 0
 
 
+cdef bint _off_breakpoint(_State s, _Thread th) except -1:
+    """Step a thread off the breakpoint it was reported at; True if it may now run.
+
+    False when the step-over ended in another event (stashed: it is the next thing to
+    report) or when a signal arrived meanwhile and waits in the stash: the thread stays
+    stopped so that the caller can deliver it.
+    """
+    cdef object ev
+    if not th.bp_hit:
+        return True
+    ev = _step_over(s, th, 0)
+    if (<Event>ev)._kind != K_STEP:
+        s.stash.append(ev)
+        return False
+    return not th.deferred_sig
+
+
 cdef int _cont(_State s, _Thread th, int req, int sig) except -1:
     """Resume with `req`, stepping over the breakpoint the thread sits on first."""
-    cdef object ev
-    if th.bp_hit:
-        ev = _step_over(s, th, 0)
-        if (<Event>ev)._kind != K_STEP:
-            # Something else happened on the way; it is the next event to report.
-            s.stash.append(ev)
-            return 0
-        if th.deferred_sig:
-            # A signal arrived during the step-over and waits in the stash to be
-            # reported; the thread stays stopped so that the caller can deliver it.
-            return 0
-    _resume(s, th, req, sig)
+    if _off_breakpoint(s, th):
+        _resume(s, th, req, sig)
     return 0
 
 
@@ -115,18 +122,11 @@ cdef int _cont_all(_State s, object pid, object signals) except -1:
     """
     cdef _Thread th
     cdef list ready = []
-    cdef object ev
     for th in list(s.threads.values()):
         if th.state != ST_STOPPED or (pid is not None and th.pid != pid):
             continue
-        if th.bp_hit:
-            ev = _step_over(s, th, 0)
-            if (<Event>ev)._kind != K_STEP:
-                s.stash.append(ev)     # it stopped for something else: report that first
-                continue
-            if th.deferred_sig:
-                continue               # a signal to report first (see _cont)
-        ready.append(th)
+        if _off_breakpoint(s, th):
+            ready.append(th)
     for th in ready:
         if th.state == ST_STOPPED and th.tid in s.threads:
             _resume(s, th, PTRACE_CONT, signals.get(th.tid, 0) if signals else 0)

@@ -442,6 +442,14 @@ cdef pid_t _waitpid_keeping_exit(pid_t tid, int *status, int options) noexcept n
     return tid
 
 
+cdef inline pid_t _waitpid_thread(pid_t tid, bint keep_exit, int *status,
+                                  int options) noexcept nogil:
+    """waitpid(tid) for one tracee; `keep_exit` (see _keeps_exit) leaves its exit unreaped."""
+    if keep_exit:
+        return _waitpid_keeping_exit(tid, status, options)
+    return waitpid(tid, status, __WALL | options)
+
+
 cdef inline bint _keeps_exit(_State s, _Thread th):
     cdef _Process p
     if th.tid != th.pid:
@@ -463,10 +471,7 @@ cdef object _wait_tid(_State s, _Thread th):
     cdef bint keep = _keeps_exit(s, th)
     while True:
         with nogil:
-            if keep:
-                r = _waitpid_keeping_exit(tid, &status, 0)
-            else:
-                r = waitpid(tid, &status, __WALL)
+            r = _waitpid_thread(tid, keep, &status, 0)
         if r < 0:
             if errno == EINTR:
                 PyErr_CheckSignals()
@@ -601,10 +606,7 @@ cdef list _drain_polling(_State s):
     for th in list(s.threads.values()):
         if th.state == ST_STOPPED or th.tid not in s.threads:
             continue
-        if _keeps_exit(s, th):
-            r = _waitpid_keeping_exit(th.tid, &status, WNOHANG)
-        else:
-            r = waitpid(th.tid, &status, __WALL | WNOHANG)
+        r = _waitpid_thread(th.tid, _keeps_exit(s, th), &status, WNOHANG)
         if r == th.tid:
             ev = _decode(s, th.tid, status)
             if ev is not None:
