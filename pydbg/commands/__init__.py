@@ -1,0 +1,2 @@
+"""The cdb-style command language: splitting command sequences, MASM expressions, and the
+commands themselves."""

@@ -1,0 +1,61 @@
+"""What MASM expressions in commands see: registers and memory of the current thread, the
+pseudo-registers, and (with the symbols work) symbol names.
+
+Pseudo-registers (cdb's names, spec §8): `$ip`, `$csp` (and `$sp`, a pydbg alias: cdb has
+none), `$ra` (the return address on the stack: valid at a function's first instruction),
+`$retreg`, `$tid`, `$tpid`, `$exentry`, `$ptrsize`, `$pagesize`, `$t0` ... `$t19`.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from typing import TYPE_CHECKING
+
+from pydbg.commands.errors import UnknownPseudoRegisterError
+from pydbg.engine.images import image_facts
+
+if TYPE_CHECKING:
+    from pydbg.commands.interpreter import Interpreter
+
+
+class CommandContext:
+    """pydbg.commands.expression.ExpressionContext for one interpreter."""
+
+    def __init__(self, interpreter: Interpreter) -> None:
+        self.interpreter = interpreter
+        self.client = interpreter.client
+
+    def register(self, name: str) -> int:
+        return self.client.registers.get_value(name)
+
+    def pseudo_register(self, name: str) -> int:
+        registers = self.client.registers
+        if name == "ip":
+            return registers.get_value("rip")
+        if name in ("csp", "sp"):
+            return registers.get_value("rsp")
+        if name in ("retreg", "retreg64"):
+            return registers.get_value("rax")
+        if name == "ra":
+            rsp = registers.get_value("rsp")
+            return int(struct.unpack("<Q", self.client.data_spaces.read_virtual(rsp, 8))[0])
+        if name == "ptrsize":
+            return 8
+        if name == "pagesize":
+            return mmap.PAGESIZE
+        if name == "tid":
+            return self.client.system_objects.get_current_thread_system_id()
+        if name == "tpid":
+            return self.client.system_objects.get_current_process_system_id()
+        if name == "exentry":
+            return image_facts(self.client.system_objects.get_current_process_system_id()).entry
+        if name.startswith("t") and name[1:].isdigit() and 0 <= int(name[1:]) < 20:
+            return self.interpreter.user_registers[int(name[1:])]
+        raise UnknownPseudoRegisterError(name)
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        return self.client.data_spaces.read_virtual(address, size)
+
+    def symbol(self, name: str) -> int | None:
+        return None  # symbol names arrive with the symbols work

@@ -1,0 +1,409 @@
+"""MASM expressions: cdb's default expression evaluator, on unsigned 64-bit values.
+
+What is accepted follows the debugger documentation's "MASM Numbers and Operators", "Register
+Syntax" and "Pseudo-Register Syntax" pages
+(learn.microsoft.com/windows-hardware/drivers/debuggercmds/masm-numbers-and-operators):
+
+Values
+    Every value is an unsigned 64-bit integer and every result wraps modulo 2**64, so `0-1`
+    is 0xffffffffffffffff. Division, `mod` and the comparisons are unsigned; only `>>>`
+    looks at the sign.
+
+Numbers
+    Read in the current radix (16 unless told otherwise, so `10` is sixteen). The prefixes
+    `0x` (hex), `0n` (decimal), `0t` (octal) and `0y` (binary) override it, as does a
+    trailing `h` (hex) on a number that starts with a digit (`10h`, `0ah`). A backtick
+    between digits is ignored, so 64-bit values can be pasted as cdb prints them:
+    `00000000`00401000`. A word that starts with a letter is a number when all of it is
+    digits of the radix: in radix 16 `add` is 0xadd; write `@ah` for the register ah and
+    `module!name` for a symbol that looks like a number.
+
+Registers and pseudo-registers
+    `@rax` is a register; `$ip`, `@$ip`, `$t0`, `$csp`, ... are pseudo-registers, handed to
+    the context without the `$`. `.` alone is `$ip`. Register and pseudo-register names are
+    case-insensitive and passed on in lower case.
+
+Symbols
+    A bare word (`main`, `prog!main`, `ns::f`) is looked up as a symbol first and, when
+    unknown, as a register without `@` (cdb's order); when it is neither, the expression is
+    in error ("unknown symbol"). Symbol names are passed on as written, since ELF symbols
+    are case-sensitive.
+
+Operators, highest precedence first (all binary ones associate to the left)
+    ( )                                     grouping
+    + - ~ !  hi low  by wo dwo qwo poi      unary
+    * / mod %                               multiplicative
+    + -                                     additive
+    << >> >>>                               shifts (`>>` logical, `>>>` arithmetic)
+    = == < > <= >= !=                       comparisons, giving 1 or 0
+    and &
+    xor ^
+    or |
+
+    `by`, `wo`, `dwo` and `qwo` read 1, 2, 4 and 8 bytes of target memory at their
+    operand, `poi` reads a pointer (8 bytes), all little-endian; memory is read only by these
+    operators. `hi` and `low` are the high and low 16 bits of the low 32 bits. `!` gives 1
+    for 0 and 0 for anything else; `~` complements all 64 bits. The word operators (`mod`,
+    `and`, `hi`, `poi`, ...) are reserved words, recognised in any case.
+
+The evaluator is a lexer feeding a recursive-descent parser that computes values as it
+parses; nothing is handed to Python's eval. `evaluate` wants the whole text to be one
+expression; `evaluate_prefix` reads the longest expression at the start of the text and says
+where it stopped, for commands whose arguments follow an address (`dd @rsp L4`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal, Protocol
+
+from pydbg.commands.errors import CommandSyntaxError, ExpressionError
+from pydbg.errors import InvalidRegisterError
+
+__all__ = ["ExpressionContext", "evaluate", "evaluate_prefix"]
+
+_MASK: Final = (1 << 64) - 1
+_SIGN: Final = 1 << 63
+
+
+class ExpressionContext(Protocol):
+    """What an expression may ask of the debugger: registers, memory and symbols."""
+
+    def register(self, name: str) -> int:
+        """The value of register `name` ("rax", "eax", "al", "rip", "efl", ...).
+
+        Raises pydbg.errors.InvalidRegisterError when there is no such register.
+        """
+        ...
+
+    def pseudo_register(self, name: str) -> int:
+        """The value of pseudo-register `name`, given without '$' ("ip", "csp", "t0", ...).
+
+        Raises pydbg.commands.errors.UnknownPseudoRegisterError when there is none.
+        """
+        ...
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        """`size` bytes of target memory at `address`; may raise MemoryAccessError."""
+        ...
+
+    def symbol(self, name: str) -> int | None:
+        """The address of symbol `name` ("main", "prog!main"), or None when unknown."""
+        ...
+
+
+# --- Lexer ------------------------------------------------------------------------------
+
+_Kind = Literal[
+    "number", "word", "register", "pseudo", "dot", "operator", "(", ")", "end", "invalid"
+]
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: _Kind
+    text: str  # operators in lower case, names as written; for "invalid", why
+    column: int
+    value: int = 0  # for numbers
+
+
+# Longest first, so that `>>>` is not read as `>>` and `>`.
+_PUNCTUATION: Final = (
+    ">>>", ">>", "<<", "<=", ">=", "==", "!=",
+    "<", ">", "=", "+", "-", "*", "/", "%", "&", "|", "^", "~", "!",
+)  # fmt: skip
+_WORD_OPERATORS: Final = frozenset(
+    {"mod", "and", "xor", "or", "hi", "low", "by", "wo", "dwo", "qwo", "poi"}
+)
+# A word: identifier characters, joined by the module separator `!`, C++'s `::`, or the
+# backtick cdb puts in the middle of 64-bit numbers.
+_WORD: Final = re.compile(r"[A-Za-z0-9_]+(?:(?:`|!|::)[A-Za-z0-9_]+)*")
+_NAME: Final = re.compile(r"[A-Za-z0-9_]+")
+_PREFIX_BASES: Final = {"x": 16, "n": 10, "t": 8, "y": 2}
+_DIGITS: Final = {
+    2: frozenset("01"),
+    8: frozenset("01234567"),
+    10: frozenset("0123456789"),
+    16: frozenset("0123456789abcdef"),
+}
+
+
+def _number(word: str, radix: int) -> int | None:
+    """The value of `word` read as a MASM number, or None when it is not one."""
+    text = word.replace("`", "").lower()
+    base, digits = radix, text
+    if len(text) >= 2 and text[0] == "0" and text[1] in _PREFIX_BASES:
+        base, digits = _PREFIX_BASES[text[1]], text[2:]
+    elif len(text) >= 2 and text[0].isdigit() and text.endswith("h"):
+        base, digits = 16, text[:-1]
+    # Checked by hand: int() would also accept `_` separators and signs.
+    if not digits or not set(digits) <= _DIGITS[base]:
+        return None
+    return int(digits, base)
+
+
+class _Lexer:
+    """Tokens on demand, so that `evaluate_prefix` never reads past its expression.
+
+    The lexer does not raise: text it cannot read becomes an "invalid" token, which is an
+    error only if the parser needs a token there.
+    """
+
+    def __init__(self, text: str, radix: int) -> None:
+        self.text = text
+        self.radix = radix
+        self.pos = 0
+
+    def next(self) -> _Token:
+        text = self.text
+        while self.pos < len(text) and text[self.pos].isspace():
+            self.pos += 1
+        start = self.pos
+        if start >= len(text):
+            return _Token("end", "", start)
+        ch = text[start]
+        if ch in "()":
+            self.pos += 1
+            return _Token("(" if ch == "(" else ")", ch, start)
+        if ch == ".":
+            self.pos += 1
+            return _Token("dot", ".", start)
+        if ch == "$" or text.startswith("@$", start):
+            return self._name("pseudo", start, start + (1 if ch == "$" else 2))
+        if ch == "@":
+            return self._name("register", start, start + 1)
+        if word := _WORD.match(text, start):
+            self.pos = word.end()
+            return self._classify(word.group(), start)
+        for punctuation in _PUNCTUATION:
+            if text.startswith(punctuation, start):
+                self.pos += len(punctuation)
+                return _Token("operator", punctuation, start)
+        self.pos += 1
+        return _Token("invalid", f"unexpected character {ch!r}", start)
+
+    def _name(self, kind: Literal["pseudo", "register"], start: int, name_start: int) -> _Token:
+        name = _NAME.match(self.text, name_start)
+        if name is None:
+            self.pos = name_start
+            what = "a pseudo-register" if kind == "pseudo" else "a register"
+            return _Token("invalid", f"expected {what} name", start)
+        self.pos = name.end()
+        return _Token(kind, name.group().lower(), start)
+
+    def _classify(self, word: str, start: int) -> _Token:
+        if word.lower() in _WORD_OPERATORS:
+            return _Token("operator", word.lower(), start)
+        value = _number(word, self.radix)
+        if value is None:
+            if word[0].isdigit() or "`" in word:
+                return _Token("invalid", f"invalid number {word!r}", start)
+            return _Token("word", word, start)
+        if value > _MASK:
+            return _Token("invalid", f"number {word!r} does not fit in 64 bits", start)
+        return _Token("number", word, start, value)
+
+
+# --- Operators --------------------------------------------------------------------------
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value & _SIGN else value
+
+
+def _divide(a: int, b: int) -> int:
+    if b == 0:
+        raise ExpressionError("division by zero")
+    return a // b
+
+
+def _modulo(a: int, b: int) -> int:
+    if b == 0:
+        raise ExpressionError("division by zero")
+    return a % b
+
+
+# Shift counts are clamped: Python would build a huge integer for `1 << 0xffffffff`.
+def _shift_left(a: int, b: int) -> int:
+    return (a << b) & _MASK if b < 64 else 0
+
+
+def _shift_right(a: int, b: int) -> int:
+    return a >> min(b, 64)
+
+
+def _shift_right_arithmetic(a: int, b: int) -> int:
+    return (_signed(a) >> min(b, 64)) & _MASK
+
+
+@dataclass(frozen=True)
+class _Binary:
+    precedence: int  # higher binds tighter
+    apply: Callable[[int, int], int]
+
+
+_OR, _XOR, _AND, _COMPARE, _SHIFT, _ADD, _MULTIPLY = range(1, 8)
+_BINARY: Final[dict[str, _Binary]] = {
+    "or": _Binary(_OR, lambda a, b: a | b),
+    "|": _Binary(_OR, lambda a, b: a | b),
+    "xor": _Binary(_XOR, lambda a, b: a ^ b),
+    "^": _Binary(_XOR, lambda a, b: a ^ b),
+    "and": _Binary(_AND, lambda a, b: a & b),
+    "&": _Binary(_AND, lambda a, b: a & b),
+    "=": _Binary(_COMPARE, lambda a, b: int(a == b)),
+    "==": _Binary(_COMPARE, lambda a, b: int(a == b)),
+    "!=": _Binary(_COMPARE, lambda a, b: int(a != b)),
+    "<": _Binary(_COMPARE, lambda a, b: int(a < b)),
+    ">": _Binary(_COMPARE, lambda a, b: int(a > b)),
+    "<=": _Binary(_COMPARE, lambda a, b: int(a <= b)),
+    ">=": _Binary(_COMPARE, lambda a, b: int(a >= b)),
+    "<<": _Binary(_SHIFT, _shift_left),
+    ">>": _Binary(_SHIFT, _shift_right),
+    ">>>": _Binary(_SHIFT, _shift_right_arithmetic),
+    "+": _Binary(_ADD, lambda a, b: (a + b) & _MASK),
+    "-": _Binary(_ADD, lambda a, b: (a - b) & _MASK),
+    "*": _Binary(_MULTIPLY, lambda a, b: (a * b) & _MASK),
+    "/": _Binary(_MULTIPLY, _divide),
+    "%": _Binary(_MULTIPLY, _modulo),
+    "mod": _Binary(_MULTIPLY, _modulo),
+}
+
+_UNARY: Final[dict[str, Callable[[int], int]]] = {
+    "+": lambda v: v,
+    "-": lambda v: -v & _MASK,
+    "~": lambda v: ~v & _MASK,
+    "!": lambda v: int(v == 0),
+    "hi": lambda v: (v >> 16) & 0xFFFF,
+    "low": lambda v: v & 0xFFFF,
+}
+# Unary operators that read target memory at their operand: how many bytes.
+_MEMORY: Final[dict[str, int]] = {"by": 1, "wo": 2, "dwo": 4, "qwo": 8, "poi": 8}
+
+
+# --- Parser -----------------------------------------------------------------------------
+
+
+class _Parser:
+    """Recursive descent over the lexer's tokens, computing values as it goes.
+
+    expression := unary (binary-operator unary)*    -- by precedence climbing
+    unary      := unary-operator unary | primary
+    primary    := number | @register | $pseudo | . | word | ( expression )
+    """
+
+    def __init__(self, text: str, ctx: ExpressionContext, radix: int) -> None:
+        if radix not in _DIGITS:
+            raise ValueError(f"radix must be 2, 8, 10 or 16, not {radix}")
+        self._text = text
+        self._ctx = ctx
+        self._lexer = _Lexer(text, radix)
+        self._token = self._lexer.next()
+
+    def parse(self) -> tuple[int, _Token]:
+        """The value of the leading expression, and the first token after it."""
+        if self._token.kind == "end":
+            raise CommandSyntaxError(self._text, 0, "empty expression")
+        value = self._expression(_OR)
+        return value, self._token
+
+    def error(self, token: _Token, reason: str) -> CommandSyntaxError:
+        # An unreadable token says best what is wrong there.
+        if token.kind == "invalid":
+            reason = token.text
+        return CommandSyntaxError(self._text, token.column, reason)
+
+    def _advance(self) -> _Token:
+        token = self._token
+        self._token = self._lexer.next()
+        return token
+
+    def _expression(self, min_precedence: int) -> int:
+        left = self._unary()
+        while True:
+            token = self._token
+            binary = _BINARY.get(token.text) if token.kind == "operator" else None
+            if binary is None or binary.precedence < min_precedence:
+                return left
+            self._advance()
+            # +1: an operator of the same level ends the right operand (left associativity).
+            right = self._expression(binary.precedence + 1)
+            left = binary.apply(left, right)
+
+    def _unary(self) -> int:
+        token = self._token
+        if token.kind == "operator":
+            if token.text in _UNARY:
+                self._advance()
+                return _UNARY[token.text](self._unary())
+            if token.text in _MEMORY:
+                self._advance()
+                return self._read(self._unary(), _MEMORY[token.text])
+        return self._primary()
+
+    def _primary(self) -> int:
+        token = self._advance()
+        if token.kind == "number":
+            return token.value
+        # Values from the context are masked: every value here is unsigned 64-bit, whatever
+        # Python int (negative, wider) a context hands back.
+        if token.kind == "register":
+            return self._ctx.register(token.text) & _MASK
+        if token.kind == "pseudo":
+            return self._ctx.pseudo_register(token.text) & _MASK
+        if token.kind == "dot":
+            return self._ctx.pseudo_register("ip") & _MASK
+        if token.kind == "word":
+            return self._word(token.text)
+        if token.kind == "(":
+            value = self._expression(_OR)
+            if self._token.kind != ")":
+                raise self.error(self._token, "expected ')'")
+            self._advance()
+            return value
+        raise self.error(token, "expected an operand")
+
+    def _word(self, word: str) -> int:
+        address = self._ctx.symbol(word)
+        if address is not None:
+            return address & _MASK
+        try:
+            return self._ctx.register(word.lower()) & _MASK
+        except InvalidRegisterError:
+            raise ExpressionError(f"unknown symbol '{word}'") from None
+
+    def _read(self, address: int, size: int) -> int:
+        data = self._ctx.read_memory(address, size)
+        if len(data) != size:
+            raise ExpressionError(
+                f"reading {size} bytes at {address:#x} returned {len(data)} bytes"
+            )
+        return int.from_bytes(data, "little")
+
+
+def evaluate(text: str, ctx: ExpressionContext, radix: int = 16) -> int:
+    """The value of the MASM expression `text`, as an unsigned 64-bit integer.
+
+    Raises CommandSyntaxError when `text` is not one well-formed expression, ExpressionError
+    when it has no value, and lets the context's errors through (InvalidRegisterError for
+    `@name` of no register, MemoryAccessError from `poi` and friends).
+    """
+    parser = _Parser(text, ctx, radix)
+    value, rest = parser.parse()
+    if rest.kind == "end":
+        return value
+    if rest.kind == ")":
+        raise parser.error(rest, "unbalanced ')'")
+    raise parser.error(rest, f"unexpected {rest.text!r} after the expression")
+
+
+def evaluate_prefix(text: str, ctx: ExpressionContext, radix: int = 16) -> tuple[int, int]:
+    """The value of the longest expression at the start of `text`, and where it stopped.
+
+    The second item is the column of the first character not used (len(text) when all of it
+    was), so `text[column:]` is the rest of the arguments: for "@rsp L4" it is "L4". Nothing
+    after the expression is read except the next token, which may be anything.
+    """
+    value, rest = _Parser(text, ctx, radix).parse()
+    return value, rest.column

@@ -1,0 +1,123 @@
+"""Execute: running a cdb command sequence, with its implicit waits (spec §4.5).
+
+    for each command of the sequence (split at `;`):
+        run it
+        if it is an execution command (g, p, t, ...):
+            inside a wait:  it is the vote for how to go on; the rest is dropped
+            the last one:   it only arms the status; the caller waits
+            otherwise:      wait_for_event, then go on with the next command
+
+So `g ; ? @$ip` runs to the next break and then evaluates, while a lone `g` returns at once
+(cdb's loop, or the pydbg CLI, then waits).  In an event callback, a breakpoint command or a
+filter command (all "inside a wait") `r; g; r` shows the registers once and votes GO.
+
+Errors: outside a wait, a command that fails raises (CommandError and the errors of the
+facets it calls), after the commands before it took effect; the session stays usable.
+Inside a wait nothing may unwind the engine: the error is printed and counts as BREAK, so
+the user gets a stopped target to look at.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydbg.commands.errors import CommandError
+from pydbg.commands.expression import evaluate
+from pydbg.commands.split import split_commands, split_first_word
+from pydbg.constants import DebugStatus, OutputMask
+
+if TYPE_CHECKING:
+    from pydbg.client import DebugClient
+
+__all__ = ["Interpreter", "Run", "UnknownCommandError"]
+
+
+class UnknownCommandError(CommandError, ValueError):
+    """No command has this name."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """What an execution command asks for: a status, and a count for steps."""
+
+    status: DebugStatus
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Quit:
+    """q / qd: the session was ended; nothing after it runs."""
+
+
+Handler = Callable[["Interpreter", str], "Run | Quit | None"]
+
+
+class Interpreter:
+    """The command language of one client."""
+
+    commands: dict[str, Handler] = {}
+
+    def __init__(self, client: DebugClient) -> None:
+        self.client = client
+        self.radix = 16
+        self.user_registers = [0] * 20  # $t0 .. $t19
+
+    def out(self, text: str, mask: int = OutputMask.NORMAL) -> None:
+        self.client.output(mask, text)
+
+    def evaluate(self, text: str) -> int:
+        from pydbg.commands.context import CommandContext
+
+        return evaluate(text, CommandContext(self), self.radix)
+
+    def execute(self, text: str) -> None:
+        """Execute a command sequence (module docstring)."""
+        engine = self.client._engine
+        commands = split_commands(text)
+        for position, command in enumerate(commands):
+            outcome = self._run_one(command)
+            if isinstance(outcome, Quit):
+                return
+            if outcome is None:
+                continue
+            self.client.control.set_execution_status(outcome.status, outcome.count)
+            if engine.inside_wait or position == len(commands) - 1:
+                return
+            if not self.client.control.wait_for_event():
+                self.out("pydbg: no target is left; the rest of the commands are skipped\n")
+                return
+
+    def run_inside_wait(self, text: str) -> int | None:
+        """A filter or breakpoint command: run it, never raise, return nothing (its
+        execution command, if any, has voted through set_execution_status)."""
+        try:
+            self.execute(text)
+        except Exception:  # noqa: BLE001 - see the module docstring
+            self.out(
+                f"pydbg: command {text!r} failed; counted as DEBUG_STATUS_BREAK\n"
+                f"{traceback.format_exc(limit=1)}",
+                OutputMask.ERROR,
+            )
+            return DebugStatus.BREAK
+        return None
+
+    def _run_one(self, command: str) -> Run | Quit | None:
+        name, rest = split_first_word(command)
+        handler = self.commands.get(name.lower())
+        if handler is None:
+            raise UnknownCommandError(f"unknown command {name!r} in {command!r}")
+        return handler(self, rest)
+
+
+def command(*names: str) -> Callable[[Handler], Handler]:
+    """Register a handler under cdb names."""
+
+    def register(handler: Handler) -> Handler:
+        for name in names:
+            Interpreter.commands[name] = handler
+        return handler
+
+    return register

@@ -1,0 +1,155 @@
+"""The control facet (IDebugControl): execution status, WaitForEvent, interrupts, commands,
+expressions, engine options and event filters.
+
+The execution model in one paragraph (spec §4): set a status (`set_execution_status`, or a
+command such as `g`), then call `wait_for_event`.  The targets run until an event breaks in
+(True: everything is stopped and can be inspected), the timeout passes (False: they keep
+running; wait again or `set_interrupt()`), or the session ends (False, and
+`get_execution_status()` is DEBUG_STATUS_NO_DEBUGGEE).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydbg.constants import DebugInterrupt, DebugStatus, SpecificFilter
+from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
+
+if TYPE_CHECKING:
+    from pydbg.client import DebugClient
+    from pydbg.engine.events import Event
+
+__all__ = ["Control"]
+
+
+class Control:
+    """client.control."""
+
+    def __init__(self, client: DebugClient) -> None:
+        self._client = client
+        self._engine = client._engine
+
+    # -- execution ------------------------------------------------------------------------------
+
+    def wait_for_event(self, timeout: float | None = None) -> bool:
+        """WaitForEvent(0, timeout): True when an event broke in; False on timeout (the
+        targets still run), after set_interrupt(DEBUG_INTERRUPT_EXIT), or when the session
+        ended.  `timeout` is in seconds (None: no limit).  Raises InsideWaitError when
+        called from a callback, NoTargetError without a target."""
+        return self._engine.wait_for_event(timeout)
+
+    def set_execution_status(self, status: int, count: int = 1) -> None:
+        """SetExecutionStatus: GO, GO_HANDLED, GO_NOT_HANDLED, STEP_INTO, STEP_OVER or
+        STEP_BRANCH; runs nothing until wait_for_event.  `count` repeats a step (pydbg)."""
+        self._engine.set_execution_status(status, count)
+
+    def get_execution_status(self) -> DebugStatus:
+        """GetExecutionStatus; callable from any thread."""
+        return self._engine.get_execution_status()
+
+    def set_interrupt(self, flags: int = DebugInterrupt.ACTIVE) -> None:
+        """SetInterrupt; callable from any thread.  ACTIVE breaks into running targets,
+        EXIT makes a pending wait return False without stopping them, PASSIVE only
+        registers a user interrupt (see get_interrupt)."""
+        self._engine.set_interrupt(flags)
+
+    def get_interrupt(self) -> bool:
+        """GetInterrupt: True (once) if a user interrupt was registered."""
+        return self._engine.get_interrupt()
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def execute(self, command: str) -> None:
+        """Execute: a `;`-separated cdb command sequence, with implicit waits between
+        execution commands (see pydbg.commands.interpreter).  Output goes to the output
+        callbacks."""
+        self._client._interpreter.execute(command)
+
+    def evaluate(self, expression: str) -> int:
+        """Evaluate: a MASM expression (numbers in the current radix, 16 by default;
+        @registers, $pseudo-registers, poi()...) as an unsigned 64-bit int."""
+        return self._client._interpreter.evaluate(expression)
+
+    def output(self, mask: int, text: str) -> None:
+        """Output: send text of kind `mask` to every client's output callbacks."""
+        self._engine.output(mask, text)
+
+    def get_last_event_information(self) -> tuple[int, int, int, str] | None:
+        """(DEBUG_EVENT_* type, engine process id, engine thread id, description) of the
+        last event, or None before the first."""
+        from pydbg.engine.dispatch import describe
+
+        event: Event | None = self._engine.last_event
+        if event is None:
+            return None
+        thread = event.thread
+        return (
+            int(event.mask),
+            event.process.engine_id,
+            thread.engine_id if thread is not None else 0xFFFFFFFF,
+            describe(event),
+        )
+
+    # -- engine options -------------------------------------------------------------------------
+
+    def get_engine_options(self) -> int:
+        return self._engine.get_engine_options()
+
+    def set_engine_options(self, options: int) -> None:
+        """SetEngineOptions.  INITIAL_BREAK (on by default) is the `ibp` filter seen as an
+        option; FINAL_BREAK breaks at every ExitProcess; DISABLE_EXECUTION_COMMANDS refuses
+        to run the targets.  Others are kept but change nothing on Linux."""
+        self._engine.set_engine_options(options)
+
+    def add_engine_options(self, options: int) -> None:
+        self.set_engine_options(self.get_engine_options() | options)
+
+    def remove_engine_options(self, options: int) -> None:
+        self.set_engine_options(self.get_engine_options() & ~options)
+
+    # -- event filters --------------------------------------------------------------------------
+
+    def get_number_event_filters(self) -> tuple[int, int, int]:
+        """(specific events, specific exceptions, arbitrary exceptions)."""
+        return self._engine.filters.get_number_event_filters()
+
+    def get_event_filter_text(self, index: int) -> str:
+        return self._engine.filters.get_event_filter_text(index)
+
+    def get_event_filter_command(self, index: int) -> str:
+        return self._engine.filters.get_event_filter_command(index)
+
+    def set_event_filter_command(self, index: int, command: str) -> None:
+        self._engine.filters.set_event_filter_command(index, command)
+
+    def get_specific_filter_parameters(
+        self, start: int, count: int
+    ) -> list[SpecificFilterParameters]:
+        return self._engine.filters.get_specific_filter_parameters(start, count)
+
+    def set_specific_filter_parameters(
+        self, start: int, params: list[SpecificFilterParameters]
+    ) -> None:
+        self._engine.filters.set_specific_filter_parameters(start, params)
+        if start <= SpecificFilter.INITIAL_BREAKPOINT < start + len(params):
+            self._engine.sync_initial_break_option()
+
+    def get_specific_filter_argument(self, index: int) -> str:
+        return self._engine.filters.get_specific_filter_argument(index)
+
+    def set_specific_filter_argument(self, index: int, argument: str) -> None:
+        self._engine.filters.set_specific_filter_argument(index, argument)
+
+    def get_exception_filter_parameters(
+        self, codes: list[int] | None = None, start: int = 0, count: int | None = None
+    ) -> list[ExceptionFilterParameters]:
+        return self._engine.filters.get_exception_filter_parameters(codes, start, count)
+
+    def set_exception_filter_parameters(self, params: list[ExceptionFilterParameters]) -> None:
+        self._engine.filters.set_exception_filter_parameters(params)
+
+    def get_exception_filter_second_command(self, index: int) -> str:
+        return self._engine.filters.get_exception_filter_second_command(index)
+
+    def set_exception_filter_second_command(self, index: int, command: str) -> None:
+        self._engine.filters.set_exception_filter_second_command(index, command)

@@ -1,0 +1,127 @@
+"""How one event is decided: the vote of its filter, its filter command, and every
+interested callback of every client, combined by precedence (spec §4.6).
+
+    votes = [filter command's vote, filter's own vote, callback votes of each client...]
+    decision = pydbg.status.combine(votes)
+
+The filter's own vote is BREAK when its break status says so (SECOND_CHANCE_BREAK: only for
+second-chance exceptions and for non-exception events); otherwise it has no opinion, and
+OUTPUT prints a notice first (see pydbg.filters for why it does not vote GO).  What the
+decision then does to execution (NO_CHANGE, a plain GO on an exception and the continue
+option) is the session's business.
+
+A callback that raises, or returns something that is not an instructing DEBUG_STATUS_*,
+is reported through the output callbacks and counts as BREAK: the user sees the problem
+with the target stopped and nothing lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydbg.constants import DEBUG_STATUS_BREAK, DebugStatus, FilterStatus, OutputMask
+from pydbg.engine.events import Event, ExceptionEvent, StepComplete
+from pydbg.engine.notify import Notifier
+from pydbg.errors import InvalidStatusError
+from pydbg.filters import EventFilters
+from pydbg.status import combine
+
+# Runs a filter command inside the wait; returns the vote of its execution command, if any.
+CommandRunner = Callable[[str], int | None]
+
+
+def describe(event: Event) -> str:
+    """The one-line notice cdb prints for an event that breaks or is set to output."""
+    pid = event.process.pid
+    tid = event.thread.tid if event.thread else 0
+    where = f"({pid:x}.{tid:x}): "
+    if isinstance(event, ExceptionEvent) and event.record is not None:
+        record = event.record
+        if event.initial:
+            return f"{where}Initial breakpoint - code {record.exception_code:08x}"
+        chance = "first chance" if event.first_chance else "!!! second chance !!!"
+        return f"{where}{record.describe()} - code {record.exception_code:08x} ({chance})"
+    name = type(event).__name__
+    detail = ", ".join(str(a) for a in event.args() if isinstance(a, str) and a)
+    return f"{where}{name}" + (f" {detail}" if detail else "")
+
+
+class Dispatcher:
+    """Decides events for one engine."""
+
+    def __init__(self, filters: EventFilters, notifier: Notifier, run_command: CommandRunner):
+        self.filters = filters
+        self.notifier = notifier
+        self.run_command = run_command
+
+    def decide(self, event: Event) -> DebugStatus:
+        if isinstance(event, StepComplete):
+            return DebugStatus.BREAK
+        votes: list[int | None] = []
+        execution, command = self._filter_of(event)
+        if command:
+            votes.append(self.run_command(command))
+        if execution is not None:
+            votes.append(self._filter_vote(event, execution))
+        votes.extend(self._callback_votes(event))
+        return combine(votes)
+
+    def _filter_of(self, event: Event) -> tuple[FilterStatus | None, str]:
+        """The break status and command that apply to the event."""
+        if isinstance(event, ExceptionEvent):
+            if event.initial:
+                ibp = self.filters.specific(event.specific_filter_index())
+                assert ibp is not None
+                return ibp.execution_option, ibp.command
+            assert event.record is not None
+            _, params = self.filters.exception(event.record.exception_code)
+            command = params.command if event.first_chance else params.second_command
+            return params.execution_option, command
+        if event.specific_filter is None:
+            return None, ""
+        specific = self.filters.specific(event.specific_filter, event.filter_name())
+        if specific is None:  # its argument names another process or module
+            return None, ""
+        return specific.execution_option, specific.command
+
+    def _filter_vote(self, event: Event, execution: FilterStatus) -> int | None:
+        second_chance_only = (
+            execution == FilterStatus.SECOND_CHANCE_BREAK
+            and isinstance(event, ExceptionEvent)
+            and event.first_chance
+            and not event.initial
+        )
+        if execution in (FilterStatus.BREAK, FilterStatus.SECOND_CHANCE_BREAK):
+            if not second_chance_only:
+                self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
+                return DEBUG_STATUS_BREAK
+            self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
+            return None
+        if execution == FilterStatus.OUTPUT:
+            self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
+        return None
+
+    def _callback_votes(self, event: Event) -> list[int | None]:
+        votes: list[int | None] = []
+        args = event.args()
+        for slot in self.notifier.clients:
+            callbacks = slot.wants(event.mask)
+            if callbacks is None:
+                continue
+            try:
+                vote = getattr(callbacks, event.method)(*args)
+            except Exception:  # noqa: BLE001 - reported, counted as BREAK (module docstring)
+                self.notifier.report_callback_error(f"the {event.method} callback")
+                votes.append(DEBUG_STATUS_BREAK)
+                continue
+            try:
+                combine([vote])
+            except (InvalidStatusError, TypeError) as exc:
+                self.notifier.output(
+                    OutputMask.ERROR,
+                    f"pydbg: the {event.method} callback returned {vote!r}, which is not an "
+                    f"execution status ({exc}); counted as DEBUG_STATUS_BREAK\n",
+                )
+                vote = DEBUG_STATUS_BREAK
+            votes.append(vote)
+        return votes

@@ -1,0 +1,142 @@
+"""DbgEng events as values: what one event callback is called with.
+
+`pydbg.engine.translate` makes these from native wait records; `pydbg.engine.dispatch`
+decides each one.  Every event names its thread and process; `method` and `mask` say which
+IDebugEventCallbacks method hears it and under which interest bit, `args()` what it is
+called with, and `specific_filter` which specific event filter governs it (exceptions are
+governed by their code instead).
+
+`StepComplete` is not a DbgEng event: it is the engine's own break when a step it began
+ends (spec §4.6: "engine-internal, not an Exception callback").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pydbg.constants import DebugEvent, SpecificFilter
+from pydbg.engine.signals import ExceptionRecord
+from pydbg.engine.targets import Process, Thread
+
+
+@dataclass(eq=False)
+class Event:
+    """Base of the events.  `thread` is None only for a process that is already gone."""
+
+    process: Process
+    thread: Thread | None
+
+    mask: ClassVar[DebugEvent] = DebugEvent(0)
+    method: ClassVar[str] = ""
+    specific_filter: ClassVar[SpecificFilter | None] = None
+
+    def args(self) -> tuple[object, ...]:
+        return ()
+
+    def filter_name(self) -> str | None:
+        """The name a specific filter's argument is matched against (process image)."""
+        return None
+
+
+@dataclass(eq=False)
+class CreateProcess(Event):
+    base_offset: int = 0
+    module_size: int = 0
+    module_name: str = ""
+    image_name: str = ""
+    thread_data_offset: int = 0
+    start_offset: int = 0
+
+    mask = DebugEvent.CREATE_PROCESS
+    method = "create_process"
+    specific_filter = SpecificFilter.CREATE_PROCESS
+
+    def args(self) -> tuple[object, ...]:
+        tid = self.thread.tid if self.thread else 0
+        return (
+            0,  # image_file_handle
+            self.process.pid,  # handle
+            self.base_offset,
+            self.module_size,
+            self.module_name,
+            self.image_name,
+            0,  # check_sum
+            0,  # time_date_stamp
+            tid,  # initial_thread_handle
+            self.thread_data_offset,
+            self.start_offset,
+        )
+
+    def filter_name(self) -> str:
+        return self.image_name
+
+
+@dataclass(eq=False)
+class ExitProcess(Event):
+    exit_code: int = 0
+    # The process was already reaped when pydbg learnt of its end (killed by SIGKILL, which
+    # skips the exit stop): it cannot be inspected, and it is discarded right after.
+    gone: bool = False
+
+    mask = DebugEvent.EXIT_PROCESS
+    method = "exit_process"
+    specific_filter = SpecificFilter.EXIT_PROCESS
+
+    def args(self) -> tuple[object, ...]:
+        return (self.exit_code,)
+
+    def filter_name(self) -> str:
+        return self.process.image_name
+
+
+@dataclass(eq=False)
+class CreateThread(Event):
+    data_offset: int = 0
+    start_offset: int = 0
+
+    mask = DebugEvent.CREATE_THREAD
+    method = "create_thread"
+    specific_filter = SpecificFilter.CREATE_THREAD
+
+    def args(self) -> tuple[object, ...]:
+        return (self.thread.tid if self.thread else 0, self.data_offset, self.start_offset)
+
+
+@dataclass(eq=False)
+class ExitThread(Event):
+    exit_code: int = 0
+
+    mask = DebugEvent.EXIT_THREAD
+    method = "exit_thread"
+    specific_filter = SpecificFilter.EXIT_THREAD
+
+    def args(self) -> tuple[object, ...]:
+        return (self.exit_code,)
+
+
+@dataclass(eq=False)
+class ExceptionEvent(Event):
+    """Exception: a signal, a foreign int3 or trace trap, the initial breakpoint, a break-in."""
+
+    record: ExceptionRecord | None = None
+    first_chance: bool = True
+    # The initial breakpoint: governed by the `ibp` specific filter, not by `bpe` (§5.2).
+    initial: bool = False
+    # The signal a not-handled resume delivers (0: nothing to deliver).
+    signo: int = 0
+
+    mask = DebugEvent.EXCEPTION
+    method = "exception"
+
+    def args(self) -> tuple[object, ...]:
+        return (self.record, self.first_chance)
+
+    def specific_filter_index(self) -> SpecificFilter:
+        """The initial breakpoint's filter (only meaningful when `initial`)."""
+        return SpecificFilter.INITIAL_BREAKPOINT
+
+
+@dataclass(eq=False)
+class StepComplete(Event):
+    """A step the engine began has ended: the engine breaks in."""

@@ -1,0 +1,140 @@
+"""Who hears what, in which order: the fan-out of callbacks, output and extension
+notifications to every client of one engine.
+
+Ordering rules it implements (spec §2.2, §4.7):
+
+* SessionStatus(ACTIVE) reaches every interested callback, then every loaded extension hears
+  DEBUG_NOTIFY_SESSION_ACTIVE, then ChangeDebuggeeState(DEBUG_CDS_ALL, 0) follows.
+* Every other SessionStatus is preceded by ChangeEngineState(DEBUG_CES_EXECUTION_STATUS,
+  new status) and followed by DEBUG_NOTIFY_SESSION_INACTIVE to the extensions.
+* Only callbacks whose interest mask has the event's bit are called; clients are called in
+  the order they were created.
+
+Informational callbacks (session status and the three Change*State) cannot steer execution:
+what they return is ignored, and an exception they raise is reported as output (it must not
+unwind the engine halfway through a state change).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import Callable
+from types import ModuleType
+
+from pydbg.callbacks import EventCallbacks, OutputCallbacks
+from pydbg.constants import (
+    DEBUG_CDS_ALL,
+    DEBUG_CES_EXECUTION_STATUS,
+    DebugEvent,
+    DebugNotify,
+    DebugSession,
+    DebugStatus,
+    OutputMask,
+)
+
+# What a new client's output mask selects (everything but verbose and symbol chatter).
+DEFAULT_OUTPUT_MASK = int(
+    OutputMask.NORMAL
+    | OutputMask.ERROR
+    | OutputMask.WARNING
+    | OutputMask.PROMPT
+    | OutputMask.PROMPT_REGISTERS
+    | OutputMask.EXTENSION_WARNING
+    | OutputMask.DEBUGGEE
+    | OutputMask.DEBUGGEE_PROMPT
+)
+
+
+class ClientSlot:
+    """What the engine keeps per client: its callbacks and what it wants to hear."""
+
+    def __init__(self) -> None:
+        self.event_callbacks: EventCallbacks | None = None
+        self.interest_mask = 0
+        self.output_callbacks: OutputCallbacks | None = None
+        self.output_mask = DEFAULT_OUTPUT_MASK
+
+    def wants(self, bit: int) -> EventCallbacks | None:
+        callbacks = self.event_callbacks
+        return callbacks if callbacks is not None and self.interest_mask & bit else None
+
+
+class Notifier:
+    """Delivers notifications to the clients and extensions of one engine."""
+
+    def __init__(self) -> None:
+        self.clients: list[ClientSlot] = []
+        self.extensions: list[ModuleType] = []
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def output(self, mask: int, text: str, only: ClientSlot | None = None) -> None:
+        """Send text of kind `mask` to every client whose mask takes it (or to `only`)."""
+        for slot in self.clients if only is None else [only]:
+            callbacks = slot.output_callbacks
+            if callbacks is not None and slot.output_mask & mask:
+                # Output must never unwind the engine, and there is nowhere left to report
+                # a failing output callback.
+                with contextlib.suppress(Exception):
+                    callbacks.output(mask, text)
+
+    def report_callback_error(self, where: str) -> None:
+        """Report the exception being handled, raised by a user callback in `where`."""
+        self.output(
+            OutputMask.ERROR,
+            f"pydbg: {where} raised; counted as DEBUG_STATUS_BREAK\n{traceback.format_exc()}",
+        )
+
+    # -- informational callbacks ----------------------------------------------------------------
+
+    def _inform(self, bit: int, method: str, *args: int) -> None:
+        for slot in self.clients:
+            callbacks = slot.wants(bit)
+            if callbacks is None:
+                continue
+            try:
+                getattr(callbacks, method)(*args)
+            except Exception:  # noqa: BLE001 - see the module docstring
+                self.output(
+                    OutputMask.ERROR,
+                    f"pydbg: {method} callback raised (ignored)\n{traceback.format_exc()}",
+                )
+
+    def engine_state(self, flags: int, argument: int) -> None:
+        self._inform(DebugEvent.CHANGE_ENGINE_STATE, "change_engine_state", flags, argument)
+
+    def debuggee_state(self, flags: int, argument: int) -> None:
+        self._inform(DebugEvent.CHANGE_DEBUGGEE_STATE, "change_debuggee_state", flags, argument)
+
+    def symbol_state(self, flags: int, argument: int) -> None:
+        self._inform(DebugEvent.CHANGE_SYMBOL_STATE, "change_symbol_state", flags, argument)
+
+    def session_status(self, status: DebugSession) -> None:
+        """SessionStatus with what must come before and after it (module docstring)."""
+        if status == DebugSession.ACTIVE:
+            self._inform(DebugEvent.SESSION_STATUS, "session_status", status)
+            self.extensions_notify(DebugNotify.SESSION_ACTIVE)
+            self.debuggee_state(DEBUG_CDS_ALL, 0)
+        else:
+            self.engine_state(DEBUG_CES_EXECUTION_STATUS, DebugStatus.NO_DEBUGGEE)
+            self._inform(DebugEvent.SESSION_STATUS, "session_status", status)
+            self.extensions_notify(DebugNotify.SESSION_INACTIVE)
+
+    # -- extensions -----------------------------------------------------------------------------
+
+    def extensions_notify(self, notify: DebugNotify, only: ModuleType | None = None) -> None:
+        for module in self.extensions if only is None else [only]:
+            hook: Callable[[int, int], object] | None = getattr(
+                module, "debug_extension_notify", None
+            )
+            if hook is None:
+                continue
+            try:
+                hook(int(notify), 0)
+            except Exception:  # noqa: BLE001 - an extension must not break the session
+                self.output(
+                    OutputMask.ERROR,
+                    f"pydbg: extension {module.__name__}.debug_extension_notify raised "
+                    f"(ignored)\n{traceback.format_exc()}",
+                )

@@ -1,0 +1,808 @@
+"""The session: one engine's targets, its execution status, and WaitForEvent (spec §2, §4).
+
+State machine (spec §4.1)::
+
+    no session --create/attach--> pending --wait: first event, SessionStatus(ACTIVE)--+
+         ^                                                                             v
+         |               set_execution_status(GO/STEP_*)          +----------> accessible
+         |      accessible ---------------------------> armed ----+ wait         (BREAK)
+         |                                                |                        ^
+         |                                                v        vote = BREAK    |
+         |                                             running ----> event --------+
+         |                                                ^            | other vote
+         |                                                +------------+ (resume)
+         +-- last target discarded: SessionStatus(END / END_SESSION_* / FAILURE)
+
+All-stop: before any event is decided every thread of every target is stopped; stops that
+turn out to be events of their own are queued and reported by later waits without resuming
+anything, one event per decision, as Windows reports debug events.
+
+Only the engine thread (the one that created the client) may call in, except
+`set_interrupt`, `get_interrupt` and `get_execution_status`, which any thread may call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal as _signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
+
+from pydbg.constants import (
+    DEBUG_CDS_ALL,
+    DEBUG_CES_CURRENT_THREAD,
+    DEBUG_CES_ENGINE_OPTIONS,
+    DEBUG_CES_EVENT_FILTERS,
+    DEBUG_CES_EXECUTION_STATUS,
+    DEBUG_CSS_ALL,
+    DEBUG_PROCESS,
+    DEBUG_STATUS_INSIDE_WAIT,
+    DEBUG_STATUS_WAIT_TIMEOUT,
+    AttachFlags,
+    DebugEnd,
+    DebugInterrupt,
+    DebugNotify,
+    DebugSession,
+    DebugStatus,
+    EngineOptions,
+    FilterHandling,
+    FilterStatus,
+    OutputMask,
+    SpecificFilter,
+)
+from pydbg.engine import events as ev
+from pydbg.engine import translate
+from pydbg.engine.backend import Backend, NativeEvent
+from pydbg.engine.dispatch import Dispatcher
+from pydbg.engine.notify import Notifier
+from pydbg.engine.signals import earns_second_chance
+from pydbg.engine.stepping import Outcome, StepPlan
+from pydbg.engine.targets import Origin, Process, TargetTable, Thread
+from pydbg.errors import PtraceError, PydbgError, WrongThreadError
+from pydbg.filters import EventFilters
+from pydbg.status import is_settable
+
+__all__ = [
+    "Engine",
+    "EngineError",
+    "InsideWaitError",
+    "NoTargetError",
+    "SessionFailedError",
+    "TargetRunningError",
+]
+
+
+class EngineError(PydbgError, RuntimeError):
+    """A session call made at a time or with an argument the model does not allow."""
+
+
+class NoTargetError(EngineError):
+    """There is no target (no session), or no current thread yet."""
+
+
+class InsideWaitError(EngineError):
+    """wait_for_event (or an implicit wait) was called inside a wait, e.g. from a callback."""
+
+
+class TargetRunningError(EngineError):
+    """The session is inaccessible: the targets are running."""
+
+
+class SessionFailedError(EngineError):
+    """The engine lost control of its targets; the session ended with DEBUG_SESSION_FAILURE."""
+
+
+# Engine options pydbg honours; the others are accepted and kept but change nothing.
+HONOURED_OPTIONS = (
+    EngineOptions.INITIAL_BREAK
+    | EngineOptions.FINAL_BREAK
+    | EngineOptions.NO_EXECUTE_REPEAT
+    | EngineOptions.DISABLE_EXECUTION_COMMANDS
+)
+
+_RUNNING = frozenset(
+    {DebugStatus.GO, DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH}
+)
+_GO_FAMILY = frozenset({DebugStatus.GO, DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED})
+_STEPS = frozenset({DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH})
+
+
+def _native_backend() -> Backend:
+    from pydbg._native import Tracer
+
+    return Tracer()
+
+
+class Engine:
+    """One debugger engine: a session over any number of targets."""
+
+    def __init__(self, backend_factory: Callable[[], Backend] = _native_backend) -> None:
+        self._backend_factory = backend_factory
+        self._backend: Backend | None = None
+        self.owner = threading.get_ident()
+        self.targets = TargetTable()
+        self.notifier = Notifier()
+        self.filters = EventFilters(self._filters_changed)
+        self.dispatcher = Dispatcher(self.filters, self.notifier, self._run_event_command)
+        self._status = DebugStatus.NO_DEBUGGEE
+        self._options = int(EngineOptions.INITIAL_BREAK)
+        self.session_active = False
+        self.inside_wait = False
+        self._running = False  # target threads were resumed and not yet all stopped again
+        self._plan: StepPlan | None = None
+        self._events: deque[ev.Event] = deque()
+        self._records: deque[NativeEvent] = deque()
+        self._signals: dict[int, int] = {}  # tid -> signal delivered at the next resume
+        # tid -> the first-chance exception whose signal _signals delivers (second chance).
+        self._first_chance: dict[int, ev.ExceptionEvent] = {}
+        self._listen: set[int] = set()  # tids to restart with PTRACE_LISTEN
+        self._discard: list[Process] = []
+        self._pending_announce: list[tuple[Process, bool]] = []  # acquired, not yet announced
+        self._step_count = 1  # the count of a step asked for inside a wait (`t 3` in a command)
+        self.current: Thread | None = None
+        self.event_thread: Thread | None = None
+        self.last_event: ev.Event | None = None
+        self._votes: list[int] = []  # execution commands run inside the wait
+        # Set from any thread: a break-in or an exit interrupt is wanted; a user interrupt.
+        self._interrupt_active = False
+        self._interrupt_exit = False
+        self._user_interrupt = False
+        self.command_runner: Callable[[str], int | None] | None = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None or self._backend.closed:
+            self._backend = self._backend_factory()
+        return self._backend
+
+    def check_thread(self, what: str) -> None:
+        caller = threading.get_ident()
+        if caller != self.owner:
+            raise WrongThreadError(self.owner, caller, what)
+
+    def output(self, mask: int, text: str) -> None:
+        self.notifier.output(mask, text)
+
+    def _filters_changed(self, index: int) -> None:
+        self.notifier.engine_state(DEBUG_CES_EVENT_FILTERS, index)
+
+    def _run_event_command(self, command: str) -> int | None:
+        if self.command_runner is None:
+            return None
+        return self.command_runner(command)
+
+    def listen_later(self, tid: int) -> None:
+        self._listen.add(tid)
+
+    def discard_later(self, process: Process) -> None:
+        self._discard.append(process)
+
+    def image_replaced(self, process: Process) -> None:
+        """An exec replaced a process's image: every symbol it had is stale."""
+        self.notifier.symbol_state(DEBUG_CSS_ALL, 0)
+
+    # -- status -----------------------------------------------------------------------------
+
+    def get_execution_status(self) -> DebugStatus:
+        """GetExecutionStatus; callable from any thread."""
+        return self._status
+
+    def _report_status(self, status: DebugStatus, flags: int = 0) -> None:
+        self._status = status
+        if self.inside_wait and status != DebugStatus.BREAK:
+            flags |= DEBUG_STATUS_INSIDE_WAIT
+        self.notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, int(status) | flags)
+
+    def set_execution_status(self, status: int, count: int = 1) -> None:
+        """SetExecutionStatus: what the next wait does.  Inside a wait it is the vote of
+        whoever calls it (a callback or a command).  `count` repeats a step."""
+        self.check_thread("set_execution_status")
+        if not is_settable(status):
+            from pydbg.status import combine
+
+            combine([status])  # raises a precise InvalidStatusError for non-statuses
+            raise EngineError(
+                f"{DebugStatus(status & 0x1F).name} cannot be set: set_execution_status takes "
+                "GO, GO_HANDLED, GO_NOT_HANDLED, STEP_OVER, STEP_BRANCH or STEP_INTO"
+            )
+        status = DebugStatus(status)
+        if not self.targets and not self._events:
+            raise NoTargetError("no target: create or attach a process first")
+        if self._options & EngineOptions.DISABLE_EXECUTION_COMMANDS:
+            raise EngineError("execution is disabled (DEBUG_ENGOPT_DISABLE_EXECUTION_COMMANDS)")
+        if self.inside_wait:
+            self._votes.append(int(status))
+            self._step_count = count
+            return
+        if self._running:
+            raise TargetRunningError("the targets are already running; wait_for_event first")
+        self._arm(status, count)
+        self._report_status(DebugStatus.GO if status in _GO_FAMILY else status)
+
+    def _arm(self, status: DebugStatus, count: int = 1) -> None:
+        """Make `status` the execution mode the next resume uses."""
+        self._cancel_plan()
+        if status in _STEPS:
+            thread = self.current
+            if thread is None or thread.tid not in self.backend_threads(thread.process):
+                raise NoTargetError("no current thread to step")
+            self._plan = StepPlan(status, thread, count)
+        elif status in (DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED):
+            self._handle_last_exception(status == DebugStatus.GO_NOT_HANDLED)
+
+    def backend_threads(self, process: Process) -> dict[int, Thread]:
+        return process.threads
+
+    def _cancel_plan(self) -> None:
+        if self._plan is not None:
+            self._plan.cancel(self.backend)
+            self._plan = None
+
+    # -- engine options ---------------------------------------------------------------------
+
+    def get_engine_options(self) -> int:
+        return self._options
+
+    def set_engine_options(self, options: int) -> None:
+        if options < 0 or options & ~0xFFFFFFFF:
+            raise EngineError(f"engine options {options:#x} are not a DEBUG_ENGOPT_* word")
+        old = self._options
+        self._options = options
+        # DEBUG_ENGOPT_INITIAL_BREAK and the `ibp` filter are one setting seen two ways.
+        if (old ^ options) & EngineOptions.INITIAL_BREAK:
+            wanted = (
+                FilterStatus.BREAK if options & EngineOptions.INITIAL_BREAK else FilterStatus.IGNORE
+            )
+            self._set_ibp(wanted)
+        if old != options:
+            self.notifier.engine_state(DEBUG_CES_ENGINE_OPTIONS, options)
+
+    def _set_ibp(self, execution: FilterStatus) -> None:
+        index = SpecificFilter.INITIAL_BREAKPOINT
+        current = self.filters.get_specific_filter_parameters(index, 1)[0]
+        if current.execution_option != execution:
+            from dataclasses import replace
+
+            self.filters.set_specific_filter_parameters(
+                index, [replace(current, execution_option=execution)]
+            )
+
+    def sync_initial_break_option(self) -> None:
+        """The `ibp` filter changed: keep DEBUG_ENGOPT_INITIAL_BREAK in step."""
+        ibp = self.filters.specific(SpecificFilter.INITIAL_BREAKPOINT)
+        assert ibp is not None
+        breaks = ibp.execution_option in (FilterStatus.BREAK, FilterStatus.SECOND_CHANCE_BREAK)
+        if bool(self._options & EngineOptions.INITIAL_BREAK) != breaks:
+            self._options ^= EngineOptions.INITIAL_BREAK
+            self.notifier.engine_state(DEBUG_CES_ENGINE_OPTIONS, self._options)
+
+    # -- acquiring targets ------------------------------------------------------------------
+
+    def create_process(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        flags: int = 0,
+    ) -> Process:
+        self.check_thread("create_process")
+        self._no_wait("create_process")
+        if isinstance(argv, (str, bytes)) or not argv:
+            raise EngineError("create_process takes a non-empty list of arguments, argv[0] first")
+        trace_fork = bool(flags & DEBUG_PROCESS)
+        pid = self.backend.spawn(
+            list(argv), env=env, cwd=cwd, trace_fork=trace_fork, kill_on_exit=True
+        )
+        process = self.targets.add_process(pid, Origin.LAUNCHED, str(argv[0]), [pid], trace_fork)
+        self._acquired(process, initial_break=True)
+        return process
+
+    def attach_process(self, pid: int, flags: int = 0) -> Process:
+        self.check_thread("attach_process")
+        self._no_wait("attach_process")
+        unsupported = flags & ~(
+            AttachFlags.INVASIVE_NO_INITIAL_BREAK | AttachFlags.INVASIVE_RESUME_PROCESS
+        )
+        if unsupported:
+            raise EngineError(
+                f"attach flags {AttachFlags(unsupported)!r} are not supported on Linux "
+                "(noninvasive and existing attaches need a second tracer, which ptrace forbids)"
+            )
+        if pid in self.targets.processes:
+            raise EngineError(f"process {pid} is already a target of this session")
+        tids = self.backend.seize(pid)
+        process = self.targets.add_process(pid, Origin.ATTACHED, _comm(pid), tids, False)
+        if flags & AttachFlags.INVASIVE_RESUME_PROCESS:
+            os.kill(pid, _signal.SIGCONT)
+        self._acquired(process, initial_break=not flags & AttachFlags.INVASIVE_NO_INITIAL_BREAK)
+        return process
+
+    def _acquired(self, process: Process, *, initial_break: bool) -> None:
+        """A target was acquired; it joins the session at the next wait (§6.2)."""
+        self._pending_announce.append((process, initial_break))
+        if self._status in (DebugStatus.NO_DEBUGGEE, DebugStatus.BREAK):
+            # A pending acquisition counts as GO for the next wait (§4.2).
+            self._report_status(DebugStatus.GO)
+
+    def _no_wait(self, what: str) -> None:
+        if self.inside_wait:
+            raise InsideWaitError(f"{what} cannot be called inside a wait (from a callback)")
+
+    # -- WaitForEvent -------------------------------------------------------------------------
+
+    def wait_for_event(self, timeout: float | None = None) -> bool:
+        """WaitForEvent.  True: an event broke in, the session is accessible.  False: the
+        timeout passed (targets still running), an exit interrupt was issued, or the
+        session ended during the wait (get_execution_status() is then NO_DEBUGGEE)."""
+        self.check_thread("wait_for_event")
+        if self.inside_wait:
+            raise InsideWaitError(
+                "wait_for_event called inside a wait: callbacks and the commands they run "
+                "cannot wait; return a DEBUG_STATUS_* instead"
+            )
+        if timeout is not None and timeout < 0:
+            raise EngineError(f"timeout must be >= 0 seconds or None, not {timeout}")
+        if not self.targets and not self._pending_announce:
+            raise NoTargetError("wait_for_event: no target; create or attach a process first")
+        if self._status == DebugStatus.BREAK and not self._queued():
+            return True  # nothing armed: the session simply stays broken in (§4.2)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self.inside_wait = True
+        try:
+            return self._wait(deadline)
+        except PtraceError as exc:
+            self._fail(exc)
+            raise SessionFailedError(f"the engine lost control of its targets: {exc}") from exc
+        finally:
+            self.inside_wait = False
+
+    def _queued(self) -> bool:
+        return bool(
+            self._events
+            or self._records
+            or self._pending_announce
+            or (
+                self._backend is not None
+                and not self._backend.closed
+                and self._backend.has_pending()
+            )
+        )
+
+    def _wait(self, deadline: float | None) -> bool:
+        if not self._queued() and not self._running:
+            self.notifier.extensions_notify(DebugNotify.SESSION_INACCESSIBLE)
+        while True:
+            if self._events:
+                event = self._events.popleft()
+                if self._decide(event):
+                    self._finish_break()
+                    return True
+                continue
+            if self._pending_announce:
+                process, initial_break = self._pending_announce.pop(0)
+                if process.pid in self.targets.processes:
+                    self._start_session()
+                    self._events.extend(
+                        translate.announce(self, process, initial_break=initial_break)
+                    )
+                continue
+            if self._discard:
+                for process in self._discard:
+                    self._discard_process(process)
+                self._discard.clear()
+                continue
+            if not self.targets:
+                self._end_session(DebugSession.END)
+                return False
+            if self._records or self.backend.has_pending():
+                record = self._records.popleft() if self._records else self.backend.wait(0)[0]
+                self._take(record)
+                continue
+            if not self._running:
+                if self._second_chance_due():
+                    continue
+                direct = self._resume()
+                if direct is not None:
+                    self._take(direct)
+                    continue
+            records = self._wait_native(deadline)
+            if records is None:
+                return False
+            self._records.extend(records)
+
+    def _wait_native(self, deadline: float | None) -> Sequence[NativeEvent] | None:
+        """Block for native records.  None: the wait is over without an event."""
+        while True:
+            if self._interrupt_exit:
+                self._interrupt_exit = False
+                return None
+            if self._interrupt_active:
+                self._interrupt_active = False
+                self._break_in()
+                return []
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                records = self.backend.wait(remaining)
+            except KeyboardInterrupt:
+                # Ctrl-C in a blocked wait breaks into the targets (cdb's Ctrl+C).
+                self._interrupt_active = True
+                continue
+            if records:
+                return records
+            if self._interrupt_exit or self._interrupt_active:
+                continue
+            if deadline is not None and time.monotonic() >= deadline:
+                self._report_status(self._status, DEBUG_STATUS_WAIT_TIMEOUT)
+                return None
+            if not self._any_running():
+                raise EngineError("internal error: waiting while no target thread can run")
+
+    def _any_running(self) -> bool:
+        from pydbg._native import ThreadState
+
+        backend = self.backend
+        return any(
+            backend.thread_state(t.tid) != ThreadState.STOPPED
+            for t in self.targets.threads()
+            if t.tid in set(backend.threads(t.process.pid))
+        )
+
+    def _break_in(self) -> None:
+        """SetInterrupt(ACTIVE) or Ctrl-C: stop everything and report a break-in."""
+        self._stop_all()
+        thread = self.current if self.current is not None and self._alive(self.current) else None
+        if thread is None:
+            for candidate in self.targets.threads():
+                if self._alive(candidate):
+                    thread = candidate
+                    break
+        if thread is None:
+            return
+        try:
+            pc = self.backend.get_pc(thread.tid)
+        except OSError:
+            pc = 0
+        self._events.append(
+            ev.ExceptionEvent(thread.process, thread, record=translate._break_record(pc))
+        )
+
+    def _alive(self, thread: Thread) -> bool:
+        return self.targets.thread(thread.tid) is thread
+
+    def _stop_all(self) -> None:
+        if self._running:
+            self.backend.stop_all()
+            self._running = False
+
+    def _take(self, record: NativeEvent) -> None:
+        """Turn one native record into queued events, or resume past it."""
+        plan = self._plan
+        if plan is not None:
+            outcome = plan.on_record(record, self.backend)
+            if outcome == Outcome.COMPLETE:
+                self._plan = None
+                self._stop_all()
+                thread = self.targets.thread(record.tid)
+                if thread is not None:
+                    self._events.append(ev.StepComplete(thread.process, thread))
+                return
+            if outcome in (Outcome.AGAIN, Outcome.RUNNING):
+                if self._running:
+                    # Let the thread go on past our return address with the others.
+                    self._stop_all()
+                return
+        events = translate.translate(self, record)
+        if events:
+            self._stop_all()
+            self._events.extend(events)
+        elif self._running and record.kind.name not in ("EXITED", "KILLED"):
+            # Nothing to decide: let that thread go on with the others (cont_all steps it
+            # off any breakpoint with the rest stopped).
+            self._stop_all()
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    def _decide(self, event: ev.Event) -> bool:
+        """Decide one event; True when the engine breaks in."""
+        self._stop_all()
+        self._set_current(event)
+        self.last_event = event
+        self._votes = []
+        decision = self.dispatcher.decide(event)
+        if self._votes:  # set_execution_status / commands called from the callbacks
+            from pydbg.status import combine
+
+            decision = combine([decision, *self._votes])
+        if isinstance(event, ev.ExitProcess) and event.gone:
+            self._discard.append(event.process)
+        elif isinstance(event, ev.ExitProcess) and self._options & EngineOptions.FINAL_BREAK:
+            decision = DebugStatus.BREAK
+        return self._apply(event, decision)
+
+    def _set_current(self, event: ev.Event) -> None:
+        thread = event.thread
+        if thread is None or not self._alive(thread):
+            live = [t for t in event.process.threads.values() if self._alive(t)]
+            thread = live[0] if live else thread
+        self.event_thread = thread
+        if thread is not None and thread is not self.current:
+            self.current = thread
+            self.notifier.engine_state(DEBUG_CES_CURRENT_THREAD, thread.engine_id)
+
+    def _apply(self, event: ev.Event, decision: DebugStatus) -> bool:
+        if isinstance(event, ev.ExceptionEvent) and event.signo and event.thread is not None:
+            # Decided now even when breaking: a later plain `g` applies the filter's
+            # continue option, `gh` / `gn` override it (_handle_last_exception).
+            self._set_delivery(event, self._not_handled(event, decision))
+        if decision == DebugStatus.BREAK:
+            self._cancel_plan()
+            return True
+        if decision == DebugStatus.RESTART_REQUESTED:
+            self.output(OutputMask.WARNING, "pydbg: restart is not supported; breaking in\n")
+            self._cancel_plan()
+            return True
+        if decision in (DebugStatus.NO_CHANGE, DebugStatus.IGNORE_EVENT):
+            if self._status not in _RUNNING:
+                self._status = DebugStatus.GO
+            return False
+        new = DebugStatus.GO if decision in _GO_FAMILY else decision
+        self._arm(new, self._step_count)
+        self._step_count = 1
+        if new != self._status:
+            self._report_status(new)
+        return False
+
+    def _not_handled(self, event: ev.ExceptionEvent, decision: DebugStatus) -> bool:
+        if decision == DebugStatus.GO_HANDLED:
+            return False
+        if decision == DebugStatus.GO_NOT_HANDLED:
+            return True
+        if event.initial:
+            return False
+        assert event.record is not None
+        _, params = self.filters.exception(event.record.exception_code)
+        return params.continue_option == FilterHandling.GO_NOT_HANDLED
+
+    def _handle_last_exception(self, not_handled: bool) -> None:
+        """gh / gn after an exception broke in: decide its signal."""
+        event = self.last_event
+        if isinstance(event, ev.ExceptionEvent) and event.thread is not None and event.signo:
+            self._set_delivery(event, not_handled)
+
+    def _set_delivery(self, event: ev.ExceptionEvent, not_handled: bool) -> None:
+        """Whether the signal behind an exception is delivered at the next resume."""
+        assert event.thread is not None
+        tid = event.thread.tid
+        self._first_chance.pop(tid, None)
+        if not not_handled:
+            self._signals.pop(tid, None)
+            return
+        self._signals[tid] = event.signo
+        if event.first_chance:
+            self._first_chance[tid] = event
+
+    def _second_chance_due(self) -> bool:
+        """Before resuming: a first-chance signal passed on not handled that would kill its
+        process unhandled is reported again, as a second chance, instead (§9.2)."""
+        due = False
+        for tid, event in list(self._first_chance.items()):
+            del self._first_chance[tid]
+            if self._signals.get(tid) != event.signo or not self._alive_tid(tid):
+                continue
+            if earns_second_chance(event.process.pid, event.signo):
+                del self._signals[tid]
+                self._events.append(
+                    ev.ExceptionEvent(
+                        event.process,
+                        event.thread,
+                        record=event.record,
+                        first_chance=False,
+                        signo=event.signo,
+                    )
+                )
+                due = True
+        return due
+
+    def _alive_tid(self, tid: int) -> bool:
+        return self.targets.thread(tid) is not None
+
+    def _finish_break(self) -> None:
+        self._status = DebugStatus.BREAK
+        self.notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, DebugStatus.BREAK)
+        self.notifier.debuggee_state(DEBUG_CDS_ALL, 0)
+        self.notifier.extensions_notify(DebugNotify.SESSION_ACCESSIBLE)
+
+    # -- resuming -----------------------------------------------------------------------------
+
+    def _resume(self) -> NativeEvent | None:
+        """Run the targets in the current mode; return a synchronous step's record."""
+        backend = self.backend
+        for tid in sorted(self._listen):
+            # PydbgError: it left the group stop (or the world) meanwhile.
+            with contextlib.suppress(PydbgError):
+                backend.listen(tid)
+        self._listen.clear()
+        live = {t.tid for t in self.targets.threads()}
+        signals = {tid: sig for tid, sig in self._signals.items() if tid in live}
+        self._signals.clear()
+        plan = self._plan
+        if plan is not None and self._alive(plan.thread):
+            record = plan.run(backend, signals)
+            self._signals.update(signals)  # those of threads the step left stopped
+            self._running = plan.runs_all
+            return record
+        self._plan = None
+        backend.cont_all(signals=signals)
+        self._running = True
+        return None
+
+    # -- interrupts ---------------------------------------------------------------------------
+
+    def set_interrupt(self, flags: int = DebugInterrupt.ACTIVE) -> None:
+        """SetInterrupt; callable from any thread, returns at once."""
+        if flags not in (DebugInterrupt.ACTIVE, DebugInterrupt.PASSIVE, DebugInterrupt.EXIT):
+            raise EngineError(f"{flags} is not a DEBUG_INTERRUPT_* value")
+        self._user_interrupt = True
+        if flags == DebugInterrupt.PASSIVE:
+            return
+        if flags == DebugInterrupt.EXIT and not self.inside_wait:
+            return  # behaves like PASSIVE without a wait (§4.4)
+        if flags == DebugInterrupt.ACTIVE and self._status == DebugStatus.BREAK:
+            return  # already suspended: only the user interrupt is registered
+        if flags == DebugInterrupt.EXIT:
+            self._interrupt_exit = True
+        else:
+            self._interrupt_active = True
+        backend = self._backend
+        if backend is not None and not backend.closed:
+            backend.wake()
+
+    def get_interrupt(self) -> bool:
+        """GetInterrupt: whether a user interrupt is pending (and clear it)."""
+        pending, self._user_interrupt = self._user_interrupt, False
+        return pending
+
+    # -- ending -------------------------------------------------------------------------------
+
+    def _start_session(self) -> None:
+        if not self.session_active:
+            self.session_active = True
+            self.notifier.session_status(DebugSession.ACTIVE)
+
+    def _discard_process(self, process: Process) -> None:
+        self.targets.discard_process(process)
+        for tid in list(self._signals):
+            if self.targets.thread(tid) is None:
+                del self._signals[tid]
+        if self.current is not None and self.current.process is process:
+            self.current = None
+
+    def _end_session(self, status: DebugSession) -> None:
+        self._cancel_plan_quietly()
+        self._events.clear()
+        self._records.clear()
+        self._pending_announce.clear()
+        self._discard.clear()
+        self._signals.clear()
+        self._first_chance.clear()
+        self._listen.clear()
+        self._running = False
+        self.current = self.event_thread = None
+        for process in list(self.targets.processes.values()):
+            self.targets.discard_process(process)
+        if self._backend is not None:
+            backend, self._backend = self._backend, None
+            with contextlib.suppress(PydbgError):
+                backend.close()
+        was_active = self.session_active
+        self.session_active = False
+        self._status = DebugStatus.NO_DEBUGGEE
+        if was_active:
+            self.notifier.session_status(status)
+
+    def _cancel_plan_quietly(self) -> None:
+        try:
+            self._cancel_plan()
+        except PydbgError:
+            self._plan = None
+
+    def _fail(self, exc: BaseException) -> None:
+        self.output(OutputMask.ERROR, f"pydbg: session failed: {exc}\n")
+        self._end_session(DebugSession.FAILURE)
+
+    def end_session(self, flags: int) -> None:
+        """EndSession: ACTIVE_TERMINATE kills every target, ACTIVE_DETACH lets them run on,
+        PASSIVE kills what pydbg launched and detaches what it attached."""
+        self.check_thread("end_session")
+        self._no_wait("end_session")
+        if flags == DebugEnd.ACTIVE_TERMINATE:
+            self.terminate_processes(end=False)
+            self._end_session(DebugSession.END_SESSION_ACTIVE_TERMINATE)
+        elif flags == DebugEnd.ACTIVE_DETACH:
+            self.detach_processes(end=False)
+            self._end_session(DebugSession.END_SESSION_ACTIVE_DETACH)
+        elif flags == DebugEnd.PASSIVE:
+            self._end_session(DebugSession.END_SESSION_PASSIVE)
+        elif flags in (DebugEnd.REENTRANT, DebugEnd.DISCONNECT):
+            raise EngineError(
+                f"DEBUG_END_{DebugEnd(flags).name} is for remote clients and cross-thread "
+                "shutdown, which pydbg does not have yet; use PASSIVE, ACTIVE_TERMINATE or "
+                "ACTIVE_DETACH"
+            )
+        else:
+            raise EngineError(f"{flags} is not a DEBUG_END_* value")
+
+    def terminate_processes(self, *, end: bool = True) -> None:
+        """TerminateProcesses: kill every target, reporting ExitProcess for each."""
+        self.check_thread("terminate_processes")
+        self._no_wait("terminate_processes")
+        self._cancel_plan_quietly()
+        for process in list(self.targets.processes.values()):
+            status = 0
+            if self._backend is not None:
+                with contextlib.suppress(PydbgError):
+                    status = self.backend.kill(process.pid)
+            if process.announced and not process.exit_reported:
+                code = (128 + (status & 0x7F)) if status & 0x7F else (status >> 8) & 0xFF
+                process.exit_reported = True
+                self.inside_wait = True
+                try:
+                    self.dispatcher.decide(ev.ExitProcess(process, None, exit_code=code, gone=True))
+                finally:
+                    self.inside_wait = False
+            self._discard_process(process)
+        if end:
+            self._end_session(DebugSession.END_SESSION_ACTIVE_TERMINATE)
+
+    def detach_processes(self, *, end: bool = True) -> None:
+        """DetachProcesses: let every target run on, untraced."""
+        self.check_thread("detach_processes")
+        self._no_wait("detach_processes")
+        self._cancel_plan_quietly()
+        self._stop_all()
+        for process in list(self.targets.processes.values()):
+            if self._backend is not None:
+                with contextlib.suppress(PydbgError):
+                    self.backend.detach(process.pid)
+            self._discard_process(process)
+        if end:
+            self._end_session(DebugSession.END_SESSION_ACTIVE_DETACH)
+
+    # -- extensions ---------------------------------------------------------------------------
+
+    def load_extension(self, module: ModuleType) -> None:
+        if module in self.notifier.extensions:
+            return
+        self.notifier.extensions.append(module)
+        if self.session_active:
+            self.notifier.extensions_notify(DebugNotify.SESSION_ACTIVE, only=module)
+            if self._status == DebugStatus.BREAK:
+                self.notifier.extensions_notify(DebugNotify.SESSION_ACCESSIBLE, only=module)
+
+    # -- accessibility ------------------------------------------------------------------------
+
+    def require_stopped(self, what: str) -> Thread:
+        """The current thread, for calls that need the session accessible."""
+        self.check_thread(what)
+        if self._running:
+            raise TargetRunningError(f"{what}: the targets are running; break in first")
+        thread = self.current
+        if thread is None or not self._alive(thread):
+            if not self.targets:
+                raise NoTargetError(f"{what}: no target")
+            raise NoTargetError(f"{what}: no current thread (wait_for_event first)")
+        return thread
+
+
+def _comm(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return str(pid)

@@ -1,0 +1,205 @@
+"""How one native wait record becomes DbgEng events (spec §9.2).
+
+    CLONE                       -> CreateThread on the new thread
+    FORK / VFORK (child debug)  -> CreateProcess (+ initial breakpoint) for the child
+    EXEC                        -> ExitThread for the threads the exec destroyed
+    EXIT stop, other threads    -> ExitThread(code)
+    EXIT stop, last thread      -> ExitProcess(code)
+    reaped without an EXIT stop -> ExitThread / ExitProcess (SIGKILL skips the stop)
+    leader reaped               -> the process is discarded (no event)
+    SIGNAL                      -> Exception(code of the signal, first chance)
+    SIGTRAP of a foreign int3   -> Exception(STATUS_BREAKPOINT); trace trap: STATUS_SINGLE_STEP
+    STEP / BREAKPOINT of a step -> the step plan's business (StepComplete when it ends)
+    GROUP_STOP, CONTINUED, VFORK_DONE, stray INTERRUPT -> nothing (the thread just goes on)
+
+Returning no event means "nothing to decide": the session resumes the thread as the current
+execution mode says.
+"""
+
+from __future__ import annotations
+
+import signal as _signal
+from typing import TYPE_CHECKING
+
+from pydbg._native import EventKind
+from pydbg.constants import STATUS_BREAKPOINT, STATUS_SINGLE_STEP
+from pydbg.engine import events as ev
+from pydbg.engine.backend import NativeEvent
+from pydbg.engine.images import image_facts
+from pydbg.engine.signals import ExceptionRecord, signal_record
+from pydbg.engine.targets import Origin, Process, Thread
+
+if TYPE_CHECKING:
+    from pydbg.engine.session import Engine
+
+_SI_KERNEL = 0x80
+
+
+def announce(engine: Engine, process: Process, *, initial_break: bool) -> list[ev.Event]:
+    """The events of a process joining the session: CreateProcess, CreateThread for each
+    thread but the first, then the initial breakpoint (§9.2)."""
+    threads = list(process.threads.values())
+    first = threads[0] if threads else None
+    facts = image_facts(process.pid)
+    if facts.image_name:
+        process.image_name = facts.image_name
+    backend = engine.backend
+    fs_base = pc = 0
+    if first is not None:
+        try:
+            regs = backend.get_regs(first.tid)
+            fs_base, pc = regs.fs_base, regs.rip
+        except OSError:
+            pass
+    out: list[ev.Event] = [
+        ev.CreateProcess(
+            process,
+            first,
+            base_offset=facts.base,
+            module_size=facts.size,
+            module_name=facts.module_name,
+            image_name=process.image_name,
+            thread_data_offset=fs_base,
+            start_offset=facts.entry or pc,
+        )
+    ]
+    for thread in threads[1:]:
+        out.append(_create_thread(engine, thread))
+    process.announced = True
+    if initial_break and first is not None:
+        out.append(ev.ExceptionEvent(process, first, record=_break_record(pc), initial=True))
+    process.initial_break_pending = False
+    return out
+
+
+def _break_record(pc: int) -> ExceptionRecord:
+    return ExceptionRecord(STATUS_BREAKPOINT, 0, 0, pc, (0,))
+
+
+def _create_thread(engine: Engine, thread: Thread) -> ev.CreateThread:
+    try:
+        regs = engine.backend.get_regs(thread.tid)
+        return ev.CreateThread(
+            thread.process, thread, data_offset=regs.fs_base, start_offset=regs.rip
+        )
+    except OSError:
+        return ev.CreateThread(thread.process, thread)
+
+
+def translate(engine: Engine, record: NativeEvent) -> list[ev.Event]:
+    table = engine.targets
+    kind = record.kind
+    thread = table.thread(record.tid)
+    process = table.processes.get(record.pid)
+    if process is None:
+        return []  # a process that was detached or discarded meanwhile
+    if kind in (EventKind.EXITED, EventKind.KILLED):
+        return _reaped(engine, process, thread, record)
+    if thread is None:
+        # A task the table does not know yet (its CLONE is still queued): adopt it.
+        thread = table.add_thread(process, record.tid)
+    if kind == EventKind.EXIT:
+        return _exiting(process, thread, record.exit_code)
+    if kind == EventKind.CLONE:
+        new = table.thread(record.message) or table.add_thread(process, record.message)
+        return [_create_thread(engine, new)]
+    if kind in (EventKind.FORK, EventKind.VFORK):
+        return _forked(engine, process, record.message)
+    if kind == EventKind.EXEC:
+        return _exec(engine, process, thread)
+    if kind == EventKind.SIGNAL:
+        return [_signal_event(engine, process, thread, record)]
+    if kind in (EventKind.STEP, EventKind.HW_BREAKPOINT):
+        record_ = ExceptionRecord(STATUS_SINGLE_STEP, 0, 0, record.address, (0,))
+        return [ev.ExceptionEvent(process, thread, record=record_)]
+    if kind == EventKind.BREAKPOINT:
+        # An inserted site nobody claimed (engine breakpoints are claimed before this).
+        return [ev.ExceptionEvent(process, thread, record=_break_record(record.address))]
+    if kind == EventKind.GROUP_STOP:
+        engine.listen_later(record.tid)
+        return []
+    # CONTINUED, VFORK_DONE, INTERRUPT, SYSCALL, SECCOMP: nothing to decide.
+    return []
+
+
+def _signal_event(
+    engine: Engine, process: Process, thread: Thread, record: NativeEvent
+) -> ev.Event:
+    signo = record.signal
+    si_code = record.si_code  # read now: only valid while the thread sits in this stop
+    address = record.address
+    sender = record.sender_pid
+    try:
+        pc = engine.backend.get_pc(thread.tid)
+    except OSError:
+        pc = 0
+    if signo == _signal.SIGTRAP and si_code == _SI_KERNEL:
+        # A foreign int3 (not one of pydbg's): the pc is past it, as on Windows x64 once
+        # the exception is handled, so a handled resume simply goes on.
+        return ev.ExceptionEvent(process, thread, record=_break_record(pc - 1), signo=signo)
+    exc = signal_record(signo, si_code, address, pc, sender)
+    return ev.ExceptionEvent(process, thread, record=exc, signo=signo)
+
+
+def _exiting(process: Process, thread: Thread, exit_code: int) -> list[ev.Event]:
+    """An exit stop: the thread (or with it the process) is about to go."""
+    others = [t for t in process.live_threads() if t is not thread]
+    thread.exit_reported = True
+    if others or process.exit_reported:
+        return [ev.ExitThread(process, thread, exit_code=exit_code)]
+    process.exit_reported = True
+    process.exit_code = exit_code
+    return [ev.ExitProcess(process, thread, exit_code=exit_code)]
+
+
+def _reaped(
+    engine: Engine, process: Process, thread: Thread | None, record: NativeEvent
+) -> list[ev.Event]:
+    out: list[ev.Event] = []
+    code = record.exit_code
+    gone = record.tid == process.pid  # the leader's status is the process's: it comes last
+    if thread is not None and not thread.exit_reported and not gone:
+        thread.exit_reported = True
+        out.append(ev.ExitThread(process, thread, exit_code=code))
+    if thread is not None:
+        engine.targets.forget_thread(thread)
+    if gone:
+        if not process.exit_reported:
+            process.exit_reported = True
+            process.exit_code = code
+            out.append(ev.ExitProcess(process, None, exit_code=code, gone=True))
+        else:
+            engine.discard_later(process)
+    return out
+
+
+def _forked(engine: Engine, parent: Process, child_pid: int) -> list[ev.Event]:
+    if not parent.trace_fork:
+        return []
+    child = engine.targets.add_process(
+        child_pid, Origin.CHILD, parent.image_name, [child_pid], trace_fork=True
+    )
+    return announce(engine, child, initial_break=True)
+
+
+def _exec(engine: Engine, process: Process, thread: Thread) -> list[ev.Event]:
+    """The exec replaced the image: the other threads are gone (their tids too)."""
+    out: list[ev.Event] = []
+    alive = set(engine.backend.threads(process.pid))
+    for other in list(process.threads.values()):
+        if other is thread or other.tid in alive:
+            continue
+        if not other.exit_reported:
+            other.exit_reported = True
+            out.append(ev.ExitThread(process, other, exit_code=0))
+        engine.targets.forget_thread(other)
+    if thread.tid != process.pid:
+        # The exec'ing thread took the leader's tid (ptrace(2), execve under ptrace).
+        engine.targets.forget_thread(thread)
+        leader = engine.targets.add_thread(process, process.pid)
+        leader.engine_id = thread.engine_id
+    facts = image_facts(process.pid)
+    if facts.image_name:
+        process.image_name = facts.image_name
+    engine.image_replaced(process)
+    return out

@@ -1,0 +1,1 @@
+"""Command-language tests: splitting and MASM expressions, driven by fakes, without processes."""
