@@ -207,6 +207,7 @@ cdef pid_t _spawn(_State s, list argv, object env, object cwd, bint disable_aslr
     p.spawned = True
     p.kill_on_exit = kill_on_exit
     cdef _Thread th = _Thread(pid, pid, ST_STOPPED)
+    th.in_syscall = True  # it sits in its exec event stop, inside execve
     p.tids.add(pid)
     s.procs[pid] = p
     s.threads[pid] = th

@@ -78,14 +78,26 @@ cdef object _step_over(_State s, _Thread th, int sig):
 
 
 cdef object _step(_State s, _Thread th, int sig):
+    cdef bint from_syscall = th.in_syscall
+    cdef unsigned long long pc = 0
     if th.bp_hit:
         return _step_over(s, th, sig)
+    if from_syscall:
+        pc = _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
     while True:
         _resume(s, th, PTRACE_SINGLESTEP, sig)
         ev = _wait_tid(s, th)
-        if ev is not None:
-            return ev
-        sig = 0
+        if ev is None:
+            sig = 0
+            continue
+        if from_syscall and (<Event>ev)._kind == K_STEP and (<Event>ev)._address == pc:
+            # Stopped inside a system call (an exec or clone event, a syscall stop): that
+            # step only finished the call, at the same pc; the instruction there has not
+            # run yet, so step once more.
+            from_syscall = False
+            sig = 0
+            continue
+        return ev
 
 
 cdef bint _off_breakpoint(_State s, _Thread th) except -1:

@@ -67,6 +67,9 @@ cdef class _Thread:
     # with it, its original siginfo is restored first (PTRACE_SETSIGINFO).
     cdef int deferred_sig
     cdef object deferred_info
+    # The current stop is inside a system call (a ptrace event or syscall stop): the
+    # first single-step from it only finishes the call and traps at the same pc.
+    cdef bint in_syscall
 
     def __cinit__(self, pid_t tid, pid_t pid, int state):
         self.tid = tid

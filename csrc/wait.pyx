@@ -120,6 +120,10 @@ cdef object _decode(_State s, pid_t tid, int status):
     event = (status >> 16) & 0xFF
     th.state = ST_STOPPED
     th.stop_seq += 1
+    th.in_syscall = (
+        (event == 0 and sig == (SIGTRAP | 0x80))
+        or (event != 0 and event != PTRACE_EVENT_STOP and event != PTRACE_EVENT_EXIT)
+    )
     if event == 0:
         if sig == (SIGTRAP | 0x80):
             return _decode_syscall(s, th, status)

@@ -77,6 +77,38 @@ def test_step_lands_on_the_decoded_next_instruction(tracer, driver, targets):
     assert _finish(tracer, driver, pid) == 0
 
 
+def test_first_step_after_spawn_executes_the_first_instruction(tracer, driver, targets):
+    """The spawned program sits in its exec stop, inside execve: a single step from there
+    only finishes the system call at the same pc.  step() must still execute one
+    instruction, or the first `t` of a session would do nothing."""
+    pid = tracer.spawn([targets["loop"].path, "1"])
+    for _ in range(3):
+        pc = tracer.get_pc(pid)
+        expected = successors(tracer, pid, pid, insn_at(tracer, pid, pc))
+        event = tracer.step(pid)
+        assert event.kind == EventKind.STEP
+        assert tracer.get_pc(pid) != pc
+        if expected is not None:
+            assert tracer.get_pc(pid) in expected
+    assert _finish(tracer, driver, pid) == 0
+
+
+def test_first_step_after_a_clone_event_executes_an_instruction(tracer, driver, targets):
+    """The same for the creating thread stopped at its CLONE event (inside clone)."""
+    binary = targets["threads"]
+    pid = tracer.spawn([binary.path, "2", "1"])
+    tracer.cont(pid)
+    event = driver.until(lambda e: e.kind == EventKind.CLONE)
+    tid = event.tid
+    pc = tracer.get_pc(tid)
+    expected = successors(tracer, pid, tid, insn_at(tracer, pid, pc))
+    assert tracer.step(tid).kind == EventKind.STEP
+    if expected is not None:
+        assert tracer.get_pc(tid) in expected
+    assert tracer.get_pc(tid) != pc or expected == {pc}
+    tracer.kill(pid)
+
+
 def test_singlestep_reports_through_wait(tracer, driver, block):
     binary, pid = block
     start = binary.addr(pid, "block_start")
