@@ -19,7 +19,8 @@ they return is ignored.
 
 Order, for one session (`*` marks optional repetition)::
 
-    create_process / attach_process          (nothing is called yet)
+    create_process / attach_process:
+        change_engine_state(EXECUTION_STATUS, GO)    (an acquisition arms the next wait)
     wait_for_event:
         session_status(ACTIVE)
         change_debuggee_state(DEBUG_CDS_ALL, 0)

@@ -402,8 +402,9 @@ class Engine:
                 self._end_session(DebugSession.END)
                 return False
             if self._records or self.backend.has_pending():
-                record = self._records.popleft() if self._records else self.backend.wait(0)[0]
-                self._take(record)
+                if not self._records:
+                    self._records.extend(self.backend.wait(0))
+                self._take(self._records.popleft())
                 continue
             if not self._running:
                 if self._second_chance_due():
@@ -439,7 +440,10 @@ class Engine:
             if self._interrupt_exit or self._interrupt_active:
                 continue
             if deadline is not None and time.monotonic() >= deadline:
-                self._report_status(self._status, DEBUG_STATUS_WAIT_TIMEOUT)
+                # Not INSIDE_WAIT: this change ends the wait (§1.2, §4.2).
+                self.notifier.engine_state(
+                    DEBUG_CES_EXECUTION_STATUS, int(self._status) | DEBUG_STATUS_WAIT_TIMEOUT
+                )
                 return None
             if not self._any_running():
                 raise EngineError("internal error: waiting while no target thread can run")
@@ -550,7 +554,8 @@ class Engine:
             return True
         if decision in (DebugStatus.NO_CHANGE, DebugStatus.IGNORE_EVENT):
             if self._status not in _RUNNING:
-                self._status = DebugStatus.GO
+                # Nobody asked for anything and nothing was in progress: go (§4.6).
+                self._report_status(DebugStatus.GO)
             return False
         new = DebugStatus.GO if decision in _GO_FAMILY else decision
         self._arm(new, self._step_count)
@@ -624,14 +629,16 @@ class Engine:
     def _resume(self) -> NativeEvent | None:
         """Run the targets in the current mode; return a synchronous step's record."""
         backend = self.backend
-        for tid in sorted(self._listen):
-            # PydbgError: it left the group stop (or the world) meanwhile.
-            with contextlib.suppress(PydbgError):
-                backend.listen(tid)
-        self._listen.clear()
-        live = {t.tid for t in self.targets.threads()}
-        signals = {tid: sig for tid, sig in self._signals.items() if tid in live}
-        self._signals.clear()
+        if self._listen:
+            for tid in sorted(self._listen):
+                # PydbgError: it left the group stop (or the world) meanwhile.
+                with contextlib.suppress(PydbgError):
+                    backend.listen(tid)
+            self._listen.clear()
+        signals: dict[int, int] = {}
+        if self._signals:
+            signals = {tid: sig for tid, sig in self._signals.items() if self._alive_tid(tid)}
+            self._signals.clear()
         plan = self._plan
         if plan is not None and self._alive(plan.thread):
             record = plan.run(backend, signals)
@@ -703,9 +710,12 @@ class Engine:
                 backend.close()
         was_active = self.session_active
         self.session_active = False
-        self._status = DebugStatus.NO_DEBUGGEE
+        old, self._status = self._status, DebugStatus.NO_DEBUGGEE
         if was_active:
             self.notifier.session_status(status)
+        elif old != DebugStatus.NO_DEBUGGEE:
+            # Acquired but never announced: only the status change to report.
+            self.notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, DebugStatus.NO_DEBUGGEE)
 
     def _cancel_plan_quietly(self) -> None:
         try:
@@ -752,9 +762,11 @@ class Engine:
             if process.announced and not process.exit_reported:
                 code = (128 + (status & 0x7F)) if status & 0x7F else (status >> 8) & 0xFF
                 process.exit_reported = True
+                event = ev.ExitProcess(process, None, exit_code=code, gone=True)
+                self.last_event = event
                 self.inside_wait = True
                 try:
-                    self.dispatcher.decide(ev.ExitProcess(process, None, exit_code=code, gone=True))
+                    self.dispatcher.decide(event)
                 finally:
                     self.inside_wait = False
             self._discard_process(process)

@@ -156,7 +156,8 @@ def _reaped(
     engine: Engine, process: Process, thread: Thread | None, record: NativeEvent
 ) -> list[ev.Event]:
     out: list[ev.Event] = []
-    code = record.exit_code
+    # Death by a signal reads as 128+N, as the shell and the EXIT stop report it.
+    code = 128 + record.signal if record.kind == EventKind.KILLED else record.exit_code
     gone = record.tid == process.pid  # the leader's status is the process's: it comes last
     if thread is not None and not thread.exit_reported and not gone:
         thread.exit_reported = True
