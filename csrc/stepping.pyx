@@ -141,7 +141,10 @@ cdef int _cont_all(_State s, object pid, object signals) except -1:
             ready.append(th)
     for th in ready:
         if th.state == ST_STOPPED and th.tid in s.threads:
-            _resume(s, th, PTRACE_CONT, signals.get(th.tid, 0) if signals else 0)
+            # quiet: a thread killed while stopped (a group exit, SIGKILL) cannot be
+            # resumed, and must not keep the others stopped; its exit report is on the
+            # way (hazards §6.1 rule 4, §7).
+            _resume(s, th, PTRACE_CONT, signals.get(th.tid, 0) if signals else 0, True)
     return 0
 
 

@@ -641,10 +641,16 @@ class Engine:
             self._signals.clear()
         plan = self._plan
         if plan is not None and self._alive(plan.thread):
-            record = plan.run(backend, signals)
-            self._signals.update(signals)  # those of threads the step left stopped
-            self._running = plan.runs_all
-            return record
+            try:
+                record = plan.run(backend, signals)
+            except ProcessLookupError:
+                # The stepping thread was killed while stopped (a group exit): there is
+                # nothing left to step; let the rest run to report the exit.
+                self._cancel_plan_quietly()
+            else:
+                self._signals.update(signals)  # those of threads the step left stopped
+                self._running = plan.runs_all
+                return record
         self._plan = None
         backend.cont_all(signals=signals)
         self._running = True

@@ -18,6 +18,7 @@ execution mode says.
 
 from __future__ import annotations
 
+import os
 import signal as _signal
 from typing import TYPE_CHECKING
 
@@ -141,15 +142,52 @@ def _signal_event(
     return ev.ExceptionEvent(process, thread, record=exc, signo=signo)
 
 
+def _dying(pid: int, tid: int) -> bool:
+    """Is this thread gone or on its way out, by the kernel's account?
+
+    A group exit (exit_group, a fatal signal) kills the other threads with a SIGKILL that
+    needs no stop, so their exit stops may never come; what is left of them is a pending
+    SIGKILL or a zombie task.  pydbg's own bookkeeping lags behind that, so ask /proc.
+    """
+    try:
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except (OSError, ValueError):
+        # The task is gone if its process is still there; if the whole process is gone
+        # (or /proc cannot tell), keep pydbg's own account: the leader's reaping says it.
+        return os.path.isdir(f"/proc/{pid}")
+    state = fields.get("State", "").split()
+    if state and state[0] in ("Z", "X"):
+        return True
+    try:
+        pending = int(fields.get("SigPnd", "0"), 16) | int(fields.get("ShdPnd", "0"), 16)
+    except ValueError:
+        return False
+    return bool(pending & (1 << (_signal.SIGKILL - 1)))
+
+
 def _exiting(process: Process, thread: Thread, exit_code: int) -> list[ev.Event]:
-    """An exit stop: the thread (or with it the process) is about to go."""
-    others = [t for t in process.live_threads() if t is not thread]
+    """An exit stop: the thread, or with the last one the process, is about to go.
+
+    The process ends here when every other thread has exited or is dying: then each of
+    those not reported yet gets its ExitThread, and ExitProcess follows (as Windows
+    reports a process exit: the other threads first).  After ExitProcess nothing more is
+    reported for the process's threads.
+    """
     thread.exit_reported = True
-    if others or process.exit_reported:
+    if process.exit_reported:
+        return []
+    others = [t for t in process.live_threads() if t is not thread]
+    if any(not _dying(process.pid, t.tid) for t in others):
         return [ev.ExitThread(process, thread, exit_code=exit_code)]
+    out: list[ev.Event] = []
+    for other in others:
+        other.exit_reported = True
+        out.append(ev.ExitThread(process, other, exit_code=exit_code))
     process.exit_reported = True
     process.exit_code = exit_code
-    return [ev.ExitProcess(process, thread, exit_code=exit_code)]
+    out.append(ev.ExitProcess(process, thread, exit_code=exit_code))
+    return out
 
 
 def _reaped(
@@ -159,7 +197,7 @@ def _reaped(
     # Death by a signal reads as 128+N, as the shell and the EXIT stop report it.
     code = 128 + record.signal if record.kind == EventKind.KILLED else record.exit_code
     gone = record.tid == process.pid  # the leader's status is the process's: it comes last
-    if thread is not None and not thread.exit_reported and not gone:
+    if thread is not None and not thread.exit_reported and not gone and not process.exit_reported:
         thread.exit_reported = True
         out.append(ev.ExitThread(process, thread, exit_code=code))
     if thread is not None:

@@ -1,0 +1,1 @@
+"""API tier: the DebugClient facets end to end against real processes."""
