@@ -121,6 +121,7 @@ class DebugClient:
         self._engine.check_thread("set_event_callbacks")
         if callbacks is None:
             self._slot.event_callbacks, self._slot.interest_mask = None, 0
+            self._engine.notifier.refresh()
             return
         mask = callbacks.get_interest_mask()
         if isinstance(mask, bool) or not isinstance(mask, int) or mask < 0:
@@ -129,6 +130,7 @@ class DebugClient:
         if unknown:
             raise EngineError(f"get_interest_mask() has unknown DEBUG_EVENT_* bits {unknown:#x}")
         self._slot.event_callbacks, self._slot.interest_mask = callbacks, mask
+        self._engine.notifier.refresh()
 
     def get_event_callbacks(self) -> EventCallbacks | None:
         return self._slot.event_callbacks

@@ -27,7 +27,7 @@ class Event:
     process: Process
     thread: Thread | None
 
-    mask: ClassVar[DebugEvent] = DebugEvent(0)
+    mask: ClassVar[int] = 0  # the DEBUG_EVENT_* bit (a plain int: it is tested per callback)
     method: ClassVar[str] = ""
     specific_filter: ClassVar[SpecificFilter | None] = None
 
@@ -48,7 +48,7 @@ class CreateProcess(Event):
     thread_data_offset: int = 0
     start_offset: int = 0
 
-    mask = DebugEvent.CREATE_PROCESS
+    mask = int(DebugEvent.CREATE_PROCESS)
     method = "create_process"
     specific_filter = SpecificFilter.CREATE_PROCESS
 
@@ -79,7 +79,7 @@ class ExitProcess(Event):
     # skips the exit stop): it cannot be inspected, and it is discarded right after.
     gone: bool = False
 
-    mask = DebugEvent.EXIT_PROCESS
+    mask = int(DebugEvent.EXIT_PROCESS)
     method = "exit_process"
     specific_filter = SpecificFilter.EXIT_PROCESS
 
@@ -95,7 +95,7 @@ class CreateThread(Event):
     data_offset: int = 0
     start_offset: int = 0
 
-    mask = DebugEvent.CREATE_THREAD
+    mask = int(DebugEvent.CREATE_THREAD)
     method = "create_thread"
     specific_filter = SpecificFilter.CREATE_THREAD
 
@@ -107,7 +107,7 @@ class CreateThread(Event):
 class ExitThread(Event):
     exit_code: int = 0
 
-    mask = DebugEvent.EXIT_THREAD
+    mask = int(DebugEvent.EXIT_THREAD)
     method = "exit_thread"
     specific_filter = SpecificFilter.EXIT_THREAD
 
@@ -126,7 +126,7 @@ class ExceptionEvent(Event):
     # The signal a not-handled resume delivers (0: nothing to deliver).
     signo: int = 0
 
-    mask = DebugEvent.EXCEPTION
+    mask = int(DebugEvent.EXCEPTION)
     method = "exception"
 
     def args(self) -> tuple[object, ...]:

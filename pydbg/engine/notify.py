@@ -33,6 +33,13 @@ from pydbg.constants import (
     OutputMask,
 )
 
+# Interest bits as plain ints: IntFlag arithmetic costs microseconds, and these are tested
+# for every client at every notification of every step.
+_SESSION_STATUS = int(DebugEvent.SESSION_STATUS)
+_CHANGE_DEBUGGEE_STATE = int(DebugEvent.CHANGE_DEBUGGEE_STATE)
+_CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
+_CHANGE_SYMBOL_STATE = int(DebugEvent.CHANGE_SYMBOL_STATE)
+
 # What a new client's output mask selects (everything but verbose and symbol chatter).
 DEFAULT_OUTPUT_MASK = int(
     OutputMask.NORMAL
@@ -66,6 +73,14 @@ class Notifier:
     def __init__(self) -> None:
         self.clients: list[ClientSlot] = []
         self.extensions: list[ModuleType] = []
+        # The OR of every client's interest mask; refresh() after a client changes its own.
+        self.interests = 0
+
+    def refresh(self) -> None:
+        self.interests = 0
+        for slot in self.clients:
+            if slot.event_callbacks is not None:
+                self.interests |= slot.interest_mask
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -89,6 +104,8 @@ class Notifier:
     # -- informational callbacks ----------------------------------------------------------------
 
     def _inform(self, bit: int, method: str, *args: int) -> None:
+        if not self.interests & bit:
+            return  # nobody listens: the common case on the stepping path
         for slot in self.clients:
             callbacks = slot.wants(bit)
             if callbacks is None:
@@ -102,23 +119,23 @@ class Notifier:
                 )
 
     def engine_state(self, flags: int, argument: int) -> None:
-        self._inform(DebugEvent.CHANGE_ENGINE_STATE, "change_engine_state", flags, argument)
+        self._inform(_CHANGE_ENGINE_STATE, "change_engine_state", flags, argument)
 
     def debuggee_state(self, flags: int, argument: int) -> None:
-        self._inform(DebugEvent.CHANGE_DEBUGGEE_STATE, "change_debuggee_state", flags, argument)
+        self._inform(_CHANGE_DEBUGGEE_STATE, "change_debuggee_state", flags, argument)
 
     def symbol_state(self, flags: int, argument: int) -> None:
-        self._inform(DebugEvent.CHANGE_SYMBOL_STATE, "change_symbol_state", flags, argument)
+        self._inform(_CHANGE_SYMBOL_STATE, "change_symbol_state", flags, argument)
 
     def session_status(self, status: DebugSession) -> None:
         """SessionStatus with what must come before and after it (module docstring)."""
         if status == DebugSession.ACTIVE:
-            self._inform(DebugEvent.SESSION_STATUS, "session_status", status)
+            self._inform(_SESSION_STATUS, "session_status", status)
             self.extensions_notify(DebugNotify.SESSION_ACTIVE)
             self.debuggee_state(DEBUG_CDS_ALL, 0)
         else:
             self.engine_state(DEBUG_CES_EXECUTION_STATUS, DebugStatus.NO_DEBUGGEE)
-            self._inform(DebugEvent.SESSION_STATUS, "session_status", status)
+            self._inform(_SESSION_STATUS, "session_status", status)
             self.extensions_notify(DebugNotify.SESSION_INACTIVE)
 
     # -- extensions -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 
+from pydbg._native import EventKind
 from pydbg.constants import (
     DEBUG_CDS_ALL,
     DEBUG_CES_CURRENT_THREAD,
@@ -44,6 +45,7 @@ from pydbg.constants import (
     DEBUG_STATUS_WAIT_TIMEOUT,
     AttachFlags,
     DebugEnd,
+    DebugEvent,
     DebugInterrupt,
     DebugNotify,
     DebugSession,
@@ -107,6 +109,11 @@ HONOURED_OPTIONS = (
 _RUNNING = frozenset(
     {DebugStatus.GO, DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH}
 )
+_STATUS = {int(s): s for s in DebugStatus}
+_KIND_STEP = EventKind.STEP
+_BREAK = int(DebugStatus.BREAK)
+_CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
+_DISABLE_EXECUTION = int(EngineOptions.DISABLE_EXECUTION_COMMANDS)
 _GO_FAMILY = frozenset({DebugStatus.GO, DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED})
 _STEPS = frozenset({DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH})
 
@@ -195,6 +202,8 @@ class Engine:
 
     def _report_status(self, status: DebugStatus, flags: int = 0) -> None:
         self._status = status
+        if not self.notifier.interests & _CHANGE_ENGINE_STATE:
+            return
         if self.inside_wait and status != DebugStatus.BREAK:
             flags |= DEBUG_STATUS_INSIDE_WAIT
         self.notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, int(status) | flags)
@@ -211,10 +220,10 @@ class Engine:
                 f"{DebugStatus(status & 0x1F).name} cannot be set: set_execution_status takes "
                 "GO, GO_HANDLED, GO_NOT_HANDLED, STEP_OVER, STEP_BRANCH or STEP_INTO"
             )
-        status = DebugStatus(status)
+        status = _STATUS[status]
         if not self.targets and not self._events:
             raise NoTargetError("no target: create or attach a process first")
-        if self._options & EngineOptions.DISABLE_EXECUTION_COMMANDS:
+        if self._options & _DISABLE_EXECUTION:
             raise EngineError("execution is disabled (DEBUG_ENGOPT_DISABLE_EXECUTION_COMMANDS)")
         if self.inside_wait:
             self._votes.append(int(status))
@@ -378,6 +387,8 @@ class Engine:
     def _wait(self, deadline: float | None) -> bool:
         if not self._queued() and not self._running:
             self.notifier.extensions_notify(DebugNotify.SESSION_INACCESSIBLE)
+            if self._plan is not None and self._fast_step(self._plan):
+                return True
         while True:
             if self._events:
                 event = self._events.popleft()
@@ -417,6 +428,37 @@ class Engine:
             if records is None:
                 return False
             self._records.extend(records)
+
+    def _fast_step(self, plan: StepPlan) -> bool:
+        """STEP_INTO / STEP_BRANCH with nothing else pending: step in a tight loop and
+        break in when the plan is done.  True if it broke in; False hands over to the
+        general loop (any other record, a signal to deliver, an interrupt)."""
+        if (
+            plan.status == DebugStatus.STEP_OVER
+            or self._signals
+            or self._listen
+            or self._interrupt_active
+            or self._interrupt_exit
+            or not self._alive(plan.thread)
+        ):
+            return False
+        backend = self.backend
+        tid = plan.thread.tid
+        step = backend.step if plan.status == DebugStatus.STEP_INTO else backend.branch_step
+        while True:
+            record = step(tid)
+            if record.kind != _KIND_STEP or record.tid != tid:
+                self._records.append(record)
+                return False
+            plan.remaining -= 1
+            if plan.remaining <= 0:
+                # An engine-internal break: no event callback, and the last event stays
+                # the last real one (what DbgEng reports here is undocumented, §10).
+                self._plan = None
+                self._finish_break()
+                return True
+            if self._interrupt_active or self._interrupt_exit:
+                return False
 
     def _wait_native(self, deadline: float | None) -> Sequence[NativeEvent] | None:
         """Block for native records.  None: the wait is over without an event."""
@@ -620,9 +662,11 @@ class Engine:
 
     def _finish_break(self) -> None:
         self._status = DebugStatus.BREAK
-        self.notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, DebugStatus.BREAK)
-        self.notifier.debuggee_state(DEBUG_CDS_ALL, 0)
-        self.notifier.extensions_notify(DebugNotify.SESSION_ACCESSIBLE)
+        notifier = self.notifier
+        notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, _BREAK)
+        notifier.debuggee_state(DEBUG_CDS_ALL, 0)
+        if notifier.extensions:
+            notifier.extensions_notify(DebugNotify.SESSION_ACCESSIBLE)
 
     # -- resuming -----------------------------------------------------------------------------
 
