@@ -9,7 +9,12 @@ It runs in its own process, started by run.py already pinned (or not) to a CPU: 
 or hang of the extension costs one measurement, not the whole run, and the targets it
 spawns die with it (spawn uses kill_on_exit, i.e. PTRACE_O_EXITKILL).
 
-Usage: python bench/pydbg_worker.py WORKLOAD ARGS...   (see raw_tracer.c for ARGS)
+The engine-step workloads are the exception: they measure the DbgEng-style engine
+(pydbg.create_client(), set_execution_status + wait_for_event) rather than the native
+tracer, and run.py compares them with raw_tracer.c's `step` on the same arguments.
+
+Usage: python bench/pydbg_worker.py WORKLOAD ARGS...   (see raw_tracer.c for ARGS;
+engine-step and engine-step-all take the ARGS of `step`)
 """
 
 from __future__ import annotations
@@ -22,8 +27,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+import pydbg
 from pydbg import _native
 from pydbg._native import Event, EventKind, Tracer
+from pydbg.constants import (
+    DEBUG_END_ACTIVE_TERMINATE,
+    DEBUG_STATUS_BREAK,
+    DEBUG_STATUS_GO,
+    DEBUG_STATUS_STEP_INTO,
+)
 
 # Hits before the timed part of the breakpoint and signal loops, as in raw_tracer.c: the
 # first ones include the dynamic loader's start-up and cold caches.
@@ -298,6 +310,105 @@ def do_idle(target: str, seconds: str) -> None:
     )
 
 
+# -- the engine (pydbg.create_client) --------------------------------------------------------
+
+
+class StepCallbacks(pydbg.EventCallbacks):
+    """The callbacks of engine-step: exception() and exit_process() overridden, so the
+    default get_interest_mask() gives DEBUG_EVENT_EXCEPTION | DEBUG_EVENT_EXIT_PROCESS.
+    They vote None (no opinion) and only count, so a run can show none was called while
+    stepping (a step completion is not an exception event)."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+
+    def exception(self, exception: object, first_chance: bool) -> None:
+        self.calls["exception"] = self.calls.get("exception", 0) + 1
+
+    def exit_process(self, exit_code: int) -> None:
+        self.calls["exit_process"] = self.calls.get("exit_process", 0) + 1
+
+
+class AllCallbacks(StepCallbacks):
+    """engine-step-all: interest mask 0x1FFF, every event and notification (session status,
+    change_engine_state, change_debuggee_state, change_symbol_state), each counted."""
+
+    def get_interest_mask(self) -> int:
+        return 0x1FFF
+
+    def session_status(self, status: int) -> None:
+        self.calls["session_status"] = self.calls.get("session_status", 0) + 1
+
+    def change_engine_state(self, flags: int, argument: int) -> None:
+        self.calls["change_engine_state"] = self.calls.get("change_engine_state", 0) + 1
+
+    def change_debuggee_state(self, flags: int, argument: int) -> None:
+        self.calls["change_debuggee_state"] = self.calls.get("change_debuggee_state", 0) + 1
+
+    def change_symbol_state(self, flags: int, argument: int) -> None:
+        self.calls["change_symbol_state"] = self.calls.get("change_symbol_state", 0) + 1
+
+
+def engine_run_to(client: pydbg.DebugClient, pid: int, address: int) -> None:
+    """From the initial break, run to `address` through the engine's public API and leave
+    the current thread there with the code intact (the engine has no breakpoint API yet, so
+    this plants an int3 with write_virtual, as raw_tracer.c's run_to does with pwrite, and
+    takes the break instruction exception it raises)."""
+    data, registers, control = client.data_spaces, client.registers, client.control
+    original = data.read_virtual(address, 1)
+    data.write_virtual(address, b"\xcc")
+    control.set_execution_status(DEBUG_STATUS_GO)
+    if not control.wait_for_event():
+        raise BenchError("run to ready: the wait ended without an event")
+    info = control.get_last_event_information()
+    if info is None or registers.get_value("rip") != address + 1:
+        raise BenchError(f"run to ready: broke in with {info}, not at the planted int3")
+    data.write_virtual(address, original)
+    registers.set_value("rip", address)
+
+
+def do_engine_step(workload: str, n: int, target: str, ready_off: int) -> None:
+    """n STEP_INTO round trips through set_execution_status + wait_for_event."""
+    if COLOCATE:
+        client = pydbg.create_client()
+    else:
+        client = pydbg.create_client(backend_factory=lambda: Tracer(colocate=False))
+    callbacks = AllCallbacks() if workload == "engine-step-all" else StepCallbacks()
+    client.set_event_callbacks(callbacks)
+    try:
+        pid = client.create_process([target])
+        control = client.control
+        if not control.wait_for_event():  # the initial breakpoint
+            raise BenchError("engine-step: no initial break")
+        address = load_base(pid, target) + ready_off
+        engine_run_to(client, pid, address)
+        before = dict(callbacks.calls)
+        set_status, wait = control.set_execution_status, control.wait_for_event
+        t0 = time.perf_counter()
+        for _ in range(n):
+            set_status(DEBUG_STATUS_STEP_INTO)
+            if not wait():
+                raise BenchError("engine-step: a wait ended without an event")
+        t1 = time.perf_counter()
+        calls = {k: v - before.get(k, 0) for k, v in callbacks.calls.items()}
+        calls = {k: v for k, v in calls.items() if v}
+        if control.get_execution_status() != DEBUG_STATUS_BREAK:
+            raise BenchError("engine-step: not broken in after the last step")
+        pc = client.registers.get_value("rip")
+        if calls.get("exception") or calls.get("exit_process") or pc == address:
+            raise BenchError(f"engine-step: callbacks {calls}, pc {pc - address:+#x}")
+    finally:
+        client.end_session(DEBUG_END_ACTIVE_TERMINATE)
+    rate(
+        workload,
+        n,
+        t1 - t0,
+        "steps/s",
+        mask=callbacks.get_interest_mask(),
+        callbacks_per_step={k: v / n for k, v in sorted(calls.items())},
+    )
+
+
 def main(argv: Sequence[str]) -> int:
     workload, args = (argv[0], list(argv[1:])) if argv else ("", [])
 
@@ -314,6 +425,8 @@ def main(argv: Sequence[str]) -> int:
         ("read16m", 5): lambda: do_read(num(0), args[1], num(2), num(3), num(4)),
         ("branch1000", 3): lambda: do_branch(args[0], num(1), num(2)),
         ("idle", 2): lambda: do_idle(args[0], args[1]),
+        ("engine-step", 3): lambda: do_engine_step(workload, num(0), args[1], num(2)),
+        ("engine-step-all", 3): lambda: do_engine_step(workload, num(0), args[1], num(2)),
     }
     run = runs.get((workload, len(args)))
     if run is None:

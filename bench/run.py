@@ -5,6 +5,7 @@
     python bench/run.py --json           # one JSON object per table row on stdout
     python bench/run.py --write-results  # also write bench/RESULTS.md
     python bench/run.py --only int3,signal --mode pinned --reps 9   # a focused look
+    python bench/run.py --only engine-step,engine-step-all --mode pinned
 
 It builds raw_tracer.c and the targets in bench/targets/ with gcc -O2 into a temporary
 directory, finds the addresses the workloads need in the targets' symbol tables
@@ -12,7 +13,9 @@ directory, finds the addresses the workloads need in the targets' symbol tables
 the raw C tracer, once with pydbg (pydbg_worker.py), alternating which goes first.  Both
 take the same arguments and print one JSON line.  The ratio of a row is the median of the
 per-repetition ratios, each from a pair measured seconds apart, so slow drift of a noisy
-machine cancels; raw and pydbg columns are medians too.
+machine cancels; raw and pydbg columns are medians too.  The engine-step workloads
+measure pydbg's DbgEng-style engine (create_client, set_execution_status, wait_for_event)
+and are compared with the raw tracer's plain `step` workload on the same arguments.
 
 Every workload runs "pinned" (tracer and target on the same CPU, where ptrace round trips
 are fastest and most stable) and "unpinned" (the scheduler decides; 3-6x slower and
@@ -119,6 +122,8 @@ class Row:
 
 ROWS = [
     Row("step", "step", "steps/s", "higher", min_ratio=0.85, bar=">= 0.85x"),
+    Row("engine-step", "engine-step", "steps/s", "higher", min_ratio=0.8, bar=">= 0.8x"),
+    Row("engine-step-all", "engine-step-all", "steps/s", "higher"),
     Row("trace", "trace", "steps/s", "higher", min_ratio=0.97, bar=">= 0.97x"),
     Row("int3", "int3", "hits/s", "higher", min_ratio=0.75, bar=">= 0.75x"),
     Row("hwbp", "hwbp", "hits/s", "higher"),
@@ -132,6 +137,10 @@ ROWS = [
 ]
 
 WORKLOADS = list(dict.fromkeys(row.workload for row in ROWS))
+
+# The raw side of workloads that have no raw_tracer.c workload of their own: the engine's
+# STEP_INTO loop is compared with raw single steps on the same target, same arguments.
+RAW_WORKLOAD = {"engine-step": "step", "engine-step-all": "step"}
 
 
 # -- building -------------------------------------------------------------------------------
@@ -206,6 +215,8 @@ def workload_args(b: Build, workload: str, attach_pid: int) -> list[str]:
 
     args: dict[str, list[str]] = {
         "step": [str(STEPS), str(t["spin"]), sym("spin:bench_ready")],
+        "engine-step": [str(STEPS), str(t["spin"]), sym("spin:bench_ready")],
+        "engine-step-all": [str(STEPS), str(t["spin"]), sym("spin:bench_ready")],
         "trace": [str(TRACE_STEPS), str(t["spin"]), sym("spin:bench_ready")],
         "int3": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
         "hwbp": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
@@ -308,8 +319,11 @@ def run_pair(b: Build, workload: str, cpus: set[int], pydbg_first: bool) -> Pair
     with affinity(cpus), contextlib.ExitStack() as stack:
         attach_pid = stack.enter_context(threads_target(b)) if workload == "attach100" else 0
         for side, prefix in sides:
+            args = workload_args(b, workload, attach_pid)
+            if side == "raw":
+                args[0] = RAW_WORKLOAD.get(workload, workload)
             try:
-                pair.runs[side] = run_json(prefix + workload_args(b, workload, attach_pid))
+                pair.runs[side] = run_json(prefix + args)
             except (RuntimeError, ValueError) as e:
                 pair.errors[side] = str(e)
     return pair
@@ -331,9 +345,11 @@ def check_extension() -> str | None:
 
 
 def extension_stamp() -> list[tuple[str, int]]:
-    """Which extension binaries exist and when they were built: a rebuild during the run
-    would mix two versions of pydbg in one table."""
-    return sorted((p.name, p.stat().st_mtime_ns) for p in (ROOT / "pydbg").glob("_native*.so"))
+    """Which extension binaries and Python modules pydbg has and when each last changed: a
+    rebuild or an edit during the run would mix two versions of pydbg in one table."""
+    pydbg = ROOT / "pydbg"
+    files = [*pydbg.glob("_native*.so"), *pydbg.rglob("*.py")]
+    return sorted((str(p.relative_to(pydbg)), p.stat().st_mtime_ns) for p in files)
 
 
 def become_subreaper() -> None:
@@ -527,6 +543,15 @@ def notes(results: Sequence[Result]) -> list[str]:
                 f"{fmt(x.get('seconds'))} s, {x.get('switches')} context switches, "
                 f"{x.get('wait_calls')} wait() call(s)"
             )
+        if r.row.workload in RAW_WORKLOAD and r.raw_median and r.pydbg_median:
+            raw_us, pydbg_us = 1e6 / r.raw_median, 1e6 / r.pydbg_median
+            per_step = x.get("callbacks_per_step") or {}
+            heard = ", ".join(f"{k} {v:g}" for k, v in per_step.items()) or "none"
+            out.append(
+                f"{r.row.name} ({mode}): {pydbg_us:.1f} us per step against raw {raw_us:.1f} us "
+                f"({pydbg_us - raw_us:+.1f} us); interest mask {x.get('mask', 0):#x}; "
+                f"callbacks per step: {heard}"
+            )
         if r.row.name == "attach100" and "threads" in x:
             out.append(f"attach100 ({mode}): seize() returned {x.get('threads')} threads")
         out += [f"{r.row.name} ({mode}) error: {e}" for e in dict.fromkeys(r.errors)]
@@ -582,6 +607,16 @@ METHOD = f"""\
 - step: {STEPS} PTRACE_SINGLESTEP round trips on a spinning thread (pydbg: a Python loop
   over `Tracer.step`).  trace: {TRACE_STEPS} steps recording rip (raw: PEEKUSER per step;
   pydbg: one `Tracer.trace` call).
+- engine-step: {STEPS} steps of the same spinning thread through the engine, the loop a
+  DbgEng user writes: `create_client()`, `set_event_callbacks(cb)`, `create_process`,
+  the initial break, the run to bench_ready (an int3 planted with `write_virtual`), then
+  `set_execution_status(DEBUG_STATUS_STEP_INTO)` + `wait_for_event()` per step.  cb
+  overrides exception() and exit_process() (interest mask 0x22) and returns None.
+  engine-step-all: the same with interest mask 0x1FFF, so every change_engine_state /
+  change_debuggee_state notification is delivered too (each callback only counts).  Both
+  are compared with the raw `step` workload (PTRACE_SINGLESTEP + waitpid) on the same
+  arguments, run as that repetition's raw side.  `python bench/profile_engine_step.py`
+  breaks one engine step down (native floor, pure-Python cost, cProfile per function).
 - int3: {HITS} hits of a breakpoint on a function called in a loop, after 1000 warm-up
   hits; raw does waitpid, GETREGS, rip-1, SETREGS, restore byte, SINGLESTEP, waitpid,
   re-insert, CONT with pwrite on /proc/PID/mem; pydbg does `wait()` + `cont()`.
@@ -702,7 +737,7 @@ def main(argv: Sequence[str]) -> int:
     for leftover in leftovers:
         progress(f"WARNING: killed leftover process {leftover}")
     if extension_stamp() != stamp:
-        broken = "pydbg._native was rebuilt during the run"
+        broken = "pydbg was rebuilt or edited during the run"
         progress(f"WARNING: {broken}; the pydbg numbers mix two builds")
 
     if args.json:

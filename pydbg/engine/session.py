@@ -66,7 +66,7 @@ from pydbg.engine.stepping import Outcome, StepPlan
 from pydbg.engine.targets import Origin, Process, TargetTable, Thread
 from pydbg.errors import PtraceError, PydbgError, WrongThreadError
 from pydbg.filters import EventFilters
-from pydbg.status import is_settable
+from pydbg.status import SETTABLE
 
 __all__ = [
     "Engine",
@@ -109,11 +109,15 @@ HONOURED_OPTIONS = (
 _RUNNING = frozenset(
     {DebugStatus.GO, DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH}
 )
-_STATUS = {int(s): s for s in DebugStatus}
+# What set_execution_status accepts, code -> member: one lookup for is_settable + DebugStatus().
+_SETTABLE = {int(s): s for s in SETTABLE}
 _KIND_STEP = EventKind.STEP
+_STEP_INTO = DebugStatus.STEP_INTO
+_STEP_OVER = DebugStatus.STEP_OVER
 _BREAK = int(DebugStatus.BREAK)
 _CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
 _DISABLE_EXECUTION = int(EngineOptions.DISABLE_EXECUTION_COMMANDS)
+_STATE_CHANGES = _CHANGE_ENGINE_STATE | int(DebugEvent.CHANGE_DEBUGGEE_STATE)
 _GO_FAMILY = frozenset({DebugStatus.GO, DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED})
 _STEPS = frozenset({DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH})
 
@@ -211,8 +215,14 @@ class Engine:
     def set_execution_status(self, status: int, count: int = 1) -> None:
         """SetExecutionStatus: what the next wait does.  Inside a wait it is the vote of
         whoever calls it (a callback or a command).  `count` repeats a step."""
-        self.check_thread("set_execution_status")
-        if not is_settable(status):
+        if threading.get_ident() != self.owner:
+            self.check_thread("set_execution_status")
+        member = (
+            _SETTABLE.get(status)
+            if isinstance(status, int) and not isinstance(status, bool)
+            else None
+        )
+        if member is None:
             from pydbg.status import combine
 
             combine([status])  # raises a precise InvalidStatusError for non-statuses
@@ -220,8 +230,8 @@ class Engine:
                 f"{DebugStatus(status & 0x1F).name} cannot be set: set_execution_status takes "
                 "GO, GO_HANDLED, GO_NOT_HANDLED, STEP_OVER, STEP_BRANCH or STEP_INTO"
             )
-        status = _STATUS[status]
-        if not self.targets and not self._events:
+        status = member
+        if not self.targets.processes and not self._events:
             raise NoTargetError("no target: create or attach a process first")
         if self._options & _DISABLE_EXECUTION:
             raise EngineError("execution is disabled (DEBUG_ENGOPT_DISABLE_EXECUTION_COMMANDS)")
@@ -236,17 +246,15 @@ class Engine:
 
     def _arm(self, status: DebugStatus, count: int = 1) -> None:
         """Make `status` the execution mode the next resume uses."""
-        self._cancel_plan()
+        if self._plan is not None:
+            self._cancel_plan()
         if status in _STEPS:
             thread = self.current
-            if thread is None or thread.tid not in self.backend_threads(thread.process):
+            if thread is None or thread.tid not in thread.process.threads:
                 raise NoTargetError("no current thread to step")
             self._plan = StepPlan(status, thread, count)
         elif status in (DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED):
             self._handle_last_exception(status == DebugStatus.GO_NOT_HANDLED)
-
-    def backend_threads(self, process: Process) -> dict[int, Thread]:
-        return process.threads
 
     def _cancel_plan(self) -> None:
         if self._plan is not None:
@@ -350,7 +358,8 @@ class Engine:
         """WaitForEvent.  True: an event broke in, the session is accessible.  False: the
         timeout passed (targets still running), an exit interrupt was issued, or the
         session ended during the wait (get_execution_status() is then NO_DEBUGGEE)."""
-        self.check_thread("wait_for_event")
+        if threading.get_ident() != self.owner:
+            self.check_thread("wait_for_event")
         if self.inside_wait:
             raise InsideWaitError(
                 "wait_for_event called inside a wait: callbacks and the commands they run "
@@ -358,7 +367,7 @@ class Engine:
             )
         if timeout is not None and timeout < 0:
             raise EngineError(f"timeout must be >= 0 seconds or None, not {timeout}")
-        if not self.targets and not self._pending_announce:
+        if not self.targets.processes and not self._pending_announce:
             raise NoTargetError("wait_for_event: no target; create or attach a process first")
         if self._status == DebugStatus.BREAK and not self._queued():
             return True  # nothing armed: the session simply stays broken in (§4.2)
@@ -386,7 +395,8 @@ class Engine:
 
     def _wait(self, deadline: float | None) -> bool:
         if not self._queued() and not self._running:
-            self.notifier.extensions_notify(DebugNotify.SESSION_INACCESSIBLE)
+            if self.notifier.extensions:
+                self.notifier.extensions_notify(DebugNotify.SESSION_INACCESSIBLE)
             if self._plan is not None and self._fast_step(self._plan):
                 return True
         while True:
@@ -433,18 +443,19 @@ class Engine:
         """STEP_INTO / STEP_BRANCH with nothing else pending: step in a tight loop and
         break in when the plan is done.  True if it broke in; False hands over to the
         general loop (any other record, a signal to deliver, an interrupt)."""
+        status, thread = plan.status, plan.thread
         if (
-            plan.status == DebugStatus.STEP_OVER
+            status == _STEP_OVER
             or self._signals
             or self._listen
             or self._interrupt_active
             or self._interrupt_exit
-            or not self._alive(plan.thread)
+            or self.targets.thread(thread.tid) is not thread
         ):
             return False
         backend = self.backend
-        tid = plan.thread.tid
-        step = backend.step if plan.status == DebugStatus.STEP_INTO else backend.branch_step
+        tid = thread.tid
+        step = backend.step if status == _STEP_INTO else backend.branch_step
         while True:
             record = step(tid)
             if record.kind != _KIND_STEP or record.tid != tid:
@@ -663,8 +674,9 @@ class Engine:
     def _finish_break(self) -> None:
         self._status = DebugStatus.BREAK
         notifier = self.notifier
-        notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, _BREAK)
-        notifier.debuggee_state(DEBUG_CDS_ALL, 0)
+        if notifier.interests & _STATE_CHANGES:
+            notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, _BREAK)
+            notifier.debuggee_state(DEBUG_CDS_ALL, 0)
         if notifier.extensions:
             notifier.extensions_notify(DebugNotify.SESSION_ACCESSIBLE)
 

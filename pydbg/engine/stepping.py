@@ -63,10 +63,20 @@ def _runs_to_next(backend: Backend, pid: int, pc: int) -> int | None:
 class StepPlan:
     """A step of `status` by `thread`, `count` times."""
 
+    __slots__ = (
+        "status",
+        "thread",
+        "remaining",
+        "_return_address",
+        "_stack",
+        "_inserted",
+        "runs_all",
+    )
+
     def __init__(self, status: DebugStatus, thread: Thread, count: int = 1) -> None:
         self.status = status
         self.thread = thread
-        self.remaining = max(1, count)
+        self.remaining = count if count > 1 else 1
         # STEP_OVER over a call: the temporary breakpoint and the stack depth to return to.
         self._return_address: int | None = None
         self._stack: int = 0
