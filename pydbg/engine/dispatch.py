@@ -91,15 +91,14 @@ class Dispatcher:
             and event.first_chance
             and not event.initial
         )
-        if execution in (FilterStatus.BREAK, FilterStatus.SECOND_CHANCE_BREAK):
-            if not second_chance_only:
-                self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
-                return DEBUG_STATUS_BREAK
-            self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
+        if execution == FilterStatus.IGNORE:
             return None
-        if execution == FilterStatus.OUTPUT:
-            self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
-        return None
+        # BREAK, OUTPUT, and the first chance of a SECOND_CHANCE_BREAK exception print the
+        # event's line; only the breaking ones vote.
+        self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
+        if execution == FilterStatus.OUTPUT or second_chance_only:
+            return None
+        return DEBUG_STATUS_BREAK
 
     def _callback_votes(self, event: Event) -> list[int | None]:
         votes: list[int | None] = []

@@ -61,7 +61,7 @@ from pydbg.engine import translate
 from pydbg.engine.backend import Backend, NativeEvent
 from pydbg.engine.dispatch import Dispatcher
 from pydbg.engine.notify import Notifier
-from pydbg.engine.signals import earns_second_chance
+from pydbg.engine.signals import breakpoint_record, earns_second_chance
 from pydbg.engine.stepping import Outcome, StepPlan
 from pydbg.engine.targets import Origin, Process, TargetTable, Thread
 from pydbg.errors import PtraceError, PydbgError, WrongThreadError
@@ -97,14 +97,6 @@ class TargetRunningError(EngineError):
 class SessionFailedError(EngineError):
     """The engine lost control of its targets; the session ended with DEBUG_SESSION_FAILURE."""
 
-
-# Engine options pydbg honours; the others are accepted and kept but change nothing.
-HONOURED_OPTIONS = (
-    EngineOptions.INITIAL_BREAK
-    | EngineOptions.FINAL_BREAK
-    | EngineOptions.NO_EXECUTE_REPEAT
-    | EngineOptions.DISABLE_EXECUTION_COMMANDS
-)
 
 _RUNNING = frozenset(
     {DebugStatus.GO, DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH}
@@ -526,9 +518,7 @@ class Engine:
             pc = self.backend.get_pc(thread.tid)
         except OSError:
             pc = 0
-        self._events.append(
-            ev.ExceptionEvent(thread.process, thread, record=translate._break_record(pc))
-        )
+        self._events.append(ev.ExceptionEvent(thread.process, thread, record=breakpoint_record(pc)))
 
     def _alive(self, thread: Thread) -> bool:
         return self.targets.thread(thread.tid) is thread

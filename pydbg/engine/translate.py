@@ -23,11 +23,11 @@ import signal as _signal
 from typing import TYPE_CHECKING
 
 from pydbg._native import EventKind
-from pydbg.constants import STATUS_BREAKPOINT, STATUS_SINGLE_STEP
+from pydbg.constants import STATUS_SINGLE_STEP
 from pydbg.engine import events as ev
 from pydbg.engine.backend import NativeEvent
 from pydbg.engine.images import image_facts
-from pydbg.engine.signals import ExceptionRecord, signal_record
+from pydbg.engine.signals import ExceptionRecord, breakpoint_record, signal_record
 from pydbg.engine.targets import Origin, Process, Thread
 
 if TYPE_CHECKING:
@@ -68,13 +68,9 @@ def announce(engine: Engine, process: Process, *, initial_break: bool) -> list[e
         out.append(_create_thread(engine, thread))
     process.announced = True
     if initial_break and first is not None:
-        out.append(ev.ExceptionEvent(process, first, record=_break_record(pc), initial=True))
+        out.append(ev.ExceptionEvent(process, first, record=breakpoint_record(pc), initial=True))
     process.initial_break_pending = False
     return out
-
-
-def _break_record(pc: int) -> ExceptionRecord:
-    return ExceptionRecord(STATUS_BREAKPOINT, 0, 0, pc, (0,))
 
 
 def _create_thread(engine: Engine, thread: Thread) -> ev.CreateThread:
@@ -115,7 +111,7 @@ def translate(engine: Engine, record: NativeEvent) -> list[ev.Event]:
         return [ev.ExceptionEvent(process, thread, record=record_)]
     if kind == EventKind.BREAKPOINT:
         # An inserted site nobody claimed (engine breakpoints are claimed before this).
-        return [ev.ExceptionEvent(process, thread, record=_break_record(record.address))]
+        return [ev.ExceptionEvent(process, thread, record=breakpoint_record(record.address))]
     if kind == EventKind.GROUP_STOP:
         engine.listen_later(record.tid)
         return []
@@ -137,7 +133,7 @@ def _signal_event(
     if signo == _signal.SIGTRAP and si_code == _SI_KERNEL:
         # A foreign int3 (not one of pydbg's): the pc is past it, as on Windows x64 once
         # the exception is handled, so a handled resume simply goes on.
-        return ev.ExceptionEvent(process, thread, record=_break_record(pc - 1), signo=signo)
+        return ev.ExceptionEvent(process, thread, record=breakpoint_record(pc - 1), signo=signo)
     exc = signal_record(signo, si_code, address, pc, sender)
     return ev.ExceptionEvent(process, thread, record=exc, signo=signo)
 
