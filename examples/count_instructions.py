@@ -59,8 +59,10 @@ def main() -> int:
     start = time.perf_counter()
     total, code = count(argv)
     elapsed = time.perf_counter() - start
-    print(f"{argv[0]}: {total} instructions in {elapsed:.3f} s "
-          f"({total / elapsed:,.0f} steps/s), exit code {code}")
+    print(
+        f"{argv[0]}: {total} instructions in {elapsed:.3f} s "
+        f"({total / elapsed:,.0f} steps/s), exit code {code}"
+    )
     return 0
 
 

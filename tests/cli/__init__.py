@@ -1,0 +1,1 @@
+"""The pydbg command line, run as a real subprocess."""

@@ -1,0 +1,93 @@
+"""`pydbg [-c commands] [-p PID | -- program args]`, run as a user runs it: a subprocess
+whose output and exit status are checked.  The debugged programs are the suite's own C
+targets; every one is launched by the CLI (which kills it when done) or started here and
+reaped here."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+TIMEOUT = 30
+
+
+def pydbg(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pydbg", *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+
+
+def test_runs_a_program_to_its_end_and_returns_its_exit_code(targets):
+    result = pydbg("--", targets["exit7"].path, "threads")
+    assert result.returncode == 7, result.stderr
+    assert "Initial breakpoint - code 80000003" in result.stdout
+
+
+def test_commands_with_implicit_waits(targets):
+    result = pydbg("-c", "r rip; t 2; r rip; ? 0n10+0x10; g", "--", "/bin/true")
+    assert result.returncode == 0, result.stderr
+    rips = [int(v, 16) for v in re.findall(r"^rip=([0-9a-f]{16})$", result.stdout, re.M)]
+    assert len(rips) == 2 and rips[0] != rips[1]
+    assert "Evaluate expression: 26 = 00000000`0000001a" in result.stdout
+
+
+def test_register_dump_at_the_initial_breakpoint(targets):
+    result = pydbg("-c", "r", "--", targets["loop"].path, "1")
+    assert result.returncode == 0, result.stderr
+    for name in ("rax", "rip", "rsp", " r8", "r15", "efl"):
+        assert re.search(rf"{name}=[0-9a-f]+", result.stdout), name
+
+
+def test_a_failing_command_exits_1_and_kills_the_program(targets):
+    result = pydbg("-c", "? 1/0", "--", targets["loop"].path, "-1")
+    assert result.returncode == 1
+    assert "division by zero" in result.stderr
+
+
+def test_unknown_command_is_reported(targets):
+    result = pydbg("-c", "frobnicate", "--", "/bin/true")
+    assert result.returncode == 1
+    assert "unknown command 'frobnicate'" in result.stderr
+
+
+def test_usage_errors_exit_2():
+    assert pydbg().returncode == 2
+    assert pydbg("-p", "1", "--", "/bin/true").returncode == 2
+
+
+def test_a_missing_program_is_a_clear_error():
+    result = pydbg("--", "/nonexistent/program")
+    assert result.returncode == 1
+    assert "/nonexistent/program" in result.stderr
+
+
+def test_attach_runs_commands_and_leaves_the_process_running(targets):
+    process = subprocess.Popen([targets["loop"].path, "-1"])  # loops forever
+    try:
+        time.sleep(0.05)
+        result = pydbg("-c", "r rip", "-p", str(process.pid))
+        assert result.returncode == 0, result.stderr
+        assert re.search(r"^rip=[0-9a-f]{16}$", result.stdout, re.M)
+        # Detached, not killed: it still runs, untraced.
+        assert process.poll() is None
+        with open(f"/proc/{process.pid}/status") as f:
+            assert "TracerPid:\t0" in f.read()
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.parametrize("bad", ["0", str(2**22 + 12345)])
+def test_attach_to_a_wrong_pid_is_a_clear_error(bad):
+    result = pydbg("-p", bad)
+    assert result.returncode == 1
+    assert bad in result.stderr or "process" in result.stderr.lower()
+    assert os.path.exists("/proc/self")
