@@ -234,22 +234,34 @@ def _echo(interp: Interpreter, rest: str) -> None:
 @command("n")
 def _radix(interp: Interpreter, rest: str) -> None:
     if rest.strip():
-        radix = int(rest.strip(), 10)
+        text = rest.strip()
+        radix = int(text) if text.isdigit() else 0
         if radix not in (8, 10, 16):
-            raise ExpressionError(f"radix must be 8, 10 or 16, not {radix}")
+            raise ExpressionError(f"radix must be 8, 10 or 16, not {text!r}")
         interp.radix = radix
     interp.out(f"base is {interp.radix}\n")
+
+
+_SELECT = re.compile(r"\s*(\d+)\s*s\s*")
+
+
+def _selected(name: str, rest: str) -> int | None:
+    """`~Ns` / `|Ns`: the engine id to make current; None for a plain listing."""
+    match = _SELECT.fullmatch(rest)
+    if match:
+        return int(match.group(1))
+    if rest.strip():
+        raise CommandSyntaxError(f"{name}{rest}", 1, f"expected {name} or {name}Ns")
+    return None
 
 
 @command("~")
 def _threads(interp: Interpreter, rest: str) -> None:
     objects = interp.client.system_objects
-    match = re.fullmatch(r"\s*(\d+)\s*s\s*", rest)
-    if match:
-        objects.set_current_thread_id(int(match.group(1)))
+    engine_id = _selected("~", rest)
+    if engine_id is not None:
+        objects.set_current_thread_id(engine_id)
         return
-    if rest.strip():
-        raise CommandSyntaxError(f"~{rest}", 1, "expected ~ or ~Ns")
     current = objects.get_current_thread_id()
     pid = objects.get_current_process_system_id()
     for engine_id, tid in zip(*objects.get_thread_ids_by_index(), strict=True):
@@ -260,9 +272,9 @@ def _threads(interp: Interpreter, rest: str) -> None:
 @command("|")
 def _processes(interp: Interpreter, rest: str) -> None:
     objects = interp.client.system_objects
-    match = re.fullmatch(r"\s*(\d+)\s*s\s*", rest)
-    if match:
-        objects.set_current_process_id(int(match.group(1)))
+    engine_id = _selected("|", rest)
+    if engine_id is not None:
+        objects.set_current_process_id(engine_id)
         return
     current = objects.get_current_process_id()
     for engine_id, pid in zip(*objects.get_process_ids_by_index(), strict=True):
