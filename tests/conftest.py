@@ -2,8 +2,9 @@
 sure the suite leaves no process behind.
 
 Targets are compiled from tests/targets/*.c with strict flags into a temporary directory,
-as PIE and non-PIE, plus -O2 and static builds where a test wants them; binaries are never
-committed.  Every test that starts a process kills and reaps it even when it fails: the
+as PIE and non-PIE, plus -O2 and static builds where a test wants them, and the libraries
+they dlopen from tests/targets/plugins/*.c (`libraries`); binaries are never committed.
+Every test that starts a process kills and reaps it even when it fails: the
 `tracer` fixture closes its Tracer (which kills what it spawned and detaches the rest) and
 then kills and reaps any child the test left; at the end of the session a check fails the
 run if any child, zombie, or process traced by us is still there.
@@ -38,7 +39,10 @@ VARIANT_FLAGS = {
     "nopie": ["-O0", "-no-pie", "-fno-pie"],
     "pie-O2": ["-O2", "-fPIE", "-pie"],
     "static": ["-O0", "-static", "-no-pie", "-fno-pie"],
+    "shared": ["-O0", "-shared", "-fPIC"],
 }
+# Shared libraries that targets dlopen; kept out of TARGET_SOURCES, whose every .c is a program.
+LIBRARY_SOURCES = os.path.join(TARGET_SOURCES, "plugins")
 # Every target is built as pie and nopie; these get more variants.
 EXTRA_VARIANTS = {
     "loop": ("pie-O2", "static"),
@@ -85,6 +89,20 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> Targets:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(lambda j: _gcc(j[2], j[3], j[1]), jobs))
     return Targets({(name, variant): Binary(name, variant, out) for name, variant, _, out in jobs})
+
+
+@pytest.fixture(scope="session")
+def libraries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Build every tests/targets/plugins/*.c as a shared library: {"libplugin": its .so path}."""
+    out_dir = str(tmp_path_factory.mktemp("libraries"))
+    built: dict[str, str] = {}
+    for entry in sorted(os.listdir(LIBRARY_SOURCES)):
+        if not entry.endswith(".c"):
+            continue
+        name = entry[:-2]
+        built[name] = os.path.join(out_dir, f"{name}.so")
+        _gcc(os.path.join(LIBRARY_SOURCES, entry), built[name], "shared")
+    return built
 
 
 def _reap_children(exclude: set[int]) -> list[str]:
