@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType, TracebackType
 
 from pydbg.callbacks import EventCallbacks, OutputCallbacks
+from pydbg.commands import breakpoint_commands as _breakpoint_commands  # noqa: F401
 from pydbg.commands import builtins as _builtins  # noqa: F401 - registers the commands
 from pydbg.commands.interpreter import Interpreter
 from pydbg.constants import DebugEnd, DebugEvent
@@ -51,6 +52,7 @@ class DebugClient:
         self._interpreter = Interpreter(self)
         if engine.command_runner is None:
             engine.command_runner = self._interpreter.run_inside_wait
+            engine.evaluator = self._interpreter.evaluate
         self.control = Control(self)
         self.registers = Registers(engine)
         self.data_spaces = DataSpaces(engine)

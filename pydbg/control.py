@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydbg.constants import DebugInterrupt, DebugStatus, SpecificFilter
+from pydbg.breakpoints import Breakpoint, BreakpointError
+from pydbg.constants import (
+    DEBUG_ANY_ID,
+    DEBUG_BREAKPOINT_ADDER_ONLY,
+    DebugInterrupt,
+    DebugStatus,
+    SpecificFilter,
+)
 from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 
 if TYPE_CHECKING:
@@ -89,6 +96,42 @@ class Control:
             thread.engine_id if thread is not None else 0xFFFFFFFF,
             describe(event),
         )
+
+    # -- breakpoints ----------------------------------------------------------------------------
+
+    def add_breakpoint(self, break_type: int, desired_id: int = DEBUG_ANY_ID) -> Breakpoint:
+        """AddBreakpoint: a new breakpoint of DEBUG_BREAKPOINT_CODE or _DATA in the current
+        process, empty and disabled (pydbg.breakpoints says how to configure it)."""
+        self._engine.check_thread("add_breakpoint")
+        return self._engine.breakpoints.add(break_type, desired_id, self._client._slot)
+
+    def remove_breakpoint(self, bp: Breakpoint) -> None:
+        """RemoveBreakpoint: unplant it; the object is dead afterwards."""
+        self._engine.check_thread("remove_breakpoint")
+        self._engine.breakpoints.remove(bp)
+
+    def get_breakpoint_by_id(self, bp_id: int) -> Breakpoint:
+        bp = self._engine.breakpoints.get(bp_id)
+        if not self._visible(bp):
+            raise BreakpointError(f"breakpoint {bp_id} is private to another client")
+        return bp
+
+    def get_breakpoint_by_index(self, index: int) -> Breakpoint:
+        """The index-th breakpoint (by id) this client can see."""
+        visible = self.breakpoints()
+        if not 0 <= index < len(visible):
+            raise BreakpointError(f"breakpoint index {index} out of range (0..{len(visible) - 1})")
+        return visible[index]
+
+    def get_number_breakpoints(self) -> int:
+        return len(self.breakpoints())
+
+    def breakpoints(self) -> list[Breakpoint]:
+        """Every breakpoint this client can see, by id (pydbg)."""
+        return [bp for bp in self._engine.breakpoints if self._visible(bp)]
+
+    def _visible(self, bp: Breakpoint) -> bool:
+        return not bp.flags & DEBUG_BREAKPOINT_ADDER_ONLY or bp.adder is self._client._slot
 
     # -- engine options -------------------------------------------------------------------------
 

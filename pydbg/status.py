@@ -89,6 +89,12 @@ SETTABLE: Final[frozenset[DebugStatus]] = frozenset(
 _ULONG64_MAX: Final = (1 << 64) - 1
 
 
+def _plain_votes() -> dict[int | None, DebugStatus]:
+    votes: dict[int | None, DebugStatus] = {code: DebugStatus(code) for code in _RANK}
+    votes[None] = DebugStatus.NO_CHANGE
+    return votes
+
+
 def _instruction(status: int | None) -> DebugStatus:
     """The instructing code in `status`, flag bits stripped; raise if it is not one."""
     if status is None:
@@ -146,10 +152,18 @@ def combine(votes: Iterable[int | None]) -> DebugStatus:
     spec's reference combine treats it as E_INVALIDARG).
     """
     best = DebugStatus.NO_CHANGE
+    best_rank = 0
     for vote in votes:
-        status = _instruction(vote)
-        if _RANK[status] > _RANK[best]:
-            best = status
+        # The common votes (bare codes, None) are looked up; anything else is checked.
+        kind = vote.__class__
+        status = (
+            PLAIN_VOTES.get(vote) if kind is int or kind is DebugStatus or vote is None else None
+        )
+        if status is None:
+            status = _instruction(vote)
+        rank = _RANK[status]
+        if rank > best_rank:
+            best, best_rank = status, rank
     return best
 
 
@@ -160,3 +174,9 @@ def is_settable(status: object) -> bool:
     notifications, so a request carrying them is not legal. Never raises.
     """
     return isinstance(status, int) and not isinstance(status, bool) and status in SETTABLE
+
+
+# Vote -> instruction for the votes that need no checking: each bare instructing code, and
+# None.  Callers look up only ints, DebugStatus members and None: True and 1.0 equal 1 and
+# would hash like GO.
+PLAIN_VOTES: Final[dict[int | None, DebugStatus]] = _plain_votes()

@@ -407,3 +407,26 @@ def evaluate_prefix(text: str, ctx: ExpressionContext, radix: int = 16) -> tuple
     """
     value, rest = _Parser(text, ctx, radix).parse()
     return value, rest.column
+
+
+class _Placeholder:
+    """An ExpressionContext in which every name has the value 1 (never 0: no operand
+    divides by zero), for checking an expression's form without a target."""
+
+    def register(self, name: str) -> int:
+        return 1
+
+    def pseudo_register(self, name: str) -> int:
+        return 1
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        return b"\x01".ljust(size, b"\0")
+
+    def symbol(self, name: str) -> int | None:
+        return 1
+
+
+def check_syntax(text: str, radix: int = 16) -> None:
+    """Raise CommandSyntaxError if `text` is not one well-formed expression.  Names are
+    not looked up: a condition may name a symbol of a module that is not loaded yet."""
+    evaluate(text, _Placeholder(), radix)

@@ -19,6 +19,7 @@ the user gets a stopped target to look at.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,11 +29,18 @@ from pydbg.commands.errors import CommandError
 from pydbg.commands.expression import evaluate
 from pydbg.commands.split import split_commands, split_first_word
 from pydbg.constants import DebugStatus, OutputMask
+from pydbg.engine.stepping import StepMode
 
 if TYPE_CHECKING:
     from pydbg.client import DebugClient
 
 __all__ = ["Interpreter", "Run", "UnknownCommandError"]
+
+
+# `bp3`, `bu12`, `ba0`: a breakpoint command with the id it is to have.  The handler gets
+# the id as a leading option only it understands.
+_NUMBERED = re.compile(r"(bp|bu|ba|bm)([0-9]+)(?![0-9a-z])", re.IGNORECASE)
+ID_OPTION = "/__id"
 
 
 class UnknownCommandError(CommandError, ValueError):
@@ -41,10 +49,13 @@ class UnknownCommandError(CommandError, ValueError):
 
 @dataclass(frozen=True)
 class Run:
-    """What an execution command asks for: a status, and a count for steps."""
+    """What an execution command asks for: a status, a count for steps, and for the
+    steps beyond DbgEng's three statuses (`tc`, `gu`, `pa`...) their mode."""
 
     status: DebugStatus
     count: int = 1
+    mode: StepMode | None = None
+    address: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,15 @@ class Interpreter:
                 return
             if outcome is None:
                 continue
-            self.client.control.set_execution_status(outcome.status, outcome.count)
+            if outcome.mode is None:
+                self.client.control.set_execution_status(outcome.status, outcome.count)
+            else:
+                engine.step(
+                    outcome.mode,
+                    over=outcome.status == DebugStatus.STEP_OVER,
+                    count=outcome.count,
+                    address=outcome.address,
+                )
             if engine.inside_wait or position == len(commands) - 1:
                 return
             if not self.client.control.wait_for_event():
@@ -106,6 +125,13 @@ class Interpreter:
 
     def _run_one(self, command: str) -> Run | Quit | None:
         name, rest = split_first_word(command)
+        numbered = _NUMBERED.match(command.strip())
+        if numbered:  # `bp3 addr`: the breakpoint id is glued to the name
+            name, rest = (
+                numbered[1],
+                f"{ID_OPTION} {numbered[2]} {command.strip()[numbered.end() :]}",
+            )
+
         handler = self.commands.get(name.lower())
         if handler is None:
             raise UnknownCommandError(f"unknown command {name!r} in {command!r}")

@@ -18,13 +18,20 @@ with the target stopped and nothing lost.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from pydbg.constants import DEBUG_STATUS_BREAK, DebugStatus, FilterStatus, OutputMask
-from pydbg.engine.events import Event, ExceptionEvent, StepComplete
+from pydbg.constants import (
+    DEBUG_BREAKPOINT_ADDER_ONLY,
+    DEBUG_STATUS_BREAK,
+    DebugStatus,
+    FilterStatus,
+    OutputMask,
+)
+from pydbg.engine.events import BreakpointHit, Event, ExceptionEvent, StepComplete
 from pydbg.engine.notify import Notifier
 from pydbg.errors import InvalidStatusError
 from pydbg.filters import EventFilters
-from pydbg.status import combine
+from pydbg.status import PLAIN_VOTES, combine
 
 # Runs a filter command inside the wait; returns the vote of its execution command, if any.
 CommandRunner = Callable[[str], int | None]
@@ -35,6 +42,9 @@ def describe(event: Event) -> str:
     pid = event.process.pid
     tid = event.thread.tid if event.thread else 0
     where = f"({pid:x}.{tid:x}): "
+    if isinstance(event, BreakpointHit):
+        bp: Any = event.breakpoint
+        return f"{where}Hit breakpoint {bp.get_id()}"
     if isinstance(event, ExceptionEvent) and event.record is not None:
         record = event.record
         if event.initial:
@@ -57,6 +67,8 @@ class Dispatcher:
     def decide(self, event: Event) -> DebugStatus:
         if isinstance(event, StepComplete):
             return DebugStatus.BREAK
+        if isinstance(event, BreakpointHit):
+            return self._breakpoint(event)
         votes: list[int | None] = []
         execution, command = self._filter_of(event)
         if command:
@@ -65,6 +77,25 @@ class Dispatcher:
             votes.append(self._filter_vote(event, execution))
         votes.extend(self._callback_votes(event))
         return combine(votes)
+
+    def _breakpoint(self, event: BreakpointHit) -> DebugStatus:
+        """A breakpoint triggered: its command votes first (BREAK unless it resumes), then
+        the callbacks (only the adder's for a private breakpoint).  With no vote at all the
+        engine breaks: a breakpoint exists to stop.  A callback returning GO goes on (as
+        DbgEng hit counters rely on); it cannot outvote a command that did not resume."""
+        bp: Any = event.breakpoint
+        only = bp.adder if bp.flags & DEBUG_BREAKPOINT_ADDER_ONLY else None
+        votes: list[int | None] = []
+        if bp.command and not event.stepping:
+            votes.append(self.run_command(bp.command) or DEBUG_STATUS_BREAK)
+        votes.extend(self._callback_votes(event, only))
+        decision = combine(votes)
+        if decision in (DebugStatus.NO_CHANGE, DebugStatus.BREAK):
+            # Announced only when it stops: a breakpoint that counts or logs and goes on
+            # (a callback returning GO, a command ending in gc) stays quiet.
+            self.notifier.output(OutputMask.NORMAL, f"Breakpoint {bp.get_id()} hit\n", only)
+            return DebugStatus.BREAK
+        return decision
 
     def _filter_of(self, event: Event) -> tuple[FilterStatus | None, str]:
         """The break status and command that apply to the event."""
@@ -100,10 +131,10 @@ class Dispatcher:
             return None
         return DEBUG_STATUS_BREAK
 
-    def _callback_votes(self, event: Event) -> list[int | None]:
+    def _callback_votes(self, event: Event, only: Any = None) -> list[int | None]:
         votes: list[int | None] = []
         args = event.args()
-        for slot in self.notifier.clients:
+        for slot in self.notifier.clients if only is None else [only]:
             callbacks = slot.wants(event.mask)
             if callbacks is None:
                 continue
@@ -112,6 +143,10 @@ class Dispatcher:
             except Exception:  # noqa: BLE001 - reported, counted as BREAK (module docstring)
                 self.notifier.report_callback_error(f"the {event.method} callback")
                 votes.append(DEBUG_STATUS_BREAK)
+                continue
+            kind = vote.__class__
+            if (kind is int or kind is DebugStatus or vote is None) and vote in PLAIN_VOTES:
+                votes.append(vote)
                 continue
             try:
                 combine([vote])

@@ -140,3 +140,17 @@ class ExceptionEvent(Event):
 @dataclass(eq=False)
 class StepComplete(Event):
     """A step the engine began has ended: the engine breaks in."""
+
+
+@dataclass(eq=False)
+class BreakpointHit(Event):
+    """Breakpoint: a breakpoint the engine knows triggered (its command runs first)."""
+
+    breakpoint: object = None  # pydbg.breakpoints.Breakpoint (kept loose: no import cycle)
+    stepping: bool = False  # hit during a step: the breakpoint's command does not run
+
+    mask = int(DebugEvent.BREAKPOINT)
+    method = "breakpoint"
+
+    def args(self) -> tuple[object, ...]:
+        return (self.breakpoint,)

@@ -59,10 +59,11 @@ from pydbg.constants import (
 from pydbg.engine import events as ev
 from pydbg.engine import translate
 from pydbg.engine.backend import Backend, NativeEvent
+from pydbg.engine.breakpoints import BreakpointTable
 from pydbg.engine.dispatch import Dispatcher
 from pydbg.engine.notify import Notifier
 from pydbg.engine.signals import breakpoint_record, earns_second_chance
-from pydbg.engine.stepping import Outcome, StepPlan
+from pydbg.engine.stepping import Outcome, StepMode, StepPlan
 from pydbg.engine.targets import Origin, Process, TargetTable, Thread
 from pydbg.errors import PtraceError, PydbgError, WrongThreadError
 from pydbg.filters import EventFilters
@@ -104,8 +105,11 @@ _RUNNING = frozenset(
 # What set_execution_status accepts, code -> member: one lookup for is_settable + DebugStatus().
 _SETTABLE = {int(s): s for s in SETTABLE}
 _KIND_STEP = EventKind.STEP
+_KIND_BREAKPOINT = EventKind.BREAKPOINT
+_BREAKPOINT_EVENT = int(DebugEvent.BREAKPOINT)
+_GO = int(DebugStatus.GO)
+_INT_TYPES = (int, DebugStatus)  # a vote of another type (True, 1.0) is checked, not taken
 _STEP_INTO = DebugStatus.STEP_INTO
-_STEP_OVER = DebugStatus.STEP_OVER
 _BREAK = int(DebugStatus.BREAK)
 _CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
 _DISABLE_EXECUTION = int(EngineOptions.DISABLE_EXECUTION_COMMANDS)
@@ -146,6 +150,7 @@ class Engine:
         self._discard: list[Process] = []
         self._pending_announce: list[tuple[Process, bool]] = []  # acquired, not yet announced
         self._step_count = 1  # the count of a step asked for inside a wait (`t 3` in a command)
+        self._step_mode: tuple[StepMode, int | None] | None = None  # ... and its mode (`tc`)
         self.current: Thread | None = None
         self.event_thread: Thread | None = None
         self.last_event: ev.Event | None = None
@@ -155,6 +160,17 @@ class Engine:
         self._interrupt_exit = False
         self._user_interrupt = False
         self.command_runner: Callable[[str], int | None] | None = None
+        # Evaluates MASM expressions (breakpoint offsets and conditions) for the engine.
+        self.evaluator: Callable[[str], int] | None = None
+        self.breakpoints = BreakpointTable(self)
+        # Forked children nobody debugs, traced only until they stop sharing memory with
+        # their parent (vfork) so that the parent's int3 bytes cannot kill them.
+        self.shadows: set[int] = set()
+        # tid -> the pc it was resumed from, when an int3 sits there that it did not stop at:
+        # its trap at once is the resume itself, not a hit (Windows steps over it too).
+        self.resumed_on_site: dict[int, int] = {}
+        # tid -> the int3 it trapped at last: the native core steps it over at the resume.
+        self._trapped: dict[int, int] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -176,9 +192,56 @@ class Engine:
         self.notifier.engine_state(DEBUG_CES_EVENT_FILTERS, index)
 
     def _run_event_command(self, command: str) -> int | None:
+        """Run a filter or breakpoint command inside the wait; return its vote: that of
+        its execution command, BREAK if it failed, None if it had none."""
         if self.command_runner is None:
             return None
-        return self.command_runner(command)
+        before = len(self._votes)
+        failed = self.command_runner(command)
+        if failed is not None:
+            return failed
+        return self._votes[-1] if len(self._votes) > before else None
+
+    def vote_continue(self) -> None:
+        """`gc` inside a wait: go on as before the event (a step in progress goes on)."""
+        self._votes.append(
+            int(DebugStatus.IGNORE_EVENT) if self._plan is not None else int(DebugStatus.GO)
+        )
+
+    def stop_for_change(self) -> None:
+        """Targets must be stopped to change breakpoints: stop them if they run (the next
+        wait resumes them)."""
+        self._stop_all()
+
+    def stepping(self) -> bool:
+        return self._plan is not None
+
+    def pass_signal(self, tid: int, signo: int) -> None:
+        """Deliver a signal at the thread's next resume (a thread nobody decides for)."""
+        self._signals[tid] = signo
+
+    def unfollowed_child(self, pid: int, vfork: bool) -> None:
+        """A fork child that is not debugged.  A fork child's memory is its own: detach
+        it now, which removes the int3 bytes it inherited.  A vfork child shares its
+        parent's memory, so removing them would disarm the parent: it stays traced, out of
+        the session, until it execs (translate._shadow)."""
+        if vfork:
+            self.shadows.add(pid)
+            return
+        with contextlib.suppress(PydbgError):
+            self.backend.detach(pid)
+
+    def release_shadow(self, pid: int) -> None:
+        self.shadows.discard(pid)
+        with contextlib.suppress(PydbgError):
+            self.backend.detach(pid)
+
+    def _note_site(self, tid: int, pid: int, pc: int) -> None:
+        """The thread is about to run from pc: if an int3 of ours is there, its trap is
+        the resume itself (translate._breakpoint)."""
+        if (pid, pc) in self.breakpoints.sites and self._trapped.get(tid) != pc:
+            self.resumed_on_site[tid] = pc
+        self._trapped.pop(tid, None)
 
     def listen_later(self, tid: int) -> None:
         self._listen.add(tid)
@@ -187,7 +250,9 @@ class Engine:
         self._discard.append(process)
 
     def image_replaced(self, process: Process) -> None:
-        """An exec replaced a process's image: every symbol it had is stale."""
+        """An exec replaced a process's image: every symbol it had is stale, and its
+        breakpoints went with the old image."""
+        self.breakpoints.image_replaced(process)
         self.notifier.symbol_state(DEBUG_CSS_ALL, 0)
 
     # -- status -----------------------------------------------------------------------------
@@ -230,11 +295,27 @@ class Engine:
         if self.inside_wait:
             self._votes.append(int(status))
             self._step_count = count
+            self._step_mode = None
             return
         if self._running:
             raise TargetRunningError("the targets are already running; wait_for_event first")
         self._arm(status, count)
         self._report_status(DebugStatus.GO if status in _GO_FAMILY else status)
+
+    def step(
+        self, mode: StepMode, *, over: bool = False, count: int = 1, address: int | None = None
+    ) -> None:
+        """Arm a step plan beyond the three statuses (tc pc tt pt th ph ta pa gu; see
+        pydbg.engine.stepping).  Reported as STEP_OVER when it steps over calls (and for
+        gu), else STEP_INTO.  Inside a wait it is the caller's vote."""
+        if mode == StepMode.TO_ADDRESS and address is None:
+            raise EngineError("a step to an address needs the address")
+        status = DebugStatus.STEP_OVER if over or mode == StepMode.GO_UP else _STEP_INTO
+        self.set_execution_status(status, count)
+        if self.inside_wait:
+            self._step_mode = (mode, address)
+        elif self._plan is not None:
+            self._plan = self._make_plan(status, self._plan.thread, count, mode, address)
 
     def _arm(self, status: DebugStatus, count: int = 1) -> None:
         """Make `status` the execution mode the next resume uses."""
@@ -244,9 +325,36 @@ class Engine:
             thread = self.current
             if thread is None or thread.tid not in thread.process.threads:
                 raise NoTargetError("no current thread to step")
-            self._plan = StepPlan(status, thread, count)
+            mode, address = self._step_mode or (None, None)
+            self._step_mode = None
+            self._plan = self._make_plan(status, thread, count, mode, address)
         elif status in (DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED):
             self._handle_last_exception(status == DebugStatus.GO_NOT_HANDLED)
+
+    def _make_plan(
+        self,
+        status: DebugStatus,
+        thread: Thread,
+        count: int,
+        mode: StepMode | None,
+        address: int | None,
+    ) -> StepPlan:
+        frame = None
+        if mode == StepMode.GO_UP:
+            frame = self.caller_frame(thread)
+            if frame is None:
+                raise EngineError(
+                    "gu: cannot find the caller of the current function (no unwind "
+                    "information and no frame pointer)"
+                )
+        return StepPlan(status, thread, count, mode, address, frame)
+
+    def caller_frame(self, thread: Thread) -> tuple[int, int] | None:
+        """(return address, stack pointer after the return) of the thread's current
+        function, from the unwinder (CFI, then the frame-pointer chain)."""
+        from pydbg.engine.frames import caller_frame
+
+        return caller_frame(self, thread)
 
     def _cancel_plan(self) -> None:
         if self._plan is not None:
@@ -306,9 +414,9 @@ class Engine:
         if isinstance(argv, (str, bytes)) or not argv:
             raise EngineError("create_process takes a non-empty list of arguments, argv[0] first")
         trace_fork = bool(flags & DEBUG_PROCESS)
-        pid = self.backend.spawn(
-            list(argv), env=env, cwd=cwd, trace_fork=trace_fork, kill_on_exit=True
-        )
+        # Forks are always traced: a child nobody debugs must lose the int3 bytes it
+        # inherited before it runs, or the first one it reaches kills it (hazards §7).
+        pid = self.backend.spawn(list(argv), env=env, cwd=cwd, trace_fork=True, kill_on_exit=True)
         process = self.targets.add_process(pid, Origin.LAUNCHED, str(argv[0]), [pid], trace_fork)
         self._acquired(process, initial_break=True)
         return process
@@ -326,7 +434,7 @@ class Engine:
             )
         if pid in self.targets.processes:
             raise EngineError(f"process {pid} is already a target of this session")
-        tids = self.backend.seize(pid)
+        tids = self.backend.seize(pid, trace_fork=True)
         process = self.targets.add_process(pid, Origin.ATTACHED, _comm(pid), tids, False)
         if flags & AttachFlags.INVASIVE_RESUME_PROCESS:
             os.kill(pid, _signal.SIGCONT)
@@ -389,7 +497,10 @@ class Engine:
         if not self._queued() and not self._running:
             if self.notifier.extensions:
                 self.notifier.extensions_notify(DebugNotify.SESSION_INACCESSIBLE)
-            if self._plan is not None and self._fast_step(self._plan):
+            if self._plan is not None:
+                if self._fast_step(self._plan):
+                    return True
+            elif self.breakpoints.sites and self._fast_go(deadline):
                 return True
         while True:
             if self._events:
@@ -435,9 +546,9 @@ class Engine:
         """STEP_INTO / STEP_BRANCH with nothing else pending: step in a tight loop and
         break in when the plan is done.  True if it broke in; False hands over to the
         general loop (any other record, a signal to deliver, an interrupt)."""
-        status, thread = plan.status, plan.thread
+        thread = plan.thread
         if (
-            status == _STEP_OVER
+            not plan.single_thread
             or self._signals
             or self._listen
             or self._interrupt_active
@@ -447,12 +558,25 @@ class Engine:
             return False
         backend = self.backend
         tid = thread.tid
-        step = backend.step if status == _STEP_INTO else backend.branch_step
+        pid = thread.process.pid
+        sites = self.breakpoints.sites
+        if sites:
+            self._note_site(tid, pid, backend.get_pc(tid))
+        branch = plan.mode == StepMode.BRANCH
+        step = backend.branch_step if branch else backend.step
+        # tc / tt / th / ta: only the steps that reach what the plan runs to count.
+        counts_all = branch or plan.mode == StepMode.INTO
         while True:
             record = step(tid)
             if record.kind != _KIND_STEP or record.tid != tid:
                 self._records.append(record)
                 return False
+            if sites and (pid, record.address) in sites:
+                self.resumed_on_site[tid] = record.address
+            if not counts_all and not plan.arrived(backend, record.address):
+                if self._interrupt_active or self._interrupt_exit:
+                    return False
+                continue
             plan.remaining -= 1
             if plan.remaining <= 0:
                 # An engine-internal break: no event callback, and the last event stays
@@ -462,6 +586,103 @@ class Engine:
                 return True
             if self._interrupt_active or self._interrupt_exit:
                 return False
+
+    def _fast_go(self, deadline: float | None) -> bool:
+        """GO in one single-threaded process whose breakpoint callbacks vote GO: a tight
+        loop of resume, one int3 hit, callbacks, resume.  True if it broke in; False hands
+        over to the general loop (any other record, any other vote, an interrupt, a
+        breakpoint with a command, condition or flags, anyone listening to state changes).
+        What it skips is what the general path would do for nothing here: stopping other
+        threads (there are none), filters (breakpoints have none) and notifications
+        (nobody listens)."""
+        if (
+            self._status != DebugStatus.GO
+            or self._signals
+            or self._listen
+            or self._first_chance
+            or self._interrupt_active
+            or self._interrupt_exit
+            or self.notifier.interests & _STATE_CHANGES
+            or len(self.targets.processes) != 1
+        ):
+            return False
+        process = next(iter(self.targets.processes.values()))
+        if len(process.threads) != 1:
+            return False
+        clients = [
+            slot.event_callbacks
+            for slot in self.notifier.clients
+            if slot.event_callbacks is not None and slot.interest_mask & _BREAKPOINT_EVENT
+        ]
+        if not clients:
+            return False  # nobody votes: every hit breaks
+        backend = self.backend
+        sites = self.breakpoints.sites
+        self._resume()
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                records = backend.wait(remaining)
+            except KeyboardInterrupt:
+                self._interrupt_active = True
+                return False
+            if len(records) != 1 or self._interrupt_active or self._interrupt_exit:
+                self._records.extend(records)
+                return False
+            record = records[0]
+            site = sites.get((record.pid, record.address))
+            if (
+                record.kind != _KIND_BREAKPOINT
+                or site is None
+                or len(site) != 1
+                or not site[0].simple
+                or self.resumed_on_site
+            ):
+                self._records.append(record)
+                return False
+            bp = site[0]
+            thread = process.threads.get(record.tid)
+            if thread is None:
+                self._records.append(record)
+                return False
+            bp.hits += 1
+            bp.passes += 1
+            event = ev.BreakpointHit(process, thread, breakpoint=bp)
+            self.current = self.event_thread = thread
+            self.last_event = event
+            votes = []
+            for callbacks in clients:
+                try:
+                    votes.append(callbacks.breakpoint(bp))  # type: ignore[union-attr]
+                except Exception:  # noqa: BLE001 - as dispatch: reported, counts as BREAK
+                    self.notifier.report_callback_error("the breakpoint callback")
+                    votes.append(_BREAK)
+            if all(vote == _GO and vote.__class__ in _INT_TYPES for vote in votes):
+                backend.cont_all()
+                continue
+            # Someone wants something else: decide it the general way.
+            self._trapped[record.tid] = record.address
+            decision = self._combine_fast(votes)
+            if decision == DebugStatus.BREAK:
+                self.notifier.output(OutputMask.NORMAL, f"Breakpoint {bp.get_id()} hit\n")
+            if self._apply(event, decision):
+                self._finish_break()
+                return True
+            return False
+
+    def _combine_fast(self, votes: list[object]) -> DebugStatus:
+        from pydbg.status import combine
+
+        try:
+            decision = combine(votes)  # type: ignore[arg-type]
+        except (ValueError, TypeError) as exc:
+            self.output(
+                OutputMask.ERROR,
+                f"pydbg: a breakpoint callback returned one of {votes!r}, which is not an "
+                f"execution status ({exc}); counted as DEBUG_STATUS_BREAK\n",
+            )
+            return DebugStatus.BREAK
+        return DebugStatus.BREAK if decision == DebugStatus.NO_CHANGE else decision
 
     def _wait_native(self, deadline: float | None) -> Sequence[NativeEvent] | None:
         """Block for native records.  None: the wait is over without an event."""
@@ -530,6 +751,11 @@ class Engine:
 
     def _take(self, record: NativeEvent) -> None:
         """Turn one native record into queued events, or resume past it."""
+        if record.kind == _KIND_BREAKPOINT:
+            self._trapped[record.tid] = record.address
+        elif self.resumed_on_site or self._trapped:
+            self.resumed_on_site.pop(record.tid, None)
+            self._trapped.pop(record.tid, None)
         plan = self._plan
         if plan is not None:
             outcome = plan.on_record(record, self.backend)
@@ -562,6 +788,7 @@ class Engine:
         self._set_current(event)
         self.last_event = event
         self._votes = []
+        self._step_mode = None
         decision = self.dispatcher.decide(event)
         if self._votes:  # set_execution_status / commands called from the callbacks
             from pydbg.status import combine
@@ -686,6 +913,16 @@ class Engine:
             signals = {tid: sig for tid, sig in self._signals.items() if self._alive_tid(tid)}
             self._signals.clear()
         plan = self._plan
+        if self.breakpoints.sites:
+            thread = plan.thread if plan is not None else self.current
+            # (A thread that trapped at an int3 is stepped over it by the core.)
+            if (
+                thread is not None
+                and self._trapped.pop(thread.tid, None) is None
+                and self._alive(thread)
+            ):
+                with contextlib.suppress(PydbgError):
+                    self._note_site(thread.tid, thread.process.pid, backend.get_pc(thread.tid))
         if plan is not None and self._alive(plan.thread):
             try:
                 record = plan.run(backend, signals)
@@ -736,6 +973,7 @@ class Engine:
             self.notifier.session_status(DebugSession.ACTIVE)
 
     def _discard_process(self, process: Process) -> None:
+        self.breakpoints.process_gone(process)
         self.targets.discard_process(process)
         for tid in list(self._signals):
             if self.targets.thread(tid) is None:
@@ -752,6 +990,10 @@ class Engine:
         self._signals.clear()
         self._first_chance.clear()
         self._listen.clear()
+        self.shadows.clear()
+        self.resumed_on_site.clear()
+        self._trapped.clear()
+        self.breakpoints.clear()
         self._running = False
         self.current = self.event_thread = None
         for process in list(self.targets.processes.values()):

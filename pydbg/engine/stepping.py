@@ -1,19 +1,26 @@
-"""Step plans: what the engine does for STEP_INTO, STEP_OVER and STEP_BRANCH, and how it
-knows a step has ended (spec §9.3).
+"""Step plans: what the engine does for each kind of step, and how it knows a step has
+ended (spec §8, §9.3).
 
 A plan belongs to one thread (the current thread when the step was asked for) and may take
 a count (`t 100`): the engine breaks in only when the last step ends.
 
-* STEP_INTO single-steps that thread while every other thread stays stopped (like gdb's
-  `scheduler-locking step`): one instruction must not let the rest of the program run, and
-  it keeps a step at three system calls.  A signal that arrives first is reported; passed on
-  not handled, the step enters the handler (the kernel delivers it and the step stops at
-  the handler's first instruction).
-* STEP_OVER steps like STEP_INTO, except over a `call` or a `rep`-prefixed string
+* STEP_INTO (`t`) single-steps that thread while every other thread stays stopped (like
+  gdb's `scheduler-locking step`): one instruction must not let the rest of the program
+  run.  A signal that arrives first is reported; passed on not handled, the step enters the
+  handler (the kernel delivers it and the step stops at the handler's first instruction).
+* STEP_OVER (`p`) steps like STEP_INTO, except over a `call` or a `rep`-prefixed string
   instruction: then every thread runs (the call may wait for them) until the thread comes
   back to the next instruction at the same or a shallower stack depth, so a recursive call
-  that reaches the same address deeper down does not end the step.
-* STEP_BRANCH runs the thread to its next taken branch with the native branch step.
+  that reaches the same address deeper down does not end the step.  `syscall` is one
+  instruction either way: the kernel runs the call, the step ends after it (as cdb).
+* STEP_BRANCH (`tb`) runs the thread to its next taken branch with the native branch step.
+* The "to" modes step (into: `tc tt th ta`; over calls: `pc pt ph pa`) until the *next*
+  instruction to execute is a call (`tc`/`pc`), a return (`tt`/`pt`), any control transfer
+  (`th`/`ph`: jumps, conditional jumps, calls, returns), or is at an address (`ta`/`pa`).
+  At least one instruction runs, so `tc` at a call enters it and stops at the next call.
+* GO_UP (`gu`) runs every thread until the current function returns to its caller: a
+  temporary breakpoint at the return address, and a stack check so that a recursive
+  instance returning to the same address deeper down does not end it.
 
 Events of other kinds that arrive meanwhile are decided as usual; if nobody breaks or asks
 for something else the plan goes on (IGNORE_EVENT semantics, §4.6).
@@ -30,12 +37,65 @@ from pydbg._native import EventKind
 from pydbg.constants import DebugStatus
 from pydbg.engine.backend import Backend, NativeEvent
 from pydbg.engine.targets import Thread
+from pydbg.errors import PydbgError
 
 _CS = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+_CS.detail = True
 # The longest x86 instruction.
 _MAX_INSN = 15
 _REP_PREFIXES = {0xF2, 0xF3}
 _STRING_MNEMONICS = ("movs", "stos", "lods", "cmps", "scas", "ins", "outs")
+
+
+class StepError(PydbgError, RuntimeError):
+    """A step cannot be planned (gu without a known caller, say)."""
+
+
+class StepMode(Enum):
+    """What a step runs to (beyond DbgEng's three statuses, which map to INTO/OVER/BRANCH)."""
+
+    INTO = "t"
+    BRANCH = "tb"
+    TO_CALL = "tc"
+    TO_RETURN = "tt"
+    TO_BRANCHING = "th"
+    TO_ADDRESS = "ta"
+    GO_UP = "gu"
+
+
+class Insn(Enum):
+    """How an instruction transfers control, as far as stepping cares."""
+
+    PLAIN = 0
+    CALL = 1
+    RETURN = 2
+    JUMP = 3  # jmp, jcc, loop, jrcxz
+    REP_STRING = 4  # rep-prefixed string instruction: STEP_OVER runs over it
+
+
+def classify(code: bytes, pc: int) -> tuple[Insn, int]:
+    """(class, length) of the instruction at the start of `code`; (PLAIN, 0) if it does
+    not decode."""
+    for insn in _CS.disasm(code, pc, 1):
+        groups = set(insn.groups)
+        if capstone.CS_GRP_CALL in groups:
+            return Insn.CALL, insn.size
+        if capstone.CS_GRP_RET in groups or capstone.CS_GRP_IRET in groups:
+            return Insn.RETURN, insn.size
+        if capstone.CS_GRP_JUMP in groups:
+            return Insn.JUMP, insn.size
+        prefixes = set(insn.bytes[: max(0, insn.size - 1)]) & _REP_PREFIXES
+        if prefixes and insn.mnemonic.split()[-1].startswith(_STRING_MNEMONICS):
+            return Insn.REP_STRING, insn.size
+        return Insn.PLAIN, insn.size
+    return Insn.PLAIN, 0
+
+
+_STOPS_AT: dict[StepMode, frozenset[Insn]] = {
+    StepMode.TO_CALL: frozenset({Insn.CALL}),
+    StepMode.TO_RETURN: frozenset({Insn.RETURN}),
+    StepMode.TO_BRANCHING: frozenset({Insn.CALL, Insn.RETURN, Insn.JUMP}),
+}
 
 
 class Outcome(Enum):
@@ -45,65 +105,106 @@ class Outcome(Enum):
     NOT_MINE = "not mine"  # the record is not about this plan
 
 
-def _runs_to_next(backend: Backend, pid: int, pc: int) -> int | None:
-    """If the instruction at pc is one STEP_OVER runs over, the address after it."""
-    try:
-        code = backend.read_memory(pid, pc, _MAX_INSN, partial=True)
-    except OSError:
-        return None
-    for insn in _CS.disasm(code, pc, 1):
-        if insn.mnemonic.startswith("call"):
-            return int(insn.address + insn.size)
-        prefixes = set(insn.bytes[: max(0, insn.size - 1)]) & _REP_PREFIXES
-        if prefixes and insn.mnemonic.split()[-1].startswith(_STRING_MNEMONICS):
-            return int(insn.address + insn.size)
-    return None
-
-
 class StepPlan:
-    """A step of `status` by `thread`, `count` times."""
+    """A step of `mode` by `thread`, `count` times; `status` is what the engine reports."""
 
     __slots__ = (
         "status",
+        "mode",
+        "over",
+        "address",
         "thread",
         "remaining",
+        "frame",
         "_return_address",
         "_stack",
         "_inserted",
+        "_decoded",
         "runs_all",
     )
 
-    def __init__(self, status: DebugStatus, thread: Thread, count: int = 1) -> None:
+    def __init__(
+        self,
+        status: DebugStatus,
+        thread: Thread,
+        count: int = 1,
+        mode: StepMode | None = None,
+        address: int | None = None,
+        frame: tuple[int, int] | None = None,
+    ) -> None:
         self.status = status
+        if mode is None:
+            mode = StepMode.BRANCH if status == DebugStatus.STEP_BRANCH else StepMode.INTO
+        self.mode = mode
+        self.over = status == DebugStatus.STEP_OVER
+        self.address = address
         self.thread = thread
         self.remaining = count if count > 1 else 1
-        # STEP_OVER over a call: the temporary breakpoint and the stack depth to return to.
+        # GO_UP: (return address, stack pointer after the return) of the current frame.
+        self.frame = frame
+        # A temporary breakpoint (over a call, or gu's return) and the stack depth to
+        # return to.
         self._return_address: int | None = None
         self._stack: int = 0
         self._inserted = False
+        self._decoded: dict[int, tuple[Insn, int]] = {}
         # Every thread runs (True) or only the plan's thread steps (False).
         self.runs_all = False
 
     def __repr__(self) -> str:
-        return f"<StepPlan {self.status.name} {self.thread!r} remaining={self.remaining}>"
+        over = " over" if self.over else ""
+        return f"<StepPlan {self.mode.name}{over} {self.thread!r} remaining={self.remaining}>"
+
+    @property
+    def single_thread(self) -> bool:
+        """The plan only ever single-steps its thread (the engine's tight loop can run it)."""
+        return not self.over and self.mode not in (StepMode.GO_UP,)
+
+    def decode(self, backend: Backend, pc: int) -> tuple[Insn, int]:
+        known = self._decoded.get(pc)
+        if known is None:
+            try:
+                code = backend.read_memory(self.thread.process.pid, pc, _MAX_INSN, partial=True)
+            except OSError:
+                code = b""
+            known = self._decoded[pc] = classify(code, pc)
+        return known
+
+    def arrived(self, backend: Backend, pc: int) -> bool:
+        """After a step that ended at pc: has this plan reached what it runs to?"""
+        mode = self.mode
+        if mode in (StepMode.INTO, StepMode.BRANCH, StepMode.GO_UP):
+            return True
+        if mode == StepMode.TO_ADDRESS:
+            return pc == self.address
+        return self.decode(backend, pc)[0] in _STOPS_AT[mode]
 
     def run(self, backend: Backend, signals: dict[int, int]) -> NativeEvent | None:
         """Start (or go on with) the plan.  Returns the record of a synchronous step, or
         None when threads were set running and the record will come from a wait."""
         tid = self.thread.tid
         pid = self.thread.process.pid
-        if self.status == DebugStatus.STEP_BRANCH:
+        if self.mode == StepMode.BRANCH:
             self.runs_all = False
             if tid in signals:
                 # A signal to deliver first: the branch step cannot carry one, so the
                 # first instruction is stepped with it (into the handler).
                 return backend.step(tid, signals.pop(tid))
             return backend.branch_step(tid)
-        if self.status == DebugStatus.STEP_OVER and not self._inserted:
-            self._return_address = _runs_to_next(backend, pid, backend.get_pc(tid))
-            if self._return_address is not None:
-                self._stack = backend.get_reg(tid, "rsp")
-                backend.insert_breakpoint(pid, self._return_address)
+        if not self._inserted:
+            target = None
+            if self.mode == StepMode.GO_UP:
+                if self.frame is None:
+                    raise StepError("gu: the caller of the current function is unknown")
+                target, self._stack = self.frame
+            elif self.over:
+                pc = backend.get_pc(tid)
+                kind, length = self.decode(backend, pc)
+                if kind in (Insn.CALL, Insn.REP_STRING) and length:
+                    target, self._stack = pc + length, backend.get_reg(tid, "rsp")
+            if target is not None:
+                backend.insert_breakpoint(pid, target)
+                self._return_address = target
                 self._inserted = True
         if self._inserted:
             self.runs_all = True
@@ -131,6 +232,8 @@ class StepPlan:
             self.cancel(backend)
         elif record.kind != EventKind.STEP:
             return Outcome.NOT_MINE
+        if not self.arrived(backend, record.address):
+            return Outcome.AGAIN
         self.remaining -= 1
         return Outcome.COMPLETE if self.remaining <= 0 else Outcome.AGAIN
 

@@ -89,6 +89,8 @@ def translate(engine: Engine, record: NativeEvent) -> list[ev.Event]:
     thread = table.thread(record.tid)
     process = table.processes.get(record.pid)
     if process is None:
+        if record.pid in engine.shadows:
+            _shadow(engine, record)
         return []  # a process that was detached or discarded meanwhile
     if kind in (EventKind.EXITED, EventKind.KILLED):
         return _reaped(engine, process, thread, record)
@@ -101,22 +103,54 @@ def translate(engine: Engine, record: NativeEvent) -> list[ev.Event]:
         new = table.thread(record.message) or table.add_thread(process, record.message)
         return [_create_thread(engine, new)]
     if kind in (EventKind.FORK, EventKind.VFORK):
-        return _forked(engine, process, record.message)
+        return _forked(engine, process, record.message, kind == EventKind.VFORK)
     if kind == EventKind.EXEC:
         return _exec(engine, process, thread)
     if kind == EventKind.SIGNAL:
         return [_signal_event(engine, process, thread, record)]
+    if kind == EventKind.BREAKPOINT:
+        return _breakpoint(engine, process, thread, record)
+    if kind == EventKind.HW_BREAKPOINT and engine.breakpoints.owns_data_hit(
+        process.pid, record.dr6
+    ):
+        hit = engine.breakpoints.data_hit(process, thread, record.dr6, engine.stepping())
+        return [hit] if hit is not None else []
     if kind in (EventKind.STEP, EventKind.HW_BREAKPOINT):
         record_ = ExceptionRecord(STATUS_SINGLE_STEP, 0, 0, record.address, (0,))
         return [ev.ExceptionEvent(process, thread, record=record_)]
-    if kind == EventKind.BREAKPOINT:
-        # An inserted site nobody claimed (engine breakpoints are claimed before this).
-        return [ev.ExceptionEvent(process, thread, record=breakpoint_record(record.address))]
     if kind == EventKind.GROUP_STOP:
         engine.listen_later(record.tid)
         return []
     # CONTINUED, VFORK_DONE, INTERRUPT, SYSCALL, SECCOMP: nothing to decide.
     return []
+
+
+def _breakpoint(
+    engine: Engine, process: Process, thread: Thread, record: NativeEvent
+) -> list[ev.Event]:
+    """A thread trapped at an inserted int3 (the pc is rewound to it)."""
+    address = record.address
+    if engine.resumed_on_site.pop(thread.tid, None) == address:
+        return []  # resumed from that very address: executing its int3 is not a hit
+    table = engine.breakpoints
+    if (process.pid, address) in table.sites:
+        hit = table.hit(process, thread, address, engine.stepping())
+        return [hit] if hit is not None else []
+    # A site nobody claimed (a step plan's temporary breakpoint is claimed before this).
+    return [ev.ExceptionEvent(process, thread, record=breakpoint_record(address))]
+
+
+def _shadow(engine: Engine, record: NativeEvent) -> None:
+    """A stop of a vfork child nobody debugs: it shares its parent's memory, int3 bytes
+    included, so it stays traced (its int3 traps are stepped over by the resume) until it
+    execs, when it is let go; its signals are passed on."""
+    kind = record.kind
+    if kind == EventKind.SIGNAL:
+        engine.pass_signal(record.tid, record.signal)
+    elif kind == EventKind.EXEC:
+        engine.release_shadow(record.pid)
+    elif kind in (EventKind.EXITED, EventKind.KILLED) and record.tid == record.pid:
+        engine.shadows.discard(record.pid)
 
 
 def _signal_event(
@@ -208,12 +242,14 @@ def _reaped(
     return out
 
 
-def _forked(engine: Engine, parent: Process, child_pid: int) -> list[ev.Event]:
+def _forked(engine: Engine, parent: Process, child_pid: int, vfork: bool) -> list[ev.Event]:
     if not parent.trace_fork:
+        engine.unfollowed_child(child_pid, vfork)
         return []
     child = engine.targets.add_process(
         child_pid, Origin.CHILD, parent.image_name, [child_pid], trace_fork=True
     )
+    engine.breakpoints.process_forked(parent, child)
     return announce(engine, child, initial_break=True)
 
 

@@ -1,0 +1,350 @@
+"""Breakpoint and step-to commands (spec §8).
+
+Breakpoints:
+
+    bp[ID] [/1] [/w "cond"] ADDR [PASSES] ["COMMANDS"]   code breakpoint (int3)
+    bu[ID] [/1] [/w "cond"] EXPR [PASSES] ["COMMANDS"]   deferred: EXPR is kept and
+                                                         evaluated again at module loads
+    ba[ID] [/1] [/w "cond"] {e|r|w}{1|2|4|8} ADDR [PASSES] ["COMMANDS"]
+                                                         processor (debug-register) breakpoint
+    bl                     list          bc / bd / be IDS|*   clear / disable / enable
+
+IDS are decimal ids, separated by spaces or commas, with ranges (`1-3`).  `/1` makes a
+one-shot breakpoint, `/w` a condition (a MASM expression here, where cdb takes a `dx` one;
+see pydbg.breakpoints for the forms decided natively).  `bp` at an address that does not
+evaluate yet becomes a `bu`, as in cdb.
+
+Steps: `tc` / `pc` (to the next call), `tt` / `pt` (to the next return), `th` / `ph` (to
+the next branching instruction), `ta ADDR` / `pa ADDR` (to an address), each with an
+optional count; `gu` (to the caller).  The `t` forms step into calls, the `p` forms over
+them.  `gc` goes on from a breakpoint as execution went before it (a step goes on).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pydbg.breakpoints import Breakpoint, BreakpointError
+from pydbg.commands.context import CommandContext
+from pydbg.commands.errors import CommandSyntaxError, ExpressionError
+from pydbg.commands.expression import evaluate_prefix
+from pydbg.commands.interpreter import ID_OPTION, Interpreter, Quit, Run, command
+from pydbg.constants import (
+    DEBUG_ANY_ID,
+    DEBUG_BREAK_EXECUTE,
+    DEBUG_BREAK_READ,
+    DEBUG_BREAK_WRITE,
+    DEBUG_BREAKPOINT_CODE,
+    DEBUG_BREAKPOINT_DATA,
+    DEBUG_BREAKPOINT_DEFERRED,
+    DEBUG_BREAKPOINT_ENABLED,
+    DEBUG_BREAKPOINT_ONE_SHOT,
+    DebugStatus,
+)
+from pydbg.engine.stepping import StepMode
+
+_ACCESS = {"e": DEBUG_BREAK_EXECUTE, "r": DEBUG_BREAK_READ, "w": DEBUG_BREAK_WRITE}
+_ACCESS_SPEC = re.compile(r"([erwi])([1248])(?:\s+|$)", re.IGNORECASE)
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+class _Words:
+    """The arguments of one breakpoint command, consumed left to right."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.text = text
+        self.pos = 0
+
+    @property
+    def rest(self) -> str:
+        return self.text[self.pos :]
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def error(self, reason: str) -> CommandSyntaxError:
+        return CommandSyntaxError(f"{self.name} {self.text}", len(self.name) + 1 + self.pos, reason)
+
+    def quoted(self) -> str | None:
+        self.skip_space()
+        match = _QUOTED.match(self.text, self.pos)
+        if match is None:
+            if self.rest.startswith('"'):
+                raise self.error("unterminated string")
+            return None
+        self.pos = match.end()
+        return match[1].replace('\\"', '"')
+
+    def expression(self, interp: Interpreter, what: str) -> tuple[int | None, str]:
+        """(value or None when it names something unknown yet, its text)."""
+        self.skip_space()
+        if not self.rest or self.rest.startswith('"'):
+            raise self.error(f"expected {what}")
+        start = self.pos
+        try:
+            value, used = evaluate_prefix(self.rest, interp_context(interp), interp.radix)
+        except ExpressionError as exc:
+            if "symbol" not in str(exc):
+                raise
+            end = self.text.find(" ", start)
+            end = len(self.text) if end < 0 else end
+            self.pos = end
+            return None, self.text[start:end]
+        self.pos = start + used
+        return value, self.text[start : self.pos].strip()
+
+
+def interp_context(interp: Interpreter) -> CommandContext:
+    return CommandContext(interp)
+
+
+def _options(words: _Words) -> tuple[int, bool, str | None]:
+    """(desired id, one-shot, condition) from the leading options."""
+    desired, one_shot, condition = DEBUG_ANY_ID, False, None
+    while True:
+        words.skip_space()
+        rest = words.rest
+        if rest.startswith(ID_OPTION):
+            words.pos += len(ID_OPTION)
+            words.skip_space()
+            digits = re.match(r"[0-9]+", words.rest)
+            assert digits is not None
+            desired = int(digits[0])
+            words.pos += digits.end()
+        elif rest.startswith("/1") and (len(rest) == 2 or rest[2].isspace()):
+            one_shot = True
+            words.pos += 2
+        elif rest.startswith("/w"):
+            words.pos += 2
+            condition = words.quoted()
+            if condition is None:
+                raise words.error('/w takes a quoted condition: /w "@rax == 0"')
+        elif rest.startswith("/"):
+            raise words.error(f"unknown option {rest.split()[0]!r} (pydbg has /1 and /w)")
+        else:
+            return desired, one_shot, condition
+
+
+def _make(
+    interp: Interpreter,
+    name: str,
+    rest: str,
+    break_type: int,
+    deferred_ok: bool,
+) -> Breakpoint:
+    words = _Words(name, rest)
+    desired, one_shot, condition = _options(words)
+    access = size = 0
+    if break_type == DEBUG_BREAKPOINT_DATA:
+        words.skip_space()
+        spec = _ACCESS_SPEC.match(words.rest)
+        if spec is None:
+            raise words.error("expected an access and a size: e1, r4, w8 ...")
+        if spec[1].lower() == "i":
+            raise words.error("I/O breakpoints do not exist in user mode")
+        access, size = _ACCESS[spec[1].lower()], int(spec[2])
+        words.pos += spec.end()
+    address, expression = words.expression(interp, "an address")
+    passes = 1
+    words.skip_space()
+    if words.rest and not words.rest.startswith('"'):
+        value, _ = words.expression(interp, "a pass count")
+        if value is None or value < 1:
+            raise words.error("the pass count must be a number >= 1")
+        passes = value
+    commands = words.quoted()
+    words.skip_space()
+    if words.rest:
+        raise words.error(f"unexpected {words.rest!r}")
+    control = interp.client.control
+    existing = _existing(interp, desired)
+    if existing is not None:
+        control.remove_breakpoint(existing)  # cdb: bpN on a used id redefines it
+    bp = control.add_breakpoint(break_type, desired)
+    try:
+        if break_type == DEBUG_BREAKPOINT_DATA:
+            if address is not None and address % size:
+                raise BreakpointError(f"address {address:#x} is not aligned to {size} bytes")
+            bp.set_data_parameters(size, access)
+        if address is None or deferred_ok:
+            if address is None and not deferred_ok and break_type == DEBUG_BREAKPOINT_DATA:
+                raise BreakpointError(f"cannot evaluate {expression!r}")
+            bp.set_offset_expression(expression)
+        else:
+            bp.set_offset(address)
+        if passes != 1:
+            bp.set_pass_count(passes)
+        if condition is not None:
+            bp.condition = condition
+        if commands:
+            bp.set_command(commands)
+        bp.add_flags(DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0))
+    except BaseException:
+        control.remove_breakpoint(bp)
+        raise
+    return bp
+
+
+def _existing(interp: Interpreter, desired: int) -> Breakpoint | None:
+    if desired == DEBUG_ANY_ID:
+        return None
+    try:
+        return interp.client.control.get_breakpoint_by_id(desired)
+    except BreakpointError:
+        return None
+
+
+@command("bp")
+def _bp(interp: Interpreter, rest: str) -> None:
+    bp = _make(interp, "bp", rest, DEBUG_BREAKPOINT_CODE, deferred_ok=False)
+    if bp.flags & DEBUG_BREAKPOINT_DEFERRED:
+        expression = bp.get_offset_expression()
+        interp.out(f"Bp expression '{expression}' could not be resolved, adding deferred bp\n")
+
+
+@command("bu")
+def _bu(interp: Interpreter, rest: str) -> None:
+    _make(interp, "bu", rest, DEBUG_BREAKPOINT_CODE, deferred_ok=True)
+
+
+@command("ba")
+def _ba(interp: Interpreter, rest: str) -> None:
+    _make(interp, "ba", rest, DEBUG_BREAKPOINT_DATA, deferred_ok=False)
+
+
+def _ids(interp: Interpreter, name: str, rest: str) -> Iterator[Breakpoint]:
+    text = rest.strip()
+    if not text:
+        raise CommandSyntaxError(name, len(name), f"{name} takes breakpoint ids or *")
+    control = interp.client.control
+    if text == "*":
+        yield from control.breakpoints()
+        return
+    wanted: list[int] = []
+    for part in re.split(r"[\s,]+", text):
+        match = re.fullmatch(r"([0-9]+)(?:-([0-9]+))?", part)
+        if match is None:
+            raise CommandSyntaxError(f"{name} {rest}", len(name) + 1, f"bad breakpoint id {part!r}")
+        low = int(match[1])
+        high = int(match[2]) if match[2] else low
+        wanted.extend(range(low, high + 1))
+    for bp_id in wanted:
+        yield control.get_breakpoint_by_id(bp_id)
+
+
+@command("bc")
+def _bc(interp: Interpreter, rest: str) -> None:
+    for bp in list(_ids(interp, "bc", rest)):
+        interp.client.control.remove_breakpoint(bp)
+
+
+@command("bd")
+def _bd(interp: Interpreter, rest: str) -> None:
+    for bp in list(_ids(interp, "bd", rest)):
+        bp.remove_flags(DEBUG_BREAKPOINT_ENABLED)
+
+
+@command("be")
+def _be(interp: Interpreter, rest: str) -> None:
+    for bp in list(_ids(interp, "be", rest)):
+        bp.add_flags(DEBUG_BREAKPOINT_ENABLED)
+
+
+@command("bl")
+def _bl(interp: Interpreter, rest: str) -> None:
+    for bp in interp.client.control.breakpoints():
+        interp.out(describe(bp) + "\n")
+
+
+def describe(bp: Breakpoint) -> str:
+    """One `bl` line: id, e/d (u: deferred), address, passes left (of), thread, where."""
+    state = "e" if bp.flags & DEBUG_BREAKPOINT_ENABLED else "d"
+    if bp.flags & DEBUG_BREAKPOINT_DEFERRED:
+        state += "u"
+    offset = bp.get_offset()
+    where = (
+        "????????`????????"
+        if offset == 2**64 - 1
+        else f"{offset >> 32:08x}`{offset & 0xFFFFFFFF:08x}"
+    )
+    if not bp.is_code:
+        size, access = bp.get_data_parameters()
+        kind = {DEBUG_BREAK_EXECUTE: "e", DEBUG_BREAK_READ: "r", DEBUG_BREAK_WRITE: "w"}[access]
+        where += f" {kind} {size}"
+    thread = "****" if bp.match_thread == DEBUG_ANY_ID else f"{bp.match_thread:04}"
+    line = (
+        f"{bp.get_id():>2} {state:<2} {where}     {bp.get_current_pass_count():04x} "
+        f"({bp.get_pass_count():04x})  0:{thread}"
+    )
+    if bp.get_offset_expression():
+        line += f" {bp.get_offset_expression()}"
+    if bp.flags & DEBUG_BREAKPOINT_ONE_SHOT:
+        line += " /1"
+    if isinstance(bp.condition, str):
+        line += f' /w "{bp.condition}"'
+    if bp.get_command():
+        line += f' "{bp.get_command()}"'
+    return line
+
+
+# -- steps ----------------------------------------------------------------------------------------
+
+
+def _count(interp: Interpreter, rest: str) -> int:
+    if not rest.strip():
+        return 1
+    count = interp.evaluate(rest)
+    if count <= 0:
+        raise ExpressionError(f"a step count must be positive, not {count}")
+    return count
+
+
+def _step_to(mode: StepMode, over: bool) -> None:
+    status = DebugStatus.STEP_OVER if over else DebugStatus.STEP_INTO
+
+    def handler(interp: Interpreter, rest: str) -> Run:
+        return Run(status, _count(interp, rest), mode)
+
+    command(("p" if over else "t") + mode.value[1:])(handler)
+
+
+for _mode in (StepMode.TO_CALL, StepMode.TO_RETURN, StepMode.TO_BRANCHING):
+    _step_to(_mode, over=False)
+    _step_to(_mode, over=True)
+
+
+@command("ta")
+def _trace_to(interp: Interpreter, rest: str) -> Run:
+    return Run(DebugStatus.STEP_INTO, 1, StepMode.TO_ADDRESS, _address(interp, "ta", rest))
+
+
+@command("pa")
+def _step_to_address(interp: Interpreter, rest: str) -> Run:
+    return Run(DebugStatus.STEP_OVER, 1, StepMode.TO_ADDRESS, _address(interp, "pa", rest))
+
+
+def _address(interp: Interpreter, name: str, rest: str) -> int:
+    if not rest.strip():
+        raise CommandSyntaxError(name, len(name), f"{name} takes an address")
+    return interp.evaluate(rest)
+
+
+@command("gu")
+def _go_up(interp: Interpreter, rest: str) -> Run:
+    if rest.strip():
+        raise CommandSyntaxError(f"gu {rest}", 3, "gu takes no arguments")
+    return Run(DebugStatus.STEP_OVER, 1, StepMode.GO_UP)
+
+
+@command("gc")
+def _go_conditional(interp: Interpreter, rest: str) -> Run | Quit:
+    if rest.strip():
+        raise CommandSyntaxError(f"gc {rest}", 3, "gc takes no arguments")
+    engine = interp.client._engine
+    if engine.inside_wait:
+        engine.vote_continue()
+        return Quit()  # an execution command: nothing after it runs
+    return Run(DebugStatus.GO)

@@ -1,0 +1,671 @@
+"""The engine's breakpoints: ids, where each one is planted, and what a hit means.
+
+Planting (spec §6.8, §9.3):
+
+* A code breakpoint that is enabled, placed and not deferred has an int3 at its address in
+  its process (and in the fork children that inherited it).  The native core keeps the
+  original byte, hides the int3 from reads, folds writes into the saved byte, steps threads
+  off it with every other thread stopped, and removes it on detach, exec and close; this
+  module only decides when it is inserted and removed (reference-counted, so two
+  breakpoints at one address share the byte).
+* A data breakpoint takes one of the four debug-register slots of its process; the native
+  core programs the slot into every thread, including threads created later.
+
+Deciding a hit (`hit`): each breakpoint at the site, by id, is checked against its enabled
+flag, GO_ONLY (not while stepping), match thread and condition; a hit that passes counts in
+`hit_count` and, under plain execution, toward the pass count; the first breakpoint whose
+pass count is reached triggers, and becomes one `BreakpointHit` event.  A hit that triggers
+nothing is resumed as if it never happened.
+
+Native decisions: when a site has one breakpoint and its match thread, pass count and
+condition are data (a register or memory word compared with a number), the native core
+decides each hit itself and only reports the ones that trigger; nothing enters Python for
+the others.  Counts are then read back from the core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+from pydbg.breakpoints import Breakpoint, BreakpointError, Condition
+from pydbg.constants import (
+    DEBUG_ANY_ID,
+    DEBUG_BREAK_EXECUTE,
+    DEBUG_BREAK_READ,
+    DEBUG_BREAKPOINT_CODE,
+    DEBUG_BREAKPOINT_DATA,
+    DEBUG_BREAKPOINT_DEFERRED,
+    DEBUG_BREAKPOINT_ENABLED,
+    DEBUG_BREAKPOINT_GO_ONLY,
+    DEBUG_BREAKPOINT_ONE_SHOT,
+    DEBUG_CES_BREAKPOINTS,
+    OutputMask,
+)
+from pydbg.engine import events as ev
+from pydbg.errors import PydbgError
+
+if TYPE_CHECKING:
+    from pydbg.engine.notify import ClientSlot
+    from pydbg.engine.session import Engine
+    from pydbg.engine.targets import Process, Thread
+
+__all__ = ["BreakpointTable", "NativeCondition", "compile_condition"]
+
+SLOTS = 4  # x86 debug registers DR0..DR3
+_HW_EXECUTE, _HW_WRITE, _HW_READWRITE = 0, 1, 3
+_ACCESS_TO_HW = {DEBUG_BREAK_EXECUTE: _HW_EXECUTE, DEBUG_BREAK_READ: _HW_READWRITE}
+
+# `@reg OP number` / `by(addr) OP number` ...: the condition forms the native core decides.
+_NATIVE_FORM = re.compile(
+    r"^\s*(?:@(?P<reg>[a-z][a-z0-9]*)|(?P<fn>by|wo|dwo|qwo|poi)\((?P<addr>.+)\))"
+    r"\s*(?P<op>==|!=|<=|>=|<|>)\s*(?P<value>[^=<>!]+?)\s*$",
+    re.IGNORECASE,
+)
+_FN_SIZES = {"by": 1, "wo": 2, "dwo": 4, "qwo": 8, "poi": 8}
+
+
+@dataclass(frozen=True)
+class NativeCondition:
+    """A condition in the form the native core evaluates (unsigned 64-bit compares)."""
+
+    register: str | None = None
+    mem_address: int = 0
+    mem_size: int = 0
+    op: str = "=="
+    value: int = 0
+
+    def as_kwargs(self) -> dict[str, Any]:
+        if self.register is not None:
+            return {"register": self.register, "reg_op": self.op, "reg_value": self.value}
+        return {
+            "mem_address": self.mem_address,
+            "mem_size": self.mem_size,
+            "mem_op": self.op,
+            "mem_value": self.value,
+        }
+
+
+def compile_condition(
+    text: str, evaluate: Callable[[str], int], registers: tuple[str, ...]
+) -> NativeCondition | None:
+    """The native form of a condition string, or None if it needs the MASM evaluator.
+    The address and the number are evaluated once, now."""
+    match = _NATIVE_FORM.match(text)
+    if match is None:
+        return None
+    value = evaluate(match["value"]) & (1 << 64) - 1
+    if match["reg"] is not None:
+        name = match["reg"].lower()
+        if name not in registers:
+            return None  # a sub-register or an xmm: the evaluator reads those
+        return NativeCondition(register=name, op=match["op"], value=value)
+    address = evaluate(match["addr"])
+    size = _FN_SIZES[match["fn"].lower()]
+    return NativeCondition(mem_address=address, mem_size=size, op=match["op"], value=value)
+
+
+class BreakpointTable:
+    """Every breakpoint of one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.by_id: dict[int, Breakpoint] = {}
+        # (pid, address) -> code breakpoints planted there, by id.
+        self.sites: dict[tuple[int, int], list[Breakpoint]] = {}
+        # Where each planted breakpoint is: code -> (pids, address); data -> (pids, slot).
+        self._planted: dict[Breakpoint, tuple[list[int], int]] = {}
+        # pid -> the data breakpoint in each debug-register slot.
+        self._slots: dict[int, list[Breakpoint | None]] = {}
+        # (pid, address) whose hits the native core decides -> (hits, matches) at setup.
+        self._native: dict[tuple[int, int], tuple[int, int]] = {}
+        self._native_conditions: dict[Breakpoint, NativeCondition | None] = {}
+
+    def __iter__(self) -> Iterator[Breakpoint]:
+        return iter(sorted(self.by_id.values(), key=lambda bp: bp.get_id()))
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    @property
+    def backend(self) -> Any:
+        return self.engine.backend
+
+    # -- life -----------------------------------------------------------------------------------
+
+    def add(self, break_type: int, desired_id: int, adder: ClientSlot | None) -> Breakpoint:
+        if break_type not in (DEBUG_BREAKPOINT_CODE, DEBUG_BREAKPOINT_DATA):
+            raise BreakpointError(
+                f"breakpoint type {break_type!r} is not DEBUG_BREAKPOINT_CODE or _DATA "
+                "(time-travel and inline breakpoints do not exist on Linux)"
+            )
+        process = self._current_process()
+        if desired_id == DEBUG_ANY_ID:
+            bp_id = next(i for i in range(len(self.by_id) + 1) if i not in self.by_id)
+        elif not isinstance(desired_id, int) or not 0 <= desired_id < DEBUG_ANY_ID:
+            raise BreakpointError(f"{desired_id!r} is not a breakpoint id")
+        elif desired_id in self.by_id:
+            raise BreakpointError(f"breakpoint id {desired_id} is taken")
+        else:
+            bp_id = desired_id
+        bp = Breakpoint(self, bp_id, break_type, adder, process)
+        self.by_id[bp_id] = bp
+        self._notify(bp_id)
+        return bp
+
+    def remove(self, bp: Breakpoint) -> None:
+        if bp.removed or self.by_id.get(bp.get_id()) is not bp:
+            raise BreakpointError(f"breakpoint {bp.get_id()} is not in this engine")
+        self._unplant(bp)
+        bp.removed = True
+        del self.by_id[bp.get_id()]
+        self._notify(bp.get_id())
+
+    def get(self, bp_id: int) -> Breakpoint:
+        bp = self.by_id.get(bp_id)
+        if bp is None:
+            known = ", ".join(str(i) for i in sorted(self.by_id)) or "none"
+            raise BreakpointError(f"no breakpoint has id {bp_id} (ids: {known})")
+        return bp
+
+    def clear(self) -> None:
+        """The session ended: the native core already restored every byte."""
+        for bp in self.by_id.values():
+            bp.removed = True
+        self.by_id.clear()
+        self.sites.clear()
+        self._planted.clear()
+        self._slots.clear()
+        self._native.clear()
+        self._native_conditions.clear()
+
+    def _current_process(self) -> Process:
+        engine = self.engine
+        thread = engine.current
+        if thread is not None and engine.targets.processes.get(thread.process.pid) is not None:
+            return thread.process
+        for process in engine.targets.processes.values():
+            return process
+        from pydbg.engine.session import NoTargetError
+
+        raise NoTargetError("add_breakpoint: no target; create or attach a process first")
+
+    def _notify(self, bp_id: int) -> None:
+        self.engine.notifier.engine_state(DEBUG_CES_BREAKPOINTS, bp_id)
+
+    # -- configuration (called by Breakpoint's setters) -----------------------------------------
+
+    def apply(self, bp: Breakpoint, old_flags: int) -> None:
+        try:
+            self._sync(bp)
+        except BaseException:
+            bp.flags = old_flags
+            with contextlib.suppress(PydbgError):
+                self._sync(bp)
+            raise
+        self._notify(bp.get_id())
+
+    def changed(self, bp: Breakpoint) -> None:
+        self._sync_native(bp)
+        self._notify(bp.get_id())
+
+    def move(self, bp: Breakpoint, offset: int, expression: str) -> None:
+        """Place bp at offset (validated against its process first)."""
+        self._validate(bp, offset, bp.data_size)
+        old = (bp.offset, bp.expression, bp.flags)
+        self._unplant(bp)
+        bp.offset, bp.expression = offset, expression
+        bp.flags &= ~DEBUG_BREAKPOINT_DEFERRED
+        try:
+            self._sync(bp)
+        except BaseException:
+            bp.offset, bp.expression, bp.flags = old
+            with contextlib.suppress(PydbgError):
+                self._sync(bp)
+            raise
+        self._notify(bp.get_id())
+
+    def move_to_expression(self, bp: Breakpoint, expression: str) -> None:
+        address = self._evaluate_offset(expression)
+        if address is None:
+            self._unplant(bp)
+            bp.offset, bp.expression = None, expression
+            bp.flags |= DEBUG_BREAKPOINT_DEFERRED
+            self._notify(bp.get_id())
+            return
+        self.move(bp, address, expression)
+
+    def _evaluate_offset(self, expression: str) -> int | None:
+        """The address an offset expression names now, or None if it cannot be evaluated
+        yet (a symbol of a module that is not loaded)."""
+        evaluate = self.engine.evaluator
+        if evaluate is None:
+            raise BreakpointError("no client to evaluate breakpoint expressions")
+        from pydbg.commands.errors import ExpressionError
+
+        try:
+            return evaluate(expression)
+        except ExpressionError as exc:
+            if "symbol" in str(exc).lower() or "unknown" in str(exc).lower():
+                return None
+            raise BreakpointError(f"bad breakpoint expression {expression!r}: {exc}") from exc
+
+    def reevaluate(self) -> None:
+        """Modules changed: deferred breakpoints with an expression try again."""
+        for bp in list(self):
+            if bp.flags & DEBUG_BREAKPOINT_DEFERRED and bp.expression:
+                with contextlib.suppress(BreakpointError, PydbgError):
+                    address = self._evaluate_offset(bp.expression)
+                    if address is not None:
+                        self.move(bp, address, bp.expression)
+
+    def set_data(self, bp: Breakpoint, size: int, access: int) -> None:
+        old = (bp.data_size, bp.access)
+        self._unplant(bp)
+        bp.data_size, bp.access = size, access
+        try:
+            self._sync(bp)
+        except BaseException:
+            bp.data_size, bp.access = old
+            with contextlib.suppress(PydbgError):
+                self._sync(bp)
+            raise
+        self._notify(bp.get_id())
+
+    def check_thread_id(self, engine_tid: int) -> None:
+        if self.engine.targets.thread_by_engine_id(engine_tid) is None:
+            raise BreakpointError(f"no thread has engine id {engine_tid}")
+
+    def check_condition(self, bp: Breakpoint, condition: Condition | None) -> None:
+        if not isinstance(condition, str):
+            return
+        from pydbg.commands.errors import CommandError
+        from pydbg.commands.expression import check_syntax
+
+        try:
+            check_syntax(condition)
+        except CommandError as exc:
+            raise BreakpointError(f"bad breakpoint condition {condition!r}: {exc}") from exc
+
+    def check_command(self, command: str) -> None:
+        from pydbg.commands.errors import CommandSyntaxError
+        from pydbg.commands.split import split_commands
+
+        if not isinstance(command, str):
+            raise BreakpointError(f"a breakpoint command is a string, not {command!r}")
+        try:
+            split_commands(command)
+        except CommandSyntaxError as exc:
+            raise BreakpointError(f"bad breakpoint command {command!r}: {exc}") from exc
+
+    # -- counts -----------------------------------------------------------------------------------
+
+    def hit_count(self, bp: Breakpoint) -> int:
+        return bp.hits + self._native_counts(bp)[1]
+
+    def passes(self, bp: Breakpoint) -> int:
+        return bp.passes + self._native_counts(bp)[1]
+
+    def reset_counts(self, bp: Breakpoint) -> None:
+        hits = self._native_counts(bp)[1]
+        bp.hits += hits
+        planted = self._planted.get(bp)
+        if planted is not None:
+            for pid in planted[0]:
+                key = (pid, self._site_address(bp, planted))
+                if key in self._native:
+                    self._native[key] = self.backend.breakpoint_counts(*key)
+
+    def _native_counts(self, bp: Breakpoint) -> tuple[int, int]:
+        planted = self._planted.get(bp)
+        if planted is None or not self._native:
+            return 0, 0
+        hits = matches = 0
+        address = self._site_address(bp, planted)
+        for pid in planted[0]:
+            base = self._native.get((pid, address))
+            if base is None:
+                continue
+            with contextlib.suppress(PydbgError):
+                now = self.backend.breakpoint_counts(pid, address)
+                hits += now[0] - base[0]
+                matches += now[1] - base[1]
+        return hits, matches
+
+    @staticmethod
+    def _site_address(bp: Breakpoint, planted: tuple[list[int], int]) -> int:
+        return planted[1] if bp.is_code else (bp.offset or 0)
+
+    # -- planting ---------------------------------------------------------------------------------
+
+    def _wanted(self, bp: Breakpoint) -> bool:
+        return (
+            not bp.removed
+            and bp.flags & DEBUG_BREAKPOINT_ENABLED != 0
+            and not bp.flags & DEBUG_BREAKPOINT_DEFERRED
+            and bp.offset is not None
+            and bp.process.pid in self.engine.targets.processes
+        )
+
+    def _sync(self, bp: Breakpoint) -> None:
+        wanted = self._wanted(bp)
+        planted = self._planted.get(bp)
+        if planted is not None and not wanted:
+            self._unplant(bp)
+        elif planted is None and wanted:
+            self.engine.stop_for_change()
+            if bp.is_code:
+                self._plant_code(bp)
+            else:
+                self._plant_data(bp)
+        self._sync_native(bp)
+
+    def _validate(self, bp: Breakpoint, offset: int, size: int) -> None:
+        pid = bp.process.pid
+        if not bp.is_code and offset % max(size, 1):
+            raise BreakpointError(
+                f"address {offset:#x} is not aligned to the breakpoint's size ({size} bytes), "
+                "which a debug register needs"
+            )
+        region = _region_of(pid, offset)
+        if region is None:
+            raise BreakpointError(f"address {offset:#x} is not mapped in process {pid}")
+        if bp.is_code and "x" not in region:
+            raise BreakpointError(
+                f"address {offset:#x} is not executable in process {pid} (mapped {region}); "
+                "a code breakpoint there would never be reached"
+            )
+
+    def _plant_code(self, bp: Breakpoint) -> None:
+        assert bp.offset is not None
+        address = bp.offset
+        pids = [bp.process.pid]
+        done: list[int] = []
+        try:
+            for pid in pids:
+                self.backend.insert_breakpoint(pid, address)
+                done.append(pid)
+        except PydbgError as exc:
+            for pid in done:
+                with contextlib.suppress(PydbgError):
+                    self.backend.remove_breakpoint(pid, address)
+            raise BreakpointError(
+                f"cannot plant breakpoint {bp.get_id()} at {address:#x}: {exc}"
+            ) from exc
+        self._planted[bp] = (pids, address)
+        for pid in pids:
+            site = self.sites.setdefault((pid, address), [])
+            site.append(bp)
+            site.sort(key=lambda b: b.get_id())
+
+    def _plant_data(self, bp: Breakpoint) -> None:
+        assert bp.offset is not None
+        pid = bp.process.pid
+        slots = self._slots.setdefault(pid, [None] * SLOTS)
+        if None not in slots:
+            used = ", ".join(str(b.get_id()) for b in slots if b is not None)
+            raise BreakpointError(
+                f"all {SLOTS} debug registers of process {pid} are taken (breakpoints {used}); "
+                "disable or remove one first"
+            )
+        slot = slots.index(None)
+        hw = _ACCESS_TO_HW.get(bp.access, _HW_WRITE)
+        try:
+            self.backend.set_process_hw_breakpoint(pid, slot, bp.offset, hw, bp.data_size)
+        except PydbgError as exc:
+            raise BreakpointError(
+                f"cannot program a debug register for breakpoint {bp.get_id()}: {exc}"
+            ) from exc
+        slots[slot] = bp
+        self._planted[bp] = ([pid], slot)
+
+    def _unplant(self, bp: Breakpoint) -> None:
+        planted = self._planted.pop(bp, None)
+        self._native_conditions.pop(bp, None)
+        if planted is None:
+            return
+        pids, where = planted
+        if bp.is_code:
+            for pid in pids:
+                site = self.sites.get((pid, where))
+                if site is not None and bp in site:
+                    bp.hits += self._fold_native(pid, where, site)
+                    site.remove(bp)
+                    if not site:
+                        del self.sites[(pid, where)]
+                if pid in self.engine.targets.processes:
+                    self.engine.stop_for_change()
+                    with contextlib.suppress(PydbgError):
+                        self.backend.remove_breakpoint(pid, where)
+        else:
+            for pid in pids:
+                slots = self._slots.get(pid)
+                if slots is not None and slots[where] is bp:
+                    slots[where] = None
+                bp.hits += self._fold_native(pid, bp.offset or 0, None)
+                if pid in self.engine.targets.processes:
+                    self.engine.stop_for_change()
+                    with contextlib.suppress(PydbgError):
+                        self.backend.clear_process_hw_breakpoint(pid, where)
+
+    def _fold_native(self, pid: int, address: int, site: list[Breakpoint] | None) -> int:
+        """Stop native decisions at a site; return the matches the core counted."""
+        base = self._native.pop((pid, address), None)
+        if base is None:
+            return 0
+        matches = 0
+        with contextlib.suppress(PydbgError):
+            matches = self.backend.breakpoint_counts(pid, address)[1] - base[1]
+            self.backend.clear_breakpoint_condition(pid, address)
+        return matches
+
+    # -- native decisions -------------------------------------------------------------------------
+
+    def _native_form(self, bp: Breakpoint) -> tuple[bool, NativeCondition | None]:
+        """(can the core decide bp's hits, its condition in native form)."""
+        condition = bp.condition
+        if condition is None:
+            native = None
+        elif isinstance(condition, str) and self.engine.evaluator is not None:
+            from pydbg._native import REGISTER_NAMES
+
+            try:
+                native = compile_condition(condition, self.engine.evaluator, REGISTER_NAMES)
+            except PydbgError:
+                return False, None
+            if native is None:
+                return False, None
+        else:
+            return False, None
+        if bp.flags & (DEBUG_BREAKPOINT_ONE_SHOT | DEBUG_BREAKPOINT_GO_ONLY) or bp.command:
+            # Those need the engine at each hit anyway, or change what a hit means.
+            return False, None
+        return True, native
+
+    def _sync_native(self, bp: Breakpoint) -> None:
+        planted = self._planted.get(bp)
+        if planted is None or not hasattr(self.backend, "set_breakpoint_condition"):
+            return
+        pids, where = planted
+        address = where if bp.is_code else (bp.offset or 0)
+        if not bp.is_code and bp.access != DEBUG_BREAK_EXECUTE:
+            return  # data traps: every one is worth reporting
+        alone = all(self.sites.get((pid, address), [bp]) == [bp] for pid in pids)
+        decidable, native = self._native_form(bp)
+        trivial = native is None and bp.match_thread == DEBUG_ANY_ID and bp.pass_count <= 1
+        for pid in pids:
+            key = (pid, address)
+            if not (alone and decidable) or trivial:
+                if key in self._native:
+                    bp.hits += self._fold_native(pid, address, None)
+                continue
+            tid = 0
+            if bp.match_thread != DEBUG_ANY_ID:
+                thread = self.engine.targets.thread_by_engine_id(bp.match_thread)
+                tid = thread.tid if thread is not None else -1
+            skip = max(0, bp.pass_count - 1 - self.passes(bp))
+            if key in self._native:
+                bp.hits += self._fold_native(pid, address, None)
+                bp.passes = self.passes(bp)
+            kwargs = native.as_kwargs() if native is not None else {}
+            self.backend.set_breakpoint_condition(pid, address, tid=tid, skip=skip, **kwargs)
+            self._native[key] = self.backend.breakpoint_counts(pid, address)
+            self._native_conditions[bp] = native
+
+    # -- hits ---------------------------------------------------------------------------------
+
+    def hit(
+        self, process: Process, thread: Thread, address: int, stepping: bool
+    ) -> ev.BreakpointHit | None:
+        """A thread stopped at an int3 of `address`: the event it makes, if any."""
+        site = self.sites.get((process.pid, address))
+        if not site:
+            return None
+        return self._decide(site, process, thread, stepping, address)
+
+    def data_hit(
+        self, process: Process, thread: Thread, dr6: int, stepping: bool
+    ) -> ev.BreakpointHit | None:
+        slots = self._slots.get(process.pid)
+        if slots is None:
+            return None
+        fired = [bp for i, bp in enumerate(slots) if bp is not None and dr6 & (1 << i)]
+        if not fired:
+            return None
+        return self._decide(fired, process, thread, stepping, None)
+
+    def owns_data_hit(self, pid: int, dr6: int) -> bool:
+        slots = self._slots.get(pid)
+        return slots is not None and any(
+            bp is not None and dr6 & (1 << i) for i, bp in enumerate(slots)
+        )
+
+    def _decide(
+        self,
+        candidates: list[Breakpoint],
+        process: Process,
+        thread: Thread,
+        stepping: bool,
+        address: int | None,
+    ) -> ev.BreakpointHit | None:
+        triggered: Breakpoint | None = None
+        for bp in list(candidates):
+            if not bp.flags & DEBUG_BREAKPOINT_ENABLED:
+                continue
+            if stepping and bp.flags & DEBUG_BREAKPOINT_GO_ONLY:
+                continue
+            if bp.match_thread not in (DEBUG_ANY_ID, thread.engine_id):
+                continue
+            native = address is not None and (process.pid, address) in self._native
+            if not native:
+                if not self._condition_holds(bp, thread):
+                    continue
+                bp.hits += 1
+                if not stepping:
+                    bp.passes += 1
+                if bp.passes < bp.pass_count:
+                    continue
+            if triggered is None:
+                triggered = bp
+        if triggered is None:
+            return None
+        if triggered.flags & DEBUG_BREAKPOINT_ONE_SHOT:
+            self.remove(triggered)
+        return ev.BreakpointHit(process, thread, breakpoint=triggered, stepping=stepping)
+
+    def _condition_holds(self, bp: Breakpoint, thread: Thread) -> bool:
+        condition = bp.condition
+        if condition is None:
+            return True
+        engine = self.engine
+        saved = engine.current
+        engine.current = thread  # the condition sees the thread that hit
+        try:
+            if isinstance(condition, str):
+                assert engine.evaluator is not None
+                return engine.evaluator(condition) != 0
+            return bool(condition(bp))
+        except Exception as exc:  # noqa: BLE001 - reported; the breakpoint then triggers
+            engine.output(
+                OutputMask.ERROR,
+                f"pydbg: the condition of breakpoint {bp.get_id()} raised "
+                f"{type(exc).__name__}: {exc}; the breakpoint triggers\n",
+            )
+            return True
+        finally:
+            engine.current = saved
+
+    # -- targets coming and going ---------------------------------------------------------------
+
+    def process_forked(self, parent: Process, child: Process) -> None:
+        """A debugged fork child inherited the parent's int3 bytes (the native core tracks
+        them): the same breakpoints apply to it.  Debug registers are not inherited: the
+        child's slots are programmed afresh."""
+        for bp, (pids, where) in list(self._planted.items()):
+            if parent.pid not in pids or child.pid in pids:
+                continue
+            if bp.is_code:
+                pids.append(child.pid)
+                site = self.sites.setdefault((child.pid, where), [])
+                site.append(bp)
+                site.sort(key=lambda b: b.get_id())
+            # Data breakpoints stay with the parent: slots are per process.
+
+    def image_replaced(self, process: Process) -> None:
+        """exec: the image's int3 bytes went with it (the core dropped them).  The
+        breakpoints of that process become deferred, and come back when their expression
+        evaluates again."""
+        for bp, (pids, where) in list(self._planted.items()):
+            if process.pid not in pids:
+                continue
+            if bp.is_code:
+                self.sites.pop((process.pid, where), None)
+                self._native.pop((process.pid, where), None)
+                pids.remove(process.pid)
+                if bp.process is process:
+                    self._planted.pop(bp, None)
+                    bp.flags |= DEBUG_BREAKPOINT_DEFERRED
+                    for pid in pids:  # fork children keep theirs... as copies of nothing now
+                        self.sites.pop((pid, where), None)
+                        with contextlib.suppress(PydbgError):
+                            self.backend.remove_breakpoint(pid, where)
+                    self._notify(bp.get_id())
+
+    def process_gone(self, process: Process) -> None:
+        """A process left the session (exited, detached or killed).  Its breakpoints
+        are removed; their objects keep their last counts for reading."""
+        for bp in list(self._planted):
+            if bp.process is process:
+                bp.hits, bp.passes = self.hit_count(bp), self.passes(bp)
+        self._slots.pop(process.pid, None)
+        for key in [k for k in self.sites if k[0] == process.pid]:
+            del self.sites[key]
+        for key in [k for k in self._native if k[0] == process.pid]:
+            del self._native[key]
+        for bp, (pids, _) in list(self._planted.items()):
+            if process.pid in pids:
+                pids.remove(process.pid)
+                if not pids:
+                    del self._planted[bp]
+        for bp in list(self.by_id.values()):
+            if bp.process is process:
+                bp.removed = True
+                del self.by_id[bp.get_id()]
+                self._notify(bp.get_id())
+
+
+def _region_of(pid: int, address: int) -> str | None:
+    """The permissions of the mapping that holds address, or None if none does."""
+    try:
+        for region in psutil.Process(pid).memory_maps(grouped=False):
+            start, stop = (int(x, 16) for x in region.addr.split("-"))
+            if start <= address < stop:
+                return str(region.perms)
+    except (psutil.Error, OSError, ValueError):
+        return "rwxp"  # cannot tell: let the native insert decide
+    return None
