@@ -27,7 +27,14 @@ from pydbg.constants import (
     FilterStatus,
     OutputMask,
 )
-from pydbg.engine.events import BreakpointHit, Event, ExceptionEvent, StepComplete
+from pydbg.engine.events import (
+    BreakpointHit,
+    Event,
+    ExceptionEvent,
+    LoadModule,
+    StepComplete,
+    UnloadModule,
+)
 from pydbg.engine.notify import Notifier
 from pydbg.errors import InvalidStatusError
 from pydbg.filters import EventFilters
@@ -37,11 +44,21 @@ from pydbg.status import PLAIN_VOTES, combine
 CommandRunner = Callable[[str], int | None]
 
 
+def _hex64(value: int) -> str:
+    """cdb's 64-bit address format: 00007ff6`12340000."""
+    return f"{value >> 32:08x}`{value & 0xFFFFFFFF:08x}"
+
+
 def describe(event: Event) -> str:
     """The one-line notice cdb prints for an event that breaks or is set to output."""
     pid = event.process.pid
     tid = event.thread.tid if event.thread else 0
     where = f"({pid:x}.{tid:x}): "
+    if isinstance(event, LoadModule):
+        end = event.base_offset + event.module_size
+        return f"ModLoad: {_hex64(event.base_offset)} {_hex64(end)}   {event.image_name}"
+    if isinstance(event, UnloadModule):
+        return f"Unload module {event.image_base_name} at {_hex64(event.base_offset)}"
     if isinstance(event, BreakpointHit):
         bp: Any = event.breakpoint
         return f"{where}Hit breakpoint {bp.get_id()}"

@@ -154,3 +154,41 @@ class BreakpointHit(Event):
 
     def args(self) -> tuple[object, ...]:
         return (self.breakpoint,)
+
+
+@dataclass(eq=False)
+class LoadModule(Event):
+    """LoadModule: a shared object was mapped by the dynamic loader (or found at attach)."""
+
+    base_offset: int = 0
+    module_size: int = 0
+    module_name: str = ""
+    image_name: str = ""
+
+    mask = int(DebugEvent.LOAD_MODULE)
+    method = "load_module"
+    specific_filter = SpecificFilter.LOAD_MODULE
+
+    def args(self) -> tuple[object, ...]:
+        return (0, self.base_offset, self.module_size, self.module_name, self.image_name, 0, 0)
+
+    def filter_name(self) -> str:
+        return self.image_name
+
+
+@dataclass(eq=False)
+class UnloadModule(Event):
+    """UnloadModule: the dynamic loader unmapped a shared object (dlclose)."""
+
+    image_base_name: str = ""
+    base_offset: int = 0
+
+    mask = int(DebugEvent.UNLOAD_MODULE)
+    method = "unload_module"
+    specific_filter = SpecificFilter.UNLOAD_MODULE
+
+    def args(self) -> tuple[object, ...]:
+        return (self.image_base_name, self.base_offset)
+
+    def filter_name(self) -> str:
+        return self.image_base_name

@@ -61,6 +61,7 @@ from pydbg.engine import translate
 from pydbg.engine.backend import Backend, NativeEvent
 from pydbg.engine.breakpoints import BreakpointTable
 from pydbg.engine.dispatch import Dispatcher
+from pydbg.engine.modules import ModuleWatch
 from pydbg.engine.notify import Notifier
 from pydbg.engine.signals import breakpoint_record, earns_second_chance
 from pydbg.engine.stepping import Outcome, StepMode, StepPlan
@@ -163,6 +164,7 @@ class Engine:
         # Evaluates MASM expressions (breakpoint offsets and conditions) for the engine.
         self.evaluator: Callable[[str], int] | None = None
         self.breakpoints = BreakpointTable(self)
+        self.module_watch: dict[int, ModuleWatch] = {}  # pid -> its modules
         # Forked children nobody debugs, traced only until they stop sharing memory with
         # their parent (vfork) so that the parent's int3 bytes cannot kill them.
         self.shadows: set[int] = set()
@@ -215,6 +217,13 @@ class Engine:
 
     def stepping(self) -> bool:
         return self._plan is not None
+
+    def output_warning(self, text: str) -> None:
+        self.output(OutputMask.WARNING, f"pydbg: {text}\n")
+
+    def modules_changed(self, process: Process) -> None:
+        """Modules were loaded or unloaded: deferred breakpoints may resolve now."""
+        self.breakpoints.reevaluate()
 
     def pass_signal(self, tid: int, signo: int) -> None:
         """Deliver a signal at the thread's next resume (a thread nobody decides for)."""
@@ -974,6 +983,7 @@ class Engine:
 
     def _discard_process(self, process: Process) -> None:
         self.breakpoints.process_gone(process)
+        self.module_watch.pop(process.pid, None)
         self.targets.discard_process(process)
         for tid in list(self._signals):
             if self.targets.thread(tid) is None:
@@ -994,6 +1004,7 @@ class Engine:
         self.resumed_on_site.clear()
         self._trapped.clear()
         self.breakpoints.clear()
+        self.module_watch.clear()
         self._running = False
         self.current = self.event_thread = None
         for process in list(self.targets.processes.values()):

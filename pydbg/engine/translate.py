@@ -27,6 +27,7 @@ from pydbg.constants import STATUS_SINGLE_STEP
 from pydbg.engine import events as ev
 from pydbg.engine.backend import NativeEvent
 from pydbg.engine.images import image_facts
+from pydbg.engine.modules import ModuleWatch
 from pydbg.engine.signals import ExceptionRecord, breakpoint_record, signal_record
 from pydbg.engine.targets import Origin, Process, Thread
 
@@ -66,6 +67,9 @@ def announce(engine: Engine, process: Process, *, initial_break: bool) -> list[e
     ]
     for thread in threads[1:]:
         out.append(_create_thread(engine, thread))
+    watch = ModuleWatch(engine, process)
+    engine.module_watch[process.pid] = watch
+    out.extend(watch.start(first))
     process.announced = True
     if initial_break and first is not None:
         out.append(ev.ExceptionEvent(process, first, record=breakpoint_record(pc), initial=True))
@@ -132,10 +136,16 @@ def _breakpoint(
     address = record.address
     if engine.resumed_on_site.pop(thread.tid, None) == address:
         return []  # resumed from that very address: executing its int3 is not a hit
+    out: list[ev.Event] = []
+    watch = engine.module_watch.get(process.pid)
+    if watch is not None and address == watch.brk:
+        out = watch.on_brk(thread)  # the loader's r_brk: modules may have changed
+        if (process.pid, address) not in engine.breakpoints.sites:
+            return out
     table = engine.breakpoints
     if (process.pid, address) in table.sites:
         hit = table.hit(process, thread, address, engine.stepping())
-        return [hit] if hit is not None else []
+        return out + [hit] if hit is not None else out
     # A site nobody claimed (a step plan's temporary breakpoint is claimed before this).
     return [ev.ExceptionEvent(process, thread, record=breakpoint_record(address))]
 
@@ -273,4 +283,7 @@ def _exec(engine: Engine, process: Process, thread: Thread) -> list[ev.Event]:
     if facts.image_name:
         process.image_name = facts.image_name
     engine.image_replaced(process)
+    watch = engine.module_watch.get(process.pid)
+    if watch is not None:
+        out.extend(watch.exec_replaced(engine.targets.thread(process.pid) or thread))
     return out

@@ -28,6 +28,10 @@ EVENT_BREAKPOINT, EVENT_EXCEPTION, EVENT_CREATE_THREAD, EVENT_EXIT_THREAD = 0x1,
 EVENT_CREATE_PROCESS, EVENT_EXIT_PROCESS, EVENT_SESSION_STATUS = 0x10, 0x20, 0x200
 EVENT_CHANGE_DEBUGGEE_STATE, EVENT_CHANGE_ENGINE_STATE = 0x400, 0x800
 ALL_EVENTS = 0x1FFF
+# LoadModule, UnloadModule and ChangeSymbolState: module tracking has tests of its own; the
+# session sequences here are written without them.
+MODULE_EVENTS = 0x40 | 0x80 | 0x1000
+SESSION_EVENTS = ALL_EVENTS & ~MODULE_EVENTS
 # §3.3 / §3.4.
 CDS_ALL, CDS_REGISTERS = 0xFFFFFFFF, 0x1
 CES_CURRENT_THREAD, CES_EXECUTION_STATUS = 0x1, 0x10
@@ -113,7 +117,7 @@ class Recorder(pydbg.EventCallbacks):
     returns one; unlisted methods vote NO_CHANGE (None).
     """
 
-    def __init__(self, mask: int = ALL_EVENTS, votes: dict[str, Vote] | None = None) -> None:
+    def __init__(self, mask: int = SESSION_EVENTS, votes: dict[str, Vote] | None = None) -> None:
         self.mask = mask
         self.votes: dict[str, Vote] = dict(votes or {})
         self.calls: list[tuple[Any, ...]] = []  # the short form

@@ -16,7 +16,6 @@ from pydbg.engine.session import InsideWaitError
 from tests.api.helpers import read_lines, wait
 from tests.api.recording import (
     ACTIVE,
-    ALL_EVENTS,
     BREAK,
     BROKE_IN,
     CDS_ALL,
@@ -30,6 +29,7 @@ from tests.api.recording import (
     GO_NOT_HANDLED,
     NO_CHANGE,
     OUTPUT_ERROR,
+    SESSION_EVENTS,
     SIGUSR1_CODE,
     STATUS_BREAKPOINT,
     Recorder,
@@ -145,7 +145,7 @@ def test_invalid_vote_counts_as_break(client, recorder, output, launch):
 
 def test_interest_mask_without_exceptions(client, launch):
     # The initial breakpoint still breaks (its filter decides); exception() is not called.
-    recorder = Recorder(mask=ALL_EVENTS & ~EVENT_EXCEPTION)
+    recorder = Recorder(mask=SESSION_EVENTS & ~EVENT_EXCEPTION)
     client.set_event_callbacks(recorder)
     pid = launch("exit", 9)
     assert recorder.take() == [status(GO)]
