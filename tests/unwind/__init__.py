@@ -1,0 +1,1 @@
+"""Stack unwinding: CFI tables, the frame walk, and gdb as the reference on live processes."""
