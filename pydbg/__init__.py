@@ -13,9 +13,34 @@ dbgeng.h names and values in `pydbg.constants`.  The native core is `pydbg._nati
 contract: `pydbg/_native.pyi`); errors are in `pydbg.errors`.
 """
 
-from pydbg.callbacks import EventCallbacks, OutputCallbacks
-from pydbg.client import DebugClient, create_client
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydbg.callbacks import EventCallbacks, OutputCallbacks
+    from pydbg.client import DebugClient, create_client
 
 __version__ = "0.1.0"
 
 __all__ = ["DebugClient", "EventCallbacks", "OutputCallbacks", "create_client"]
+
+# The engine, its commands and their dependencies load on first use, so that a script that
+# only reads symbol files (`import pydbg.elf`) or unwinds (`pydbg.unwind`) does not pay for
+# them.
+_LAZY = {
+    "DebugClient": "pydbg.client",
+    "create_client": "pydbg.client",
+    "EventCallbacks": "pydbg.callbacks",
+    "OutputCallbacks": "pydbg.callbacks",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pydbg' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -178,11 +178,11 @@ class Breakpoint:
 
     def add_flags(self, flags: int) -> None:
         self._check_flags(flags)
-        self.set_flags(self.flags | flags)
+        self.set_flags((self.flags & CLIENT_FLAGS) | flags)
 
     def remove_flags(self, flags: int) -> None:
         self._check_flags(flags)
-        self.set_flags(self.flags & ~flags)
+        self.set_flags(self.flags & CLIENT_FLAGS & ~flags)
 
     @staticmethod
     def _check_flags(flags: int) -> None:

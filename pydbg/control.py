@@ -10,6 +10,7 @@ running; wait again or `set_interrupt()`), or the session ends (False, and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydbg.breakpoints import Breakpoint, BreakpointError
@@ -18,15 +19,35 @@ from pydbg.constants import (
     DEBUG_BREAKPOINT_ADDER_ONLY,
     DebugInterrupt,
     DebugStatus,
+    OutputMask,
     SpecificFilter,
 )
+from pydbg.engine.session import EngineError
 from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 
 if TYPE_CHECKING:
     from pydbg.client import DebugClient
     from pydbg.engine.events import Event
 
-__all__ = ["Control"]
+__all__ = ["Control", "StackFrame"]
+
+
+@dataclass(frozen=True)
+class StackFrame:
+    """DEBUG_STACK_FRAME, with what pydbg knows besides: the symbol (`module!name+0x1f`),
+    the source line (`file:line`), how the frame was found (cfi, frame pointer, signal
+    frame...), and on the last frame why the walk ended."""
+
+    instruction_offset: int
+    return_offset: int
+    frame_offset: int  # the canonical frame address: the caller's rsp after the return
+    stack_offset: int
+    frame_number: int
+    symbol: str = ""
+    source: str = ""
+    method: str = ""
+    best_effort: bool = False
+    note: str = ""
 
 
 class Control:
@@ -132,6 +153,86 @@ class Control:
 
     def _visible(self, bp: Breakpoint) -> bool:
         return not bp.flags & DEBUG_BREAKPOINT_ADDER_ONLY or bp.adder is self._client._slot
+
+    # -- stack and disassembly ------------------------------------------------------------------
+
+    def get_stack_trace(self, max_frames: int = 256) -> list[StackFrame]:
+        """GetStackTrace of the current thread: frames innermost first, each with its
+        instruction, return, frame (CFA) and stack offsets, the symbol and source line
+        when known.  The last frame says how the walk ended (`best_effort` when a frame
+        could not be unwound: garbage on the stack, no unwind information)."""
+        engine = self._engine
+        thread = engine.require_stopped("get_stack_trace")
+        if max_frames < 1:
+            raise EngineError(f"max_frames must be >= 1, not {max_frames}")
+        from pydbg.engine.frames import stack_frames
+
+        pid = thread.process.pid
+        out = []
+        for frame in stack_frames(engine, thread, max_frames):
+            lookup = frame.lookup_pc
+            named = engine.symbols.name_at(pid, lookup)
+            symbol = ""
+            if named is not None:
+                name, displacement = named
+                displacement += frame.pc - lookup
+                symbol = f"{name}+{displacement:#x}" if displacement else name
+            line = engine.symbols.line_at(pid, lookup)
+            out.append(
+                StackFrame(
+                    instruction_offset=frame.pc,
+                    return_offset=frame.return_address or 0,
+                    frame_offset=frame.frame_offset or 0,
+                    stack_offset=frame.stack_offset,
+                    frame_number=frame.number,
+                    symbol=symbol,
+                    source=f"{line[0]}:{line[1]}" if line else "",
+                    method=frame.method.value,
+                    best_effort=frame.best_effort,
+                    note=(frame.stop.value if frame.stop else "")
+                    + (f": {frame.error}" if frame.error else ""),
+                )
+            )
+        return out
+
+    def disassemble(self, offset: int) -> tuple[str, int]:
+        """Disassemble: (one instruction as `u` shows it, the address after it)."""
+        lines = self._disassembly(offset, 1)
+        return lines[0][0], lines[0][1]
+
+    def output_disassembly_lines(self, offset: int, count: int) -> int:
+        """OutputDisassemblyLines: `count` instructions from `offset` to the output
+        callbacks, a `module!symbol:` line where a symbol starts; returns the next address."""
+        lines = self._disassembly(offset, count, labels=True)
+        for text, _ in lines:
+            self._engine.output(OutputMask.NORMAL, text + "\n")
+        return lines[-1][1]
+
+    def _disassembly(self, offset: int, count: int, labels: bool = False) -> list[tuple[str, int]]:
+        from pydbg.engine.disassembler import MAX_INSN, decode, render
+
+        engine = self._engine
+        pid = engine.require_stopped("disassemble").process.pid
+        if count < 1:
+            raise EngineError(f"count must be >= 1, not {count}")
+        code = engine.backend.read_memory(pid, offset, count * MAX_INSN, partial=True)
+        if not code:
+            raise EngineError(f"address {offset:#x} is not readable")
+        symbols = engine.symbols
+
+        def name_of(address: int) -> str | None:
+            return symbols.describe(pid, address) if symbols.module_at(pid, address) else None
+
+        out: list[tuple[str, int]] = []
+        for insn in decode(code, offset, count):
+            if labels:
+                named = symbols.name_at(pid, insn.address)
+                if named is not None and named[1] == 0 and "!" in named[0]:
+                    out.append((named[0] + ":", insn.address))
+            out.append((render(insn, name_of), insn.address + insn.size))
+        if labels:
+            return out
+        return [item for item in out if not item[0].endswith(":")]
 
     # -- engine options -------------------------------------------------------------------------
 

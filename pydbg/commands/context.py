@@ -12,8 +12,9 @@ import mmap
 import struct
 from typing import TYPE_CHECKING
 
-from pydbg.commands.errors import UnknownPseudoRegisterError
+from pydbg.commands.errors import ExpressionError, UnknownPseudoRegisterError
 from pydbg.engine.images import image_facts
+from pydbg.engine.symbolizer import SymbolError
 
 if TYPE_CHECKING:
     from pydbg.commands.interpreter import Interpreter
@@ -58,4 +59,14 @@ class CommandContext:
         return self.client.data_spaces.read_virtual(address, size)
 
     def symbol(self, name: str) -> int | None:
-        return None  # symbol names arrive with the symbols work
+        """The address of `module!name` or an unambiguous bare `name` in the current
+        process (None: no such symbol, so the word may still be a register name)."""
+        engine = self.client._engine
+        thread = engine.current
+        if thread is None:
+            return None
+        try:
+            found = engine.symbols.lookup(thread.process.pid, name)
+        except SymbolError as exc:
+            raise ExpressionError(str(exc)) from None
+        return None if found is None else found.address

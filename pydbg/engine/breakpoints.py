@@ -636,6 +636,25 @@ class BreakpointTable:
                             self.backend.remove_breakpoint(pid, where)
                     self._notify(bp.get_id())
 
+    def module_unloaded(self, process: Process, base: int, size: int) -> None:
+        """A module was unmapped: its int3 bytes went with it.  A breakpoint placed by
+        an expression (`bu`) becomes deferred until the expression resolves again; one
+        placed at a plain address is removed, as cdb removes `bp` breakpoints."""
+        for bp, (pids, where) in list(self._planted.items()):
+            address = where if bp.is_code else (bp.offset or 0)
+            if process.pid not in pids or not base <= address < base + size:
+                continue
+            if not bp.is_code:
+                continue  # a watchpoint on unmapped memory just never fires; keep it
+            # The native core forgets the site; writing the byte back fails harmlessly.
+            self._unplant(bp)
+            if bp.expression:
+                bp.offset = None
+                bp.flags |= DEBUG_BREAKPOINT_DEFERRED
+                self._notify(bp.get_id())
+            else:
+                self.remove(bp)
+
     def process_gone(self, process: Process) -> None:
         """A process left the session (exited, detached or killed).  Its breakpoints
         are removed; their objects keep their last counts for reading."""

@@ -1,53 +1,56 @@
-"""The caller of a thread's current function, for `gu` (step out).
+"""Call stacks of stopped threads: the unwinder (pydbg.unwind) fed from the engine.
 
-`gu` needs two facts about the current frame: where the function returns to, and the
-stack pointer once it has returned (the frame's CFA), so that a recursive instance of the
-same function returning to the same address deeper down does not end the step.  The
-unwinder gives both from CFI; without unwind information the frame-pointer chain is the
-fallback (right for code built with frame pointers, once the prologue has run).
+The unwinder needs the registers, a memory reader and, for each address, the file whose
+CFI describes it and its load bias; the module list kept by pydbg.engine.modules gives
+the last.  `gu` (step out) needs two facts about the current frame: where the function
+returns to, and the stack pointer once it has returned (the frame's CFA), so that a
+recursive instance of the same function returning to the same address deeper down does
+not end the step.
 """
 
 from __future__ import annotations
 
-import struct
 from typing import TYPE_CHECKING
 
 from pydbg.errors import PydbgError
+from pydbg.unwind import Frame, ModuleInfo, unwind
 
 if TYPE_CHECKING:
     from pydbg.engine.session import Engine
     from pydbg.engine.targets import Thread
 
+__all__ = ["caller_frame", "stack_frames"]
 
-def caller_frame(engine: Engine, thread: Thread) -> tuple[int, int] | None:
-    """(return address, stack pointer after the return), or None if unknown."""
+
+def stack_frames(engine: Engine, thread: Thread, max_frames: int = 256) -> list[Frame]:
+    """The thread's frames, innermost first (never empty; the last may be best effort)."""
     backend = engine.backend
     pid = thread.process.pid
-    try:
-        regs = backend.get_regs(thread.tid)
-    except PydbgError:
+    regs = backend.get_regs(thread.tid).as_dict()
+    watch = engine.module_watch.get(pid)
+    objects = [o for o in watch.objects if not o.is_vdso and o.size] if watch else []
+    debug_file = engine.debug_file
+
+    def module_at(address: int) -> ModuleInfo | None:
+        for obj in objects:
+            if obj.base <= address < obj.base + obj.size:
+                return ModuleInfo(obj.path, obj.bias, debug_file(obj.path))
         return None
-    frames = _unwound(engine, thread)
-    if frames is not None:
-        return frames
-    try:
-        rbp = regs.rbp
-        saved = backend.read_memory(pid, rbp, 16)
-    except (PydbgError, OSError):
-        return None
-    return_address = struct.unpack_from("<Q", saved, 8)[0]
-    return return_address, rbp + 16
+
+    def read(address: int, size: int) -> bytes:
+        return backend.read_memory(pid, address, size, partial=True)
+
+    return unwind(regs, read, module_at, max_frames)
 
 
-def _unwound(engine: Engine, thread: Thread) -> tuple[int, int] | None:
-    """Frame 1 from the unwinder, when it has one (None: fall back)."""
-    unwind = getattr(engine, "unwind", None)
-    if unwind is None:
-        return None
+def caller_frame(engine: Engine, thread: Thread) -> tuple[int, int] | None:
+    """(return address, stack pointer after the return) of the current function, or None
+    if the unwinder cannot tell."""
     try:
-        frames = unwind(thread, 2)
+        frames = stack_frames(engine, thread, 2)
     except PydbgError:
         return None
-    if len(frames) < 2 or frames[0].return_address == 0:
+    first = frames[0]
+    if first.return_address is None or first.frame_offset is None or not first.return_address:
         return None
-    return frames[0].return_address, frames[0].cfa
+    return first.return_address, first.frame_offset

@@ -97,6 +97,7 @@ class ModuleWatch:
             return []
         out: list[ev.Event] = []
         for obj in change.unloaded:
+            self.engine.breakpoints.module_unloaded(self.process, obj.base, obj.size)
             self.engine.notifier.symbol_state(DEBUG_CSS_UNLOADS, obj.base)
             out.append(ev.UnloadModule(self.process, thread, obj.path, obj.base))
         for obj in change.loaded:

@@ -65,6 +65,7 @@ from pydbg.engine.modules import ModuleWatch
 from pydbg.engine.notify import Notifier
 from pydbg.engine.signals import breakpoint_record, earns_second_chance
 from pydbg.engine.stepping import Outcome, StepMode, StepPlan
+from pydbg.engine.symbolizer import Symbolizer
 from pydbg.engine.targets import Origin, Process, TargetTable, Thread
 from pydbg.errors import PtraceError, PydbgError, WrongThreadError
 from pydbg.filters import EventFilters
@@ -165,6 +166,7 @@ class Engine:
         self.evaluator: Callable[[str], int] | None = None
         self.breakpoints = BreakpointTable(self)
         self.module_watch: dict[int, ModuleWatch] = {}  # pid -> its modules
+        self.symbols = Symbolizer(self)
         # Forked children nobody debugs, traced only until they stop sharing memory with
         # their parent (vfork) so that the parent's int3 bytes cannot kill them.
         self.shadows: set[int] = set()
@@ -364,6 +366,10 @@ class Engine:
         from pydbg.engine.frames import caller_frame
 
         return caller_frame(self, thread)
+
+    def debug_file(self, path: str) -> str | None:
+        """The separate debug file of an image (by build id or debuglink), if any."""
+        return self.symbols.debug_file(path)
 
     def _cancel_plan(self) -> None:
         if self._plan is not None:

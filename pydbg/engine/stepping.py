@@ -31,20 +31,12 @@ from __future__ import annotations
 import contextlib
 from enum import Enum
 
-import capstone
-
 from pydbg._native import EventKind
 from pydbg.constants import DebugStatus
 from pydbg.engine.backend import Backend, NativeEvent
+from pydbg.engine.disassembler import MAX_INSN, Insn, classify
 from pydbg.engine.targets import Thread
 from pydbg.errors import PydbgError
-
-_CS = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-_CS.detail = True
-# The longest x86 instruction.
-_MAX_INSN = 15
-_REP_PREFIXES = {0xF2, 0xF3}
-_STRING_MNEMONICS = ("movs", "stos", "lods", "cmps", "scas", "ins", "outs")
 
 
 class StepError(PydbgError, RuntimeError):
@@ -61,34 +53,6 @@ class StepMode(Enum):
     TO_BRANCHING = "th"
     TO_ADDRESS = "ta"
     GO_UP = "gu"
-
-
-class Insn(Enum):
-    """How an instruction transfers control, as far as stepping cares."""
-
-    PLAIN = 0
-    CALL = 1
-    RETURN = 2
-    JUMP = 3  # jmp, jcc, loop, jrcxz
-    REP_STRING = 4  # rep-prefixed string instruction: STEP_OVER runs over it
-
-
-def classify(code: bytes, pc: int) -> tuple[Insn, int]:
-    """(class, length) of the instruction at the start of `code`; (PLAIN, 0) if it does
-    not decode."""
-    for insn in _CS.disasm(code, pc, 1):
-        groups = set(insn.groups)
-        if capstone.CS_GRP_CALL in groups:
-            return Insn.CALL, insn.size
-        if capstone.CS_GRP_RET in groups or capstone.CS_GRP_IRET in groups:
-            return Insn.RETURN, insn.size
-        if capstone.CS_GRP_JUMP in groups:
-            return Insn.JUMP, insn.size
-        prefixes = set(insn.bytes[: max(0, insn.size - 1)]) & _REP_PREFIXES
-        if prefixes and insn.mnemonic.split()[-1].startswith(_STRING_MNEMONICS):
-            return Insn.REP_STRING, insn.size
-        return Insn.PLAIN, insn.size
-    return Insn.PLAIN, 0
 
 
 _STOPS_AT: dict[StepMode, frozenset[Insn]] = {
@@ -164,7 +128,7 @@ class StepPlan:
         known = self._decoded.get(pc)
         if known is None:
             try:
-                code = backend.read_memory(self.thread.process.pid, pc, _MAX_INSN, partial=True)
+                code = backend.read_memory(self.thread.process.pid, pc, MAX_INSN, partial=True)
             except OSError:
                 code = b""
             known = self._decoded[pc] = classify(code, pc)

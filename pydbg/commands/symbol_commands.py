@@ -1,0 +1,118 @@
+"""Commands about modules, symbols, code and the stack (spec §8).
+
+    lm                  the modules: start, end, name, path (and build id)
+    x [mod!]pattern     symbols matching a wildcard: address and name
+    ln [addr]           the nearest symbol at or before an address (default: the pc)
+    u [addr] [L count]  disassemble (default: 8 instructions from the pc, or from where
+                        the last `u` stopped when no address is given)
+    k / kn / kb [count] the call stack: frame (kn), child-SP, return address, [first
+                        stack words (kb)], symbol and source line
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydbg.commands.errors import CommandSyntaxError
+from pydbg.commands.interpreter import Interpreter, command
+
+
+def _hex64(value: int) -> str:
+    return f"{value >> 32:08x}`{value & 0xFFFFFFFF:08x}"
+
+
+@command("lm")
+def _modules(interp: Interpreter, rest: str) -> None:
+    interp.out("start             end                 module name\n")
+    for module in interp.client.symbols.modules():
+        build = f"  build id {module.build_id}" if module.build_id else ""
+        end = module.base + module.size
+        interp.out(
+            f"{_hex64(module.base)} {_hex64(end)}   {module.module_name:<18} "
+            f"{module.image_name}{build}\n"
+        )
+
+
+@command("x")
+def _examine(interp: Interpreter, rest: str) -> None:
+    pattern = rest.strip()
+    if not pattern:
+        raise CommandSyntaxError("x", 1, "x takes a symbol pattern: x module!name*")
+    hits = interp.client.symbols.get_symbols_matching(pattern)
+    for name, address in sorted(hits, key=lambda hit: hit[1]):
+        interp.out(f"{_hex64(address)} {name}\n")
+    if not hits:
+        interp.out(f"no symbol matches {pattern!r}\n")
+
+
+@command("ln")
+def _nearest(interp: Interpreter, rest: str) -> None:
+    address = interp.evaluate(rest) if rest.strip() else interp.evaluate("@$ip")
+    name, displacement = interp.client.symbols.get_name_by_offset(address)
+    where = f"{name}+{displacement:#x}" if displacement else name
+    interp.out(f"({_hex64(address)})   {where}\n")
+
+
+_LENGTH = re.compile(r"(?:^|\s)[lL]\s*(\S+)\s*$")
+
+
+@command("u")
+def _unassemble(interp: Interpreter, rest: str) -> None:
+    count = 8
+    text = rest.strip()
+    length = _LENGTH.search(text)
+    if length:
+        count = interp.evaluate(length[1])
+        text = text[: length.start()].strip()
+        if not 0 < count <= 0x10000:
+            raise CommandSyntaxError(f"u {rest}", 2, f"bad instruction count {count}")
+    if text:
+        address = interp.evaluate(text)
+    else:
+        address = getattr(interp, "next_unassemble", None) or interp.evaluate("@$ip")
+    interp.next_unassemble = interp.client.control.output_disassembly_lines(address, count)
+
+
+def _stack(interp: Interpreter, rest: str, numbered: bool, words: bool) -> None:
+    count = interp.evaluate(rest) if rest.strip() else 0x100
+    frames = interp.client.control.get_stack_trace(max(1, count))
+    header = " # " if numbered else ""
+    extra = "Args to Child                                          " if words else ""
+    interp.out(f"{header}Child-SP          RetAddr           {extra}Call Site\n")
+    for frame in frames:
+        number = f"{frame.frame_number:02x} " if numbered else ""
+        args = ""
+        if words:
+            args = _first_words(interp, frame.stack_offset) + " "
+        site = frame.symbol or _hex64(frame.instruction_offset)
+        if frame.source:
+            site += f" [{frame.source}]"
+        interp.out(
+            f"{number}{_hex64(frame.stack_offset)} {_hex64(frame.return_offset)} {args}{site}\n"
+        )
+    last = frames[-1]
+    if last.best_effort:
+        interp.out(f"(the walk stopped here: {last.note})\n")
+
+
+def _first_words(interp: Interpreter, address: int) -> str:
+    try:
+        data = interp.client.data_spaces.read_virtual(address, 24)
+    except Exception:  # noqa: BLE001 - unreadable stack: show question marks, go on
+        return " ".join(["????????`????????"] * 3)
+    return " : ".join(_hex64(int.from_bytes(data[i : i + 8], "little")) for i in (0, 8, 16))
+
+
+@command("k")
+def _k(interp: Interpreter, rest: str) -> None:
+    _stack(interp, rest, numbered=False, words=False)
+
+
+@command("kn")
+def _kn(interp: Interpreter, rest: str) -> None:
+    _stack(interp, rest, numbered=True, words=False)
+
+
+@command("kb")
+def _kb(interp: Interpreter, rest: str) -> None:
+    _stack(interp, rest, numbered=True, words=True)

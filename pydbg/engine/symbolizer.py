@@ -1,0 +1,201 @@
+"""Symbols of a live process: its modules (pydbg.engine.modules) joined with the symbols and
+line tables of their files (pydbg.elf).
+
+Names are cdb's: `module!name`, where the module name is the WinDbg-style one (`libc_so`,
+`ls`); a bare `name` is looked up in the main image first, then in every other module,
+and must be unique among the modules that define it (the main image's wins, as cdb
+prefers the image being debugged).  Wildcards (`module!pat*`, `*!pat`) list matches.
+Addresses are runtime ones: the module's load bias is added to the link-time addresses of
+the files.  Files are opened lazily and cached by pydbg.elf (per file identity), so the
+first lookup in a module pays for reading it and later ones cost microseconds.
+
+Nothing from pyelftools escapes: pydbg.elf turns damaged files into ImageError, which
+becomes "no symbols" here (the module is still listed, with an address but no names).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydbg.elf.errors import ImageError
+from pydbg.elf.image import open_image
+from pydbg.engine.rendezvous import LoadedObject
+from pydbg.errors import PydbgError
+
+if TYPE_CHECKING:
+    from pydbg.elf.image import ElfImage
+    from pydbg.engine.session import Engine
+
+__all__ = ["Located", "SymbolError", "Symbolizer"]
+
+
+class SymbolError(PydbgError, LookupError):
+    """A name or address that no symbol answers."""
+
+
+@dataclass(frozen=True)
+class Located:
+    """A symbol found at runtime: its module, name, runtime address and size."""
+
+    module: LoadedObject
+    name: str
+    address: int
+    size: int
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module.module_name}!{self.name}"
+
+
+class Symbolizer:
+    """Symbol lookups for the processes of one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- modules ------------------------------------------------------------------------------
+
+    def modules(self, pid: int) -> tuple[LoadedObject, ...]:
+        watch = self.engine.module_watch.get(pid)
+        return watch.objects if watch is not None else ()
+
+    def module_at(self, pid: int, address: int) -> LoadedObject | None:
+        for obj in self.modules(pid):
+            if obj.base <= address < obj.base + obj.size:
+                return obj
+        return None
+
+    def module_named(self, pid: int, name: str) -> LoadedObject | None:
+        wanted = name.lower()
+        for obj in self.modules(pid):
+            if obj.module_name.lower() == wanted:
+                return obj
+        return None
+
+    @staticmethod
+    def image(obj: LoadedObject) -> ElfImage | None:
+        """The module's file, or None when it has none (vDSO) or it cannot be read."""
+        if obj.is_vdso or not obj.path.startswith("/"):
+            return None
+        try:
+            return open_image(obj.path)
+        except ImageError:
+            return None
+
+    # -- name -> address ----------------------------------------------------------------------
+
+    def lookup(self, pid: int, text: str) -> Located | None:
+        """The symbol `module!name` or `name` names; None if none does.  Raises
+        SymbolError for a bare name several modules define differently."""
+        module_name, _, name = text.rpartition("!")
+        if module_name:
+            obj = self.module_named(pid, module_name)
+            return None if obj is None else self._find(obj, name)
+        found = [hit for obj in self._search_order(pid) if (hit := self._find(obj, name))]
+        if not found:
+            return None
+        first = found[0]
+        if first.module.is_main:
+            return first
+        others = {hit.address for hit in found}
+        if len(others) > 1:
+            where = ", ".join(hit.qualified for hit in found[:5])
+            raise SymbolError(f"{name!r} is ambiguous ({where}); qualify it as module!{name}")
+        return first
+
+    def _search_order(self, pid: int) -> list[LoadedObject]:
+        objects = list(self.modules(pid))
+        return sorted(objects, key=lambda o: not o.is_main)
+
+    def _find(self, obj: LoadedObject, name: str) -> Located | None:
+        image = self.image(obj)
+        if image is None:
+            return None
+        try:
+            symbol = image.symbols.lookup(name)
+        except ImageError:
+            return None
+        if symbol is None:
+            return None
+        return Located(obj, symbol.name, symbol.address + obj.bias, symbol.size)
+
+    def match(self, pid: int, pattern: str) -> list[Located]:
+        """Every symbol matching `module!pattern` (both parts may have wildcards)."""
+        module_pattern, _, name_pattern = pattern.rpartition("!")
+        module_pattern = (module_pattern or "*").lower()
+        out: list[Located] = []
+        for obj in self.modules(pid):
+            if not fnmatch.fnmatchcase(obj.module_name.lower(), module_pattern):
+                continue
+            image = self.image(obj)
+            if image is None:
+                continue
+            try:
+                symbols = image.symbols.match(name_pattern)
+            except ImageError:
+                continue
+            out.extend(Located(obj, s.name, s.address + obj.bias, s.size) for s in symbols)
+        return out
+
+    # -- address -> name ----------------------------------------------------------------------
+
+    def name_at(self, pid: int, address: int) -> tuple[str, int] | None:
+        """(`module!name`, displacement) for an address; (`module`, offset from its
+        base) when the module has no symbol there; None outside every module."""
+        obj = self.module_at(pid, address)
+        if obj is None:
+            return None
+        image = self.image(obj)
+        if image is not None:
+            try:
+                hit = image.symbols.symbolize(address - obj.bias)
+            except ImageError:
+                hit = None
+            if hit is not None:
+                return f"{obj.module_name}!{hit[0]}", hit[1]
+        return obj.module_name, address - obj.base
+
+    def describe(self, pid: int, address: int) -> str:
+        """`module!name+0x1f`, `module+0x1234`, or the bare hex address."""
+        named = self.name_at(pid, address)
+        if named is None:
+            return f"{address:#x}"
+        name, displacement = named
+        return f"{name}+{displacement:#x}" if displacement else name
+
+    # -- lines --------------------------------------------------------------------------------
+
+    def line_at(self, pid: int, address: int) -> tuple[str, int, int] | None:
+        """(file, line, displacement from the line's first address), or None."""
+        obj = self.module_at(pid, address)
+        image = self.image(obj) if obj is not None else None
+        if obj is None or image is None:
+            return None
+        try:
+            row = image.lines.find_address(address - obj.bias)
+        except ImageError:
+            return None
+        if row is None or row.line == 0:
+            return None
+        return row.path, row.line, address - obj.bias - row.address
+
+    def addresses_of_line(self, pid: int, file: str, line: int) -> list[int]:
+        out: list[int] = []
+        for obj in self.modules(pid):
+            image = self.image(obj)
+            if image is None:
+                continue
+            try:
+                addresses = image.lines.addresses_for_line(file, line)
+            except ImageError:
+                continue
+            out.extend(a + obj.bias for a in addresses)
+        return sorted(out)
+
+    def debug_file(self, path: str) -> str | None:
+        try:
+            return open_image(path).find_debug_file()
+        except ImageError:
+            return None
