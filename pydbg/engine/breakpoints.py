@@ -125,6 +125,9 @@ class BreakpointTable:
         # (pid, address) whose hits the native core decides -> (hits, matches) at setup.
         self._native: dict[tuple[int, int], tuple[int, int]] = {}
         self._native_conditions: dict[Breakpoint, NativeCondition | None] = {}
+        # (pid, address) of int3 bytes removed lately: a trap there that was collected
+        # before the removal is stale, not a foreign int3 (hazards §9.3).
+        self.removed_sites: dict[tuple[int, int], None] = {}
 
     def __iter__(self) -> Iterator[Breakpoint]:
         return iter(sorted(self.by_id.values(), key=lambda bp: bp.get_id()))
@@ -183,6 +186,7 @@ class BreakpointTable:
         self._slots.clear()
         self._native.clear()
         self._native_conditions.clear()
+        self.removed_sites.clear()
 
     def _current_process(self) -> Process:
         engine = self.engine
@@ -399,6 +403,7 @@ class BreakpointTable:
             ) from exc
         self._planted[bp] = (pids, address)
         for pid in pids:
+            self.removed_sites.pop((pid, address), None)
             site = self.sites.setdefault((pid, address), [])
             site.append(bp)
             site.sort(key=lambda b: b.get_id())
@@ -438,6 +443,7 @@ class BreakpointTable:
                     site.remove(bp)
                     if not site:
                         del self.sites[(pid, where)]
+                        self._forget_later(pid, where)
                 if pid in self.engine.targets.processes:
                     self.engine.stop_for_change()
                     with contextlib.suppress(PydbgError):
@@ -452,6 +458,11 @@ class BreakpointTable:
                     self.engine.stop_for_change()
                     with contextlib.suppress(PydbgError):
                         self.backend.clear_process_hw_breakpoint(pid, where)
+
+    def _forget_later(self, pid: int, address: int) -> None:
+        self.removed_sites[(pid, address)] = None
+        if len(self.removed_sites) > 4096:
+            del self.removed_sites[next(iter(self.removed_sites))]
 
     def _fold_native(self, pid: int, address: int, site: list[Breakpoint] | None) -> int:
         """Stop native decisions at a site; return the matches the core counted."""
@@ -566,10 +577,14 @@ class BreakpointTable:
                 if not self._condition_holds(bp, thread):
                     continue
                 bp.hits += 1
-                if not stepping:
+                if stepping:
+                    # Not counted toward the pass count, but a reached count triggers.
+                    if bp.passes + 1 < bp.pass_count:
+                        continue
+                else:
                     bp.passes += 1
-                if bp.passes < bp.pass_count:
-                    continue
+                    if bp.passes < bp.pass_count:
+                        continue
             if triggered is None:
                 triggered = bp
         if triggered is None:
@@ -583,6 +598,7 @@ class BreakpointTable:
         if condition is None:
             return True
         engine = self.engine
+        engine.stop_for_change()  # all-stop: the condition may read any thread
         saved = engine.current
         engine.current = thread  # the condition sees the thread that hit
         try:
@@ -655,12 +671,25 @@ class BreakpointTable:
             else:
                 self.remove(bp)
 
+    def freeze_counts(self, process: Process) -> None:
+        """The process is about to leave (its exit stop, a detach): fold the hit counts
+        the native core keeps into the breakpoints, while the core still knows them."""
+        for bp in list(self._planted):
+            if bp.process is not process:
+                continue
+            planted = self._planted[bp]
+            address = self._site_address(bp, planted)
+            hits, passes = self.hit_count(bp), self.passes(bp)
+            for pid in planted[0]:
+                if (pid, address) in self._native:
+                    with contextlib.suppress(PydbgError):
+                        self._native[(pid, address)] = self.backend.breakpoint_counts(pid, address)
+            bp.hits, bp.passes = hits, passes
+
     def process_gone(self, process: Process) -> None:
         """A process left the session (exited, detached or killed).  Its breakpoints
         are removed; their objects keep their last counts for reading."""
-        for bp in list(self._planted):
-            if bp.process is process:
-                bp.hits, bp.passes = self.hit_count(bp), self.passes(bp)
+        self.freeze_counts(process)
         self._slots.pop(process.pid, None)
         for key in [k for k in self.sites if k[0] == process.pid]:
             del self.sites[key]

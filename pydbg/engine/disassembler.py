@@ -76,9 +76,7 @@ def decode(code: bytes, address: int, count: int) -> list[Instruction]:
         chunk = code[offset : offset + MAX_INSN]
         decoded = next(_CS.disasm(chunk, address + offset, 1), None)
         if decoded is None:
-            out.append(
-                Instruction(address + offset, 1, chunk[:1], "(bad)", "", Insn.PLAIN, None)
-            )
+            out.append(Instruction(address + offset, 1, chunk[:1], "(bad)", "", Insn.PLAIN, None))
             offset += 1
             continue
         kind = _kind(decoded)

@@ -103,7 +103,9 @@ class Dispatcher:
         bp: Any = event.breakpoint
         only = bp.adder if bp.flags & DEBUG_BREAKPOINT_ADDER_ONLY else None
         votes: list[int | None] = []
-        if bp.command and not event.stepping:
+        # Also while stepping (cdb's documentation says only under g): `gc` exists to
+        # let a step that meets a breakpoint go on, which needs the command to run.
+        if bp.command:
             votes.append(self.run_command(bp.command) or DEBUG_STATUS_BREAK)
         votes.extend(self._callback_votes(event, only))
         decision = combine(votes)

@@ -675,7 +675,9 @@ class Engine:
             if all(vote == _GO and vote.__class__ in _INT_TYPES for vote in votes):
                 backend.cont_all()
                 continue
-            # Someone wants something else: decide it the general way.
+            # Someone wants something else: decide it the general way.  The one thread of
+            # the one process sits at its int3: everything is stopped.
+            self._running = False
             self._trapped[record.tid] = record.address
             decision = self._combine_fast(votes)
             if decision == DebugStatus.BREAK:
@@ -1069,6 +1071,7 @@ class Engine:
             status = 0
             if self._backend is not None:
                 with contextlib.suppress(PydbgError):
+                    self.breakpoints.freeze_counts(process)
                     status = self.backend.kill(process.pid)
             if process.announced and not process.exit_reported:
                 code = (128 + (status & 0x7F)) if status & 0x7F else (status >> 8) & 0xFF
@@ -1093,6 +1096,7 @@ class Engine:
         for process in list(self.targets.processes.values()):
             if self._backend is not None:
                 with contextlib.suppress(PydbgError):
+                    self.breakpoints.freeze_counts(process)
                     self.backend.detach(process.pid)
             self._discard_process(process)
         if end:

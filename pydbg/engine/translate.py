@@ -102,7 +102,7 @@ def translate(engine: Engine, record: NativeEvent) -> list[ev.Event]:
         # A task the table does not know yet (its CLONE is still queued): adopt it.
         thread = table.add_thread(process, record.tid)
     if kind == EventKind.EXIT:
-        return _exiting(process, thread, record.exit_code)
+        return _exiting(engine, process, thread, record.exit_code)
     if kind == EventKind.CLONE:
         new = table.thread(record.message) or table.add_thread(process, record.message)
         return [_create_thread(engine, new)]
@@ -146,6 +146,10 @@ def _breakpoint(
     if (process.pid, address) in table.sites:
         hit = table.hit(process, thread, address, engine.stepping())
         return out + [hit] if hit is not None else out
+    if (process.pid, address) in table.removed_sites:
+        # Trapped before its breakpoint was removed: the core rewound the pc to the
+        # original instruction; the thread just goes on.
+        return out
     # A site nobody claimed (a step plan's temporary breakpoint is claimed before this).
     return [ev.ExceptionEvent(process, thread, record=breakpoint_record(address))]
 
@@ -206,7 +210,7 @@ def _dying(pid: int, tid: int) -> bool:
     return bool(pending & (1 << (_signal.SIGKILL - 1)))
 
 
-def _exiting(process: Process, thread: Thread, exit_code: int) -> list[ev.Event]:
+def _exiting(engine: Engine, process: Process, thread: Thread, exit_code: int) -> list[ev.Event]:
     """An exit stop: the thread, or with the last one the process, is about to go.
 
     The process ends here when every other thread has exited or is dying: then each of
@@ -220,6 +224,7 @@ def _exiting(process: Process, thread: Thread, exit_code: int) -> list[ev.Event]
     others = [t for t in process.live_threads() if t is not thread]
     if any(not _dying(process.pid, t.tid) for t in others):
         return [ev.ExitThread(process, thread, exit_code=exit_code)]
+    engine.breakpoints.freeze_counts(process)  # the core forgets them with the process
     out: list[ev.Event] = []
     for other in others:
         other.exit_reported = True
