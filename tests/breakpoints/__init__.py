@@ -1,0 +1,1 @@
+"""End-to-end breakpoint, watchpoint and stepping-command tests against real processes."""
