@@ -24,11 +24,47 @@ Events
 never reported: interrupt stops requested by `stop_all`, interrupt stops that arrive late
 (after a real event overtook them; hazards §6.1), the initial stop of an auto-attached thread
 or child (it is collected before its CLONE/FORK/VFORK event is returned, so the new task is
-STOPPED when the caller sees that event), and int3 traps of breakpoints that were removed
-while a thread was already executing them.  Everything else is reported exactly once.
+STOPPED when the caller sees that event), int3 traps of breakpoints that were removed
+while a thread was already executing them, and traps that a native breakpoint condition
+declines (below).  Everything else is reported exactly once.
 Operations that wait for one particular thread (`step`, `trace`, `branch_step`, `stop_all`,
 `kill`, `detach`, breakpoint step-over) stash the unrelated events they collect; the next
 `wait` returns them first, in arrival order.
+
+Native breakpoint conditions
+----------------------------
+`Tracer.set_breakpoint_condition` attaches a condition to an address of a process.  It
+applies to every trap at that address: the int3 of a breakpoint inserted there, and a
+debug-register trap (execute, or data: after the access) of a slot that holds that address,
+set with `set_process_hw_breakpoint` or `set_hw_breakpoint`.  At each such trap the core,
+before making any Event, counts a hit, tests the thread (`tid`), one register and one
+memory value, counts a match if all pass, and reports the trap (BREAKPOINT or
+HW_BREAKPOINT, as without a condition) only when it matched and the matches now exceed
+`skip`.  A trap it does not report is *declined*:
+
+- in `wait`, the thread is resumed as it was running (PTRACE_CONT, or PTRACE_SYSCALL,
+  after a `syscall` call); nothing is returned for it.  From an int3 the original
+  instruction is executed first (step-over) while no other thread of the process can
+  pass the lifted byte: the threads of the process that are RUNNING are stopped first
+  (the stop-all machinery: events they report meanwhile are stashed, and those threads
+  stay stopped), then exactly the threads stopped for it are resumed, each with its own
+  request.  A signal that arrives during the step-over is reported as a SIGNAL event
+  (with the original instruction already executed and the thread stopped after it) and
+  delivered once when the caller resumes with it.  For a single-threaded process, and
+  for any debug-register trap (an execute breakpoint is reported with EFLAGS.RF set, so
+  the resumed instruction does not trap again; a data breakpoint traps after the
+  access), the declined round creates no Python object.  A thread that was
+  single-stepped (`singlestep`) into a declined int3 gets its step: the original
+  instruction runs and a STEP is reported.
+- everywhere else (`stop_all`, `step`, `trace`, `branch_step`, the step-over of another
+  thread, or a thread with a `Tracer.interrupt` pending), the thread is left STOPPED at
+  the trap as if stopped there, pc at the breakpoint address; nothing is reported (for
+  `interrupt`, an INTERRUPT event is: the thread did stop), and the next resume of any
+  kind executes the instruction.
+
+Conditions are independent of breakpoint insertion (they may come first and outlive a
+removal), are copied to fork children with the int3 sites (with their counts started
+afresh), and are dropped with the sites at exec.
 """
 
 from collections.abc import Mapping, Sequence
@@ -70,7 +106,9 @@ class TraceReason(IntEnum):
     COUNT = 0  # max_steps instructions were executed
     ADDRESS = 1  # the pc reached `until`
     BREAKPOINT = 2  # the pc reached an inserted breakpoint site (stop_at_breakpoints=True)
+    #                 whose native condition, if any, reported it
     EVENT = 3  # something else stopped the thread: a signal, exit, hw trap; see `event`
+    RETURNED = 4  # until_return: the function returned; the pc is its return address
 
 # Resume requests, as recorded per thread (Tracer.last_request).
 REQ_CONT: Final[int]
@@ -84,7 +122,7 @@ TRAP_BRKPT: Final[int]
 TRAP_TRACE: Final[int]
 TRAP_HWBKPT: Final[int]
 
-# Debug-register access types for `Tracer.set_hw_breakpoint`.
+# Debug-register access types for `Tracer.set_hw_breakpoint` / `set_process_hw_breakpoint`.
 HW_EXECUTE: Final[int]  # 0b00 in DR7; size must be 1
 HW_WRITE: Final[int]  # 0b01
 HW_READWRITE: Final[int]  # 0b11
@@ -217,8 +255,14 @@ class TraceResult:
     def pcs(self) -> memoryview:
         """Recorded pcs (format 'Q'): the address of each executed instruction, in order."""
     @property
+    def values(self) -> memoryview:
+        """With `trace(register=...)` (format 'Q'): the register's value before each
+        executed instruction, i.e. at values[i] the thread was at pcs[i], about to run it.
+        Empty when no register was asked for."""
+    @property
     def steps(self) -> int:
-        """Number of instructions executed (= len(pcs) when recording)."""
+        """Number of instructions executed (= len(pcs) when recording, = len(values) with
+        a register)."""
     @property
     def reason(self) -> TraceReason: ...
     @property
@@ -342,13 +386,37 @@ class Tracer:
         until: int | None = None,
         record: bool = True,
         stop_at_breakpoints: bool = False,
+        register: str | None = None,
+        until_return: bool | tuple[int, int] = False,
     ) -> TraceResult:
         """Single-step in C up to max_steps times, recording each executed pc.
 
-        Stops early when the pc reaches `until`, when it reaches an inserted breakpoint
-        site (only with stop_at_breakpoints; otherwise breakpoints are stepped over
-        transparently), or at any stop that is not a plain step (signal, exit, exec,
-        debug-register hit): that event is returned in the result, never lost.
+        Stops early when the pc reaches `until`, when the function returns (until_return),
+        when it reaches an inserted breakpoint site (only with stop_at_breakpoints;
+        otherwise breakpoints are stepped over transparently), or at any stop that is not
+        a plain step (signal, exit, exec, debug-register hit): that event is returned in
+        the result, never lost.  `until` and until_return are checked before every step,
+        the first included.
+
+        register: a REGISTER_NAMES name (InvalidRegisterError otherwise) recorded into
+        `TraceResult.values` before each step, at the instruction whose pc is recorded
+        (one PTRACE_PEEKUSER a step; none for "rip").  Recorded with or without `record`.
+
+        until_return: stop when the function returns, with the thread at the return
+        address, its `ret` executed and the instruction there not yet.  The rule: the pc
+        equals the return address and rsp is above the stack slot that held it (a `ret`
+        pops that slot; a deeper, recursive call returning to the same address leaves rsp
+        at or below it, and does not stop the trace).  True: the thread is at the first
+        instruction of the function (before it pushes anything, e.g. stopped at a
+        breakpoint on its entry): the slot is rsp and the return address is read there.
+        Anywhere else pass (return_address, slot), where slot is rsp at the function's
+        entry (its CFA - 8).  A longjmp or exception that unwinds past the frame without
+        reaching the return address does not stop the trace.
+
+        stop_at_breakpoints with a native condition at a site: the site counts a hit each
+        time the trace reaches it (the starting pc excepted) and stops the trace only when
+        the condition reports it; otherwise it is stepped over.  Without
+        stop_at_breakpoints sites are not counted.
         """
     def run_until(self, tid: int, address: int, max_steps: int = 2**63 - 1) -> TraceResult:
         """Single-step only this thread until its pc equals address (no recording)."""
@@ -388,10 +456,30 @@ class Tracer:
         """DR0..DR3, DR6 or DR7."""
     def set_debugreg(self, tid: int, index: int, value: int) -> None: ...
     def set_hw_breakpoint(self, tid: int, slot: int, address: int, access: int, size: int) -> None:
-        """Program slot 0..3: access HW_EXECUTE (size 1), HW_WRITE or HW_READWRITE
-        (size 1, 2, 4 or 8, address aligned to size).  DR7 is cleared for the slot, the
-        address written, then DR7 enabled (hazards §10)."""
+        """Program slot 0..3 of one thread: access HW_EXECUTE (size 1), HW_WRITE or
+        HW_READWRITE (size 1, 2, 4 or 8, address aligned to size).  DR7 is cleared for the
+        slot, the address written, then DR7 enabled (hazards §10)."""
     def clear_hw_breakpoint(self, tid: int, slot: int) -> None: ...
+    def set_process_hw_breakpoint(
+        self, pid: int, slot: int, address: int, access: int, size: int
+    ) -> None:
+        """Program slot 0..3 in every thread of the process, and in every thread it
+        creates later (written when the new thread's first stop is collected, before its
+        CLONE event is returned: debug registers are not inherited, hazards §7).
+
+        Arguments and errors as `set_hw_breakpoint`, checked before anything is written.
+        The slot number then belongs to the process: it replaces a per-thread breakpoint
+        in that slot.  Threads that are RUNNING or LISTENING are stopped for the writing
+        and resumed after it (stop-all rules: events they report meanwhile are stashed and
+        those threads stay stopped); a thread the kernel holds in a vfork gets the slot
+        at VFORK_DONE.  Fork children do not get it (their caller decides, with this call
+        on the child).  Exec clears it (the kernel clears debug registers); detach
+        clears it from every thread.  Traps are HW_BREAKPOINT events, subject to a native
+        condition at `address` (see the module docstring)."""
+    def clear_process_hw_breakpoint(self, pid: int, slot: int) -> None:
+        """Disable slot 0..3 in every thread of the process (stopping running ones as
+        set_process_hw_breakpoint does), whether or not it was set; new threads no longer
+        get it."""
 
     # -- memory ---------------------------------------------------------------------------
     def read_memory(self, pid: int, address: int, size: int, *, partial: bool = False) -> bytes:
@@ -417,6 +505,50 @@ class Tracer:
     def remove_breakpoint(self, pid: int, address: int) -> None: ...
     def breakpoints(self, pid: int) -> dict[int, int]:
         """Inserted sites: address -> original byte."""
+
+    # -- native conditions (module docstring) ---------------------------------------------
+    def set_breakpoint_condition(
+        self,
+        pid: int,
+        address: int,
+        *,
+        tid: int = 0,
+        skip: int = 0,
+        register: str | None = None,
+        reg_op: str | None = None,
+        reg_value: int = 0,
+        mem_address: int = 0,
+        mem_size: int = 0,
+        mem_op: str | None = None,
+        mem_value: int = 0,
+    ) -> None:
+        """Decide the traps at `address` in the core; replaces the condition there, if
+        any, and starts its counts at (0, 0).  Everything is checked before anything
+        changes.
+
+        A trap matches when all given tests pass:
+          tid: 0 any thread, else only that one (a tid not in the process never matches).
+          register, reg_op, reg_value: a REGISTER_NAMES name (InvalidRegisterError
+            otherwise) compared with reg_value; "rip" is the breakpoint address.
+          mem_address, mem_size, mem_op, mem_value: mem_size (1, 2, 4 or 8) bytes at
+            mem_address, read with process_vm_readv at the trap, little-endian and
+            zero-extended, compared with mem_value.
+        Operators "==", "!=", "<", "<=", ">", ">=" compare unsigned 64-bit values;
+        reg_value and mem_value are taken modulo 2**64 (-1 is 2**64 - 1), and a mem_value
+        sign-extended from mem_size bytes (-1 for a 4-byte value) means its low mem_size
+        bytes.  A register or memory value that cannot be read counts as a pass, so such a
+        trap is reported.  With no test at all every trap matches: a counting condition.
+        The trap is reported when it matches and the matches now exceed `skip` (>= 0).
+        ValueError for an unknown operator, reg_op without register (or the reverse),
+        mem_* without mem_op, a bad mem_size, a negative skip.
+        """
+    def clear_breakpoint_condition(self, pid: int, address: int) -> None:
+        """Drop the condition at address (nothing happens where there is none); traps
+        there are reported again.  The breakpoint itself stays."""
+    def breakpoint_counts(self, pid: int, address: int) -> tuple[int, int]:
+        """(hits, matches) since the condition at address was set: every trap there, and
+        those that passed the tid, register and memory tests (reported or skipped).
+        (0, 0) where no condition is set: nothing is counted there."""
 
 def gettid() -> int:
     """The kernel thread id of the calling thread."""

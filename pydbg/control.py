@@ -26,6 +26,7 @@ from pydbg.engine.session import EngineError
 from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 
 if TYPE_CHECKING:
+    from pydbg._native import TraceResult
     from pydbg.client import DebugClient
     from pydbg.engine.events import Event
 
@@ -153,6 +154,30 @@ class Control:
 
     def _visible(self, bp: Breakpoint) -> bool:
         return not bp.flags & DEBUG_BREAKPOINT_ADDER_ONLY or bp.adder is self._client._slot
+
+    # -- tracing ------------------------------------------------------------------------------
+
+    def trace(
+        self,
+        max_steps: int,
+        *,
+        until: int | None = None,
+        until_return: bool = False,
+        register: str | None = None,
+    ) -> TraceResult:
+        """Single-step the current thread in the native loop, up to `max_steps`
+        instructions, and return the pcs it executed (`pcs`, a 'Q' memoryview) and, with
+        `register`, that register's value before each of them (`values`).
+
+        Stops early at `until` (an address), with until_return when the current function
+        returns to its caller (at the same stack depth: a recursive call returning to the
+        same address does not count), or at any event (signal, exit, a data breakpoint):
+        `reason` says which, and such an event is reported by the next wait_for_event.
+        Only this thread runs; breakpoints on the way are stepped over without a stop.
+        """
+        return self._engine.trace(
+            max_steps, until=until, until_return=until_return, register=register
+        )
 
     # -- stack and disassembly ------------------------------------------------------------------
 

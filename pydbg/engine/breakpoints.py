@@ -59,6 +59,7 @@ __all__ = ["BreakpointTable", "NativeCondition", "compile_condition"]
 
 SLOTS = 4  # x86 debug registers DR0..DR3
 _HW_EXECUTE, _HW_WRITE, _HW_READWRITE = 0, 1, 3
+_EFLAGS_RF = 1 << 16  # resume flag: no instruction breakpoint on the next instruction
 _ACCESS_TO_HW = {DEBUG_BREAK_EXECUTE: _HW_EXECUTE, DEBUG_BREAK_READ: _HW_READWRITE}
 
 # `@reg OP number` / `by(addr) OP number` ...: the condition forms the native core decides.
@@ -128,6 +129,10 @@ class BreakpointTable:
         # (pid, address) of int3 bytes removed lately: a trap there that was collected
         # before the removal is stale, not a foreign int3 (hazards §9.3).
         self.removed_sites: dict[tuple[int, int], None] = {}
+        # Code breakpoints served by a debug register instead of their int3 -> the slot;
+        # and (pid, address) -> that breakpoint.
+        self._served: dict[Breakpoint, int] = {}
+        self.hw_sites: dict[tuple[int, int], Breakpoint] = {}
 
     def __iter__(self) -> Iterator[Breakpoint]:
         return iter(sorted(self.by_id.values(), key=lambda bp: bp.get_id()))
@@ -187,6 +192,8 @@ class BreakpointTable:
         self._native.clear()
         self._native_conditions.clear()
         self.removed_sites.clear()
+        self._served.clear()
+        self.hw_sites.clear()
 
     def _current_process(self) -> Process:
         engine = self.engine
@@ -388,6 +395,9 @@ class BreakpointTable:
     def _plant_code(self, bp: Breakpoint) -> None:
         assert bp.offset is not None
         address = bp.offset
+        served = self.hw_sites.get((bp.process.pid, address))
+        if served is not None:
+            self._serve(served, False)  # two breakpoints at one address share the int3
         pids = [bp.process.pid]
         done: list[int] = []
         try:
@@ -413,6 +423,10 @@ class BreakpointTable:
         pid = bp.process.pid
         slots = self._slots.setdefault(pid, [None] * SLOTS)
         if None not in slots:
+            for served in [b for b in slots if b is not None and b in self._served]:
+                self._serve(served, False)  # it goes back to its int3
+                break
+        if None not in slots:
             used = ", ".join(str(b.get_id()) for b in slots if b is not None)
             raise BreakpointError(
                 f"all {SLOTS} debug registers of process {pid} are taken (breakpoints {used}); "
@@ -435,15 +449,18 @@ class BreakpointTable:
         if planted is None:
             return
         pids, where = planted
+        if bp in self._served:
+            self._unserve(bp, where)
         if bp.is_code:
             for pid in pids:
+                self._absorb(bp, pid, where)
                 site = self.sites.get((pid, where))
-                if site is not None and bp in site:
-                    bp.hits += self._fold_native(pid, where, site)
-                    site.remove(bp)
-                    if not site:
-                        del self.sites[(pid, where)]
-                        self._forget_later(pid, where)
+                if site is None or bp not in site:
+                    continue
+                site.remove(bp)
+                if not site:
+                    del self.sites[(pid, where)]
+                    self._forget_later(pid, where)
                 if pid in self.engine.targets.processes:
                     self.engine.stop_for_change()
                     with contextlib.suppress(PydbgError):
@@ -453,11 +470,80 @@ class BreakpointTable:
                 slots = self._slots.get(pid)
                 if slots is not None and slots[where] is bp:
                     slots[where] = None
-                bp.hits += self._fold_native(pid, bp.offset or 0, None)
+                self._absorb(bp, pid, bp.offset or 0)
                 if pid in self.engine.targets.processes:
                     self.engine.stop_for_change()
                     with contextlib.suppress(PydbgError):
                         self.backend.clear_process_hw_breakpoint(pid, where)
+
+    def _absorb(self, bp: Breakpoint, pid: int, address: int) -> None:
+        """Stop native decisions at a site, keeping what the core counted."""
+        matches = self._fold_native(pid, address, None)
+        bp.hits += matches
+        bp.passes += matches
+
+    # -- debug registers serving code breakpoints -------------------------------------------------
+
+    def _serve(self, bp: Breakpoint, wanted: bool) -> None:
+        """Serve a code breakpoint by a free debug register of its process (one stop per
+        hit: the trap comes before the instruction and the kernel's resume flag lets it
+        run, so there is no int3 to step over), or give the register back.  Only
+        breakpoints whose hits the core decides are served: those are the ones hit often
+        for few reports.  A data breakpoint that needs the register takes it back."""
+        planted = self._planted.get(bp)
+        if planted is None or not bp.is_code:
+            return
+        pids, address = planted
+        pid = bp.process.pid
+        if wanted and bp not in self._served:
+            slots = self._slots.setdefault(pid, [None] * SLOTS)
+            if None not in slots or len(pids) != 1 or (pid, address) in self.hw_sites:
+                return
+            slot = slots.index(None)
+            self.engine.stop_for_change()
+            try:
+                self.backend.set_process_hw_breakpoint(pid, slot, address, _HW_EXECUTE, 1)
+            except (PydbgError, AttributeError):
+                return
+            slots[slot] = bp
+            self._served[bp] = slot
+            self.hw_sites[(pid, address)] = bp
+            for tid in self.engine.threads_trapped_at(pid, address):
+                # Stopped at the int3 being lifted, about to run that instruction: the
+                # resume flag keeps the register from trapping on it (a second report of
+                # the same hit).
+                with contextlib.suppress(PydbgError):
+                    eflags = self.backend.get_reg(tid, "eflags")
+                    self.backend.set_reg(tid, "eflags", eflags | _EFLAGS_RF)
+            site = self.sites.get((pid, address))
+            if site == [bp]:
+                del self.sites[(pid, address)]
+                # Traps at the int3 still queued: their threads meet the register instead.
+                self._forget_later(pid, address)
+                with contextlib.suppress(PydbgError):
+                    self.backend.remove_breakpoint(pid, address)
+        elif not wanted and bp in self._served:
+            self._unserve(bp, address)
+            self.engine.stop_for_change()
+            with contextlib.suppress(PydbgError):
+                self.backend.insert_breakpoint(pid, address)
+                self.sites.setdefault((pid, address), []).append(bp)
+
+    def _unserve(self, bp: Breakpoint, address: int) -> None:
+        slot = self._served.pop(bp)
+        pid = bp.process.pid
+        self.hw_sites.pop((pid, address), None)
+        slots = self._slots.get(pid)
+        if slots is not None and slots[slot] is bp:
+            slots[slot] = None
+        if pid in self.engine.targets.processes:
+            self.engine.stop_for_change()
+            with contextlib.suppress(PydbgError):
+                self.backend.clear_process_hw_breakpoint(pid, slot)
+
+    def served_by_register(self, bp: Breakpoint) -> bool:
+        """Whether a debug register serves this code breakpoint now (pydbg)."""
+        return bp in self._served
 
     def _forget_later(self, pid: int, address: int) -> None:
         self.removed_sites[(pid, address)] = None
@@ -509,24 +595,24 @@ class BreakpointTable:
         alone = all(self.sites.get((pid, address), [bp]) == [bp] for pid in pids)
         decidable, native = self._native_form(bp)
         trivial = native is None and bp.match_thread == DEBUG_ANY_ID and bp.pass_count <= 1
+        decided = alone and decidable and not trivial
         for pid in pids:
             key = (pid, address)
-            if not (alone and decidable) or trivial:
-                if key in self._native:
-                    bp.hits += self._fold_native(pid, address, None)
+            if key in self._native:
+                self._absorb(bp, pid, address)
+            if not decided:
                 continue
             tid = 0
             if bp.match_thread != DEBUG_ANY_ID:
                 thread = self.engine.targets.thread_by_engine_id(bp.match_thread)
                 tid = thread.tid if thread is not None else -1
-            skip = max(0, bp.pass_count - 1 - self.passes(bp))
-            if key in self._native:
-                bp.hits += self._fold_native(pid, address, None)
-                bp.passes = self.passes(bp)
+            skip = max(0, bp.pass_count - 1 - bp.passes)
             kwargs = native.as_kwargs() if native is not None else {}
             self.backend.set_breakpoint_condition(pid, address, tid=tid, skip=skip, **kwargs)
             self._native[key] = self.backend.breakpoint_counts(pid, address)
             self._native_conditions[bp] = native
+        if bp.is_code:
+            self._serve(bp, decided)
 
     # -- hits ---------------------------------------------------------------------------------
 
@@ -550,6 +636,16 @@ class BreakpointTable:
             return None
         return self._decide(fired, process, thread, stepping, None)
 
+    def served_at(self, pid: int, dr6: int) -> Breakpoint | None:
+        """The register-served code breakpoint whose slot fired, if one did."""
+        slots = self._slots.get(pid)
+        if slots is None:
+            return None
+        for i, bp in enumerate(slots):
+            if bp is not None and dr6 & (1 << i) and bp in self._served:
+                return bp
+        return None
+
     def owns_data_hit(self, pid: int, dr6: int) -> bool:
         slots = self._slots.get(pid)
         return slots is not None and any(
@@ -572,7 +668,8 @@ class BreakpointTable:
                 continue
             if bp.match_thread not in (DEBUG_ANY_ID, thread.engine_id):
                 continue
-            native = address is not None and (process.pid, address) in self._native
+            key = (process.pid, address if address is not None else (bp.offset or 0))
+            native = key in self._native
             if not native:
                 if not self._condition_holds(bp, thread):
                     continue
@@ -626,6 +723,10 @@ class BreakpointTable:
             if parent.pid not in pids or child.pid in pids:
                 continue
             if bp.is_code:
+                if bp in self._served:
+                    # Served by a register of the parent: the child's memory has no int3.
+                    with contextlib.suppress(PydbgError):
+                        self.backend.insert_breakpoint(child.pid, where)
                 pids.append(child.pid)
                 site = self.sites.setdefault((child.pid, where), [])
                 site.append(bp)
@@ -636,8 +737,18 @@ class BreakpointTable:
         """exec: the image's int3 bytes went with it (the core dropped them).  The
         breakpoints of that process become deferred, and come back when their expression
         evaluates again."""
+        self._slots.pop(process.pid, None)  # exec clears the debug registers
         for bp, (pids, where) in list(self._planted.items()):
             if process.pid not in pids:
+                continue
+            if bp in self._served:
+                del self._served[bp]
+                self.hw_sites.pop((process.pid, where), None)
+            if not bp.is_code and bp.process is process:
+                self._planted.pop(bp, None)
+                self._native.pop((process.pid, bp.offset or 0), None)
+                bp.flags |= DEBUG_BREAKPOINT_DEFERRED
+                self._notify(bp.get_id())
                 continue
             if bp.is_code:
                 self.sites.pop((process.pid, where), None)
@@ -691,6 +802,10 @@ class BreakpointTable:
         are removed; their objects keep their last counts for reading."""
         self.freeze_counts(process)
         self._slots.pop(process.pid, None)
+        for bp in [b for b in self._served if b.process is process]:
+            del self._served[bp]
+        for key in [k for k in self.hw_sites if k[0] == process.pid]:
+            del self.hw_sites[key]
         for key in [k for k in self.sites if k[0] == process.pid]:
             del self.sites[key]
         for key in [k for k in self._native if k[0] == process.pid]:

@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 
-from pydbg._native import EventKind
+from pydbg._native import EventKind, TraceResult
 from pydbg.constants import (
     DEBUG_CDS_ALL,
     DEBUG_CES_CURRENT_THREAD,
@@ -108,6 +108,7 @@ _RUNNING = frozenset(
 _SETTABLE = {int(s): s for s in SETTABLE}
 _KIND_STEP = EventKind.STEP
 _KIND_BREAKPOINT = EventKind.BREAKPOINT
+_KIND_HW_BREAKPOINT = EventKind.HW_BREAKPOINT
 _BREAKPOINT_EVENT = int(DebugEvent.BREAKPOINT)
 _GO = int(DebugStatus.GO)
 _INT_TYPES = (int, DebugStatus)  # a vote of another type (True, 1.0) is checked, not taken
@@ -250,9 +251,26 @@ class Engine:
     def _note_site(self, tid: int, pid: int, pc: int) -> None:
         """The thread is about to run from pc: if an int3 of ours is there, its trap is
         the resume itself (translate._breakpoint)."""
-        if (pid, pc) in self.breakpoints.sites and self._trapped.get(tid) != pc:
+        table = self.breakpoints
+        if ((pid, pc) in table.sites or (pid, pc) in table.hw_sites) and self._trapped.get(
+            tid
+        ) != pc:
             self.resumed_on_site[tid] = pc
         self._trapped.pop(tid, None)
+
+    def note_trap(self, tid: int, address: int) -> None:
+        """The thread stopped at a trap of ours at address (an int3, or a debug register
+        serving a breakpoint): resuming it does not trap there again."""
+        self._trapped[tid] = address
+
+    def threads_trapped_at(self, pid: int, address: int) -> list[int]:
+        return [
+            tid
+            for tid, where in self._trapped.items()
+            if where == address
+            and (thread := self.targets.thread(tid)) is not None
+            and thread.process.pid == pid
+        ]
 
     def listen_later(self, tid: int) -> None:
         self._listen.add(tid)
@@ -341,6 +359,43 @@ class Engine:
             self._plan = self._make_plan(status, thread, count, mode, address)
         elif status in (DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED):
             self._handle_last_exception(status == DebugStatus.GO_NOT_HANDLED)
+
+    def trace(
+        self,
+        max_steps: int,
+        *,
+        until: int | None = None,
+        until_return: bool = False,
+        register: str | None = None,
+    ) -> TraceResult:
+        """control.trace: the native trace loop on the current thread."""
+        thread = self.require_stopped("trace")
+        self._no_wait("trace")
+        if not isinstance(max_steps, int) or max_steps < 1:
+            raise EngineError(f"max_steps must be a positive int, not {max_steps!r}")
+        returning: bool | tuple[int, int] = False
+        if until_return:
+            frame = self.caller_frame(thread)
+            if frame is None:
+                raise EngineError("trace: cannot find the caller of the current function")
+            return_address, cfa = frame
+            returning = (return_address, cfa - 8)  # the slot the return address is in
+        try:
+            result = self.backend.trace(  # type: ignore[attr-defined]
+                thread.tid,
+                max_steps,
+                until=until,
+                record=True,
+                register=register,
+                until_return=returning,
+            )
+        except PtraceError as exc:
+            self._fail(exc)
+            raise SessionFailedError(f"the engine lost control of its targets: {exc}") from exc
+        if result.event is not None:
+            self._records.append(result.event)  # decided by the next wait
+        self.notifier.debuggee_state(DEBUG_CDS_ALL, 0)
+        return result
 
     def _make_plan(
         self,
@@ -575,7 +630,8 @@ class Engine:
         tid = thread.tid
         pid = thread.process.pid
         sites = self.breakpoints.sites
-        if sites:
+        hw_sites = self.breakpoints.hw_sites
+        if sites or hw_sites:
             self._note_site(tid, pid, backend.get_pc(tid))
         branch = plan.mode == StepMode.BRANCH
         step = backend.branch_step if branch else backend.step
@@ -586,7 +642,9 @@ class Engine:
             if record.kind != _KIND_STEP or record.tid != tid:
                 self._records.append(record)
                 return False
-            if sites and (pid, record.address) in sites:
+            if (sites or hw_sites) and (
+                (pid, record.address) in sites or (pid, record.address) in hw_sites
+            ):
                 self.resumed_on_site[tid] = record.address
             if not counts_all and not plan.arrived(backend, record.address):
                 if self._interrupt_active or self._interrupt_exit:
@@ -768,9 +826,10 @@ class Engine:
 
     def _take(self, record: NativeEvent) -> None:
         """Turn one native record into queued events, or resume past it."""
-        if record.kind == _KIND_BREAKPOINT:
+        kind = record.kind
+        if kind == _KIND_BREAKPOINT:
             self._trapped[record.tid] = record.address
-        elif self.resumed_on_site or self._trapped:
+        elif kind != _KIND_HW_BREAKPOINT and (self.resumed_on_site or self._trapped):
             self.resumed_on_site.pop(record.tid, None)
             self._trapped.pop(record.tid, None)
         plan = self._plan
@@ -930,7 +989,7 @@ class Engine:
             signals = {tid: sig for tid, sig in self._signals.items() if self._alive_tid(tid)}
             self._signals.clear()
         plan = self._plan
-        if self.breakpoints.sites:
+        if self.breakpoints.sites or self.breakpoints.hw_sites:
             thread = plan.thread if plan is not None else self.current
             # (A thread that trapped at an int3 is stepped over it by the core.)
             if (

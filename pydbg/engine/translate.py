@@ -117,6 +117,12 @@ def translate(engine: Engine, record: NativeEvent) -> list[ev.Event]:
     if kind == EventKind.HW_BREAKPOINT and engine.breakpoints.owns_data_hit(
         process.pid, record.dr6
     ):
+        served = engine.breakpoints.served_at(process.pid, record.dr6)
+        if served is not None and served.offset is not None:
+            # A code breakpoint a debug register serves: like an int3 hit.
+            if engine.resumed_on_site.pop(thread.tid, None) == served.offset:
+                return []
+            engine.note_trap(thread.tid, served.offset)
         hit = engine.breakpoints.data_hit(process, thread, record.dr6, engine.stepping())
         return [hit] if hit is not None else []
     if kind in (EventKind.STEP, EventKind.HW_BREAKPOINT):
