@@ -133,6 +133,9 @@ class BreakpointTable:
         # and (pid, address) -> that breakpoint.
         self._served: dict[Breakpoint, int] = {}
         self.hw_sites: dict[tuple[int, int], Breakpoint] = {}
+        # Whether hot code breakpoints may take a free debug register (a knob for
+        # measuring the int3 path, and for targets that use debug registers themselves).
+        self.serve_by_register = True
 
     def __iter__(self) -> Iterator[Breakpoint]:
         return iter(sorted(self.by_id.values(), key=lambda bp: bp.get_id()))
@@ -612,7 +615,7 @@ class BreakpointTable:
             self._native[key] = self.backend.breakpoint_counts(pid, address)
             self._native_conditions[bp] = native
         if bp.is_code:
-            self._serve(bp, decided)
+            self._serve(bp, decided and self.serve_by_register)
 
     # -- hits ---------------------------------------------------------------------------------
 
