@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from pydbg._native import EventKind, FPRegs, Regs, ThreadState
+from pydbg._native import EventKind, FPRegs, Regs, ThreadState, TraceResult
 
 
 class NativeEvent(Protocol):
@@ -74,6 +74,17 @@ class Backend(Protocol):
     ) -> None: ...
     def listen(self, tid: int) -> None: ...
     def step(self, tid: int, sig: int = 0) -> NativeEvent: ...
+    def trace(
+        self,
+        tid: int,
+        max_steps: int,
+        *,
+        until: int | None = None,
+        record: bool = True,
+        stop_at_breakpoints: bool = False,
+        register: str | None = None,
+        until_return: bool | tuple[int, int] = False,
+    ) -> TraceResult: ...
     def branch_step(self, tid: int) -> NativeEvent: ...
 
     def processes(self) -> list[int]: ...
@@ -93,6 +104,23 @@ class Backend(Protocol):
     def write_memory(
         self, pid: int, address: int, data: bytes | bytearray | memoryview
     ) -> None: ...
+    def set_breakpoint_condition(
+        self,
+        pid: int,
+        address: int,
+        *,
+        tid: int = 0,
+        skip: int = 0,
+        register: str | None = None,
+        reg_op: str | None = None,
+        reg_value: int = 0,
+        mem_address: int = 0,
+        mem_size: int = 0,
+        mem_op: str | None = None,
+        mem_value: int = 0,
+    ) -> None: ...
+    def clear_breakpoint_condition(self, pid: int, address: int) -> None: ...
+    def breakpoint_counts(self, pid: int, address: int) -> tuple[int, int]: ...
     def insert_breakpoint(self, pid: int, address: int) -> None: ...
     def remove_breakpoint(self, pid: int, address: int) -> None: ...
     def set_process_hw_breakpoint(

@@ -381,7 +381,7 @@ class Engine:
             return_address, cfa = frame
             returning = (return_address, cfa - 8)  # the slot the return address is in
         try:
-            result = self.backend.trace(  # type: ignore[attr-defined]
+            result = self.backend.trace(
                 thread.tid,
                 max_steps,
                 until=until,
@@ -723,10 +723,10 @@ class Engine:
             event = ev.BreakpointHit(process, thread, breakpoint=bp)
             self.current = self.event_thread = thread
             self.last_event = event
-            votes = []
+            votes: list[object] = []
             for callbacks in clients:
                 try:
-                    votes.append(callbacks.breakpoint(bp))  # type: ignore[union-attr]
+                    votes.append(callbacks.breakpoint(bp))
                 except Exception:  # noqa: BLE001 - as dispatch: reported, counts as BREAK
                     self.notifier.report_callback_error("the breakpoint callback")
                     votes.append(_BREAK)
