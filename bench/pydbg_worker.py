@@ -12,9 +12,13 @@ spawns die with it (spawn uses kill_on_exit, i.e. PTRACE_O_EXITKILL).
 The engine-step workloads are the exception: they measure the DbgEng-style engine
 (pydbg.create_client(), set_execution_status + wait_for_event) rather than the native
 tracer, and run.py compares them with raw_tracer.c's `step` on the same arguments.
+int3-native and hwbp-native have no raw counterpart either (raw C has no native
+conditions): run.py compares them with raw `int3`, the cost of a breakpoint hit that a
+tracer has to look at.
 
 Usage: python bench/pydbg_worker.py WORKLOAD ARGS...   (see raw_tracer.c for ARGS;
-engine-step and engine-step-all take the ARGS of `step`)
+engine-step and engine-step-all take the ARGS of `step`, int3-native and hwbp-native
+those of `int3`)
 """
 
 from __future__ import annotations
@@ -168,6 +172,70 @@ def do_hwbp(n: int, target: str, hit_off: int) -> None:
         tracer.cont(pid)
         seconds = hit_loop(tracer, pid, n, EventKind.HW_BREAKPOINT)
     rate("hwbp", n, seconds, "hits/s")
+
+
+def set_declining_condition(tracer: Tracer, pid: int, address: int) -> None:
+    """A native condition no hit can pass (rsp is never below 4096) that still reads a
+    register at every hit, as a real register condition does."""
+    tracer.set_breakpoint_condition(pid, address, register="rsp", reg_op="<", reg_value=4096)
+
+
+def native_hit_loop(tracer: Tracer, pid: int, address: int, n: int) -> tuple[int, float]:
+    """Let the core decline hits inside wait(); return (hits, seconds) of about n of them.
+
+    Nothing is reported, so the hits are read from breakpoint_counts: after WARMUP_HITS,
+    one wait() lasting as long as n hits took during the warm-up, counted before and after.
+    """
+    wait, counts = tracer.wait, tracer.breakpoint_counts
+    t_start = time.perf_counter()
+    while counts(pid, address)[0] < WARMUP_HITS:
+        if wait(timeout=0.01):
+            raise BenchError("a declined hit was reported")
+    warm_rate = counts(pid, address)[0] / (time.perf_counter() - t_start)
+    h0, t0 = counts(pid, address)[0], time.perf_counter()
+    if wait(timeout=n / warm_rate):
+        raise BenchError("a declined hit was reported")
+    h1, t1 = counts(pid, address)[0], time.perf_counter()
+    if counts(pid, address)[1] != 0:
+        raise BenchError("the declining condition matched")
+    return h1 - h0, t1 - t0
+
+
+def do_int3_native(n: int, target: str, hit_off: int) -> None:
+    with Tracer(colocate=COLOCATE) as tracer:
+        pid, base = spawn(tracer, target)
+        address = base + hit_off
+        tracer.insert_breakpoint(pid, address)
+        set_declining_condition(tracer, pid, address)
+        tracer.cont(pid)
+        hits, seconds = native_hit_loop(tracer, pid, address, n)
+    rate("int3-native", hits, seconds, "hits/s")
+
+
+def do_hwbp_native(n: int, target: str, hit_off: int) -> None:
+    with Tracer(colocate=COLOCATE) as tracer:
+        pid, base = spawn(tracer, target)
+        address = base + hit_off
+        tracer.set_process_hw_breakpoint(pid, 0, address, _native.HW_EXECUTE, 1)
+        set_declining_condition(tracer, pid, address)
+        tracer.cont(pid)
+        hits, seconds = native_hit_loop(tracer, pid, address, n)
+    rate("hwbp-native", hits, seconds, "hits/s")
+
+
+def do_trace_reg(n: int, target: str, ready_off: int) -> None:
+    with Tracer(colocate=COLOCATE) as tracer:
+        pid, base = spawn(tracer, target)
+        run_to(tracer, pid, base + ready_off)
+        rsp = tracer.get_reg(pid, "rsp")
+        t0 = time.perf_counter()
+        result = tracer.trace(pid, n, register="rsp")
+        t1 = time.perf_counter()
+        if result.steps != n or len(result.values) != n or len(result.pcs) != n:
+            raise BenchError(f"trace-reg: {result.steps} steps, reason {result.reason!r}")
+        if result.values[0] != rsp or result.pcs[0] != base + ready_off:
+            raise BenchError("trace-reg: values not recorded from the start")
+    rate("trace-reg", n, t1 - t0, "steps/s")
 
 
 def do_signal(n: int, target: str) -> None:
@@ -420,6 +488,9 @@ def main(argv: Sequence[str]) -> int:
         ("trace", 3): lambda: do_trace(num(0), args[1], num(2)),
         ("int3", 3): lambda: do_int3(num(0), args[1], num(2)),
         ("hwbp", 3): lambda: do_hwbp(num(0), args[1], num(2)),
+        ("int3-native", 3): lambda: do_int3_native(num(0), args[1], num(2)),
+        ("hwbp-native", 3): lambda: do_hwbp_native(num(0), args[1], num(2)),
+        ("trace-reg", 3): lambda: do_trace_reg(num(0), args[1], num(2)),
         ("signal", 2): lambda: do_signal(num(0), args[1]),
         ("attach100", 2): lambda: do_attach(num(0), num(1)),
         ("read16m", 5): lambda: do_read(num(0), args[1], num(2), num(3), num(4)),

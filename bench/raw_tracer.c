@@ -10,6 +10,7 @@
  *
  *   raw_tracer step       N TARGET READY_OFF
  *   raw_tracer trace      N TARGET READY_OFF
+ *   raw_tracer trace-reg  N TARGET READY_OFF
  *   raw_tracer int3       N TARGET HIT_OFF
  *   raw_tracer hwbp       N TARGET HIT_OFF
  *   raw_tracer signal     N TARGET
@@ -271,6 +272,37 @@ static void do_trace(long n, const char *target, uint64_t ready_off)
         fail("trace: no pc recorded");
     emit_rate("trace", n, t1 - t0, "steps/s");
     free(pcs);
+    kill_child();
+}
+
+static void do_trace_reg(long n, const char *target, uint64_t ready_off)
+{
+    pid_t pid = spawn(target, NULL);
+    run_to(pid, load_base(pid, target) + ready_off);
+    uint64_t *pcs = malloc((size_t)n * sizeof *pcs);
+    uint64_t *vals = malloc((size_t)n * sizeof *vals);
+    if (!pcs || !vals)
+        die("malloc");
+    memset(pcs, 0, (size_t)n * sizeof *pcs); /* fault the buffers in before timing */
+    memset(vals, 0, (size_t)n * sizeof *vals);
+    struct user_regs_struct regs;
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        /* One GETREGS gives the pc and the register of the instruction about to run. */
+        if (ptrace(PTRACE_GETREGS, pid, 0, &regs) != 0)
+            die("PTRACE_GETREGS");
+        pcs[i] = regs.rip;
+        vals[i] = regs.rsp;
+        if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) != 0)
+            die("PTRACE_SINGLESTEP");
+        expect_sigtrap(wait_tid(pid), "trace-reg");
+    }
+    double t1 = now();
+    if (pcs[0] == 0 || vals[n - 1] == 0)
+        fail("trace-reg: nothing recorded");
+    emit_rate("trace-reg", n, t1 - t0, "steps/s");
+    free(pcs);
+    free(vals);
     kill_child();
 }
 
@@ -587,6 +619,8 @@ int main(int argc, char **argv)
         do_step(arg_long(argv[2]), argv[3], arg_u64(argv[4]));
     else if (!strcmp(w, "trace") && argc == 5)
         do_trace(arg_long(argv[2]), argv[3], arg_u64(argv[4]));
+    else if (!strcmp(w, "trace-reg") && argc == 5)
+        do_trace_reg(arg_long(argv[2]), argv[3], arg_u64(argv[4]));
     else if (!strcmp(w, "int3") && argc == 5)
         do_int3(arg_long(argv[2]), argv[3], arg_u64(argv[4]));
     else if (!strcmp(w, "hwbp") && argc == 5)

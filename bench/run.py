@@ -125,8 +125,11 @@ ROWS = [
     Row("engine-step", "engine-step", "steps/s", "higher", min_ratio=0.8, bar=">= 0.8x"),
     Row("engine-step-all", "engine-step-all", "steps/s", "higher"),
     Row("trace", "trace", "steps/s", "higher", min_ratio=0.97, bar=">= 0.97x"),
+    Row("trace-reg", "trace-reg", "steps/s", "higher", min_ratio=0.97, bar=">= 0.97x"),
     Row("int3", "int3", "hits/s", "higher", min_ratio=0.75, bar=">= 0.75x"),
+    Row("int3-native", "int3-native", "hits/s", "higher", min_ratio=0.95, bar=">= 0.95x int3"),
     Row("hwbp", "hwbp", "hits/s", "higher"),
+    Row("hwbp-native", "hwbp-native", "hits/s", "higher", min_ratio=1.5, bar=">= 1.5x int3"),
     Row("signal", "signal", "signals/s", "higher", min_ratio=0.8, bar=">= 0.8x"),
     Row("attach100", "attach100", "ms", "lower", min_ratio=0.5, bar="<= 2x raw time"),
     Row("detach100", "attach100", "ms", "lower", key="detach_ms"),
@@ -140,7 +143,14 @@ WORKLOADS = list(dict.fromkeys(row.workload for row in ROWS))
 
 # The raw side of workloads that have no raw_tracer.c workload of their own: the engine's
 # STEP_INTO loop is compared with raw single steps on the same target, same arguments.
-RAW_WORKLOAD = {"engine-step": "step", "engine-step-all": "step"}
+# Declined native hits are compared with the raw int3 loop: what a hit costs a tracer that
+# has to look at it.
+RAW_WORKLOAD = {
+    "engine-step": "step",
+    "engine-step-all": "step",
+    "int3-native": "int3",
+    "hwbp-native": "int3",
+}
 
 
 # -- building -------------------------------------------------------------------------------
@@ -218,8 +228,11 @@ def workload_args(b: Build, workload: str, attach_pid: int) -> list[str]:
         "engine-step": [str(STEPS), str(t["spin"]), sym("spin:bench_ready")],
         "engine-step-all": [str(STEPS), str(t["spin"]), sym("spin:bench_ready")],
         "trace": [str(TRACE_STEPS), str(t["spin"]), sym("spin:bench_ready")],
+        "trace-reg": [str(TRACE_STEPS), str(t["spin"]), sym("spin:bench_ready")],
         "int3": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
+        "int3-native": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
         "hwbp": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
+        "hwbp-native": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
         "signal": [str(SIGNALS), str(t["signal_loop"])],
         "attach100": [str(ATTACH_CYCLES), str(attach_pid)],
         "read16m": [
@@ -543,7 +556,7 @@ def notes(results: Sequence[Result]) -> list[str]:
                 f"{fmt(x.get('seconds'))} s, {x.get('switches')} context switches, "
                 f"{x.get('wait_calls')} wait() call(s)"
             )
-        if r.row.workload in RAW_WORKLOAD and r.raw_median and r.pydbg_median:
+        if r.row.workload.startswith("engine-step") and r.raw_median and r.pydbg_median:
             raw_us, pydbg_us = 1e6 / r.raw_median, 1e6 / r.pydbg_median
             per_step = x.get("callbacks_per_step") or {}
             heard = ", ".join(f"{k} {v:g}" for k, v in per_step.items()) or "none"
@@ -606,7 +619,8 @@ METHOD = f"""\
   ratios (pydbg/raw for rates, raw/pydbg for times and counts: higher is better).
 - step: {STEPS} PTRACE_SINGLESTEP round trips on a spinning thread (pydbg: a Python loop
   over `Tracer.step`).  trace: {TRACE_STEPS} steps recording rip (raw: PEEKUSER per step;
-  pydbg: one `Tracer.trace` call).
+  pydbg: one `Tracer.trace` call).  trace-reg: the same recording rsp too (raw: one
+  GETREGS per step; pydbg: `Tracer.trace(register="rsp")`).
 - engine-step: {STEPS} steps of the same spinning thread through the engine, the loop a
   DbgEng user writes: `create_client()`, `set_event_callbacks(cb)`, `create_process`,
   the initial break, the run to bench_ready (an int3 planted with `write_virtual`), then
@@ -621,6 +635,11 @@ METHOD = f"""\
   hits; raw does waitpid, GETREGS, rip-1, SETREGS, restore byte, SINGLESTEP, waitpid,
   re-insert, CONT with pwrite on /proc/PID/mem; pydbg does `wait()` + `cont()`.
   hwbp: the same with a DR0 execute breakpoint (waitpid + CONT per hit).
+- int3-native / hwbp-native: the same breakpoint (an int3; a process-wide DR0 execute
+  slot) with a native condition that reads rsp and never passes, so the core declines
+  every hit inside one `wait()` call and nothing reaches Python; hits are read from
+  `breakpoint_counts` around a `wait(timeout)` as long as {HITS} hits took in the
+  warm-up.  Both are compared with raw int3 (a hit the tracer looks at).
 - signal: {SIGNALS} SIGUSR1 raised by the target and passed back on resume.
 - attach100 / detach100: a running target of {ATTACH_THREADS} threads (sleeping in
   nanosleep loops); seize every thread (re-listing /proc/PID/task) and interrupt it until

@@ -12,6 +12,7 @@ One extension module assembled from one source file per kernel concept:
     wait.pyx        decoding wait statuses; the event wait; stop-all
     lifecycle.pyx   spawn, seize, detach, kill
     stepping.pyx    single step, step-over, trace loop, branch step
+    breakpoints.pyx breakpoint tables, native conditions, the decision at a trap
     tracer.pyx      the public Tracer class: owner checks and thin wrappers
 
 C declarations live in csrc/includes/*.pxd; compat.h holds what Cython cannot express.
@@ -19,10 +20,11 @@ C declarations live in csrc/includes/*.pxd; compat.h holds what Cython cannot ex
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.ref cimport PyObject
 from libc.errno cimport ECHILD, EFAULT, EINTR, EINVAL, EPERM, ESRCH, errno
-from libc.stdint cimport uint64_t
-from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memset
+from libc.stdint cimport uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memcpy, memmove, memset
 from posix.types cimport pid_t
 
 from compat cimport *
@@ -38,4 +40,5 @@ include "memory.pyx"
 include "wait.pyx"
 include "lifecycle.pyx"
 include "stepping.pyx"
+include "breakpoints.pyx"
 include "tracer.pyx"

@@ -206,11 +206,10 @@ cdef pid_t _spawn(_State s, list argv, object env, object cwd, bint disable_aslr
     cdef _Process p = _Process(pid, opts)
     p.spawned = True
     p.kill_on_exit = kill_on_exit
-    cdef _Thread th = _Thread(pid, pid, ST_STOPPED)
+    cdef _Thread th = _Thread(pid, p, ST_STOPPED)
     th.in_syscall = True  # it sits in its exec event stop, inside execve
-    p.tids.add(pid)
     s.procs[pid] = p
-    s.threads[pid] = th
+    _add_thread(s, th)
     s.gone.pop(pid, None)
     _open_mem(p)
     return pid
@@ -266,9 +265,8 @@ cdef list _seize(_State s, pid_t pid, bint trace_fork, bint kill_on_exit):
     p.adopted = _parent_of(pid) == getpid()
     s.procs[pid] = p
     s.gone.pop(pid, None)
-    th = _Thread(pid, pid, ST_RUNNING)
-    s.threads[pid] = th
-    p.tids.add(pid)
+    th = _Thread(pid, p, ST_RUNNING)
+    _add_thread(s, th)
     seen.add(pid)
     if _is_zombie_task(pid, pid):
         # A leader that called pthread_exit never stops again (§6.2).
@@ -282,7 +280,7 @@ cdef list _seize(_State s, pid_t pid, bint trace_fork, bint kill_on_exit):
                 tids = _task_ids(pid)
             except OSError:
                 break
-            new = [t for t in tids if t not in seen and t not in s.threads]
+            new = [t for t in tids if t not in seen and _find_thread(s, t) is None]
             if not new:
                 break
             for tid in new:
@@ -290,9 +288,8 @@ cdef list _seize(_State s, pid_t pid, bint trace_fork, bint kill_on_exit):
                 if ptrace(PTRACE_SEIZE, tid, NULL, <void *><long>opts) < 0:
                     # ESRCH/EPERM: the thread exited between listing and seizing.
                     continue
-                th = _Thread(tid, pid, ST_RUNNING)
-                s.threads[tid] = th
-                p.tids.add(tid)
+                th = _Thread(tid, p, ST_RUNNING)
+                _add_thread(s, th)
                 ptrace(PTRACE_INTERRUPT, tid, NULL, NULL)
                 th.interrupt_pending = True
         _stop_all(s, pid)
@@ -333,7 +330,7 @@ cdef void _release(_State s, _Process p, bint leave_stopped):
     _remove_all_bps(p)
     tids = sorted(p.tids, key=lambda t: t == p.pid)   # leader last (gdb)
     for tid in tids:
-        th = s.threads.get(tid)
+        th = _find_thread(s, tid)
         if th is None:
             continue
         if th.uses_dr:
@@ -341,7 +338,7 @@ cdef void _release(_State s, _Process p, bint leave_stopped):
     if leave_stopped:
         kill(p.pid, SIGSTOP)
     for tid in tids:
-        th = s.threads.get(tid)
+        th = _find_thread(s, tid)
         if th is None:
             continue
         sig = th.stop_sig or signals.get(tid, 0) or th.deferred_sig
@@ -372,14 +369,14 @@ cdef int _kill(_State s, _Process p) except -1:
     kill(pid, SIGKILL)
     # A thread sitting in its PTRACE_EVENT_EXIT stop is not woken by SIGKILL: let it go.
     for tid in list(p.tids):
-        th = s.threads.get(tid)
+        th = _find_thread(s, tid)
         if th is not None and th.state == ST_STOPPED:
             th.exiting = True
             _resume(s, th, PTRACE_CONT, 0, quiet=True)
     while p.tids:
         # Non-leaders first: the leader reports only after all of them are gone.
         tid = min(p.tids, key=lambda t: (t == pid, t))
-        th = s.threads.get(tid)
+        th = _find_thread(s, tid)
         if th is None:
             p.tids.discard(tid)
             continue
@@ -400,7 +397,7 @@ cdef int _kill(_State s, _Process p) except -1:
         if ((status >> 16) & 0xFF) == PTRACE_EVENT_CLONE:
             # A thread created as the kill arrived: take it into the list to reap.
             _decode(s, tid, status)
-            th = s.threads.get(tid)
+            th = _find_thread(s, tid)
         if th is not None:
             th.exiting = True
             _resume(s, th, PTRACE_CONT, 0, quiet=True)

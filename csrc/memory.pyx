@@ -80,12 +80,12 @@ cdef Py_ssize_t _raw_read(_Process p, unsigned long long address, char *buf,
 
 
 cdef void _mask_sites(_Process p, unsigned long long address, char *buf, Py_ssize_t n):
-    cdef unsigned long long site
-    if not p.sites:
-        return
-    for site, orig in p.sites.items():
-        if address <= site < address + n:
-            buf[site - address] = <char><unsigned char>orig
+    cdef Py_ssize_t i
+    cdef _Bp *b
+    for i in range(p.bps.n):
+        b = &p.bps.items[i]
+        if b.orig >= 0 and address <= b.address < address + n:
+            buf[b.address - address] = <char><unsigned char>b.orig
 
 
 cdef bytes _read(_Process p, unsigned long long address, Py_ssize_t size, bint partial):
@@ -189,23 +189,22 @@ cdef int _write(_Process p, unsigned long long address, object data) except -1:
     cdef const unsigned char[::1] view = data
     cdef Py_ssize_t size = view.shape[0]
     cdef Py_ssize_t n
-    cdef bytearray patched
+    cdef bytearray patched = None
     cdef const char *buf
+    cdef Py_ssize_t i
+    cdef _Bp *b
     if size == 0:
         return 0
     buf = <const char *>&view[0]
-    if p.sites:
-        patched = None
-        for site in list(p.sites):
-            if address <= site < address + size:
-                if patched is None:
-                    patched = bytearray(view)
-                p.sites[site] = patched[site - address]
-                patched[site - address] = _INT3
-        if patched is not None:
-            buf = patched
-            n = _raw_write(p, address, buf, size)
-            return _check_written(p, address, n, size)
+    for i in range(p.bps.n):
+        b = &p.bps.items[i]
+        if b.orig >= 0 and address <= b.address < address + size:
+            if patched is None:
+                patched = bytearray(view)
+            b.orig = patched[b.address - address]
+            patched[b.address - address] = _INT3
+    if patched is not None:
+        buf = patched
     n = _raw_write(p, address, buf, size)
     return _check_written(p, address, n, size)
 
@@ -248,36 +247,49 @@ cdef int _poke_byte(_Process p, unsigned long long address, unsigned char value)
 cdef int _insert_bp(_Process p, unsigned long long address) except -1:
     cdef char orig
     cdef Py_ssize_t n
-    if address in p.sites:
-        p.site_refs[address] += 1
+    cdef _Bp *b = _bp_find(&p.bps, address)
+    if b != NULL and b.orig >= 0:
+        b.refs += 1
         return 0
     n = _raw_read(p, address, &orig, 1)
     if n != 1:
         raise_errno(EFAULT, "insert_breakpoint", p.pid, p.pid, address)
-    _poke_byte(p, address, _INT3)
-    p.sites[address] = <unsigned char>orig
-    p.site_refs[address] = 1
+    b = _bp_add(&p.bps, address)
+    try:
+        _poke_byte(p, address, _INT3)
+    except BaseException:
+        _bp_prune(&p.bps, b)
+        raise
+    b.orig = <unsigned char>orig
+    b.refs = 1
     p.removed.discard(address)
     return 0
 
 
 cdef int _remove_bp(_Process p, unsigned long long address, bint force) except -1:
-    if address not in p.sites:
+    cdef _Bp *b = _bp_find(&p.bps, address)
+    cdef unsigned char orig
+    if b == NULL or b.orig < 0:
         raise KeyError(f"no breakpoint inserted at {address:#x} in process {p.pid}")
-    if not force and p.site_refs[address] > 1:
-        p.site_refs[address] -= 1
+    if not force and b.refs > 1:
+        b.refs -= 1
         return 0
-    orig = p.sites.pop(address)
-    del p.site_refs[address]
+    orig = <unsigned char>b.orig
+    b.orig = -1
+    b.refs = 0
+    _bp_prune(&p.bps, b)
     p.removed.add(address)
     _poke_byte(p, address, orig)
     return 0
 
 
 cdef void _remove_all_bps(_Process p):
-    """Detach/kill: put every original byte back; errors ignored (process may be dying)."""
-    cdef unsigned long long address
-    for address, orig in list(p.sites.items()):
-        _write_byte(p, address, <char><unsigned char>orig)
-    p.sites.clear()
-    p.site_refs.clear()
+    """Detach/kill: put every original byte back; errors ignored (process may be dying).
+    Conditions go too: the process is about to be forgotten."""
+    cdef Py_ssize_t i
+    cdef _Bp *b
+    for i in range(p.bps.n):
+        b = &p.bps.items[i]
+        if b.orig >= 0:
+            _write_byte(p, b.address, <char><unsigned char>b.orig)
+    _bp_clear(&p.bps)

@@ -4,7 +4,10 @@
 # the int3 back.  Other threads are left exactly as they are; in pydbg's all-stop engine
 # they are stopped, so none can run past the missing breakpoint.  A signal that preempts
 # the step (§9.2 hazard 1) is reported later and redelivered with its own siginfo; ptrace
-# events raised by the stepped instruction (clone, fork) are reported too.
+# events raised by the stepped instruction (clone, fork) are reported too.  A thread can
+# hold only one such signal for its caller (one resume, one signal): further signals that
+# preempt the same step-over go back into its queue once the instruction has run, and the
+# kernel reports each again later.
 #
 # The trace loop single-steps in C.  One GETSIGINFO per step both classifies the trap and
 # yields the new pc: for a step trap the kernel puts regs->ip in si_addr (x86
@@ -28,20 +31,67 @@ cdef int _cmp_u64(const void *a, const void *b) noexcept nogil:
     return (x > y) - (x < y)
 
 
-cdef object _step_over(_State s, _Thread th, int sig):
+# Returned by _wait_step for a plain step completion, for which no Event is made.
+cdef object _PLAIN_STEP = object()
+
+
+cdef object _wait_step(_State s, _Thread th):
+    """_wait_tid for a thread that was just single-stepped, except that a plain step
+    completion returns _PLAIN_STEP without making an Event (the declined-trap path
+    steps over an int3 on every hit)."""
+    cdef int status = 0
+    cdef pid_t r, tid = th.tid
+    cdef siginfo_t si
+    cdef long dr6
+    cdef bint keep = _keeps_exit(s, th)
+    while True:
+        with nogil:
+            r = _waitpid_thread(tid, keep, &status, 0)
+        if r < 0:
+            if errno == EINTR:
+                PyErr_CheckSignals()
+                continue
+            if errno == ECHILD:
+                return _vanished(s, th)
+            raise_errno(errno, "waitpid", th.pid, tid)
+        if (WIFSTOPPED(status) and (status >> 16) == 0 and WSTOPSIG(status) == SIGTRAP
+                and ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) == 0
+                and (si.si_code == TRAP_TRACE or si.si_code == TRAP_BRKPT)):
+            dr6 = 0
+            if th.uses_dr:
+                # A step that executed a watched access reports TRAP_TRACE with Bn set:
+                # that one is decoded into an event below.
+                dr6 = ptrace(PTRACE_PEEKUSER, tid, <void *>PYDBG_DR_OFFSET(6), NULL)
+                th.dr6_dirty = True
+            if not dr6 & _DR6_SLOTS:
+                th.state = ST_STOPPED
+                th.stop_seq += 1
+                th.in_syscall = False
+                _real_stop_seen(th)
+                return _PLAIN_STEP
+        ev = _decode(s, tid, status)
+        if ev is not None:
+            return ev
+        if th.state == ST_STOPPED or _find_thread(s, tid) is None:
+            return None
+
+
+cdef object _step_over(_State s, _Thread th, int sig, bint want_event):
     """Execute the instruction under the breakpoint `th` was reported at.
 
-    Returns the STEP event when it ran, or the event that stopped the thread instead
-    (exit, exec, a fault, a watchpoint); the thread is STOPPED in it.
+    Returns the STEP event when it ran (None instead when not want_event), or the event
+    that stopped the thread instead (exit, exec, a fault, a watchpoint); the thread is
+    STOPPED in it.
     """
-    cdef _Process p = s.procs[th.pid]
+    cdef _Process p = th.proc
     cdef unsigned long long addr = th.bp_hit
     cdef object ev
-    cdef bint restore = addr in p.sites
+    cdef int orig = _site_orig(p, addr)
     cdef int deferred_sig
     cdef object deferred_info
-    if restore:
-        _poke_byte(p, addr, p.sites[addr])
+    cdef list requeue = None
+    if orig >= 0:
+        _poke_byte(p, addr, <unsigned char>orig)
     try:
         while True:
             # A signal deferred by an earlier round must survive this internal resume.
@@ -51,7 +101,12 @@ cdef object _step_over(_State s, _Thread th, int sig):
             if deferred_sig:
                 th.deferred_sig, th.deferred_info = deferred_sig, deferred_info
             sig = 0
-            ev = _wait_tid(s, th)
+            if want_event:
+                ev = _wait_tid(s, th)
+            else:
+                ev = _wait_step(s, th)
+                if ev is _PLAIN_STEP:
+                    return None
             if ev is None:
                 continue
             kind = (<Event>ev)._kind
@@ -60,6 +115,14 @@ cdef object _step_over(_State s, _Thread th, int sig):
                     (<Event>ev)._kind = K_HW_BREAKPOINT
                 return ev
             if kind == K_SIGNAL and ev.si_code != SI_KERNEL:
+                if th.deferred_sig:
+                    # One is already held for the caller: this one goes back to the
+                    # kernel after the step (below), unreported for now.
+                    if requeue is None:
+                        requeue = []
+                    requeue.append(((<Event>ev).signal, ev.siginfo))
+                    th.stop_sig = 0
+                    continue
                 # The signal came first; the instruction did not run.  Report it later
                 # and deliver it, with its siginfo, when the caller resumes with it.
                 th.deferred_sig = (<Event>ev).signal
@@ -73,15 +136,23 @@ cdef object _step_over(_State s, _Thread th, int sig):
                 continue
             return ev
     finally:
-        if restore and th.pid in s.procs and addr in p.sites and th.tid in s.threads:
+        # Put the int3 back unless the site went away meanwhile (an exec, a detach); the
+        # other threads still need it even if this one died in the step.
+        if orig >= 0 and p.mem_fd >= 0 and _site_orig(p, addr) >= 0:
             _poke_byte(p, addr, _INT3)
+        if requeue:
+            for sig, info in requeue:
+                if info is None:
+                    pydbg_tgkill(th.pid, th.tid, sig)
+                else:
+                    pydbg_requeue_signal(th.pid, th.tid, sig, PyBytes_AS_STRING(info))
 
 
 cdef object _step(_State s, _Thread th, int sig):
     cdef bint from_syscall = th.in_syscall
     cdef unsigned long long pc = 0
     if th.bp_hit:
-        return _step_over(s, th, sig)
+        return _step_over(s, th, sig, True)
     if from_syscall:
         pc = _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
     while True:
@@ -89,6 +160,10 @@ cdef object _step(_State s, _Thread th, int sig):
         ev = _wait_tid(s, th)
         if ev is None:
             sig = 0
+            if th.bp_hit:
+                # Its instruction was an int3 whose condition declined the trap: the
+                # step is the original instruction's.
+                return _step_over(s, th, 0, True)
             continue
         if from_syscall and (<Event>ev)._kind == K_STEP and (<Event>ev)._address == pc:
             # Stopped inside a system call (an exec or clone event, a syscall stop): that
@@ -110,8 +185,8 @@ cdef bint _off_breakpoint(_State s, _Thread th) except -1:
     cdef object ev
     if not th.bp_hit:
         return True
-    ev = _step_over(s, th, 0)
-    if (<Event>ev)._kind != K_STEP:
+    ev = _step_over(s, th, 0, False)
+    if ev is not None and (<Event>ev)._kind != K_STEP:
         s.stash.append(ev)
         return False
     return not th.deferred_sig
@@ -140,7 +215,7 @@ cdef int _cont_all(_State s, object pid, object signals) except -1:
         if _off_breakpoint(s, th):
             ready.append(th)
     for th in ready:
-        if th.state == ST_STOPPED and th.tid in s.threads:
+        if th.state == ST_STOPPED and _find_thread(s, th.tid) is th:
             # quiet: a thread killed while stopped (a group exit, SIGKILL) cannot be
             # resumed, and must not keep the others stopped; its exit report is on the
             # way (hazards §6.1 rule 4, §7).
@@ -152,6 +227,7 @@ cdef class TraceResult:
     """Outcome of Tracer.trace / Tracer.run_until."""
 
     cdef object _pcs
+    cdef object _values
     cdef readonly unsigned long long steps
     cdef int _reason
     cdef readonly object event
@@ -159,6 +235,10 @@ cdef class TraceResult:
     @property
     def pcs(self):
         return memoryview(self._pcs)
+
+    @property
+    def values(self):
+        return memoryview(self._values)
 
     @property
     def reason(self):
@@ -174,6 +254,7 @@ cdef enum:
     R_ADDRESS = 1
     R_BREAKPOINT = 2
     R_EVENT = 3
+    R_RETURNED = 4
 
 
 cdef struct _Loop:
@@ -181,16 +262,20 @@ cdef struct _Loop:
     pid_t pid
     pid_t tid
     int mem_fd
-    uint64_t *sites          # inserted breakpoint addresses, sorted
-    unsigned char *orig      # their original bytes, in the same order
-    Py_ssize_t nsites
+    _Bp *bps                 # the process's breakpoint table (sites and conditions)
+    Py_ssize_t nbps
     uint64_t *buf            # recorded pcs
-    unsigned long long cap
+    uint64_t *vals           # recorded register values
+    unsigned long long cap   # capacity of buf and vals
     bint record
+    int reg                  # index of the recorded register in REGISTER_NAMES, or -1
     bint stop_at_bps
     bint has_until
+    bint has_return
     bint uses_dr
     unsigned long long until
+    unsigned long long ret_address
+    unsigned long long ret_slot
     unsigned long long max_steps
     unsigned long long steps
     unsigned long long pc
@@ -202,42 +287,53 @@ cdef enum:
     L_COUNT = 0
     L_ADDRESS = 1
     L_BREAKPOINT = 2
-    L_GROW = 3       # the pc buffer is full
+    L_GROW = 3       # the recording buffers are full
     L_SIGNAL = 4     # waitpid was interrupted (Ctrl-C?) with no breakpoint byte lifted
     L_DECODE = 5     # a stop that is not a plain step: status holds it
     L_ERROR = 6      # waitpid failed: err holds errno
+    L_RETURNED = 7   # until_return: the function returned
 
 
 cdef int _loop_run(_Loop *L) noexcept nogil:
     """Single-step until something needs Python; return an L_* code."""
-    cdef uint64_t *hit
-    cdef Py_ssize_t k
+    cdef _Bp *hit
     cdef pid_t r
     cdef siginfo_t si
     cdef char c
     cdef bint over
+    cdef long word
     while True:
         if L.has_until and L.pc == L.until:
             return L_ADDRESS
+        if L.has_return and L.pc == L.ret_address:
+            # The return address alone is not enough: a deeper (recursive) frame returns
+            # to it too, but with the stack pointer at or below the slot (see _trace).
+            word = ptrace(PTRACE_PEEKUSER, L.tid, <void *>(<long>_RSP_INDEX * 8), NULL)
+            if <unsigned long long>word > L.ret_slot:
+                return L_RETURNED
         if L.steps >= L.max_steps:
             return L_COUNT
+        if (L.record or L.reg >= 0) and L.steps >= L.cap:
+            return L_GROW
         over = False
-        if L.nsites:
-            hit = <uint64_t *>bsearch(&L.pc, L.sites, L.nsites, sizeof(uint64_t), _cmp_u64)
-            if hit != NULL:
-                if L.stop_at_bps and L.steps > 0:
+        if L.nbps:
+            hit = <_Bp *>bsearch(&L.pc, L.bps, L.nbps, sizeof(_Bp), _cmp_u64)
+            if hit != NULL and hit.orig >= 0:
+                if L.stop_at_bps and L.steps > 0 and (
+                        not hit.has_cond or _cond_hit(hit, L.pid, L.tid, L.pc)):
                     return L_BREAKPOINT
                 over = True
-                k = hit - L.sites
-                c = <char>L.orig[k]
+                c = <char>hit.orig
                 pwrite(L.mem_fd, &c, 1, <off_t>L.pc)
         if L.record:
-            if L.steps >= L.cap:
-                if over:
-                    c = <char>_INT3
-                    pwrite(L.mem_fd, &c, 1, <off_t>L.pc)
-                return L_GROW
             L.buf[L.steps] = L.pc
+        if L.reg >= 0:
+            # The value at the recorded pc, before its instruction runs.
+            if L.reg == _RIP_INDEX:
+                L.vals[L.steps] = L.pc
+            else:
+                L.vals[L.steps] = <uint64_t>ptrace(PTRACE_PEEKUSER, L.tid,
+                                                   <void *>(<long>L.reg * 8), NULL)
         ptrace(PTRACE_SINGLESTEP, L.tid, NULL, NULL)
         while True:
             r = waitpid(L.tid, &L.status, __WALL)
@@ -255,45 +351,86 @@ cdef int _loop_run(_Loop *L) noexcept nogil:
             L.err = errno
             return L_ERROR
         if WIFSTOPPED(L.status) and (L.status >> 16) == 0 and WSTOPSIG(L.status) == SIGTRAP \
-                and not L.uses_dr \
                 and ptrace(PTRACE_GETSIGINFO, L.tid, NULL, &si) == 0 \
-                and (si.si_code == TRAP_TRACE or si.si_code == TRAP_BRKPT):
+                and (si.si_code == TRAP_TRACE or si.si_code == TRAP_BRKPT) \
+                and not (L.uses_dr and _step_hit_a_slot(L.tid)):
             L.steps += 1
             L.pc = <unsigned long long>si.si_addr
             continue
         return L_DECODE
 
 
+cdef inline bint _step_hit_a_slot(pid_t tid) noexcept nogil:
+    """A step that executed a watched access still reports TRAP_TRACE; DR6 tells.  Only
+    Bn bits matter: since 5.10 DR6 is reset at every #DB (§10), and on older kernels the
+    BS bits that pile up here are ignored by every later decode."""
+    return (ptrace(PTRACE_PEEKUSER, tid, <void *>PYDBG_DR_OFFSET(6), NULL) & _DR6_SLOTS) != 0
+
+
+cdef int _grow(_Loop *L, unsigned long long max_steps) except -1:
+    cdef uint64_t *buf
+    cdef unsigned long long cap = 4096 if L.cap == 0 else L.cap * 2
+    if cap > max_steps:
+        cap = max_steps
+    if L.record:
+        buf = <uint64_t *>realloc(L.buf, cap * sizeof(uint64_t))
+        if buf == NULL:
+            raise MemoryError()
+        L.buf = buf
+    if L.reg >= 0:
+        buf = <uint64_t *>realloc(L.vals, cap * sizeof(uint64_t))
+        if buf == NULL:
+            raise MemoryError()
+        L.vals = buf
+    L.cap = cap
+    return 0
+
+
+cdef object _u64_array(uint64_t *data, unsigned long long n):
+    out = _array("Q")
+    if n:
+        out.frombytes((<char *>data)[:n * sizeof(uint64_t)])
+    return out
+
+
 cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint has_until,
-                        unsigned long long until, bint record, bint stop_at_bps):
-    """The native trace loop: single steps in C, without the GIL between plain steps."""
-    cdef _Process p = s.procs[th.pid]
+                        unsigned long long until, bint record, bint stop_at_bps,
+                        int reg=-1, object until_return=None):
+    """The native trace loop: single steps in C, without the GIL between plain steps.
+
+    until_return (see Tracer.trace): None, True (the thread is at a function's first
+    instruction: the return address is at [rsp], which is its slot), or a pair
+    (return address, address of its stack slot).  The function has returned at the first
+    pc equal to the return address with rsp above the slot: `ret` pops the slot, while a
+    deeper recursive call returning to the same address leaves rsp at or below it.
+    """
+    cdef _Process p = th.proc
     cdef TraceResult res = TraceResult.__new__(TraceResult)
     cdef _Loop L
-    cdef Py_ssize_t i
     cdef int code
     cdef object ev = None
     cdef int reason = R_COUNT
+    cdef unsigned long long slot
     memset(&L, 0, sizeof(L))
     L.pid = th.pid
     L.tid = th.tid
     L.mem_fd = p.mem_fd
     L.record = record
+    L.reg = reg
     L.stop_at_bps = stop_at_bps
     L.has_until = has_until
     L.until = until
     L.max_steps = max_steps
     L.uses_dr = th.uses_dr
+    if until_return is True:
+        slot = _peek_user(th, _RSP_INDEX * 8, "peekuser(rsp)")
+        L.has_return = True
+        L.ret_slot = slot
+        L.ret_address = int.from_bytes(_read(p, slot, 8, False), "little")
+    elif until_return is not None and until_return is not False:
+        L.has_return = True
+        L.ret_address, L.ret_slot = until_return
     try:
-        if p.sites:
-            L.nsites = len(p.sites)
-            L.sites = <uint64_t *>malloc(L.nsites * sizeof(uint64_t))
-            L.orig = <unsigned char *>malloc(L.nsites)
-            if L.sites == NULL or L.orig == NULL:
-                raise MemoryError()
-            for i, a in enumerate(sorted(p.sites)):
-                L.sites[i] = a
-                L.orig[i] = p.sites[a]
         L.pc = th.bp_hit if th.bp_hit else _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
         if th.dr6_dirty:
             ptrace(PTRACE_POKEUSER, th.tid, <void *>PYDBG_DR_OFFSET(6), NULL)
@@ -305,6 +442,10 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
         th.bp_hit = 0
         th.stop_sig = 0
         while True:
+            # The table may change between rounds (a decoded event); the loop reads it
+            # only while the GIL is released, when nothing else can change it.
+            L.bps = p.bps.items
+            L.nbps = p.bps.n
             th.state = ST_RUNNING
             with nogil:
                 code = _loop_run(&L)
@@ -316,17 +457,15 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
             if code == L_ADDRESS:
                 reason = R_ADDRESS
                 break
+            if code == L_RETURNED:
+                reason = R_RETURNED
+                break
             if code == L_BREAKPOINT:
                 th.bp_hit = L.pc  # a later resume runs the instruction, not the int3
                 reason = R_BREAKPOINT
                 break
             if code == L_GROW:
-                L.cap = 4096 if L.cap == 0 else L.cap * 2
-                if L.cap > max_steps:
-                    L.cap = max_steps
-                L.buf = <uint64_t *>realloc(L.buf, L.cap * sizeof(uint64_t))
-                if L.buf == NULL:
-                    raise MemoryError()
+                _grow(&L, max_steps)
                 continue
             if code == L_SIGNAL:
                 PyErr_CheckSignals()
@@ -344,6 +483,9 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
                     # A late interrupt was swallowed and the step re-issued: wait for it.
                     ev = _wait_tid(s, th)
             if ev is None:
+                # Came to rest without an event (a debug-register trap its condition
+                # declined): the instruction at L.pc has not run yet; step it.
+                th.bp_hit = 0
                 continue
             if (<Event>ev)._kind == K_STEP:
                 L.steps += 1
@@ -356,18 +498,17 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
                 continue
             reason = R_EVENT
             break
+        if L.uses_dr:
+            th.dr6_dirty = True
         res.steps = L.steps
         res._reason = reason
         res.event = ev
-        pcs = _array("Q")
-        if record and L.steps:
-            pcs.frombytes((<char *>L.buf)[:L.steps * sizeof(uint64_t)])
-        res._pcs = pcs
+        res._pcs = _u64_array(L.buf, L.steps if record else 0)
+        res._values = _u64_array(L.vals, L.steps if reg >= 0 else 0)
         return res
     finally:
-        free(L.sites)
-        free(L.orig)
         free(L.buf)
+        free(L.vals)
 
 
 # -- branch step ---------------------------------------------------------------------------------
@@ -403,7 +544,7 @@ cdef int _probe_singleblock() except -1:
         close(go[1])
         go[1] = -1
         waitpid(pid, &status, __WALL)        # the int3 at pydbg_probe_start
-        th = _Thread(pid, pid, ST_STOPPED)
+        th = _Thread(pid, _Process(pid, 0), ST_STOPPED)
         while stops < 20:
             if ptrace(PTRACE_SINGLEBLOCK, pid, NULL, NULL) < 0:
                 return 0
@@ -479,6 +620,29 @@ cdef tuple _find_branch(_State s, _Process p, unsigned long long pc):
     return result
 
 
+cdef object _run_to_branch(_State s, _Thread th, unsigned long long branch):
+    """Continue th until it stops at branch (None: it sits there) or with an event.
+
+    On the way it may stop quietly at an int3 or debug-register trap whose condition
+    declined it (breakpoints.pyx): step over and go on.  A site of the user's at branch
+    whose condition declines stops it there too, like the temporary one would have.
+    """
+    cdef object ev
+    while True:
+        _resume(s, th, PTRACE_CONT, 0)
+        ev = _wait_tid(s, th)
+        if ev is not None:
+            return ev
+        if _find_thread(s, th.tid) is not th or th.bp_hit == branch:
+            return None
+        if th.bp_hit:
+            ev = _step_over(s, th, 0, True)
+            if (<Event>ev)._kind != K_STEP:
+                return ev
+            if (<Event>ev)._address == branch:
+                return None
+
+
 cdef object _branch_step(_State s, _Thread th):
     cdef _Process p
     cdef unsigned long long pc, branch, length
@@ -492,30 +656,29 @@ cdef object _branch_step(_State s, _Thread th):
             ev = _wait_tid(s, th)
             if ev is not None:
                 return ev
+            if th.bp_hit:
+                break    # at an int3 whose condition declined the trap: decode from there
     while True:
-        p = s.procs[th.pid]
+        p = th.proc
         pc = th.bp_hit if th.bp_hit else _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
         branch, length, conditional = _find_branch(s, p, pc)
         if branch != pc:
-            temp = branch not in p.sites
+            temp = _site_orig(p, branch) < 0
             if temp:
                 _insert_bp(p, branch)
             try:
                 if th.bp_hit:
-                    ev = _step_over(s, th, 0)
+                    ev = _step_over(s, th, 0, True)
                     if (<Event>ev)._kind != K_STEP:
                         return ev
                     if (<Event>ev)._address == branch:
                         ev = None
                 if th.bp_hit == 0 and _peek_user(th, PYDBG_RIP_OFFSET, "rip") != branch:
-                    _resume(s, th, PTRACE_CONT, 0)
-                    ev = None
-                    while ev is None:
-                        ev = _wait_tid(s, th)
+                    ev = _run_to_branch(s, th, branch)
                 else:
                     ev = None
             finally:
-                if temp and th.pid in s.procs and branch in p.sites:
+                if temp and p.mem_fd >= 0 and _site_orig(p, branch) >= 0:
                     _remove_bp(p, branch, True)
             if ev is not None:
                 if not ((<Event>ev)._kind == K_BREAKPOINT and (<Event>ev)._address == branch

@@ -209,7 +209,7 @@ cdef class Tracer:
         if th.bp_hit:
             # Stepping from a breakpoint must run the original instruction; that needs
             # the byte restored around the step, so it is done synchronously.
-            self.s.stash.append(_step_over(self.s, th, sig))
+            self.s.stash.append(_step_over(self.s, th, sig, True))
             return
         _resume(self.s, th, PTRACE_SINGLESTEP, sig)
 
@@ -226,12 +226,19 @@ cdef class Tracer:
         return _step(self.s, _stopped(self.s, tid, "step"), sig)
 
     def trace(self, pid_t tid, max_steps, *, until=None, bint record=True,
-              bint stop_at_breakpoints=False):
+              bint stop_at_breakpoints=False, register=None, until_return=False):
         self._enter("trace")
         if max_steps < 0:
             raise ValueError("max_steps must be >= 0")
+        cdef int reg = -1 if register is None else _reg_index(register)
+        if until_return is True or until_return is False:
+            returning = True if until_return else None
+        else:
+            address, slot = until_return
+            returning = (address & _MASK64, slot & _MASK64)
         return _trace(self.s, _stopped(self.s, tid, "trace"), max_steps, until is not None,
-                      0 if until is None else until, record, stop_at_breakpoints)
+                      0 if until is None else until, record, stop_at_breakpoints, reg,
+                      returning)
 
     def run_until(self, pid_t tid, unsigned long long address,
                   unsigned long long max_steps=0x7FFFFFFFFFFFFFFF):
@@ -332,6 +339,16 @@ cdef class Tracer:
         self._enter("clear_hw_breakpoint")
         _clear_hw(_stopped(self.s, tid, "clear_hw_breakpoint"), slot)
 
+    def set_process_hw_breakpoint(self, pid_t pid, int slot, unsigned long long address,
+                                  int access, int size):
+        self._enter("set_process_hw_breakpoint")
+        _set_process_hw(self.s, _proc(self.s, pid, "set_process_hw_breakpoint"), slot,
+                        address, access, size)
+
+    def clear_process_hw_breakpoint(self, pid_t pid, int slot):
+        self._enter("clear_process_hw_breakpoint")
+        _clear_process_hw(self.s, _proc(self.s, pid, "clear_process_hw_breakpoint"), slot)
+
     # -- memory ----------------------------------------------------------------------------
 
     def read_memory(self, pid_t pid, unsigned long long address, Py_ssize_t size, *,
@@ -359,4 +376,25 @@ cdef class Tracer:
 
     def breakpoints(self, pid_t pid):
         self._enter("breakpoints")
-        return dict(_proc(self.s, pid, "breakpoints").sites)
+        return _sites_dict(_proc(self.s, pid, "breakpoints"))
+
+    # -- native conditions -----------------------------------------------------------------
+
+    def set_breakpoint_condition(self, pid_t pid, unsigned long long address, *, pid_t tid=0,
+                                 skip=0, register=None, reg_op=None, reg_value=0,
+                                 mem_address=0, mem_size=0, mem_op=None, mem_value=0):
+        self._enter("set_breakpoint_condition")
+        _set_condition(_proc(self.s, pid, "set_breakpoint_condition"), address, tid, skip,
+                       register, reg_op, reg_value, mem_address, mem_size, mem_op, mem_value)
+
+    def clear_breakpoint_condition(self, pid_t pid, unsigned long long address):
+        self._enter("clear_breakpoint_condition")
+        _clear_condition(_proc(self.s, pid, "clear_breakpoint_condition"), address)
+
+    def breakpoint_counts(self, pid_t pid, unsigned long long address):
+        self._enter("breakpoint_counts")
+        cdef _Process p = _proc(self.s, pid, "breakpoint_counts")
+        cdef _Bp *b = _bp_find(&p.bps, address)
+        if b == NULL or not b.has_cond:
+            return (0, 0)
+        return (b.hits, b.matches)

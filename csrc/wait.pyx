@@ -10,6 +10,8 @@
 #   the drain    waitid(WNOHANG|WNOWAIT) + waitpid(that pid) until nothing is left.
 # __WNOTHREAD keeps children of other Python threads out of sight entirely.
 
+import os as _os
+
 from pydbg.errors import PtraceError as _PtraceError
 
 cdef extern from "<sys/wait.h>" nogil:
@@ -29,6 +31,18 @@ cdef extern from "<signal.h>" nogil:
     int SIGRTMAX
 
 
+cdef bint _kernel_before(int major, int minor):
+    release = _os.uname().release.split("-")[0].split(".")
+    try:
+        return (int(release[0]), int(release[1])) < (major, minor)
+    except (ValueError, IndexError):
+        return True
+
+
+# "x86/debug: Change thread.debugreg6 to thread.virtual_dr6" (5.10).
+cdef bint _DR6_ACCUMULATES = _kernel_before(5, 10)
+
+
 cdef inline bint _is_stop_signal(int sig):
     return sig == SIGSTOP or sig == SIGTSTP or sig == SIGTTIN or sig == SIGTTOU
 
@@ -40,8 +54,11 @@ cdef int _resume(_State s, _Thread th, int req, int sig, bint quiet=False) excep
     cdef bytes info
     cdef int err
     if th.dr6_dirty:
-        # Older kernels accumulate DR6; clearing it keeps the next decode honest (§10).
-        ptrace(PTRACE_POKEUSER, th.tid, <void *>PYDBG_DR_OFFSET(6), NULL)
+        # Kernels before 5.10 accumulate DR6; clearing it keeps the next decode honest.
+        # Later ones reset the DR6 a tracer sees at every debug exception (§10), and
+        # every stop that reads DR6 is one.
+        if _DR6_ACCUMULATES:
+            ptrace(PTRACE_POKEUSER, th.tid, <void *>PYDBG_DR_OFFSET(6), NULL)
         th.dr6_dirty = False
     if th.deferred_sig:
         if sig == th.deferred_sig and th.deferred_info is not None:
@@ -83,19 +100,30 @@ cdef dict _REQ_NAMES = {
 
 # -- decoding ------------------------------------------------------------------------------
 
-cdef bint _fetch_siginfo(_Thread th, Event ev):
-    """GETSIGINFO into the event; False if the thread vanished."""
-    cdef bytes info = PyBytes_FromStringAndSize(NULL, 128)
-    cdef siginfo_t *si = <siginfo_t *>PyBytes_AS_STRING(info)
-    if ptrace(PTRACE_GETSIGINFO, th.tid, NULL, si) < 0:
-        return False
-    ev._siginfo = info
+cdef void _fill_siginfo(Event ev, const siginfo_t *si):
+    ev._siginfo = PyBytes_FromStringAndSize(<const char *>si, sizeof(siginfo_t))
     ev._si_code = si.si_code
     if si.si_code == SI_USER or si.si_code == SI_TKILL or si.si_code == SI_QUEUE:
         ev._sender_pid = si.si_pid
     else:
         ev._address = <unsigned long long>si.si_addr
+
+
+cdef bint _fetch_siginfo(_Thread th, Event ev):
+    """GETSIGINFO into the event; False if the thread vanished."""
+    cdef siginfo_t si
+    if ptrace(PTRACE_GETSIGINFO, th.tid, NULL, &si) < 0:
+        return False
+    _fill_siginfo(ev, &si)
     return True
+
+
+cdef Event _trap_event(int kind, _Thread th, int status, const siginfo_t *si):
+    """The event of a SIGTRAP signal-delivery-stop whose siginfo was read into si."""
+    cdef Event ev = _new_event(kind, th.tid, th.pid, status)
+    ev.signal = SIGTRAP
+    _fill_siginfo(ev, si)
+    return ev
 
 
 cdef void _fetch_lazy_siginfo(Event ev):
@@ -108,7 +136,7 @@ cdef void _fetch_lazy_siginfo(Event ev):
 
 cdef object _decode(_State s, pid_t tid, int status):
     """Update the table with one wait status; return its Event, or None if consumed."""
-    cdef _Thread th = s.threads.get(tid)
+    cdef _Thread th = _find_thread(s, tid)
     cdef int sig, event
     cdef unsigned long msg = 0
     cdef _Process p
@@ -144,9 +172,13 @@ cdef object _decode(_State s, pid_t tid, int status):
         ev.message = msg
         return ev
     if event == PTRACE_EVENT_VFORK_DONE:
-        p = s.procs.get(th.pid)
-        if p is not None:
-            p.vfork_parent = False
+        p = th.proc
+        p.vfork_parent = False
+        # Held in the kernel during the vfork, it may have missed a process-wide slot.
+        try:
+            _sync_process_slots(th)
+        except ProcessLookupError:
+            pass    # killed already: its exit report follows
         ev = _new_event(K_VFORK_DONE, tid, th.pid, status)
         ev.message = msg
         return ev
@@ -214,42 +246,27 @@ cdef object _decode_syscall(_State s, _Thread th, int status):
 
 
 cdef object _decode_signal(_State s, _Thread th, int status, int sig):
-    cdef Event ev = _new_event(K_SIGNAL, th.tid, th.pid, status)
-    cdef _Process p
-    cdef unsigned long long pc, addr
-    ev.signal = sig
+    cdef Event ev
+    cdef siginfo_t si
     if sig != SIGTRAP:
+        ev = _new_event(K_SIGNAL, th.tid, th.pid, status)
+        ev.signal = sig
         th.stop_sig = sig
         ev._lazy_thread = th
         ev._lazy_seq = th.stop_seq
         return ev
-    if not _fetch_siginfo(th, ev):
+    # SIGTRAP: read the siginfo onto the stack first; an int3 or debug-register trap that
+    # a native condition declines ends here without an Event (breakpoints.pyx).
+    if ptrace(PTRACE_GETSIGINFO, th.tid, NULL, &si) < 0:
         th.stop_sig = sig
+        ev = _new_event(K_SIGNAL, th.tid, th.pid, status)
+        ev.signal = sig
         return ev
-    if ev._si_code == SI_KERNEL:
-        # int3: the pc is one past it.  Ours if a breakpoint is (or was) inserted there.
-        p = s.procs[th.pid]
-        pc = _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
-        addr = pc - 1
-        if addr in p.sites:
-            _poke_user(th, PYDBG_RIP_OFFSET, addr, "pokeuser(rip)")
-            ev._kind = K_BREAKPOINT
-            ev._address = addr
-            th.bp_hit = addr
-            return ev
-        if addr in p.removed and _original_is_not_int3(p, addr):
-            # Executed just before the breakpoint was removed (§9.3): rewind and go on
-            # as if nothing happened; forwarding the SIGTRAP would kill the program.
-            _poke_user(th, PYDBG_RIP_OFFSET, addr, "pokeuser(rip)")
-            _resume(s, th, th.last_req, 0, quiet=True)
-            return None
-        th.stop_sig = sig
-        return ev
-    if ev._si_code == TRAP_HWBKPT:
-        ev._kind = K_HW_BREAKPOINT
-        ev.dr6 = _peek_user(th, PYDBG_DR_OFFSET(6), "peekuser(dr6)")
-        th.dr6_dirty = True
-        return ev
+    if si.si_code == SI_KERNEL:
+        return _int3_trap(s, th, status, &si)
+    if si.si_code == TRAP_HWBKPT:
+        return _hw_trap(s, th, status, &si)
+    ev = _trap_event(K_SIGNAL, th, status, &si)
     if th.last_req == PTRACE_SINGLESTEP or th.last_req == PTRACE_SINGLEBLOCK:
         if ev._si_code == SIGTRAP:
             # A step that delivered a signal stops at the handler's first instruction
@@ -320,33 +337,35 @@ cdef object _decode_new_task(_State s, _Thread parent, int status, int event, pi
     cdef int kind = K_CLONE if event == PTRACE_EVENT_CLONE else (
         K_FORK if event == PTRACE_EVENT_FORK else K_VFORK)
     cdef Event ev = _new_event(kind, parent.tid, parent.pid, status)
-    cdef _Process pp = s.procs[parent.pid]
-    cdef _Process np
+    cdef _Process pp = parent.proc
+    cdef _Process np = pp
     cdef _Thread th
-    cdef pid_t tgid = parent.pid
     ev.message = new
     if kind != K_CLONE or not _same_thread_group(parent.pid, new):
         # fork, vfork, or clone() without CLONE_THREAD: a new process.
-        tgid = new
-    if tgid == new:
         np = _Process(new, pp.options)
         np.spawned = False
         np.kill_on_exit = pp.kill_on_exit
         # The child's memory is a copy: it carries every int3 of the parent.  Record
-        # them so that detaching the child removes them (§7).
-        np.sites = dict(pp.sites)
-        np.site_refs = dict(pp.site_refs)
+        # them (and their conditions) so that detaching the child removes them (§7).
+        _bp_copy(&np.bps, &pp.bps)
         s.procs[new] = np
         if kind == K_VFORK:
             pp.vfork_parent = True
-    th = _Thread(new, tgid, ST_RUNNING)
-    s.threads[new] = th
-    (<_Process>s.procs[tgid]).tids.add(new)
+            pp.vfork_tid = parent.tid
+    th = _Thread(new, np, ST_RUNNING)
+    _add_thread(s, th)
     s.gone.pop(new, None)
     _collect_initial_stop(s, th)
-    if tgid == new and new in s.procs:
+    if th.state == ST_STOPPED and _find_thread(s, new) is th:
+        # Before anybody can resume it: debug registers are not inherited (§7).
         try:
-            _open_mem(s.procs[new])
+            _init_new_task_dr(th, parent)
+        except ProcessLookupError:
+            pass    # killed already: its exit report follows
+    if np is not pp and new in s.procs:
+        try:
+            _open_mem(np)
         except _PtraceError:
             pass
     return ev
@@ -393,20 +412,20 @@ cdef int _collect_initial_stop(_State s, _Thread th) except -1:
 
 
 cdef object _decode_exec(_State s, _Thread th, int status, pid_t former):
-    cdef _Process p = s.procs[th.pid]
+    cdef _Process p = th.proc
     cdef Event ev = _new_event(K_EXEC, th.tid, th.pid, status)
     ev.message = former
     # Every other thread is gone (their exits may still be reported); the exec'ing thread
-    # now carries the pid (§6.2).  The old image's breakpoints and decode cache went
-    # with its address space.
+    # now carries the pid (§6.2).  The old image's breakpoints, conditions, debug
+    # registers (the kernel clears them, §7) and decode cache went with its address space.
     for tid in list(p.tids):
         if tid != th.tid:
-            s.threads.pop(tid, None)
+            _forget_thread(s, tid)
             p.tids.discard(tid)
             if tid != former:
                 s.reapable.add(tid)
-    p.sites.clear()
-    p.site_refs.clear()
+    _bp_clear(&p.bps)
+    memset(p.hw_bits, 0, sizeof(p.hw_bits))
     p.removed.clear()
     p.blocks.clear()
     p.vfork_parent = False
@@ -416,6 +435,8 @@ cdef object _decode_exec(_State s, _Thread th, int status, pid_t former):
     th.interrupt_pending = th.interrupt_late = th.interrupt_report = False
     th.uses_dr = False
     th.dr6_dirty = False
+    memset(th.dr, 0, sizeof(th.dr))
+    th.dr7 = 0
     _open_mem(p)
     return ev
 
@@ -455,11 +476,7 @@ cdef inline pid_t _waitpid_thread(pid_t tid, bint keep_exit, int *status,
 
 
 cdef inline bint _keeps_exit(_State s, _Thread th):
-    cdef _Process p
-    if th.tid != th.pid:
-        return False
-    p = s.procs.get(th.pid)
-    return p is not None and p.adopted
+    return th.tid == th.pid and th.proc.adopted
 
 
 cdef object _wait_tid(_State s, _Thread th):
@@ -486,7 +503,7 @@ cdef object _wait_tid(_State s, _Thread th):
         ev = _decode(s, tid, status)
         if ev is not None:
             return ev
-        if th.state == ST_STOPPED or tid not in s.threads:
+        if th.state == ST_STOPPED or _find_thread(s, tid) is None:
             return None
 
 
@@ -495,14 +512,12 @@ cdef object _vanished(_State s, _Thread th):
     The exec is reported on the leader; collect it there."""
     cdef _Thread leader
     _drop_thread(s, th)
-    leader = s.threads.get(th.pid)
+    leader = _find_thread(s, th.pid)
     if leader is None:
-        leader = _Thread(th.pid, th.pid, ST_RUNNING)
-        s.threads[th.pid] = leader
-        p = s.procs.get(th.pid)
-        if p is None:
+        if s.procs.get(th.pid) is not th.proc:
             return None
-        p.tids.add(th.pid)
+        leader = _Thread(th.pid, th.proc, ST_RUNNING)
+        _add_thread(s, leader)
     elif leader.state == ST_STOPPED:
         return None
     leader.state = ST_RUNNING
@@ -514,7 +529,6 @@ cdef object _vanished(_State s, _Thread th):
 cdef int _stop_all(_State s, object pid) except -1:
     """Interrupt every running or listening thread and wait until each is stopped (§6.1)."""
     cdef _Thread th
-    cdef _Process p
     cdef list targets = []
     cdef object ev
     for th in list(s.threads.values()):
@@ -522,8 +536,7 @@ cdef int _stop_all(_State s, object pid) except -1:
             continue
         if th.state != ST_RUNNING and th.state != ST_LISTENING:
             continue
-        p = s.procs.get(th.pid)
-        if p is not None and p.vfork_parent:
+        if th.proc.vfork_parent:
             continue
         if not th.interrupt_pending or th.interrupt_late:
             # A "late" interrupt may never come (see _real_stop_seen): ask again.  The
@@ -543,9 +556,8 @@ cdef int _stop_all(_State s, object pid) except -1:
     s.in_stop_all += 1
     try:
         for th in targets:
-            while th.state != ST_STOPPED and th.tid in s.threads:
-                p = s.procs.get(th.pid)
-                if p is not None and p.vfork_parent:
+            while th.state != ST_STOPPED and _find_thread(s, th.tid) is th:
+                if th.proc.vfork_parent:
                     break
                 ev = _wait_tid(s, th)
                 if ev is not None:
@@ -557,71 +569,124 @@ cdef int _stop_all(_State s, object pid) except -1:
 
 # -- the event wait ----------------------------------------------------------------------------
 
-cdef list _drain(_State s):
-    """Collect every status already waiting, without blocking."""
-    cdef list events = []
+cdef int _drain(_State s, list events, const siginfo_t *seen=NULL) except -1:
+    """Collect every status already waiting, without blocking, into events.
+
+    `seen`: what the blocking waitid just reported, used instead of asking again.
+    Traps that native conditions decline are handled on the way (s.in_wait); events
+    such handling stashes (stop-all of the other threads) join the list in order.
+    """
     cdef _Thread th
     cdef siginfo_t si
     cdef int status = 0
     cdef pid_t tid, r
     cdef object ev
-    if s.foreign:
-        return _drain_polling(s)
-    while True:
-        si.si_pid = 0
-        if waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL | __WNOTHREAD) < 0:
-            if errno == EINTR:
+    s.in_wait = True
+    try:
+        if s.foreign:
+            _drain_polling(s, events)
+            return 0
+        if seen != NULL:
+            si = seen[0]
+        else:
+            si.si_pid = 0
+        while True:
+            if si.si_pid == 0 and waitid(P_ALL, 0, &si,
+                                         WEXITED | WNOHANG | WNOWAIT | __WALL | __WNOTHREAD) < 0:
+                if errno == EINTR:
+                    continue
+                break
+            tid = si.si_pid
+            si.si_pid = 0
+            if tid == 0:
+                break
+            th = _find_thread(s, tid)
+            if si.si_code != CLD_TRAPPED and th is not None and _keeps_exit(s, th):
+                _collect(s, events, _decode(s, tid, _status_from_siginfo(&si)))
                 continue
-            break
-        tid = si.si_pid
-        if tid == 0:
-            break
-        th = s.threads.get(tid)
-        if si.si_code != CLD_TRAPPED and th is not None and _keeps_exit(s, th):
-            ev = _decode(s, tid, _status_from_siginfo(&si))
-            if ev is not None:
-                events.append(ev)
-            continue
-        if si.si_code != CLD_TRAPPED and th is None and tid not in s.reapable:
-            # An exit of a child that is no tracee: leave it for its owner, and poll the
-            # tracees one by one while it hides them from waitid(P_ALL).
-            s.foreign = tid
-            events.extend(_drain_polling(s))
-            break
-        r = waitpid(tid, &status, __WALL | WNOHANG)
-        if r != tid:
-            continue
-        ev = _decode(s, tid, status)
-        if ev is not None:
-            events.append(ev)
-        if not s.unknown and not s.reapable and len(s.threads) <= 8 \
-                and not _anything_running(s):
-            break    # every thread is stopped: nothing else can be waiting
-    return events
+            if si.si_code != CLD_TRAPPED and th is None and tid not in s.reapable:
+                # An exit of a child that is no tracee: leave it for its owner, and poll
+                # the tracees one by one while it hides them from waitid(P_ALL).
+                s.foreign = tid
+                _drain_polling(s, events)
+                break
+            r = waitpid(tid, &status, __WALL | WNOHANG)
+            if r != tid:
+                continue
+            ev = _decode(s, tid, status)
+            if ev is None and not events and not s.stash and th is not None \
+                    and th.state == ST_RUNNING:
+                # A trap the core declined and resumed: if more is waiting, the blocking
+                # waitid returns at once; asking here as well would cost a syscall a hit.
+                break
+            _collect(s, events, ev)
+            if not s.unknown and not s.reapable and len(s.threads) <= 8 \
+                    and not _anything_running(s):
+                break    # every thread is stopped: nothing else can be waiting
+    finally:
+        s.in_wait = False
+    return 0
 
 
-cdef list _drain_polling(_State s):
-    cdef list events = []
+cdef _Thread _solo(_State s):
+    """The thread to wait for alone, when that misses nothing: the only traced thread
+    there is, and running.  (Another thread sitting in a ptrace-stop can still report:
+    killed from outside, or by its own process's exit_group or execve, which then waits
+    for it to be continued from its PTRACE_EVENT_EXIT stop, hazards §3.)"""
+    cdef _Thread th
+    cdef _Thread solo = None
+    if s.foreign or s.unknown or s.reapable or len(s.threads) != 1:
+        return None
+    for th in s.threads.values():
+        solo = th
+    if solo.state != ST_RUNNING or _keeps_exit(s, solo):
+        return None
+    return solo
+
+
+cdef bint _take(_State s, list events, _Thread th, int status) except -1:
+    """Decode a status the blocking wait reaped for th.  True when it was a trap the core
+    declined (th runs again, nothing to report); otherwise sweep up whatever else is
+    waiting, and return False."""
+    cdef object ev
+    s.in_wait = True
+    try:
+        ev = _decode(s, th.tid, status)
+    finally:
+        s.in_wait = False
+    if ev is None and not s.stash and th.state == ST_RUNNING:
+        return True
+    _collect(s, events, ev)
+    _drain(s, events)
+    return False
+
+
+cdef inline void _collect(_State s, list events, object ev):
+    if s.stash:
+        events.extend(s.stash)
+        del s.stash[:]
+    if ev is not None:
+        events.append(ev)
+
+
+cdef int _drain_polling(_State s, list events) except -1:
     cdef siginfo_t si
     cdef int status = 0
     cdef pid_t r
-    cdef object ev
     cdef _Thread th
     for th in list(s.threads.values()):
-        if th.state == ST_STOPPED or th.tid not in s.threads:
+        if th.state == ST_STOPPED or _find_thread(s, th.tid) is not th:
             continue
         r = _waitpid_thread(th.tid, _keeps_exit(s, th), &status, WNOHANG)
         if r == th.tid:
-            ev = _decode(s, th.tid, status)
-            if ev is not None:
-                events.append(ev)
+            _collect(s, events, _decode(s, th.tid, status))
     for tid in list(s.reapable):
         if waitpid(tid, &status, __WALL | WNOHANG) != 0:
             s.reapable.discard(tid)
     si.si_pid = 0
     if waitid(P_PID, s.foreign, &si, WEXITED | WNOHANG | WNOWAIT) < 0 or si.si_pid == 0:
         s.foreign = 0   # its owner reaped it
-    return events
+    return 0
 
 
 cdef bint _anything_running(_State s):
@@ -673,48 +738,73 @@ cdef double _now():
 cdef list _wait(_State s, object timeout):
     cdef list events = s.stash
     cdef double deadline = 0.0
-    cdef double left
-    cdef int r
+    cdef int r, status = 0
     cdef long poll_ns
+    cdef siginfo_t si
+    cdef _Thread solo
+    cdef pid_t tid
     s.stash = []
     if events:
-        events.extend(_drain(s))
+        _drain(s, events)
         return events
     if pydbg_get_flag(&s.wake_flag):
         pydbg_set_flag(&s.wake_flag, 0)
         return events
     if not _anything_running(s):
         # Nothing can stop, but a status may still be due (a thread reaped late).
-        return _drain(s)
+        _drain(s, events)
+        return events
     if timeout is not None:
         if timeout <= 0:
-            return _drain(s)
+            _drain(s, events)
+            return events
         deadline = _now() + timeout
-    if timeout is not None:
         _ensure_wake_handler(s)    # the timer's signal needs it; wake() checks for itself
-    while True:
-        # The blocking waitid returns at once when a status is already waiting, so no
-        # drain comes first.  While a foreign zombie hides the tracees from
-        # waitid(P_ALL), poll every 2 ms instead.
-        poll_ns = 2000000 if s.foreign else 0
-        if timeout is not None:
-            left = deadline - _now()
-            if left <= 0:
+    # A wake-up signal from an earlier call is no reason to return now (wake() also sets
+    # the flag, which is what counts).
+    pydbg_wake_reset()
+    if timeout is not None:
+        # Armed once for the whole call: a loop that swallows many declined traps does
+        # not pay two timer_settime calls per trap.
+        _arm_timer(s, timeout)
+    try:
+        while True:
+            # The blocking waitid returns at once when a status is already waiting, so
+            # no drain comes first.  While a foreign zombie hides the tracees from
+            # waitid(P_ALL), poll every 2 ms instead.
+            poll_ns = 2000000 if s.foreign else 0
+            solo = _solo(s)
+            if solo is not None:
+                # The only thread: wait4 on it reaps the status in the same call.  While
+                # it only meets traps that are declined (it runs again, and nothing else
+                # changed), go straight back to waiting for it.
+                tid = solo.tid
+                while True:
+                    with nogil:
+                        r = pydbg_block_tid(&s.wake_flag, s.wake_sig, tid, &status)
+                    if r != 2 or not _take(s, events, solo, status):
+                        break
+                if r == -EINTR:
+                    PyErr_CheckSignals()
+                elif r < 0 and r != -ECHILD:
+                    raise_errno(-r, "wait4", solo.pid, tid)
+            else:
+                with nogil:
+                    r = pydbg_block(&s.wake_flag, poll_ns, s.wake_sig, &si)
+                if r == -EINTR:
+                    PyErr_CheckSignals()
+                elif r < 0 and r != -ECHILD:
+                    raise_errno(-r, "waitid")
+                _drain(s, events, &si if r == 1 else NULL)
+            if events:
                 return events
-            _arm_timer(s, left)
-        with nogil:
-            r = pydbg_block(&s.wake_flag, poll_ns, s.wake_sig)
+            if pydbg_get_flag(&s.wake_flag):
+                pydbg_set_flag(&s.wake_flag, 0)
+                return events
+            if r == -ECHILD or not _anything_running(s):
+                return events
+            if timeout is not None and _now() >= deadline:
+                return events
+    finally:
         if timeout is not None:
             _disarm_timer(s)
-        if r == -EINTR:
-            PyErr_CheckSignals()
-        elif r < 0 and r != -ECHILD:
-            raise_errno(-r, "waitid")
-        events = _drain(s)
-        if events:
-            return events
-        if pydbg_get_flag(&s.wake_flag):
-            pydbg_set_flag(&s.wake_flag, 0)
-            return events
-        if r == -ECHILD or not _anything_running(s):
-            return events

@@ -42,25 +42,29 @@ memory value, counts a match if all pass, and reports the trap (BREAKPOINT or
 HW_BREAKPOINT, as without a condition) only when it matched and the matches now exceed
 `skip`.  A trap it does not report is *declined*:
 
-- in `wait`, the thread is resumed as it was running (PTRACE_CONT, or PTRACE_SYSCALL,
-  after a `syscall` call); nothing is returned for it.  From an int3 the original
+- in `wait`, the thread is resumed as it was running (PTRACE_CONT, or PTRACE_SYSCALL
+  after `Tracer.syscall`); nothing is returned for it, and `wait` goes on waiting (its
+  timeout and `wake` still apply).  From an int3 the original
   instruction is executed first (step-over) while no other thread of the process can
   pass the lifted byte: the threads of the process that are RUNNING are stopped first
   (the stop-all machinery: events they report meanwhile are stashed, and those threads
   stay stopped), then exactly the threads stopped for it are resumed, each with its own
   request.  A signal that arrives during the step-over is reported as a SIGNAL event
   (with the original instruction already executed and the thread stopped after it) and
-  delivered once when the caller resumes with it.  For a single-threaded process, and
+  delivered once when the caller resumes with it; when several arrive, the others go
+  back to the thread's queue (their siginfo kept where the kernel allows, else as from
+  tgkill) and are reported one by one afterwards.  This holds for every step off a
+  breakpoint (`cont`, `cont_all`, `step`).  For a single-threaded process, and
   for any debug-register trap (an execute breakpoint is reported with EFLAGS.RF set, so
   the resumed instruction does not trap again; a data breakpoint traps after the
   access), the declined round creates no Python object.  A thread that was
   single-stepped (`singlestep`) into a declined int3 gets its step: the original
   instruction runs and a STEP is reported.
-- everywhere else (`stop_all`, `step`, `trace`, `branch_step`, the step-over of another
-  thread, or a thread with a `Tracer.interrupt` pending), the thread is left STOPPED at
-  the trap as if stopped there, pc at the breakpoint address; nothing is reported (for
-  `interrupt`, an INTERRUPT event is: the thread did stop), and the next resume of any
-  kind executes the instruction.
+- everywhere else (`stop_all`, the stopping of the other threads for a step-over,
+  `step`, `trace`, `branch_step`, or a thread with a `Tracer.interrupt` pending), the
+  thread is left STOPPED at the trap as if stopped there, pc at the breakpoint address;
+  nothing is reported (for `interrupt`, an INTERRUPT event is: the thread did stop), and
+  the next resume of any kind executes the instruction.
 
 Conditions are independent of breakpoint insertion (they may come first and outlive a
 removal), are copied to fork children with the int3 sites (with their counts started

@@ -2,7 +2,7 @@
 
 from posix.types cimport pid_t
 from ptrace cimport ptrace_syscall_info
-from kernel cimport sigevent
+from kernel cimport sigevent, siginfo_t
 
 
 cdef extern from "compat.h" nogil:
@@ -12,7 +12,9 @@ cdef extern from "compat.h" nogil:
     long long PYDBG_SCI_NR(ptrace_syscall_info *info)
     long long PYDBG_SCI_RVAL(ptrace_syscall_info *info)
 
-    int pydbg_block(volatile int *flag, long poll_ns, int wake_sig)
+    int pydbg_block(volatile int *flag, long poll_ns, int wake_sig, siginfo_t *si)
+    int pydbg_block_tid(volatile int *flag, int wake_sig, pid_t tid, int *status)
+    void pydbg_wake_reset()
     int pydbg_install_wake_handler(int sig)
     int pydbg_wake_handler_installed(int sig)
     void pydbg_set_flag(volatile int *flag, int value)
@@ -20,6 +22,7 @@ cdef extern from "compat.h" nogil:
     void pydbg_xsave_component(unsigned comp, unsigned *offset, unsigned *size)
     pid_t pydbg_gettid()
     int pydbg_tgkill(pid_t tgid, pid_t tid, int sig)
+    int pydbg_requeue_signal(pid_t tgid, pid_t tid, int sig, const void *info)
     void pydbg_probe_block()
     char pydbg_probe_start[]
     char pydbg_probe_target[]

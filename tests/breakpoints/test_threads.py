@@ -9,25 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
-
 from tests.api.recording import GO, STATUS_BREAKPOINT
 from tests.breakpoints.helpers import ENABLED, SIGRT1, after, tgkill
 
 # A signal without a Windows counterpart is reported as 0xE0000000 | signo (README).
 SIGRT1_CODE = 0xE0000000 | SIGRT1
-
-SIGNALS_LOST = (
-    "csrc/stepping.pyx _step_over (reached from cont_all through _off_breakpoint): when "
-    "the single-step off a breakpoint is preempted by a signal it stores the signal in "
-    "the thread's one th.deferred_sig slot, stashes the SIGNAL event, and `continue`s "
-    "stepping with sig 0; the next queued signal preempts that step too and overwrites "
-    "th.deferred_sig. With k signals queued at a step-over, k SIGNAL events are reported "
-    "(the engine shows k exceptions, each decided 'deliver') but only the last is ever "
-    "injected: k - 1 never reach the program (3 sent, 1 handled here). The step-over "
-    "should stop at the first preempting signal (thread left stopped, the signal "
-    "delivered at the caller's resume), or keep every deferred signal."
-)
 
 
 def _stray_breakpoint_exceptions(recorder) -> list[tuple[object, ...]]:
@@ -177,7 +163,6 @@ def test_signal_sent_while_stopped_at_a_breakpoint_is_delivered_once(client, rec
     assert bp.hit_count == 200
 
 
-@pytest.mark.xfail(strict=True, reason=SIGNALS_LOST)
 def test_several_signals_queued_during_a_step_over_are_each_delivered_once(
     client, recorder, launch
 ):
@@ -197,7 +182,6 @@ def test_several_signals_queued_during_a_step_over_are_each_delivered_once(
     assert target.result() == "handled 15"  # ... and each one delivered once
 
 
-@pytest.mark.xfail(strict=True, reason=SIGNALS_LOST)
 def test_signals_from_another_thread_during_step_overs_are_delivered_once(client, recorder, launch):
     target = launch("bp_threads", "sigthread", 300)
     recorder.take()

@@ -191,3 +191,35 @@ def test_children_that_are_not_tracees_keep_their_exit_status(tracer, targets):
         assert EventKind.EXIT in kinds
     finally:
         assert bystander.wait(timeout=10) == 42
+
+
+def test_exec_while_the_other_threads_sit_stopped(tracer, driver, targets):
+    """Only the exec'ing thread runs; the leader and the sleeper sit in ptrace-stops.
+    execve kills them, and waits until they have left their PTRACE_EVENT_EXIT stops: wait
+    must see those stops (a wait for the running thread alone would deadlock the exec)."""
+    binary = targets["exec_thread"]
+    loop = targets["loop"]
+    pid = tracer.spawn([binary.path, loop.path, "5"])
+    tracer.cont(pid)
+    clones = []
+    while len(clones) < 2:
+        event = driver.next()
+        assert event.kind == EventKind.CLONE, event
+        clones.append(event.message)
+        if len(clones) == 1:
+            driver.resume(event)  # the sleeper runs, the leader goes on
+    # The leader sits in its second CLONE stop, the execer in its initial stop; stop the
+    # sleeper too, then let only the execer run.
+    tracer.stop_all(pid)
+    assert not tracer.has_pending()
+    tracer.cont(clones[1])
+    kinds = []
+    while True:
+        event = driver.next(timeout=20)
+        kinds.append(event.kind)
+        if event.kind == EventKind.EXEC:
+            break
+        driver.resume(event)
+    assert kinds.count(EventKind.EXIT) >= 1  # the stopped threads' exit stops were seen
+    tracer.cont(pid)
+    assert driver.until_exit(pid).exit_code == 0
