@@ -1,12 +1,12 @@
 """Commands about modules, symbols, code and the stack (spec §8).
 
-    lm                  the modules: start, end, name, path (and build id)
-    x [mod!]pattern     symbols matching a wildcard: address and name
-    ln [addr]           the nearest symbol at or before an address (default: the pc)
-    u [addr] [L count]  disassemble (default: 8 instructions from the pc, or from where
-                        the last `u` stopped when no address is given)
-    k / kn / kb [count] the call stack: frame (kn), child-SP, return address, [first
-                        stack words (kb)], symbol and source line
+lm                  the modules: start, end, name, path (and build id)
+x [mod!]pattern     symbols matching a wildcard: address and name
+ln [addr]           the nearest symbol at or before an address (default: the pc)
+u [addr] [L count]  disassemble (default: 8 instructions from the pc, or from where
+                    the last `u` stopped when no address is given)
+k / kn / kb [count] the call stack: frame (kn), child-SP, return address, [first
+                    stack words (kb)], symbol and source line
 """
 
 from __future__ import annotations
