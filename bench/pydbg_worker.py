@@ -35,7 +35,10 @@ import pydbg
 from pydbg import _native
 from pydbg._native import Event, EventKind, Tracer
 from pydbg.constants import (
+    DEBUG_BREAKPOINT_CODE,
+    DEBUG_BREAKPOINT_ENABLED,
     DEBUG_END_ACTIVE_TERMINATE,
+    DEBUG_EVENT_BREAKPOINT,
     DEBUG_STATUS_BREAK,
     DEBUG_STATUS_GO,
     DEBUG_STATUS_STEP_INTO,
@@ -477,6 +480,79 @@ def do_engine_step(workload: str, n: int, target: str, ready_off: int) -> None:
     )
 
 
+class CountingCallbacks(pydbg.EventCallbacks):
+    """engine-int3-go: a Breakpoint callback that counts and votes GO, then BREAK once
+    `limit` hits were seen."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.hits = 0
+        self.t0 = 0.0
+
+    def get_interest_mask(self) -> int:
+        return DEBUG_EVENT_BREAKPOINT
+
+    def breakpoint(self, bp: object) -> int:
+        self.hits += 1
+        if self.hits == WARMUP_HITS:
+            self.t0 = time.perf_counter()
+        return DEBUG_STATUS_BREAK if self.hits >= self.limit else DEBUG_STATUS_GO
+
+
+def do_engine_breakpoint(workload: str, n: int, target: str, hit_off: int) -> None:
+    """A breakpoint through the engine's public API (control.add_breakpoint):
+
+    engine-int3-go: a Python Breakpoint callback returning GO at every hit;
+    engine-int3-cond / engine-hwbp-cond: a condition the native core decides and no hit
+    passes (so Python is not entered), on the int3 or served by a debug register.
+    """
+    callbacks = CountingCallbacks(WARMUP_HITS + n)
+    if COLOCATE:
+        client = pydbg.create_client()
+    else:
+        client = pydbg.create_client(backend_factory=lambda: Tracer(colocate=False))
+    engine = client._engine
+    try:
+        pid = client.create_process([target])
+        control = client.control
+        if not control.wait_for_event():  # the initial breakpoint
+            raise BenchError(f"{workload}: no initial break")
+        address = load_base(pid, target) + hit_off
+        engine.breakpoints.serve_by_register = workload == "engine-hwbp-cond"
+        bp = control.add_breakpoint(DEBUG_BREAKPOINT_CODE)
+        bp.set_offset(address)
+        if workload != "engine-int3-go":
+            bp.condition = "@rsp < 0n4096"  # read at every hit, never true
+        bp.add_flags(DEBUG_BREAKPOINT_ENABLED)
+        served = engine.breakpoints.served_by_register(bp)
+        if served != (workload == "engine-hwbp-cond"):
+            raise BenchError(f"{workload}: served by a debug register: {served}")
+        if workload == "engine-int3-go":
+            client.set_event_callbacks(callbacks)
+            control.set_execution_status(DEBUG_STATUS_GO)
+            if not control.wait_for_event() or callbacks.hits != WARMUP_HITS + n:
+                raise BenchError(f"{workload}: broke in after {callbacks.hits} hits")
+            hits, seconds = n, time.perf_counter() - callbacks.t0
+        else:
+            # Nothing is reported: run for as long as n hits take, read the core's count.
+            control.set_execution_status(DEBUG_STATUS_GO)
+            t_start = time.perf_counter()
+            if control.wait_for_event(timeout=0.3):
+                raise BenchError(f"{workload}: a declined hit broke in")
+            warm = engine.backend.breakpoint_counts(pid, address)[0]
+            rate_guess = warm / (time.perf_counter() - t_start)
+            h0, t0 = warm, time.perf_counter()
+            if control.wait_for_event(timeout=n / rate_guess):
+                raise BenchError(f"{workload}: a declined hit broke in")
+            h1, t1 = engine.backend.breakpoint_counts(pid, address)[0], time.perf_counter()
+            hits, seconds = h1 - h0, t1 - t0
+            if bp.hit_count != 0:
+                raise BenchError(f"{workload}: the condition matched {bp.hit_count} times")
+    finally:
+        client.end_session(DEBUG_END_ACTIVE_TERMINATE)
+    rate(workload, hits, seconds, "hits/s")
+
+
 def main(argv: Sequence[str]) -> int:
     workload, args = (argv[0], list(argv[1:])) if argv else ("", [])
 
@@ -498,6 +574,9 @@ def main(argv: Sequence[str]) -> int:
         ("idle", 2): lambda: do_idle(args[0], args[1]),
         ("engine-step", 3): lambda: do_engine_step(workload, num(0), args[1], num(2)),
         ("engine-step-all", 3): lambda: do_engine_step(workload, num(0), args[1], num(2)),
+        ("engine-int3-go", 3): lambda: do_engine_breakpoint(workload, num(0), args[1], num(2)),
+        ("engine-int3-cond", 3): lambda: do_engine_breakpoint(workload, num(0), args[1], num(2)),
+        ("engine-hwbp-cond", 3): lambda: do_engine_breakpoint(workload, num(0), args[1], num(2)),
     }
     run = runs.get((workload, len(args)))
     if run is None:

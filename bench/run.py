@@ -128,6 +128,25 @@ ROWS = [
     Row("trace-reg", "trace-reg", "steps/s", "higher", min_ratio=0.97, bar=">= 0.97x"),
     Row("int3", "int3", "hits/s", "higher", min_ratio=0.75, bar=">= 0.75x"),
     Row("int3-native", "int3-native", "hits/s", "higher", min_ratio=0.95, bar=">= 0.95x int3"),
+    Row(
+        "engine-int3-go", "engine-int3-go", "hits/s", "higher", min_ratio=0.75, bar=">= 0.75x int3"
+    ),
+    Row(
+        "engine-int3-cond",
+        "engine-int3-cond",
+        "hits/s",
+        "higher",
+        min_ratio=0.95,
+        bar=">= 0.95x int3",
+    ),
+    Row(
+        "engine-hwbp-cond",
+        "engine-hwbp-cond",
+        "hits/s",
+        "higher",
+        min_ratio=1.5,
+        bar=">= 1.5x int3",
+    ),
     Row("hwbp", "hwbp", "hits/s", "higher"),
     Row("hwbp-native", "hwbp-native", "hits/s", "higher", min_ratio=1.5, bar=">= 1.5x int3"),
     Row("signal", "signal", "signals/s", "higher", min_ratio=0.8, bar=">= 0.8x"),
@@ -150,6 +169,9 @@ RAW_WORKLOAD = {
     "engine-step-all": "step",
     "int3-native": "int3",
     "hwbp-native": "int3",
+    "engine-int3-go": "int3",
+    "engine-int3-cond": "int3",
+    "engine-hwbp-cond": "int3",
 }
 
 
@@ -233,6 +255,9 @@ def workload_args(b: Build, workload: str, attach_pid: int) -> list[str]:
         "int3-native": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
         "hwbp": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
         "hwbp-native": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
+        "engine-int3-go": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
+        "engine-int3-cond": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
+        "engine-hwbp-cond": [str(HITS), str(t["call_loop"]), sym("call_loop:bench_hit")],
         "signal": [str(SIGNALS), str(t["signal_loop"])],
         "attach100": [str(ATTACH_CYCLES), str(attach_pid)],
         "read16m": [

@@ -145,9 +145,9 @@ class Breakpoint:
         return (
             self.flags == DEBUG_BREAKPOINT_ENABLED
             and self._condition is None
-            and not self.command
+            and self.passes >= self.pass_count - 1
             and self.match_thread == DEBUG_ANY_ID
-            and self.passes + 1 >= self.pass_count
+            and not self.command
             and self._type == DEBUG_BREAKPOINT_CODE
         )
 

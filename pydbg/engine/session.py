@@ -603,6 +603,12 @@ class Engine:
             if not self._running:
                 if self._second_chance_due():
                     continue
+                if self._plan is None and self.breakpoints.sites:
+                    # (Back to the tight loop after, say, a module load was decided.)
+                    if self._fast_go(deadline):
+                        return True
+                    if self._running:
+                        continue  # it resumed the targets and handed a record over
                 direct = self._resume()
                 if direct is not None:
                     self._take(direct)
@@ -690,12 +696,15 @@ class Engine:
         if not clients:
             return False  # nobody votes: every hit breaks
         backend = self.backend
+        wait, cont = backend.wait, backend.cont
         sites = self.breakpoints.sites
+        threads = process.threads
+        single = clients[0] if len(clients) == 1 else None
         self._resume()
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                records = backend.wait(remaining)
+                records = wait(remaining)
             except KeyboardInterrupt:
                 self._interrupt_active = True
                 return False
@@ -704,35 +713,44 @@ class Engine:
                 return False
             record = records[0]
             site = sites.get((record.pid, record.address))
+            thread = threads.get(record.tid)
             if (
-                record.kind != _KIND_BREAKPOINT
-                or site is None
+                site is None
+                or record.kind != _KIND_BREAKPOINT
                 or len(site) != 1
-                or not site[0].simple
+                or thread is None
                 or self.resumed_on_site
+                or not site[0].simple
             ):
                 self._records.append(record)
                 return False
             bp = site[0]
-            thread = process.threads.get(record.tid)
-            if thread is None:
-                self._records.append(record)
-                return False
             bp.hits += 1
             bp.passes += 1
-            event = ev.BreakpointHit(process, thread, breakpoint=bp)
+            event = ev.BreakpointHit(process, thread, bp)
             self.current = self.event_thread = thread
             self.last_event = event
-            votes: list[object] = []
-            for callbacks in clients:
+            if single is not None:
                 try:
-                    votes.append(callbacks.breakpoint(bp))
+                    vote = single.breakpoint(bp)
                 except Exception:  # noqa: BLE001 - as dispatch: reported, counts as BREAK
                     self.notifier.report_callback_error("the breakpoint callback")
-                    votes.append(_BREAK)
-            if all(vote == _GO and vote.__class__ in _INT_TYPES for vote in votes):
-                backend.cont_all()
-                continue
+                    vote = _BREAK
+                if vote == _GO and vote.__class__ in _INT_TYPES:
+                    cont(record.tid)  # steps over the int3 first
+                    continue
+                votes: list[object] = [vote]
+            else:
+                votes = []
+                for callbacks in clients:
+                    try:
+                        votes.append(callbacks.breakpoint(bp))
+                    except Exception:  # noqa: BLE001 - as above
+                        self.notifier.report_callback_error("the breakpoint callback")
+                        votes.append(_BREAK)
+                if all(vote == _GO and vote.__class__ in _INT_TYPES for vote in votes):
+                    cont(record.tid)
+                    continue
             # Someone wants something else: decide it the general way.  The one thread of
             # the one process sits at its int3: everything is stopped.
             self._running = False
