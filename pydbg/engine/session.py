@@ -354,9 +354,12 @@ class Engine:
             thread = self.current
             if thread is None or thread.tid not in thread.process.threads:
                 raise NoTargetError("no current thread to step")
-            mode, address = self._step_mode or (None, None)
-            self._step_mode = None
-            self._plan = self._make_plan(status, thread, count, mode, address)
+            if self._step_mode is None:
+                self._plan = StepPlan(status, thread, count)
+            else:
+                mode, address = self._step_mode
+                self._step_mode = None
+                self._plan = self._make_plan(status, thread, count, mode, address)
         elif status in (DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED):
             self._handle_last_exception(status == DebugStatus.GO_NOT_HANDLED)
 

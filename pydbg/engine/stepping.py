@@ -62,6 +62,10 @@ _STOPS_AT: dict[StepMode, frozenset[Insn]] = {
 }
 
 
+_INTO, _BRANCH, _GO_UP = StepMode.INTO, StepMode.BRANCH, StepMode.GO_UP
+_STEP_BRANCH, _STEP_OVER = DebugStatus.STEP_BRANCH, DebugStatus.STEP_OVER
+
+
 class Outcome(Enum):
     COMPLETE = "complete"  # the plan is done: break in
     AGAIN = "again"  # one step of several ended: run the plan again
@@ -85,6 +89,7 @@ class StepPlan:
         "_inserted",
         "_decoded",
         "runs_all",
+        "single_thread",
     )
 
     def __init__(
@@ -96,11 +101,12 @@ class StepPlan:
         address: int | None = None,
         frame: tuple[int, int] | None = None,
     ) -> None:
+        # (This runs once per `t`: kept to plain assignments.)
         self.status = status
         if mode is None:
-            mode = StepMode.BRANCH if status == DebugStatus.STEP_BRANCH else StepMode.INTO
+            mode = _BRANCH if status is _STEP_BRANCH else _INTO
         self.mode = mode
-        self.over = status == DebugStatus.STEP_OVER
+        self.over = over = status is _STEP_OVER
         self.address = address
         self.thread = thread
         self.remaining = count if count > 1 else 1
@@ -111,20 +117,19 @@ class StepPlan:
         self._return_address: int | None = None
         self._stack: int = 0
         self._inserted = False
-        self._decoded: dict[int, tuple[Insn, int]] = {}
+        self._decoded: dict[int, tuple[Insn, int]] | None = None
         # Every thread runs (True) or only the plan's thread steps (False).
         self.runs_all = False
+        # The plan only ever single-steps its thread (the engine's tight loop can run it).
+        self.single_thread = not over and mode is not _GO_UP
 
     def __repr__(self) -> str:
         over = " over" if self.over else ""
         return f"<StepPlan {self.mode.name}{over} {self.thread!r} remaining={self.remaining}>"
 
-    @property
-    def single_thread(self) -> bool:
-        """The plan only ever single-steps its thread (the engine's tight loop can run it)."""
-        return not self.over and self.mode not in (StepMode.GO_UP,)
-
     def decode(self, backend: Backend, pc: int) -> tuple[Insn, int]:
+        if self._decoded is None:
+            self._decoded = {}
         known = self._decoded.get(pc)
         if known is None:
             try:
