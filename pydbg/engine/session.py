@@ -699,7 +699,7 @@ class Engine:
         if not clients:
             return False  # nobody votes: every hit breaks
         backend = self.backend
-        wait, cont = backend.wait, backend.cont
+        collect, cont = backend.wait, backend.cont  # (bound once: this loop is hot)
         sites = self.breakpoints.sites
         threads = process.threads
         single = clients[0] if len(clients) == 1 else None
@@ -707,7 +707,7 @@ class Engine:
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                records = wait(remaining)
+                records = collect(remaining)
             except KeyboardInterrupt:
                 self._interrupt_active = True
                 return False
