@@ -242,3 +242,36 @@ def no_leftover_processes() -> Iterator[None]:
         problems.append(f"threads still running: {names}")
     if problems:
         pytest.fail("; ".join(problems), pytrace=False)
+
+
+# -- clients of the public API (the api, breakpoints and symbols tiers) ------------------------
+
+
+@pytest.fixture
+def client(procs: Procs) -> Iterator[Any]:
+    """A client whose session always ends: its `with` block kills what it launched and
+    detaches what it attached, before `procs` (which it depends on) reaps the helpers."""
+    import pydbg
+
+    with pydbg.create_client() as c:
+        yield c
+
+
+@pytest.fixture
+def recorder(client: Any) -> Any:
+    """Event callbacks on `client` that record every call (tests/api/recording.py)."""
+    from tests.api.recording import Recorder
+
+    r = Recorder()
+    client.set_event_callbacks(r)
+    return r
+
+
+@pytest.fixture
+def output(client: Any) -> Any:
+    """Output callbacks on `client` that keep every piece of text."""
+    from tests.api.recording import OutputRecorder
+
+    o = OutputRecorder()
+    client.set_output_callbacks(o)
+    return o

@@ -1,41 +1,15 @@
-"""Fixtures of the api tier: a client whose session always ends, callbacks that record,
-and the `events` target (tests/targets/events.c) launched under it.
-
-`client` depends on `procs`, so helper processes (attach targets) outlive the session: the
-client's `with` block ends the session (killing what it launched, detaching what it
-attached) before `procs` kills and reaps the helpers.
-"""
+"""Fixtures of the api tier: the `events` target (tests/targets/events.c) launched under
+the `client` of tests/conftest.py (a client whose session always ends; `recorder` and
+`output` record what it reports)."""
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-import pydbg
 from tests.api.helpers import WAIT_LIMIT
-from tests.api.recording import OutputRecorder, Recorder
-
-
-@pytest.fixture
-def client(procs) -> Iterator[pydbg.DebugClient]:
-    with pydbg.create_client() as c:
-        yield c
-
-
-@pytest.fixture
-def recorder(client) -> Recorder:
-    r = Recorder()
-    client.set_event_callbacks(r)
-    return r
-
-
-@pytest.fixture
-def output(client) -> OutputRecorder:
-    o = OutputRecorder()
-    client.set_output_callbacks(o)
-    return o
 
 
 @pytest.fixture

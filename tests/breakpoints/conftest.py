@@ -1,11 +1,7 @@
-"""Fixtures of the breakpoint tier: a client whose session always ends, recording callbacks,
-the bp_threads and bp_steps targets launched under it, and a `Debuggee` helper that knows
-where the launched target's symbols are.
-
-`client` depends on `procs` (tests/conftest.py), so attach targets outlive the session:
-the client's `with` block ends it (killing what it launched, detaching what it attached)
-before `procs` kills and reaps the helpers.  `counting_client` is the same client over a
-native tracer whose resumes and stops are counted.
+"""Fixtures of the breakpoint tier: the bp_threads and bp_steps targets launched under the
+`client` of tests/conftest.py, and a `Debuggee` helper that knows where the launched
+target's symbols are.  `counting_client` is such a client over a native tracer whose
+resumes and stops are counted.
 """
 
 from __future__ import annotations
@@ -16,14 +12,7 @@ from typing import Any
 import pytest
 
 import pydbg
-from tests.api.recording import OutputRecorder, Recorder
 from tests.breakpoints.helpers import CountingTracer, Debuggee
-
-
-@pytest.fixture
-def client(procs) -> Iterator[pydbg.DebugClient]:
-    with pydbg.create_client() as c:
-        yield c
 
 
 @pytest.fixture
@@ -36,20 +25,6 @@ def stops() -> dict[str, int]:
 def counting_client(procs, stops) -> Iterator[pydbg.DebugClient]:
     with pydbg.create_client(backend_factory=lambda: CountingTracer(stops)) as c:
         yield c
-
-
-@pytest.fixture
-def recorder(client) -> Recorder:
-    r = Recorder()
-    client.set_event_callbacks(r)
-    return r
-
-
-@pytest.fixture
-def output(client) -> OutputRecorder:
-    o = OutputRecorder()
-    client.set_output_callbacks(o)
-    return o
 
 
 @pytest.fixture
