@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 
 from pydbg.breakpoints import Breakpoint, BreakpointError
+from pydbg.commands.builtins import step_count as _count
 from pydbg.commands.context import CommandContext
 from pydbg.commands.errors import CommandSyntaxError, ExpressionError
 from pydbg.commands.expression import evaluate_prefix
@@ -291,15 +292,6 @@ def describe(bp: Breakpoint) -> str:
 
 
 # -- steps ----------------------------------------------------------------------------------------
-
-
-def _count(interp: Interpreter, rest: str) -> int:
-    if not rest.strip():
-        return 1
-    count = interp.evaluate(rest)
-    if count <= 0:
-        raise ExpressionError(f"a step count must be positive, not {count}")
-    return count
 
 
 def _step_to(mode: StepMode, over: bool) -> None:

@@ -32,7 +32,8 @@ def _hex64(value: int) -> str:
     return f"{text[:8]}`{text[8:]}"
 
 
-def _count(interp: Interpreter, rest: str) -> int:
+def step_count(interp: Interpreter, rest: str) -> int:
+    """The count of a step command (`t 0n10`): 1 when none is given."""
     if not rest.strip():
         return 1
     count = interp.evaluate(rest)
@@ -69,17 +70,17 @@ def _go_not_handled(interp: Interpreter, rest: str) -> Run:
 
 @command("t")
 def _trace(interp: Interpreter, rest: str) -> Run:
-    return Run(DebugStatus.STEP_INTO, _count(interp, rest))
+    return Run(DebugStatus.STEP_INTO, step_count(interp, rest))
 
 
 @command("p")
 def _step_over(interp: Interpreter, rest: str) -> Run:
-    return Run(DebugStatus.STEP_OVER, _count(interp, rest))
+    return Run(DebugStatus.STEP_OVER, step_count(interp, rest))
 
 
 @command("tb")
 def _branch(interp: Interpreter, rest: str) -> Run:
-    return Run(DebugStatus.STEP_BRANCH, _count(interp, rest))
+    return Run(DebugStatus.STEP_BRANCH, step_count(interp, rest))
 
 
 # -- session ------------------------------------------------------------------------------------
