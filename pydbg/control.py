@@ -255,9 +255,7 @@ class Control:
                 if named is not None and named[1] == 0 and "!" in named[0]:
                     out.append((named[0] + ":", insn.address))
             out.append((render(insn, name_of), insn.address + insn.size))
-        if labels:
-            return out
-        return [item for item in out if not item[0].endswith(":")]
+        return out
 
     # -- engine options -------------------------------------------------------------------------
 

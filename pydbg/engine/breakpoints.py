@@ -125,7 +125,6 @@ class BreakpointTable:
         self._slots: dict[int, list[Breakpoint | None]] = {}
         # (pid, address) whose hits the native core decides -> (hits, matches) at setup.
         self._native: dict[tuple[int, int], tuple[int, int]] = {}
-        self._native_conditions: dict[Breakpoint, NativeCondition | None] = {}
         # (pid, address) of int3 bytes removed lately: a trap there that was collected
         # before the removal is stale, not a foreign int3 (hazards §9.3).
         self.removed_sites: dict[tuple[int, int], None] = {}
@@ -193,7 +192,6 @@ class BreakpointTable:
         self._planted.clear()
         self._slots.clear()
         self._native.clear()
-        self._native_conditions.clear()
         self.removed_sites.clear()
         self._served.clear()
         self.hw_sites.clear()
@@ -448,7 +446,6 @@ class BreakpointTable:
 
     def _unplant(self, bp: Breakpoint) -> None:
         planted = self._planted.pop(bp, None)
-        self._native_conditions.pop(bp, None)
         if planted is None:
             return
         pids, where = planted
@@ -481,7 +478,7 @@ class BreakpointTable:
 
     def _absorb(self, bp: Breakpoint, pid: int, address: int) -> None:
         """Stop native decisions at a site, keeping what the core counted."""
-        matches = self._fold_native(pid, address, None)
+        matches = self._fold_native(pid, address)
         bp.hits += matches
         bp.passes += matches
 
@@ -553,7 +550,7 @@ class BreakpointTable:
         if len(self.removed_sites) > 4096:
             del self.removed_sites[next(iter(self.removed_sites))]
 
-    def _fold_native(self, pid: int, address: int, site: list[Breakpoint] | None) -> int:
+    def _fold_native(self, pid: int, address: int) -> int:
         """Stop native decisions at a site; return the matches the core counted."""
         base = self._native.pop((pid, address), None)
         if base is None:
@@ -613,7 +610,6 @@ class BreakpointTable:
             kwargs = native.as_kwargs() if native is not None else {}
             self.backend.set_breakpoint_condition(pid, address, tid=tid, skip=skip, **kwargs)
             self._native[key] = self.backend.breakpoint_counts(pid, address)
-            self._native_conditions[bp] = native
         if bp.is_code:
             self._serve(bp, decided and self.serve_by_register)
 
@@ -691,7 +687,7 @@ class BreakpointTable:
             return None
         if triggered.flags & DEBUG_BREAKPOINT_ONE_SHOT:
             self.remove(triggered)
-        return ev.BreakpointHit(process, thread, breakpoint=triggered, stepping=stepping)
+        return ev.BreakpointHit(process, thread, breakpoint=triggered)
 
     def _condition_holds(self, bp: Breakpoint, thread: Thread) -> bool:
         condition = bp.condition
@@ -737,34 +733,35 @@ class BreakpointTable:
             # Data breakpoints stay with the parent: slots are per process.
 
     def image_replaced(self, process: Process) -> None:
-        """exec: the image's int3 bytes went with it (the core dropped them).  The
-        breakpoints of that process become deferred, and come back when their expression
-        evaluates again."""
-        self._slots.pop(process.pid, None)  # exec clears the debug registers
-        for bp, (pids, where) in list(self._planted.items()):
-            if process.pid not in pids:
+        """exec: the old image went, and with it the core's int3 bytes, conditions and
+        debug registers of the process.  Its breakpoints become deferred (they come back
+        when their expression evaluates again); a fork child that shared one loses its
+        int3 too, and a parent's breakpoint no longer applies to a child that exec'd."""
+        pid = process.pid
+        self._slots.pop(pid, None)
+        for bp, planted in list(self._planted.items()):
+            pids = planted[0]
+            if pid not in pids:
                 continue
-            if bp in self._served:
-                del self._served[bp]
-                self.hw_sites.pop((process.pid, where), None)
-            if not bp.is_code and bp.process is process:
-                self._planted.pop(bp, None)
-                self._native.pop((process.pid, bp.offset or 0), None)
-                bp.flags |= DEBUG_BREAKPOINT_DEFERRED
-                self._notify(bp.get_id())
+            address = self._site_address(bp, planted)
+            self._served.pop(bp, None)
+            self.hw_sites.pop((pid, address), None)
+            self.sites.pop((pid, address), None)
+            self._native.pop((pid, address), None)
+            pids.remove(pid)
+            if bp.process is not process:
                 continue
-            if bp.is_code:
-                self.sites.pop((process.pid, where), None)
-                self._native.pop((process.pid, where), None)
-                pids.remove(process.pid)
-                if bp.process is process:
-                    self._planted.pop(bp, None)
-                    bp.flags |= DEBUG_BREAKPOINT_DEFERRED
-                    for pid in pids:  # fork children keep theirs... as copies of nothing now
-                        self.sites.pop((pid, where), None)
-                        with contextlib.suppress(PydbgError):
-                            self.backend.remove_breakpoint(pid, where)
-                    self._notify(bp.get_id())
+            del self._planted[bp]
+            for other in pids:
+                site = self.sites.get((other, address))
+                if site is not None and bp in site:
+                    site.remove(bp)
+                    if not site:
+                        del self.sites[(other, address)]
+                    with contextlib.suppress(PydbgError):
+                        self.backend.remove_breakpoint(other, address)
+            bp.flags |= DEBUG_BREAKPOINT_DEFERRED
+            self._notify(bp.get_id())
 
     def module_unloaded(self, process: Process, base: int, size: int) -> None:
         """A module was unmapped: its int3 bytes went with it.  A breakpoint placed by

@@ -147,7 +147,6 @@ class BreakpointHit(Event):
     """Breakpoint: a breakpoint the engine knows triggered (its command runs first)."""
 
     breakpoint: object = None  # pydbg.breakpoints.Breakpoint (kept loose: no import cycle)
-    stepping: bool = False  # hit during a step: the breakpoint's command does not run
 
     mask = int(DebugEvent.BREAKPOINT)
     method = "breakpoint"

@@ -81,11 +81,6 @@ class ModuleWatch:
             self.engine.backend.insert_breakpoint(pid, address)
             self.brk = address
 
-    def inherit(self, parent: ModuleWatch) -> None:
-        """A fork child: the same objects, and the parent's int3 (copied with the memory)."""
-        self.tracker = ModuleTracker(parent.tracker.objects)
-        self.brk = parent.brk
-
     def on_brk(self, thread: Thread) -> list[ev.Event]:
         """The loader stopped at r_brk: what changed, if its lists are consistent."""
         try:
