@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from pydbg.addresses import hex64
 from pydbg.breakpoints import Breakpoint, BreakpointError
 from pydbg.commands.builtins import step_count as _count
 from pydbg.commands.context import CommandContext
@@ -41,6 +42,7 @@ from pydbg.constants import (
     DEBUG_BREAKPOINT_DEFERRED,
     DEBUG_BREAKPOINT_ENABLED,
     DEBUG_BREAKPOINT_ONE_SHOT,
+    DEBUG_INVALID_OFFSET,
     DebugStatus,
 )
 from pydbg.engine.stepping import StepMode
@@ -266,11 +268,7 @@ def describe(bp: Breakpoint) -> str:
     if bp.flags & DEBUG_BREAKPOINT_DEFERRED:
         state += "u"
     offset = bp.get_offset()
-    where = (
-        "????????`????????"
-        if offset == 2**64 - 1
-        else f"{offset >> 32:08x}`{offset & 0xFFFFFFFF:08x}"
-    )
+    where = "????????`????????" if offset == DEBUG_INVALID_OFFSET else hex64(offset)
     if not bp.is_code:
         size, access = bp.get_data_parameters()
         kind = {DEBUG_BREAK_EXECUTE: "e", DEBUG_BREAK_READ: "r", DEBUG_BREAK_WRITE: "w"}[access]

@@ -15,21 +15,14 @@ from __future__ import annotations
 
 import re
 
-import capstone
-
+from pydbg.addresses import hex64
 from pydbg.commands.errors import CommandSyntaxError, ExpressionError
 from pydbg.commands.interpreter import Interpreter, Quit, Run, command
 from pydbg.constants import DebugEnd, DebugStatus, FilterHandling, FilterStatus
+from pydbg.engine.disassembler import MAX_INSN, decode, render
 from pydbg.errors import PydbgError
 from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 
-_CS = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-
-
-def _hex64(value: int) -> str:
-    """cdb's 64-bit format: 00000000`00401000."""
-    text = f"{value & (2**64 - 1):016x}"
-    return f"{text[:8]}`{text[8:]}"
 
 
 def step_count(interp: Interpreter, rest: str) -> int:
@@ -157,12 +150,10 @@ def register_dump(interp: Interpreter) -> str:
 def disassemble_at(interp: Interpreter, address: int) -> str:
     """One line: address, bytes, instruction (cdb's `u` format)."""
     try:
-        code = interp.client.data_spaces.read_virtual(address, 15)
+        code = interp.client.data_spaces.read_virtual(address, MAX_INSN)
     except PydbgError:
-        return f"{_hex64(address)} ??              ???"
-    for insn in _CS.disasm(code, address, 1):
-        return f"{_hex64(address)} {insn.bytes.hex():<15} {insn.mnemonic:<7} {insn.op_str}".rstrip()
-    return f"{_hex64(address)} {code[:1].hex():<15} (bad)"
+        return f"{hex64(address)} ??              ???"
+    return render(decode(code, address, 1)[0], lambda target: None)
 
 
 _ASSIGN = re.compile(r"^\s*(@?\$?[A-Za-z_][\w]*)\s*(?:=\s*(.*))?$", re.S)
@@ -221,7 +212,7 @@ def _evaluate(interp: Interpreter, rest: str) -> None:
         raise CommandSyntaxError("?", 1, "? needs an expression")
     value = interp.evaluate(rest)
     signed = value - (1 << 64) if value >> 63 else value
-    interp.out(f"Evaluate expression: {signed} = {_hex64(value)}\n")
+    interp.out(f"Evaluate expression: {signed} = {hex64(value)}\n")
 
 
 @command(".echo")

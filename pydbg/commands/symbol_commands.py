@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import re
 
+from pydbg.addresses import hex64
 from pydbg.commands.errors import CommandSyntaxError
 from pydbg.commands.interpreter import Interpreter, command
-
-
-def _hex64(value: int) -> str:
-    return f"{value >> 32:08x}`{value & 0xFFFFFFFF:08x}"
 
 
 @command("lm")
@@ -28,7 +25,7 @@ def _modules(interp: Interpreter, rest: str) -> None:
         build = f"  build id {module.build_id}" if module.build_id else ""
         end = module.base + module.size
         interp.out(
-            f"{_hex64(module.base)} {_hex64(end)}   {module.module_name:<18} "
+            f"{hex64(module.base)} {hex64(end)}   {module.module_name:<18} "
             f"{module.image_name}{build}\n"
         )
 
@@ -40,7 +37,7 @@ def _examine(interp: Interpreter, rest: str) -> None:
         raise CommandSyntaxError("x", 1, "x takes a symbol pattern: x module!name*")
     hits = interp.client.symbols.get_symbols_matching(pattern)
     for name, address in sorted(hits, key=lambda hit: hit[1]):
-        interp.out(f"{_hex64(address)} {name}\n")
+        interp.out(f"{hex64(address)} {name}\n")
     if not hits:
         interp.out(f"no symbol matches {pattern!r}\n")
 
@@ -50,7 +47,7 @@ def _nearest(interp: Interpreter, rest: str) -> None:
     address = interp.evaluate(rest) if rest.strip() else interp.evaluate("@$ip")
     name, displacement = interp.client.symbols.get_name_by_offset(address)
     where = f"{name}+{displacement:#x}" if displacement else name
-    interp.out(f"({_hex64(address)})   {where}\n")
+    interp.out(f"({hex64(address)})   {where}\n")
 
 
 _LENGTH = re.compile(r"(?:^|\s)[lL]\s*(\S+)\s*$")
@@ -84,11 +81,11 @@ def _stack(interp: Interpreter, rest: str, numbered: bool, words: bool) -> None:
         args = ""
         if words:
             args = _first_words(interp, frame.stack_offset) + " "
-        site = frame.symbol or _hex64(frame.instruction_offset)
+        site = frame.symbol or hex64(frame.instruction_offset)
         if frame.source:
             site += f" [{frame.source}]"
         interp.out(
-            f"{number}{_hex64(frame.stack_offset)} {_hex64(frame.return_offset)} {args}{site}\n"
+            f"{number}{hex64(frame.stack_offset)} {hex64(frame.return_offset)} {args}{site}\n"
         )
     last = frames[-1]
     if last.best_effort:
@@ -100,7 +97,7 @@ def _first_words(interp: Interpreter, address: int) -> str:
         data = interp.client.data_spaces.read_virtual(address, 24)
     except Exception:  # noqa: BLE001 - unreadable stack: show question marks, go on
         return " ".join(["????????`????????"] * 3)
-    return " : ".join(_hex64(int.from_bytes(data[i : i + 8], "little")) for i in (0, 8, 16))
+    return " : ".join(hex64(int.from_bytes(data[i : i + 8], "little")) for i in (0, 8, 16))
 
 
 @command("k")

@@ -15,6 +15,8 @@ from enum import Enum
 import capstone
 from capstone import x86
 
+from pydbg.addresses import hex64
+
 __all__ = ["Insn", "Instruction", "classify", "decode"]
 
 _CS = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
@@ -100,15 +102,11 @@ def decode(code: bytes, address: int, count: int) -> list[Instruction]:
     return out
 
 
-def _hex64(value: int) -> str:
-    return f"{value >> 32:08x}`{value & 0xFFFFFFFF:08x}"
-
-
 def render(insn: Instruction, name_of: Callable[[int], str | None]) -> str:
     """cdb's `u` line: address, bytes, mnemonic, operands with a named target."""
     operands = insn.operands
     if insn.target is not None:
         name = name_of(insn.target)
         if name:
-            operands = f"{name} ({_hex64(insn.target)})"
-    return f"{_hex64(insn.address)} {insn.code.hex():<15} {insn.mnemonic:<7} {operands}".rstrip()
+            operands = f"{name} ({hex64(insn.target)})"
+    return f"{hex64(insn.address)} {insn.code.hex():<15} {insn.mnemonic:<7} {operands}".rstrip()

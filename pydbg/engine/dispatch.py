@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydbg.addresses import hex64
 from pydbg.constants import (
     DEBUG_BREAKPOINT_ADDER_ONLY,
     DEBUG_STATUS_BREAK,
@@ -44,11 +45,6 @@ from pydbg.status import PLAIN_VOTES, combine
 CommandRunner = Callable[[str], int | None]
 
 
-def _hex64(value: int) -> str:
-    """cdb's 64-bit address format: 00007ff6`12340000."""
-    return f"{value >> 32:08x}`{value & 0xFFFFFFFF:08x}"
-
-
 def describe(event: Event) -> str:
     """The one-line notice cdb prints for an event that breaks or is set to output."""
     pid = event.process.pid
@@ -56,9 +52,9 @@ def describe(event: Event) -> str:
     where = f"({pid:x}.{tid:x}): "
     if isinstance(event, LoadModule):
         end = event.base_offset + event.module_size
-        return f"ModLoad: {_hex64(event.base_offset)} {_hex64(end)}   {event.image_name}"
+        return f"ModLoad: {hex64(event.base_offset)} {hex64(end)}   {event.image_name}"
     if isinstance(event, UnloadModule):
-        return f"Unload module {event.image_base_name} at {_hex64(event.base_offset)}"
+        return f"Unload module {event.image_base_name} at {hex64(event.base_offset)}"
     if isinstance(event, BreakpointHit):
         bp: Any = event.breakpoint
         return f"{where}Hit breakpoint {bp.get_id()}"
