@@ -24,7 +24,6 @@ from pydbg.errors import PydbgError
 from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 
 
-
 def step_count(interp: Interpreter, rest: str) -> int:
     """The count of a step command (`t 0n10`): 1 when none is given."""
     if not rest.strip():
