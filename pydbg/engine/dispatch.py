@@ -13,6 +13,11 @@ option) is the session's business.
 A callback that raises, or returns something that is not an instructing DEBUG_STATUS_*,
 is reported through the output callbacks and counts as BREAK: the user sees the problem
 with the target stopped and nothing lost.
+
+These rules live here once: `Dispatcher.vote` (one callback's vote) and
+`Dispatcher.breakpoint` (a breakpoint's votes, combined, and the "Breakpoint N hit" notice)
+serve the general wait and the engine's fast GO loop alike; a fast path may skip work,
+never a rule.
 """
 
 from __future__ import annotations
@@ -39,10 +44,14 @@ from pydbg.engine.events import (
 from pydbg.engine.notify import Notifier
 from pydbg.errors import InvalidStatusError
 from pydbg.filters import EventFilters
+from pydbg.log import ENGINE as _LOG
 from pydbg.status import PLAIN_VOTES, combine
 
 # Runs a filter command inside the wait; returns the vote of its execution command, if any.
 CommandRunner = Callable[[str], int | None]
+
+_BREAKPOINT_EVENT = BreakpointHit.mask
+_GO = int(DebugStatus.GO)
 
 
 def describe(event: Event) -> str:
@@ -76,12 +85,14 @@ class Dispatcher:
         self.filters = filters
         self.notifier = notifier
         self.run_command = run_command
+        # Whether the pydbg.engine channel logs votes: set by the engine once per wait.
+        self.log = False
 
     def decide(self, event: Event) -> DebugStatus:
         if isinstance(event, StepComplete):
             return DebugStatus.BREAK
         if isinstance(event, BreakpointHit):
-            return self._breakpoint(event)
+            return self.breakpoint(event)
         votes: list[int | None] = []
         execution, command = self._filter_of(event)
         if command:
@@ -89,28 +100,69 @@ class Dispatcher:
         if execution is not None:
             votes.append(self._filter_vote(event, execution))
         votes.extend(self._callback_votes(event))
-        return combine(votes)
+        decision = combine(votes)
+        if self.log:
+            _LOG.debug("vote %s: %s -> %s", event.method, _names(votes), decision.name)
+        return decision
 
-    def _breakpoint(self, event: BreakpointHit) -> DebugStatus:
+    def breakpoint(self, event: BreakpointHit) -> DebugStatus:
         """A breakpoint triggered: its command votes first (BREAK unless it resumes), then
         the callbacks (only the adder's for a private breakpoint).  With no vote at all the
         engine breaks: a breakpoint exists to stop.  A callback returning GO goes on (as
-        DbgEng hit counters rely on); it cannot outvote a command that did not resume."""
+        DbgEng hit counters rely on); it cannot outvote a command that did not resume.
+
+        The engine's fast GO loop calls this for every hit it serves: the one callback
+        voting GO is the common case, and is answered before anything is combined."""
         bp: Any = event.breakpoint
         only = bp.adder if bp.flags & DEBUG_BREAKPOINT_ADDER_ONLY else None
-        votes: list[int | None] = []
-        # Also while stepping (cdb's documentation says only under g): `gc` exists to
-        # let a step that meets a breakpoint go on, which needs the command to run.
-        if bp.command:
-            votes.append(self.run_command(bp.command) or DEBUG_STATUS_BREAK)
-        votes.extend(self._callback_votes(event, only))
+        if only is None and not bp.command:
+            votes = [
+                self.vote(slot.event_callbacks, "breakpoint", (bp,))
+                for slot in self.notifier.clients
+                if slot.event_callbacks is not None and slot.interest_mask & _BREAKPOINT_EVENT
+            ]
+            if len(votes) == 1 and votes[0] == _GO and not self.log:
+                return DebugStatus.GO  # (vote() let only ints, statuses and None through)
+        else:
+            votes = []
+            # Also while stepping (cdb's documentation says only under g): `gc` exists to
+            # let a step that meets a breakpoint go on, which needs the command to run.
+            if bp.command:
+                votes.append(self.run_command(bp.command) or DEBUG_STATUS_BREAK)
+            votes.extend(self._callback_votes(event, only))
         decision = combine(votes)
+        if self.log:
+            _LOG.debug("vote breakpoint %d: %s -> %s", bp.get_id(), _names(votes), decision.name)
         if decision in (DebugStatus.NO_CHANGE, DebugStatus.BREAK):
             # Announced only when it stops: a breakpoint that counts or logs and goes on
             # (a callback returning GO, a command ending in gc) stays quiet.
             self.notifier.output(OutputMask.NORMAL, f"Breakpoint {bp.get_id()} hit\n", only)
             return DebugStatus.BREAK
         return decision
+
+    def vote(self, callbacks: Any, method: str, args: tuple[object, ...]) -> int | None:
+        """One client's callback for an event, called, and its vote checked: one that
+        raised is reported with its traceback, one that is not an instructing status is
+        reported; both count as BREAK.  Returns None, an int or a DebugStatus, nothing
+        else (a bool or a float never passes for GO)."""
+        try:
+            vote = getattr(callbacks, method)(*args)
+        except Exception:  # noqa: BLE001 - reported, counted as BREAK (module docstring)
+            self.notifier.report_callback_error(f"the {method} callback")
+            return DEBUG_STATUS_BREAK
+        kind = vote.__class__
+        if (kind is int or kind is DebugStatus or vote is None) and vote in PLAIN_VOTES:
+            return vote  # type: ignore[no-any-return]
+        try:
+            combine([vote])
+        except (InvalidStatusError, TypeError) as exc:
+            self.notifier.output(
+                OutputMask.ERROR,
+                f"pydbg: the {method} callback returned {vote!r}, which is not an "
+                f"execution status ({exc}); counted as DEBUG_STATUS_BREAK\n",
+            )
+            return DEBUG_STATUS_BREAK
+        return int(vote)  # an int subclass (an IntEnum of the user's): its plain value
 
     def _filter_of(self, event: Event) -> tuple[FilterStatus | None, str]:
         """The break status and command that apply to the event."""
@@ -147,30 +199,25 @@ class Dispatcher:
         return DEBUG_STATUS_BREAK
 
     def _callback_votes(self, event: Event, only: Any = None) -> list[int | None]:
-        votes: list[int | None] = []
         args = event.args()
-        for slot in self.notifier.clients if only is None else [only]:
-            callbacks = slot.wants(event.mask)
-            if callbacks is None:
-                continue
-            try:
-                vote = getattr(callbacks, event.method)(*args)
-            except Exception:  # noqa: BLE001 - reported, counted as BREAK (module docstring)
-                self.notifier.report_callback_error(f"the {event.method} callback")
-                votes.append(DEBUG_STATUS_BREAK)
-                continue
-            kind = vote.__class__
-            if (kind is int or kind is DebugStatus or vote is None) and vote in PLAIN_VOTES:
-                votes.append(vote)
-                continue
-            try:
-                combine([vote])
-            except (InvalidStatusError, TypeError) as exc:
-                self.notifier.output(
-                    OutputMask.ERROR,
-                    f"pydbg: the {event.method} callback returned {vote!r}, which is not an "
-                    f"execution status ({exc}); counted as DEBUG_STATUS_BREAK\n",
-                )
-                vote = DEBUG_STATUS_BREAK
-            votes.append(vote)
-        return votes
+        method = event.method
+        bit = event.mask
+        return [
+            self.vote(callbacks, method, args)
+            for slot in (self.notifier.clients if only is None else [only])
+            if (callbacks := slot.wants(bit)) is not None
+        ]
+
+
+def _names(votes: list[int | None]) -> str:
+    """Votes for the log: [GO, BREAK, None]."""
+    return "[" + ", ".join(_name(vote) for vote in votes) + "]"
+
+
+def _name(vote: int | None) -> str:
+    if vote is None:
+        return "None"
+    try:
+        return DebugStatus(vote & 0x1F).name
+    except ValueError:
+        return repr(vote)

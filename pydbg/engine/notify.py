@@ -13,6 +13,13 @@ Ordering rules it implements (spec §2.2, §4.7):
 Informational callbacks (session status and the three Change*State) cannot steer execution:
 what they return is ignored, and an exception they raise is reported as output (it must not
 unwind the engine halfway through a state change).
+
+Every callback runs with every thread of every target stopped (pydbg.callbacks), so that
+the facets work inside it.  Some notifications come while the targets run (a module loaded
+by one thread of a process whose others run on, a breakpoint changed between waits): before
+calling anyone, `halt` (the engine's stop-all) stops them; the next resume lets them go on.
+The one exception is ChangeEngineState(EXECUTION_STATUS, ... | WAIT_TIMEOUT): it reports
+that a wait timed out with the targets still running (spec §4.2), and they are left so.
 """
 
 from __future__ import annotations
@@ -75,6 +82,8 @@ class Notifier:
         self.extensions: list[ModuleType] = []
         # The OR of every client's interest mask; refresh() after a client changes its own.
         self.interests = 0
+        # Stops every target thread (if any runs) before a callback hears a notification.
+        self.halt: Callable[[], None] | None = None
 
     def refresh(self) -> None:
         self.interests = 0
@@ -103,9 +112,11 @@ class Notifier:
 
     # -- informational callbacks ----------------------------------------------------------------
 
-    def _inform(self, bit: int, method: str, *args: int) -> None:
+    def _inform(self, bit: int, method: str, *args: int, running: bool = False) -> None:
         if not self.interests & bit:
             return  # nobody listens: the common case on the stepping path
+        if self.halt is not None and not running:
+            self.halt()
         for slot in self.clients:
             callbacks = slot.wants(bit)
             if callbacks is None:
@@ -118,8 +129,9 @@ class Notifier:
                     f"pydbg: {method} callback raised (ignored)\n{traceback.format_exc()}",
                 )
 
-    def engine_state(self, flags: int, argument: int) -> None:
-        self._inform(_CHANGE_ENGINE_STATE, "change_engine_state", flags, argument)
+    def engine_state(self, flags: int, argument: int, *, running: bool = False) -> None:
+        """ChangeEngineState; `running`: the targets run on, by design (module docstring)."""
+        self._inform(_CHANGE_ENGINE_STATE, "change_engine_state", flags, argument, running=running)
 
     def debuggee_state(self, flags: int, argument: int) -> None:
         self._inform(_CHANGE_DEBUGGEE_STATE, "change_debuggee_state", flags, argument)

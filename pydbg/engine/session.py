@@ -60,7 +60,7 @@ from pydbg.engine import events as ev
 from pydbg.engine import translate
 from pydbg.engine.backend import Backend, NativeEvent
 from pydbg.engine.breakpoints import BreakpointTable
-from pydbg.engine.dispatch import Dispatcher
+from pydbg.engine.dispatch import Dispatcher, describe
 from pydbg.engine.modules import ModuleWatch
 from pydbg.engine.notify import Notifier
 from pydbg.engine.signals import breakpoint_record, earns_second_chance
@@ -69,6 +69,10 @@ from pydbg.engine.symbolizer import Symbolizer
 from pydbg.engine.targets import Origin, Process, TargetTable, Thread
 from pydbg.errors import PtraceError, PydbgError, WrongThreadError
 from pydbg.filters import EventFilters
+from pydbg.log import COMMANDS as _COMMANDS_LOG
+from pydbg.log import DEBUG as _DEBUG
+from pydbg.log import ENGINE as _LOG
+from pydbg.log import NATIVE as _NATIVE_LOG
 from pydbg.status import SETTABLE
 
 __all__ = [
@@ -111,7 +115,6 @@ _KIND_BREAKPOINT = EventKind.BREAKPOINT
 _KIND_HW_BREAKPOINT = EventKind.HW_BREAKPOINT
 _BREAKPOINT_EVENT = int(DebugEvent.BREAKPOINT)
 _GO = int(DebugStatus.GO)
-_INT_TYPES = (int, DebugStatus)  # a vote of another type (True, 1.0) is checked, not taken
 _STEP_INTO = DebugStatus.STEP_INTO
 _BREAK = int(DebugStatus.BREAK)
 _CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
@@ -138,6 +141,10 @@ class Engine:
         self.notifier = Notifier()
         self.filters = EventFilters(self._filters_changed)
         self.dispatcher = Dispatcher(self.filters, self.notifier, self._run_event_command)
+        # Callbacks run with every target thread stopped (pydbg.engine.notify).
+        self.notifier.halt = self._stop_all
+        # The debug log channels (pydbg.log), looked up once per wait: zero cost when off.
+        self._log = self._log_native = self._log_commands = False
         self._status = DebugStatus.NO_DEBUGGEE
         self._options = int(EngineOptions.INITIAL_BREAK)
         self.session_active = False
@@ -203,9 +210,12 @@ class Engine:
             return None
         before = len(self._votes)
         failed = self.command_runner(command)
-        if failed is not None:
-            return failed
-        return self._votes[-1] if len(self._votes) > before else None
+        vote = failed
+        if vote is None and len(self._votes) > before:
+            vote = self._votes[-1]
+        if self._log_commands:
+            _COMMANDS_LOG.debug("command %r -> vote %s", command, vote)
+        return vote
 
     def vote_continue(self) -> None:
         """`gc` inside a wait: go on as before the event (a step in progress goes on)."""
@@ -545,6 +555,10 @@ class Engine:
         if self._status == DebugStatus.BREAK and not self._queued():
             return True  # nothing armed: the session simply stays broken in (§4.2)
         deadline = None if timeout is None else time.monotonic() + timeout
+        self._log = _LOG.isEnabledFor(_DEBUG)
+        self._log_native = _NATIVE_LOG.isEnabledFor(_DEBUG)
+        self._log_commands = _COMMANDS_LOG.isEnabledFor(_DEBUG)
+        self.dispatcher.log = self._log
         self.inside_wait = True
         try:
             return self._wait(deadline)
@@ -600,7 +614,7 @@ class Engine:
                 return False
             if self._records or self.backend.has_pending():
                 if not self._records:
-                    self._records.extend(self.backend.wait(0))
+                    self._records.extend(self._collected(self.backend.wait(0)))
                 self._take(self._records.popleft())
                 continue
             if not self._running:
@@ -624,7 +638,9 @@ class Engine:
     def _fast_step(self, plan: StepPlan) -> bool:
         """STEP_INTO / STEP_BRANCH with nothing else pending: step in a tight loop and
         break in when the plan is done.  True if it broke in; False hands over to the
-        general loop (any other record, a signal to deliver, an interrupt)."""
+        general loop (any other record, a signal to deliver, an interrupt).  It calls no
+        event callback (a finished step is the engine's own break), and the engine never
+        thinks a thread runs: only the stepping thread moves, inside step()."""
         thread = plan.thread
         if (
             not plan.single_thread
@@ -646,8 +662,13 @@ class Engine:
         step = backend.branch_step if branch else backend.step
         # tc / tt / th / ta: only the steps that reach what the plan runs to count.
         counts_all = branch or plan.mode == StepMode.INTO
+        log_native = self._log_native  # (looked up once per wait: the loop tests a local)
+        if self._log:
+            _LOG.debug("resume: %r (fast step loop)", plan)
         while True:
             record = step(tid)
+            if log_native:
+                self._collected([record])
             if record.kind != _KIND_STEP or record.tid != tid:
                 self._records.append(record)
                 return False
@@ -670,13 +691,16 @@ class Engine:
                 return False
 
     def _fast_go(self, deadline: float | None) -> bool:
-        """GO in one single-threaded process whose breakpoint callbacks vote GO: a tight
-        loop of resume, one int3 hit, callbacks, resume.  True if it broke in; False hands
-        over to the general loop (any other record, any other vote, an interrupt, a
-        breakpoint with a command, condition or flags, anyone listening to state changes).
-        What it skips is what the general path would do for nothing here: stopping other
+        """GO in one single-threaded process whose breakpoints only its callbacks decide: a
+        tight loop of resume, one int3 hit, callbacks, resume.  True if it broke in; False
+        hands over to the general loop (any other record, any vote but GO, an interrupt,
+        a breakpoint with a command, condition or flags, anyone listening to state changes).
+        What it skips is work the general path would do for nothing here: stopping other
         threads (there are none), filters (breakpoints have none) and notifications
-        (nobody listens)."""
+        (nobody listens).  It skips no rule: each hit is decided by the dispatcher's own
+        `breakpoint`, and any decision but a plain GO goes through `_conclude` as in a
+        general wait.  While the callbacks run the one thread sits at its int3, and the
+        engine knows it: every facet works inside them."""
         if (
             self._status != DebugStatus.GO
             or self._signals
@@ -689,20 +713,19 @@ class Engine:
         ):
             return False
         process = next(iter(self.targets.processes.values()))
-        if len(process.threads) != 1:
-            return False
-        clients = [
-            slot.event_callbacks
-            for slot in self.notifier.clients
-            if slot.event_callbacks is not None and slot.interest_mask & _BREAKPOINT_EVENT
-        ]
-        if not clients:
-            return False  # nobody votes: every hit breaks
+        if len(process.threads) != 1 or not self.notifier.interests & _BREAKPOINT_EVENT:
+            return False  # (with nobody to vote every hit breaks)
         backend = self.backend
         collect, cont = backend.wait, backend.cont  # (bound once: this loop is hot)
+        decide = self.dispatcher.breakpoint
         sites = self.breakpoints.sites
         threads = process.threads
-        single = clients[0] if len(clients) == 1 else None
+        log = self._log  # (looked up once per wait: the loop tests a local)
+        log_native = self._log_native
+        # What callbacks ask for by other means than their vote (set_execution_status, a
+        # command run from a callback): _conclude combines it with the vote.
+        asked = self._votes = []
+        self._step_mode = None
         self._resume()
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -711,6 +734,8 @@ class Engine:
             except KeyboardInterrupt:
                 self._interrupt_active = True
                 return False
+            if log_native:
+                self._collected(records)
             if len(records) != 1 or self._interrupt_active or self._interrupt_exit:
                 self._records.extend(records)
                 return False
@@ -727,58 +752,30 @@ class Engine:
             ):
                 self._records.append(record)
                 return False
+            # The one thread of the one process sits at its int3: everything is stopped.
+            self._running = False
             bp = site[0]
             bp.hits += 1
             bp.passes += 1
             event = ev.BreakpointHit(process, thread, bp)
             self.current = self.event_thread = thread
             self.last_event = event
-            if single is not None:
-                try:
-                    vote = single.breakpoint(bp)
-                except Exception:  # noqa: BLE001 - as dispatch: reported, counts as BREAK
-                    self.notifier.report_callback_error("the breakpoint callback")
-                    vote = _BREAK
-                if vote == _GO and vote.__class__ in _INT_TYPES:
-                    cont(record.tid)  # steps over the int3 first
-                    continue
-                votes: list[object] = [vote]
-            else:
-                votes = []
-                for callbacks in clients:
-                    try:
-                        votes.append(callbacks.breakpoint(bp))
-                    except Exception:  # noqa: BLE001 - as above
-                        self.notifier.report_callback_error("the breakpoint callback")
-                        votes.append(_BREAK)
-                if all(vote == _GO and vote.__class__ in _INT_TYPES for vote in votes):
-                    cont(record.tid)
-                    continue
-            # Someone wants something else: decide it the general way.  The one thread of
-            # the one process sits at its int3: everything is stopped.
-            self._running = False
+            if log:
+                _LOG.debug("take %r -> BreakpointHit (fast GO loop)", record)
+                _LOG.debug("event %s", describe(event))
+            decision = decide(event)
+            if decision == _GO and not asked:
+                if log:
+                    _LOG.debug("resume: cont thread %d (fast GO loop)", record.tid)
+                self._running = True
+                cont(record.tid)  # steps over the int3 first
+                continue
+            # Someone wants something else: the general rules from here on.
             self._trapped[record.tid] = record.address
-            decision = self._combine_fast(votes)
-            if decision == DebugStatus.BREAK:
-                self.notifier.output(OutputMask.NORMAL, f"Breakpoint {bp.get_id()} hit\n")
-            if self._apply(event, decision):
+            if self._conclude(event, decision):
                 self._finish_break()
                 return True
             return False
-
-    def _combine_fast(self, votes: list[object]) -> DebugStatus:
-        from pydbg.status import combine
-
-        try:
-            decision = combine(votes)  # type: ignore[arg-type]
-        except (ValueError, TypeError) as exc:
-            self.output(
-                OutputMask.ERROR,
-                f"pydbg: a breakpoint callback returned one of {votes!r}, which is not an "
-                f"execution status ({exc}); counted as DEBUG_STATUS_BREAK\n",
-            )
-            return DebugStatus.BREAK
-        return DebugStatus.BREAK if decision == DebugStatus.NO_CHANGE else decision
 
     def _wait_native(self, deadline: float | None) -> Sequence[NativeEvent] | None:
         """Block for native records.  None: the wait is over without an event."""
@@ -798,17 +795,29 @@ class Engine:
                 self._interrupt_active = True
                 continue
             if records:
-                return records
+                return self._collected(records)
             if self._interrupt_exit or self._interrupt_active:
                 continue
             if deadline is not None and time.monotonic() >= deadline:
-                # Not INSIDE_WAIT: this change ends the wait (§1.2, §4.2).
+                # Not INSIDE_WAIT: this change ends the wait (§1.2, §4.2).  The targets
+                # keep running: the one notification that does not stop them (notify).
+                if self._log:
+                    _LOG.debug("timeout: the targets run on")
                 self.notifier.engine_state(
-                    DEBUG_CES_EXECUTION_STATUS, int(self._status) | DEBUG_STATUS_WAIT_TIMEOUT
+                    DEBUG_CES_EXECUTION_STATUS,
+                    int(self._status) | DEBUG_STATUS_WAIT_TIMEOUT,
+                    running=True,
                 )
                 return None
             if not self._any_running():
                 raise EngineError("internal error: waiting while no target thread can run")
+
+    def _collected(self, records: Sequence[NativeEvent]) -> Sequence[NativeEvent]:
+        """Native records as they leave backend.wait: the pydbg.native channel logs them."""
+        if self._log_native:
+            for record in records:
+                _NATIVE_LOG.debug("record %r", record)
+        return records
 
     def _any_running(self) -> bool:
         from pydbg._native import ThreadState
@@ -856,6 +865,8 @@ class Engine:
         plan = self._plan
         if plan is not None:
             outcome = plan.on_record(record, self.backend)
+            if self._log:
+                _LOG.debug("take %r -> step plan: %s", record, outcome.name)
             if outcome == Outcome.COMPLETE:
                 self._plan = None
                 self._stop_all()
@@ -869,6 +880,8 @@ class Engine:
                     self._stop_all()
                 return
         events = translate.translate(self, record)
+        if self._log:
+            _LOG.debug("take %r -> %s", record, [type(e).__name__ for e in events] or "nothing")
         if events:
             self._stop_all()
             self._events.extend(events)
@@ -886,11 +899,20 @@ class Engine:
         self.last_event = event
         self._votes = []
         self._step_mode = None
-        decision = self.dispatcher.decide(event)
+        if self._log:
+            _LOG.debug("event %s", describe(event))
+        return self._conclude(event, self.dispatcher.decide(event))
+
+    def _conclude(self, event: ev.Event, decision: DebugStatus) -> bool:
+        """What the dispatcher decided, with what the callbacks asked for by other means
+        (set_execution_status, commands) and the engine's own rules; True when it breaks.
+        (Every decision goes through here, the fast GO loop's too.)"""
         if self._votes:  # set_execution_status / commands called from the callbacks
             from pydbg.status import combine
 
             decision = combine([decision, *self._votes])
+            if self._log:
+                _LOG.debug("vote with set_execution_status/commands -> %s", decision.name)
         if isinstance(event, ev.ExitProcess) and event.gone:
             self._discard.append(event.process)
         elif isinstance(event, ev.ExitProcess) and self._options & EngineOptions.FINAL_BREAK:
@@ -986,6 +1008,8 @@ class Engine:
         return self.targets.thread(tid) is not None
 
     def _finish_break(self) -> None:
+        if self._log:
+            _LOG.debug("break: the wait returns, every target thread stopped")
         self._status = DebugStatus.BREAK
         notifier = self.notifier
         if notifier.interests & _STATE_CHANGES:
@@ -1021,6 +1045,8 @@ class Engine:
                 with contextlib.suppress(PydbgError):
                     self._note_site(thread.tid, thread.process.pid, backend.get_pc(thread.tid))
         if plan is not None and self._alive(plan.thread):
+            if self._log:
+                _LOG.debug("resume: %r, signals %s", plan, signals)
             try:
                 record = plan.run(backend, signals)
             except ProcessLookupError:
@@ -1030,8 +1056,10 @@ class Engine:
             else:
                 self._signals.update(signals)  # those of threads the step left stopped
                 self._running = plan.runs_all
-                return record
+                return record if record is None else self._collected([record])[0]
         self._plan = None
+        if self._log:
+            _LOG.debug("resume: cont_all, signals %s", signals)
         backend.cont_all(signals=signals)
         self._running = True
         return None
