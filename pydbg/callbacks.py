@@ -6,7 +6,9 @@ Event callbacks
 Register an instance with `client.set_event_callbacks(cb)`.  `get_interest_mask()` is called
 once, then, and only the methods whose `DEBUG_EVENT_*` bit it returns are ever called.  All
 calls happen on the engine thread, inside `wait_for_event` (or inside the client call that
-caused a state change), with every thread of every target stopped.
+caused a state change), with every thread of every target stopped, so that every facet
+works inside them; the one exception is ChangeEngineState(EXECUTION_STATUS, ... |
+DEBUG_STATUS_WAIT_TIMEOUT), which reports that a wait timed out with the targets running.
 
 The nine target events return a `DEBUG_STATUS_*` instruction; the engine collects the votes
 of every client's callbacks, the event filter and any command, and acts on the one with the

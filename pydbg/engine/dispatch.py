@@ -133,13 +133,13 @@ class Dispatcher:
                 votes.append(self.run_command(bp.command) or DEBUG_STATUS_BREAK)
             votes.extend(self._callback_votes(event, only))
         decision = combine(votes)
-        if self.log:
-            _LOG.debug("vote breakpoint %d: %s -> %s", bp.get_id(), _names(votes), decision.name)
         if decision in (DebugStatus.NO_CHANGE, DebugStatus.BREAK):
+            decision = DebugStatus.BREAK
             # Announced only when it stops: a breakpoint that counts or logs and goes on
             # (a callback returning GO, a command ending in gc) stays quiet.
             self.notifier.output(OutputMask.NORMAL, f"Breakpoint {bp.get_id()} hit\n", only)
-            return DebugStatus.BREAK
+        if self.log:
+            _LOG.debug("vote breakpoint %d: %s -> %s", bp.get_id(), _names(votes), decision.name)
         return decision
 
     def vote(self, callbacks: Any, method: str, args: tuple[object, ...]) -> int | None:

@@ -762,7 +762,7 @@ class Engine:
             self.last_event = event
             if log:
                 _LOG.debug("take %r -> BreakpointHit (fast GO loop)", record)
-                _LOG.debug("event %s", describe(event))
+                _LOG.debug("event %s [tid %d]", describe(event), record.tid)
             decision = decide(event)
             if decision == _GO and not asked:
                 if log:
@@ -900,7 +900,9 @@ class Engine:
         self._votes = []
         self._step_mode = None
         if self._log:
-            _LOG.debug("event %s", describe(event))
+            _LOG.debug(
+                "event %s [tid %d]", describe(event), event.thread.tid if event.thread else 0
+            )
         return self._conclude(event, self.dispatcher.decide(event))
 
     def _conclude(self, event: ev.Event, decision: DebugStatus) -> bool:
