@@ -19,6 +19,12 @@ anything, one event per decision, as Windows reports debug events.
 
 Only the engine thread (the one that created the client) may call in, except
 `set_interrupt`, `get_interrupt` and `get_execution_status`, which any thread may call.
+
+Debug log (pydbg.log; PYDBG_LOG=engine,native,commands or all): the `pydbg.native` channel
+logs each record as it leaves the backend's wait, `pydbg.engine` what `_take` made of it,
+each event `_decide` decides, the votes and the decision, each resume and each break; the
+fast loops log the same when the channel is on.  Whether a channel is on is looked up once
+per wait_for_event.
 """
 
 from __future__ import annotations
@@ -763,7 +769,12 @@ class Engine:
             if log:
                 _LOG.debug("take %r -> BreakpointHit (fast GO loop)", record)
                 _LOG.debug("event %s [tid %d]", describe(event), record.tid)
-            decision = decide(event)
+            try:
+                decision = decide(event)
+            except BaseException:
+                # (Ctrl-C in a callback: the wait ends with the thread trapped here.)
+                self._trapped[record.tid] = record.address
+                raise
             if decision == _GO and not asked:
                 if log:
                     _LOG.debug("resume: cont thread %d (fast GO loop)", record.tid)
