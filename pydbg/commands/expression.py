@@ -47,7 +47,9 @@ Operators, highest precedence first (all binary ones associate to the left)
     `and`, `hi`, `poi`, ...) are reserved words, recognised in any case.
 
 The evaluator is a lexer feeding a recursive-descent parser that computes values as it
-parses; nothing is handed to Python's eval. `evaluate` wants the whole text to be one
+parses; nothing is handed to Python's eval.  Parentheses nest at most MAX_DEPTH (200)
+levels and a number must fit in 64 bits: beyond either the text is a CommandSyntaxError,
+never a Python RecursionError or ValueError. `evaluate` wants the whole text to be one
 expression; `evaluate_prefix` reads the longest expression at the start of the text and says
 where it stopped, for commands whose arguments follow an address (`dd @rsp L4`).
 """
@@ -59,10 +61,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
-from pydbg.commands.errors import CommandSyntaxError, ExpressionError
+from pydbg.commands.errors import (
+    CommandSyntaxError,
+    ExpressionError,
+    UnknownSymbolExpressionError,
+)
 from pydbg.errors import InvalidRegisterError
 
-__all__ = ["ExpressionContext", "evaluate", "evaluate_prefix"]
+__all__ = ["MAX_DEPTH", "ExpressionContext", "evaluate", "evaluate_prefix", "parse_number"]
 
 _MASK: Final = (1 << 64) - 1
 _SIGN: Final = 1 << 63
@@ -130,18 +136,45 @@ _DIGITS: Final = {
 }
 
 
-def _number(word: str, radix: int) -> int | None:
-    """The value of `word` read as a MASM number, or None when it is not one."""
+# The most significant digits a 64-bit value has in each base (leading zeros do not count).
+_MAX_DIGITS: Final = {2: 64, 8: 22, 10: 20, 16: 16}
+
+
+def parse_number(word: str, radix: int = 10) -> int | None:
+    """The value of `word` read as a MASM number in `radix`, or None when it is not one.
+
+    The one reader of numbers in the command language: expressions, and the decimal
+    numbers commands take outside them (breakpoint ids, `~Ns`, `$tN`, `n 16`).  Accepts the
+    prefixes 0x/0n/0t/0y, a trailing `h` on a word that starts with a digit, and backticks;
+    only ASCII digits (str.isdigit and int() would also take other scripts' digits, `_`
+    separators and signs).  Raises CommandSyntaxError when `word` is a number that does not
+    fit in 64 bits; the length is checked before any conversion, so a literal of thousands
+    of digits is refused at once (int() refuses decimal strings of over 4300 digits with a
+    ValueError, and is slow on long ones below that).
+    """
+    if radix not in _DIGITS:
+        raise ValueError(f"radix must be 2, 8, 10 or 16, not {radix}")
     text = word.replace("`", "").lower()
     base, digits = radix, text
     if len(text) >= 2 and text[0] == "0" and text[1] in _PREFIX_BASES:
         base, digits = _PREFIX_BASES[text[1]], text[2:]
-    elif len(text) >= 2 and text[0].isdigit() and text.endswith("h"):
+    elif len(text) >= 2 and text[0] in _DIGITS[10] and text.endswith("h"):
         base, digits = 16, text[:-1]
-    # Checked by hand: int() would also accept `_` separators and signs.
     if not digits or not set(digits) <= _DIGITS[base]:
         return None
-    return int(digits, base)
+    significant = digits.lstrip("0")
+    if len(significant) <= _MAX_DIGITS[base]:
+        value = int(significant or "0", base)
+        if value <= _MASK:
+            return value
+    raise CommandSyntaxError(word, 0, f"number {_abridged(word)} does not fit in 64 bits")
+
+
+def _abridged(word: str, keep: int = 24) -> str:
+    """`word` quoted, cut short for a message when it is long."""
+    if len(word) <= keep:
+        return repr(word)
+    return f"{word[:keep]!r}... ({len(word)} characters)"
 
 
 class _Lexer:
@@ -196,13 +229,14 @@ class _Lexer:
     def _classify(self, word: str, start: int) -> _Token:
         if word.lower() in _WORD_OPERATORS:
             return _Token("operator", word.lower(), start)
-        value = _number(word, self.radix)
+        try:
+            value = parse_number(word, self.radix)
+        except CommandSyntaxError as exc:
+            return _Token("invalid", exc.reason, start)
         if value is None:
-            if word[0].isdigit() or "`" in word:
-                return _Token("invalid", f"invalid number {word!r}", start)
+            if word[0] in _DIGITS[10] or "`" in word:
+                return _Token("invalid", f"invalid number {_abridged(word)}", start)
             return _Token("word", word, start)
-        if value > _MASK:
-            return _Token("invalid", f"number {word!r} does not fit in 64 bits", start)
         return _Token("number", word, start, value)
 
 
@@ -285,12 +319,22 @@ _MEMORY: Final[dict[str, int]] = {"by": 1, "wo": 2, "dwo": 4, "qwo": 8, "poi": 8
 # --- Parser -----------------------------------------------------------------------------
 
 
+# How deep parentheses may nest.  Each level costs the parser two Python frames, so 200
+# levels stay far below the interpreter's recursion limit (1000) even when the evaluation
+# runs deep in a callback; real expressions nest a few levels.
+MAX_DEPTH: Final = 200
+
+
 class _Parser:
     """Recursive descent over the lexer's tokens, computing values as it goes.
 
-    expression := unary (binary-operator unary)*    -- by precedence climbing
-    unary      := unary-operator unary | primary
+    expression := operand (binary-operator operand)*    -- by operator precedence
+    operand    := unary-operator* primary
     primary    := number | @register | $pseudo | . | word | ( expression )
+
+    Only parentheses recurse (two frames a level, at most MAX_DEPTH levels): the binary
+    operators of one level are reduced on a stack by precedence, and a run of unary
+    operators is applied in a loop, so `-` * 10000 + `1` costs no stack at all.
     """
 
     def __init__(self, text: str, ctx: ExpressionContext, radix: int) -> None:
@@ -300,12 +344,13 @@ class _Parser:
         self._ctx = ctx
         self._lexer = _Lexer(text, radix)
         self._token = self._lexer.next()
+        self._depth = 0  # open parentheses around the current token
 
     def parse(self) -> tuple[int, _Token]:
         """The value of the leading expression, and the first token after it."""
         if self._token.kind == "end":
             raise CommandSyntaxError(self._text, 0, "empty expression")
-        value = self._expression(_OR)
+        value = self._expression()
         return value, self._token
 
     def error(self, token: _Token, reason: str) -> CommandSyntaxError:
@@ -319,28 +364,43 @@ class _Parser:
         self._token = self._lexer.next()
         return token
 
-    def _expression(self, min_precedence: int) -> int:
-        left = self._unary()
+    def _expression(self) -> int:
+        values = [self._operand()]
+        pending: list[_Binary] = []  # operators waiting for their right operand's end
+
+        def reduce() -> None:
+            right, left = values.pop(), values.pop()
+            values.append(pending.pop().apply(left, right))
+
         while True:
             token = self._token
             binary = _BINARY.get(token.text) if token.kind == "operator" else None
-            if binary is None or binary.precedence < min_precedence:
-                return left
+            if binary is None:
+                break
             self._advance()
-            # +1: an operator of the same level ends the right operand (left associativity).
-            right = self._expression(binary.precedence + 1)
-            left = binary.apply(left, right)
+            # >=: an operator of the same level ends the left one's operand (left
+            # associativity); a tighter one waits on the stack above it.
+            while pending and pending[-1].precedence >= binary.precedence:
+                reduce()
+            pending.append(binary)
+            values.append(self._operand())
+        while pending:
+            reduce()
+        return values[0]
 
-    def _unary(self) -> int:
-        token = self._token
-        if token.kind == "operator":
-            if token.text in _UNARY:
-                self._advance()
-                return _UNARY[token.text](self._unary())
-            if token.text in _MEMORY:
-                self._advance()
-                return self._read(self._unary(), _MEMORY[token.text])
-        return self._primary()
+    def _operand(self) -> int:
+        prefix: list[str] = []
+        while self._token.kind == "operator" and (
+            self._token.text in _UNARY or self._token.text in _MEMORY
+        ):
+            prefix.append(self._advance().text)
+        value = self._primary()
+        for operator in reversed(prefix):  # the innermost first: `poi poi x` reads twice
+            if operator in _MEMORY:
+                value = self._read(value, _MEMORY[operator])
+            else:
+                value = _UNARY[operator](value)
+        return value
 
     def _primary(self) -> int:
         token = self._advance()
@@ -357,10 +417,14 @@ class _Parser:
         if token.kind == "word":
             return self._word(token.text)
         if token.kind == "(":
-            value = self._expression(_OR)
+            if self._depth >= MAX_DEPTH:
+                raise self.error(token, f"expression nested deeper than {MAX_DEPTH} levels")
+            self._depth += 1
+            value = self._expression()
             if self._token.kind != ")":
                 raise self.error(self._token, "expected ')'")
             self._advance()
+            self._depth -= 1
             return value
         raise self.error(token, "expected an operand")
 
@@ -371,7 +435,7 @@ class _Parser:
         try:
             return self._ctx.register(word.lower()) & _MASK
         except InvalidRegisterError:
-            raise ExpressionError(f"unknown symbol '{word}'") from None
+            raise UnknownSymbolExpressionError(word) from None
 
     def _read(self, address: int, size: int) -> int:
         data = self._ctx.read_memory(address, size)
