@@ -32,6 +32,7 @@ __all__ = [
     "MemoryAccessError",
     "InvalidArgumentError",
     "InvalidRegisterError",
+    "RegisterValueError",
     "InvalidStatusError",
     "NotStoppedError",
     "WrongThreadError",
@@ -140,6 +141,10 @@ class InvalidRegisterError(PydbgError, KeyError):
     def __str__(self) -> str:
         hint = f"; known: {', '.join(self.known)}" if self.known else ""
         return f"no register named {self.name!r}{hint}"
+
+
+class RegisterValueError(PydbgError, ValueError):
+    """A value that does not fit the register it is to be written to (`eax` takes 32 bits)."""
 
 
 class InvalidStatusError(PydbgError, ValueError):
