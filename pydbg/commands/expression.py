@@ -46,19 +46,20 @@ Operators, highest precedence first (all binary ones associate to the left)
     for 0 and 0 for anything else; `~` complements all 64 bits. The word operators (`mod`,
     `and`, `hi`, `poi`, ...) are reserved words, recognised in any case.
 
-The evaluator is a lexer feeding a recursive-descent parser that computes values as it
-parses; nothing is handed to Python's eval.  Parentheses nest at most MAX_DEPTH (200)
-levels and a number must fit in 64 bits: beyond either the text is a CommandSyntaxError,
-never a Python RecursionError or ValueError. `evaluate` wants the whole text to be one
-expression; `evaluate_prefix` reads the longest expression at the start of the text and says
-where it stopped, for commands whose arguments follow an address (`dd @rsp L4`).
+The evaluator is a lexer feeding an operator-precedence parser that computes values as it
+parses, without recursion; nothing is handed to Python's eval.  Parentheses nest at most
+MAX_DEPTH (200) levels and a number must fit in 64 bits: beyond either the text is a
+CommandSyntaxError, never a Python RecursionError or ValueError.  `evaluate` wants the whole
+text to be one expression; `evaluate_prefix` reads the longest expression at the start of
+the text and says where it stopped, for commands whose arguments follow an address
+(`dd @rsp L4`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 from pydbg.commands.errors import (
@@ -319,22 +320,41 @@ _MEMORY: Final[dict[str, int]] = {"by": 1, "wo": 2, "dwo": 4, "qwo": 8, "poi": 8
 # --- Parser -----------------------------------------------------------------------------
 
 
-# How deep parentheses may nest.  Each level costs the parser two Python frames, so 200
-# levels stay far below the interpreter's recursion limit (1000) even when the evaluation
-# runs deep in a callback; real expressions nest a few levels.
+# How deep parentheses may nest.  The parser keeps its levels on a list, not on Python's
+# stack, so the limit is not about recursion; it bounds what a line can make the parser
+# hold, with a message that says what is wrong.  Real expressions nest a few levels.
 MAX_DEPTH: Final = 200
+
+# The operators that may start an operand.
+_PREFIX: Final = frozenset(_UNARY) | frozenset(_MEMORY)
+
+
+@dataclass
+class _Level:
+    """One level of parentheses being read (the top level has no opening token)."""
+
+    opening: _Token | None
+    values: list[int] = field(default_factory=list)
+    pending: list[_Binary] = field(default_factory=list)  # waiting for a right operand's end
+    prefix: list[str] = field(default_factory=list)  # unary operators of the next operand
+
+    def reduce(self) -> None:
+        right, left = self.values.pop(), self.values.pop()
+        self.values.append(self.pending.pop().apply(left, right))
 
 
 class _Parser:
-    """Recursive descent over the lexer's tokens, computing values as it goes.
+    """An operator-precedence parser over the lexer's tokens, computing values as it goes.
 
-    expression := operand (binary-operator operand)*    -- by operator precedence
-    operand    := unary-operator* primary
-    primary    := number | @register | $pseudo | . | word | ( expression )
+    expression := operand (binary-operator operand)*
+    operand    := unary-operator* (primary | "(" expression ")")
+    primary    := number | @register | $pseudo | . | word
 
-    Only parentheses recurse (two frames a level, at most MAX_DEPTH levels): the binary
-    operators of one level are reduced on a stack by precedence, and a run of unary
-    operators is applied in a loop, so `-` * 10000 + `1` costs no stack at all.
+    Nothing recurses: the binary operators of a level wait on a stack until one of lower or
+    equal precedence (or the level's end) comes, unary operators wait in a list until their
+    operand is complete, and each open parenthesis pushes a level (at most MAX_DEPTH).  So
+    `-` * 10000 + `1` or 200 nested parentheses cost no Python stack, however deep the
+    caller already is (a breakpoint condition is evaluated inside a callback).
     """
 
     def __init__(self, text: str, ctx: ExpressionContext, radix: int) -> None:
@@ -344,7 +364,6 @@ class _Parser:
         self._ctx = ctx
         self._lexer = _Lexer(text, radix)
         self._token = self._lexer.next()
-        self._depth = 0  # open parentheses around the current token
 
     def parse(self) -> tuple[int, _Token]:
         """The value of the leading expression, and the first token after it."""
@@ -365,36 +384,47 @@ class _Parser:
         return token
 
     def _expression(self) -> int:
-        values = [self._operand()]
-        pending: list[_Binary] = []  # operators waiting for their right operand's end
-
-        def reduce() -> None:
-            right, left = values.pop(), values.pop()
-            values.append(pending.pop().apply(left, right))
-
+        outer: list[_Level] = []  # the levels around the current one, innermost last
+        level = _Level(None)
         while True:
-            token = self._token
-            binary = _BINARY.get(token.text) if token.kind == "operator" else None
-            if binary is None:
-                break
-            self._advance()
-            # >=: an operator of the same level ends the left one's operand (left
-            # associativity); a tighter one waits on the stack above it.
-            while pending and pending[-1].precedence >= binary.precedence:
-                reduce()
-            pending.append(binary)
-            values.append(self._operand())
-        while pending:
-            reduce()
-        return values[0]
+            # An operand: its unary operators, then a primary or a parenthesized level.
+            while self._token.kind == "operator" and self._token.text in _PREFIX:
+                level.prefix.append(self._advance().text)
+            if self._token.kind == "(":
+                if len(outer) >= MAX_DEPTH:
+                    reason = f"expression nested deeper than {MAX_DEPTH} levels"
+                    raise self.error(self._token, reason)
+                outer.append(level)
+                level = _Level(self._advance())
+                continue
+            value = self._primary()
+            while True:
+                # The operand is complete: its unary operators apply, the innermost first.
+                value = self._apply(level.prefix, value)
+                level.prefix.clear()
+                level.values.append(value)
+                token = self._token
+                binary = _BINARY.get(token.text) if token.kind == "operator" else None
+                if binary is not None:
+                    self._advance()
+                    # >=: an operator of the same level ends the left one's operand (left
+                    # associativity); a tighter one waits on the stack above it.
+                    while level.pending and level.pending[-1].precedence >= binary.precedence:
+                        level.reduce()
+                    level.pending.append(binary)
+                    break  # on to its right operand
+                # No operator: the level ends here, and its value is the outer one's operand.
+                while level.pending:
+                    level.reduce()
+                value = level.values[0]
+                if not outer:
+                    return value
+                if token.kind != ")":
+                    raise self.error(token, "expected ')'")
+                self._advance()
+                level = outer.pop()
 
-    def _operand(self) -> int:
-        prefix: list[str] = []
-        while self._token.kind == "operator" and (
-            self._token.text in _UNARY or self._token.text in _MEMORY
-        ):
-            prefix.append(self._advance().text)
-        value = self._primary()
+    def _apply(self, prefix: list[str], value: int) -> int:
         for operator in reversed(prefix):  # the innermost first: `poi poi x` reads twice
             if operator in _MEMORY:
                 value = self._read(value, _MEMORY[operator])
@@ -416,16 +446,6 @@ class _Parser:
             return self._ctx.pseudo_register("ip") & _MASK
         if token.kind == "word":
             return self._word(token.text)
-        if token.kind == "(":
-            if self._depth >= MAX_DEPTH:
-                raise self.error(token, f"expression nested deeper than {MAX_DEPTH} levels")
-            self._depth += 1
-            value = self._expression()
-            if self._token.kind != ")":
-                raise self.error(self._token, "expected ')'")
-            self._advance()
-            self._depth -= 1
-            return value
         raise self.error(token, "expected an operand")
 
     def _word(self, word: str) -> int:

@@ -17,6 +17,7 @@ random, for a longer hunt on a developer's machine.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 
 import psutil
@@ -345,6 +346,20 @@ def test_the_issue_examples_end_in_pydbg_errors(target: Target) -> None:
     execute("bp tick; bp finish; bc 0-99999999999")
     assert target.client.control.get_number_breakpoints() == 0
     target.reset()
+    target.check()
+
+
+def test_nesting_does_not_depend_on_the_callers_stack(target: Target) -> None:
+    """The parser holds its levels on a list: MAX_DEPTH levels evaluate even when the caller
+    is already deep (a condition is evaluated inside a callback)."""
+    limit = sys.getrecursionlimit()
+
+    def deep(frames: int, call: Callable[[], int]) -> int:
+        return call() if frames == 0 else deep(frames - 1, call)
+
+    for shape in ("(", "low(", "-(", "1+(", "(1)*("):
+        text = shape * MAX_DEPTH + "tick" + ")" * MAX_DEPTH
+        deep(limit - 100, lambda text=text: target.client.control.evaluate(text))
     target.check()
 
 
