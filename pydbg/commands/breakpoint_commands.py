@@ -116,6 +116,8 @@ def _options(words: _Words) -> tuple[int, bool, str | None]:
             value = parse_number(digits[0], 10) if digits else None
             if digits is None or value is None:
                 raise words.error("expected a breakpoint id")
+            if value >= DEBUG_ANY_ID:  # which would mean "any id", not this one
+                raise words.error(f"breakpoint ids are below {DEBUG_ANY_ID}, not {value}")
             desired = value
             words.pos += digits.end()
         elif rest.startswith("/1") and (len(rest) == 2 or rest[2].isspace()):

@@ -342,6 +342,9 @@ def test_the_issue_examples_end_in_pydbg_errors(target: Target) -> None:
     for command in ("r eax=1`00000000", "r al=100", "r cs=0n65536"):
         with pytest.raises(pydbg.RegisterValueError, match="does not fit"):
             execute(command)
+    # DEBUG_ANY_ID is no id a user can give a breakpoint (it asks for any free one).
+    with pytest.raises(pydbg.PydbgError, match="breakpoint ids are below"):
+        execute("bp4294967295 tick")
     # A range of ids selects the breakpoints in it, never a list of every id it spans.
     execute("bp tick; bp finish; bc 0-99999999999")
     assert target.client.control.get_number_breakpoints() == 0
