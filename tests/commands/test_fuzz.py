@@ -366,7 +366,7 @@ def test_nesting_does_not_depend_on_the_callers_stack(target: Target) -> None:
     target.check()
 
 
-@budget(600)
+@budget(400)
 @given(text=lines)
 def test_commands_from_the_grammar_succeed_or_raise_pydbg_errors(target, text) -> None:
     assume(not runs_or_ends(text))
