@@ -10,7 +10,13 @@
 `create_client` and the facets follow the Windows Debugger Engine (see pydbg.client);
 `EventCallbacks` and `OutputCallbacks` are the classes to subclass; constants carry their
 dbgeng.h names and values in `pydbg.constants`.  The native core is `pydbg._native` (its
-contract: `pydbg/_native.pyi`); errors are in `pydbg.errors`.
+contract: `pydbg/_native.pyi`).  Every exception pydbg raises on purpose is a `PydbgError`;
+the classes are defined in `pydbg.errors` and exported here too:
+
+    try:
+        client.control.evaluate("nosuch + 1")
+    except pydbg.UnknownSymbolError as exc:
+        print("no symbol", exc.name)
 """
 
 from __future__ import annotations
@@ -18,13 +24,76 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from pydbg.errors import (
+    AlreadyTracedError,
+    AmbiguousSymbolError,
+    EngineError,
+    ExecError,
+    InsideWaitError,
+    InvalidArgumentError,
+    InvalidRegisterError,
+    InvalidStatusError,
+    MemoryAccessError,
+    NoSuchProcessError,
+    NoTargetError,
+    NotStoppedError,
+    ProcessExitedError,
+    ProgramNotExecutableError,
+    ProgramNotFoundError,
+    PtraceError,
+    PtracePermissionError,
+    PydbgError,
+    RegisterValueError,
+    SelfAttachError,
+    SessionFailedError,
+    SymbolError,
+    TargetRunningError,
+    TracerClosedError,
+    UnknownSymbolError,
+    WrongThreadError,
+    ZombieProcessError,
+)
+
 if TYPE_CHECKING:
     from pydbg.callbacks import EventCallbacks, OutputCallbacks
     from pydbg.client import DebugClient, create_client
 
 __version__ = "0.1.0"
 
-__all__ = ["DebugClient", "EventCallbacks", "OutputCallbacks", "create_client"]
+__all__ = [
+    "DebugClient",
+    "EventCallbacks",
+    "OutputCallbacks",
+    "create_client",
+    # errors (pydbg.errors), base class first
+    "PydbgError",
+    "AlreadyTracedError",
+    "AmbiguousSymbolError",
+    "EngineError",
+    "ExecError",
+    "InsideWaitError",
+    "InvalidArgumentError",
+    "InvalidRegisterError",
+    "InvalidStatusError",
+    "MemoryAccessError",
+    "NoSuchProcessError",
+    "NoTargetError",
+    "NotStoppedError",
+    "ProcessExitedError",
+    "ProgramNotExecutableError",
+    "ProgramNotFoundError",
+    "PtraceError",
+    "PtracePermissionError",
+    "RegisterValueError",
+    "SelfAttachError",
+    "SessionFailedError",
+    "SymbolError",
+    "TargetRunningError",
+    "TracerClosedError",
+    "UnknownSymbolError",
+    "WrongThreadError",
+    "ZombieProcessError",
+]
 
 # The engine, its commands and their dependencies load on first use, so that a script that
 # only reads symbol files (`import pydbg.elf`) or unwinds (`pydbg.unwind`) does not pay for

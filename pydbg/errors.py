@@ -8,6 +8,11 @@ to act on it: the request that failed, the pid and tid, and the address for memo
 The native core (csrc/) calls `from_errno` and nothing else to turn a failed call into an
 exception; the Python layers raise the specific classes directly for conditions they detect
 themselves (a thread that is not stopped, a bad register name, a call from the wrong thread).
+
+The session's errors (`EngineError` and its subclasses: no target, a call inside a wait, the
+targets running, a lost session) and the symbol errors (`SymbolError`: a name that is unknown
+or ambiguous) are defined here too, so that every error a user may catch is found in one
+place and exported from `pydbg` itself.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ __all__ = [
     "MemoryAccessError",
     "InvalidArgumentError",
     "InvalidRegisterError",
+    "RegisterValueError",
     "InvalidStatusError",
     "NotStoppedError",
     "WrongThreadError",
@@ -34,6 +40,14 @@ __all__ = [
     "ProgramNotFoundError",
     "ProgramNotExecutableError",
     "ExecError",
+    "EngineError",
+    "NoTargetError",
+    "InsideWaitError",
+    "TargetRunningError",
+    "SessionFailedError",
+    "SymbolError",
+    "UnknownSymbolError",
+    "AmbiguousSymbolError",
     "from_errno",
 ]
 
@@ -129,6 +143,10 @@ class InvalidRegisterError(PydbgError, KeyError):
         return f"no register named {self.name!r}{hint}"
 
 
+class RegisterValueError(PydbgError, ValueError):
+    """A value that does not fit the register it is to be written to (`eax` takes 32 bits)."""
+
+
 class InvalidStatusError(PydbgError, ValueError):
     """A DEBUG_STATUS_* value that cannot be used where it was given (a reporting-only
     code cast as a vote, a reverse-execution code, a number that is no status at all)."""
@@ -177,6 +195,58 @@ class ProgramNotExecutableError(PydbgError, PermissionError):
 
 class ExecError(PtraceError):
     """spawn: execve failed in the child; errno says why."""
+
+
+# -- the session (pydbg.engine.session raises these) ----------------------------------------
+
+
+class EngineError(PydbgError, RuntimeError):
+    """A session call made at a time or with an argument the model does not allow."""
+
+
+class NoTargetError(EngineError):
+    """There is no target (no session), or no current thread yet."""
+
+
+class InsideWaitError(EngineError):
+    """wait_for_event (or an implicit wait) was called inside a wait, e.g. from a callback."""
+
+
+class TargetRunningError(EngineError):
+    """The session is inaccessible: the targets are running."""
+
+
+class SessionFailedError(EngineError):
+    """The engine lost control of its targets; the session ended with DEBUG_SESSION_FAILURE."""
+
+
+# -- symbols (pydbg.engine.symbolizer, pydbg.symbols and MASM expressions raise these) ------
+
+
+class SymbolError(PydbgError, LookupError):
+    """A name or address that no symbol answers."""
+
+
+class UnknownSymbolError(SymbolError):
+    """No loaded module defines the symbol `name` (`module!name` or a bare `name`); for a
+    `module!name` whose module is not loaded (yet), too.  A breakpoint on such a name can be
+    deferred until a module defines it."""
+
+    def __init__(self, name: str, message: str | None = None) -> None:
+        super().__init__(message or f"unknown symbol {name!r}")
+        self.name = name
+
+
+class AmbiguousSymbolError(SymbolError):
+    """A bare `name` that several modules define at different addresses; `candidates` are
+    their `module!name` forms.  Qualifying the name resolves it; loading more modules never
+    does."""
+
+    def __init__(self, name: str, candidates: tuple[str, ...]) -> None:
+        shown = ", ".join(candidates[:5]) + (", ..." if len(candidates) > 5 else "")
+        super().__init__(f"{name!r} is ambiguous ({shown}); qualify it as module!{name}")
+        self.name = name
+        self.candidates = candidates
 
 
 def _read_status(pid: int) -> dict[str, str]:

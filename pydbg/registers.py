@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pydbg.constants import DEBUG_CDS_REGISTERS
-from pydbg.errors import InvalidRegisterError
+from pydbg.errors import InvalidRegisterError, RegisterValueError
 
 if TYPE_CHECKING:
     from pydbg.engine.session import Engine
@@ -106,7 +106,7 @@ class Registers:
         backend = self._engine.backend
         if name in _XMM:
             if not 0 <= value < 1 << 128:
-                raise ValueError(f"{value:#x} does not fit the 128-bit {name}")
+                raise RegisterValueError(f"{value:#x} does not fit the 128-bit {name}")
             fpregs = backend.get_fpregs(thread.tid)
             fpregs.set_xmm(int(name[3:]), value)
             backend.set_fpregs(thread.tid, fpregs)
@@ -116,7 +116,9 @@ class Registers:
                 if -(1 << (width - 1)) <= value < 0:
                     value &= (1 << width) - 1  # a negative number in the register's width
                 else:
-                    raise ValueError(f"{value:#x} does not fit the {width}-bit register {name}")
+                    raise RegisterValueError(
+                        f"{value:#x} does not fit the {width}-bit register {name}"
+                    )
             mask = ((1 << width) - 1) << shift
             old = backend.get_reg(thread.tid, full)
             if full == "rip" and width == 64:

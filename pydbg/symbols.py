@@ -13,18 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydbg.engine.session import EngineError
-from pydbg.engine.symbolizer import SymbolError
+from pydbg.errors import EngineError, SymbolError, UnknownSymbolError
 
 if TYPE_CHECKING:
     from pydbg.engine.rendezvous import LoadedObject
     from pydbg.engine.session import Engine
 
-__all__ = ["Module", "Symbols", "SymbolError", "UnknownModuleError"]
+__all__ = ["Module", "Symbols", "SymbolError", "UnknownModuleError", "UnknownModuleSymbolError"]
 
 
 class UnknownModuleError(EngineError, LookupError):
     """No module has this name, index or address."""
+
+
+class UnknownModuleSymbolError(UnknownModuleError, UnknownSymbolError):
+    """`module!name` where no module of that name is loaded: an unknown module, and so an
+    unknown symbol (which a later module load may define)."""
 
 
 @dataclass(frozen=True)
@@ -95,15 +99,16 @@ class Symbols:
     # -- symbols --------------------------------------------------------------------------------
 
     def get_offset_by_name(self, name: str) -> int:
-        """GetOffsetByName: the address of `module!name` or a bare `name` (which must be
-        unambiguous).  Raises SymbolError if nothing has the name."""
+        """GetOffsetByName: the address of `module!name` or a bare `name`.  Raises
+        UnknownSymbolError if nothing has the name, AmbiguousSymbolError for a bare name
+        several modules define, UnknownModuleError for `module!name` of no loaded module."""
         pid = self._pid("get_offset_by_name")
         found = self._engine.symbols.lookup(pid, name)
         if found is None:
             module, bang, _ = name.rpartition("!")
             if bang and self._engine.symbols.module_named(pid, module) is None:
-                raise UnknownModuleError(f"no module is named {module!r}")
-            raise SymbolError(f"no symbol is named {name!r}")
+                raise UnknownModuleSymbolError(name, f"no module is named {module!r}")
+            raise UnknownSymbolError(name, f"no symbol is named {name!r}")
         return found.address
 
     def get_name_by_offset(self, offset: int) -> tuple[str, int]:

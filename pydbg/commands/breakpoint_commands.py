@@ -9,10 +9,10 @@ Breakpoints:
                                                          processor (debug-register) breakpoint
     bl                     list          bc / bd / be IDS|*   clear / disable / enable
 
-IDS are decimal ids, separated by spaces or commas, with ranges (`1-3`).  `/1` makes a
-one-shot breakpoint, `/w` a condition (a MASM expression here, where cdb takes a `dx` one;
-see pydbg.breakpoints for the forms decided natively).  `bp` at an address that does not
-evaluate yet becomes a `bu`, as in cdb.
+IDS are decimal ids, separated by spaces or commas, with ranges (`1-3`: the breakpoints that
+exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition (a MASM expression here,
+where cdb takes a `dx` one; see pydbg.breakpoints for the forms decided natively).  `bp` at
+an address that does not evaluate yet becomes a `bu`, as in cdb.
 
 Steps: `tc` / `pc` (to the next call), `tt` / `pt` (to the next return), `th` / `ph` (to
 the next branching instruction), `ta ADDR` / `pa ADDR` (to an address), each with an
@@ -29,8 +29,8 @@ from pydbg.addresses import hex64
 from pydbg.breakpoints import Breakpoint, BreakpointError
 from pydbg.commands.builtins import step_count as _count
 from pydbg.commands.context import CommandContext
-from pydbg.commands.errors import CommandSyntaxError, ExpressionError
-from pydbg.commands.expression import evaluate_prefix
+from pydbg.commands.errors import CommandSyntaxError
+from pydbg.commands.expression import evaluate_prefix, parse_number
 from pydbg.commands.interpreter import ID_OPTION, Interpreter, Quit, Run, command
 from pydbg.constants import (
     DEBUG_ANY_ID,
@@ -46,6 +46,7 @@ from pydbg.constants import (
     DebugStatus,
 )
 from pydbg.engine.stepping import StepMode
+from pydbg.errors import UnknownSymbolError
 
 _ACCESS = {"e": DEBUG_BREAK_EXECUTE, "r": DEBUG_BREAK_READ, "w": DEBUG_BREAK_WRITE}
 _ACCESS_SPEC = re.compile(r"([erwi])([1248])(?:\s+|$)", re.IGNORECASE)
@@ -89,9 +90,7 @@ class _Words:
         start = self.pos
         try:
             value, used = evaluate_prefix(self.rest, interp_context(interp), interp.radix)
-        except ExpressionError as exc:
-            if "symbol" not in str(exc):
-                raise
+        except UnknownSymbolError:
             end = self.text.find(" ", start)
             end = len(self.text) if end < 0 else end
             self.pos = end
@@ -114,8 +113,12 @@ def _options(words: _Words) -> tuple[int, bool, str | None]:
             words.pos += len(ID_OPTION)
             words.skip_space()
             digits = re.match(r"[0-9]+", words.rest)
-            assert digits is not None
-            desired = int(digits[0])
+            value = parse_number(digits[0], 10) if digits else None
+            if digits is None or value is None:
+                raise words.error("expected a breakpoint id")
+            if value >= DEBUG_ANY_ID:  # which would mean "any id", not this one
+                raise words.error(f"breakpoint ids are below {DEBUG_ANY_ID}, not {value}")
+            desired = value
             words.pos += digits.end()
         elif rest.startswith("/1") and (len(rest) == 2 or rest[2].isspace()):
             one_shot = True
@@ -226,16 +229,19 @@ def _ids(interp: Interpreter, name: str, rest: str) -> Iterator[Breakpoint]:
     if text == "*":
         yield from control.breakpoints()
         return
-    wanted: list[int] = []
+    wanted: list[tuple[int, int | None]] = []  # (id, None) or a range (low, high)
     for part in re.split(r"[\s,]+", text):
         match = re.fullmatch(r"([0-9]+)(?:-([0-9]+))?", part)
-        if match is None:
+        low = parse_number(match[1], 10) if match else None
+        high = parse_number(match[2], 10) if match and match[2] else None
+        if low is None:
             raise CommandSyntaxError(f"{name} {rest}", len(name) + 1, f"bad breakpoint id {part!r}")
-        low = int(match[1])
-        high = int(match[2]) if match[2] else low
-        wanted.extend(range(low, high + 1))
-    for bp_id in wanted:
-        yield control.get_breakpoint_by_id(bp_id)
+        wanted.append((low, high))
+    for low, high in wanted:
+        if high is None:
+            yield control.get_breakpoint_by_id(low)
+        else:  # the breakpoints that exist in the range (never a list of every id in it)
+            yield from (bp for bp in control.breakpoints() if low <= bp.get_id() <= high)
 
 
 @command("bc")

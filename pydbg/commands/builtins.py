@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 
 from pydbg.addresses import hex64
+from pydbg.commands.context import user_register_index
 from pydbg.commands.errors import CommandSyntaxError, ExpressionError
+from pydbg.commands.expression import parse_number
 from pydbg.commands.interpreter import Interpreter, Quit, Run, command
 from pydbg.constants import DebugEnd, DebugStatus, FilterHandling, FilterStatus
 from pydbg.engine.disassembler import MAX_INSN, decode, render
@@ -195,8 +197,9 @@ def _read_register(interp: Interpreter, name: str) -> int:
 
 def _write_register(interp: Interpreter, name: str, value: int) -> None:
     lowered = name.lower()
-    if lowered.startswith("$t") and lowered[2:].isdigit() and int(lowered[2:]) < 20:
-        interp.user_registers[int(lowered[2:])] = value
+    index = user_register_index(lowered[1:]) if lowered.startswith("$") else None
+    if index is not None:
+        interp.user_registers[index] = value
     elif lowered == "$ip":
         interp.client.registers.set_value("rip", value)
     elif lowered.startswith("$"):
@@ -226,21 +229,21 @@ def _echo(interp: Interpreter, rest: str) -> None:
 def _radix(interp: Interpreter, rest: str) -> None:
     if rest.strip():
         text = rest.strip()
-        radix = int(text) if text.isdigit() else 0
+        radix = parse_number(text, 10)
         if radix not in (8, 10, 16):
             raise ExpressionError(f"radix must be 8, 10 or 16, not {text!r}")
         interp.radix = radix
     interp.out(f"base is {interp.radix}\n")
 
 
-_SELECT = re.compile(r"\s*(\d+)\s*s\s*")
+_SELECT = re.compile(r"\s*([0-9]+)\s*s\s*")
 
 
 def _selected(name: str, rest: str) -> int | None:
     """`~Ns` / `|Ns`: the engine id to make current; None for a plain listing."""
     match = _SELECT.fullmatch(rest)
     if match:
-        return int(match.group(1))
+        return parse_number(match.group(1), 10)
     if rest.strip():
         raise CommandSyntaxError(f"{name}{rest}", 1, f"expected {name} or {name}Ns")
     return None

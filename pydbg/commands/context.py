@@ -12,12 +12,22 @@ import mmap
 import struct
 from typing import TYPE_CHECKING
 
-from pydbg.commands.errors import ExpressionError, UnknownPseudoRegisterError
+from pydbg.commands.errors import AmbiguousSymbolExpressionError, UnknownPseudoRegisterError
+from pydbg.commands.expression import parse_number
 from pydbg.engine.images import image_facts
-from pydbg.engine.symbolizer import SymbolError
+from pydbg.errors import AmbiguousSymbolError
 
 if TYPE_CHECKING:
     from pydbg.commands.interpreter import Interpreter
+
+
+def user_register_index(name: str) -> int | None:
+    """N for the user pseudo-register `tN` (named without `$`, 0 <= N < 20), else None."""
+    digits = name[1:] if name[:1] in ("t", "T") else ""
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    index = parse_number(digits, 10)
+    return index if index is not None and index < 20 else None
 
 
 class CommandContext:
@@ -51,8 +61,9 @@ class CommandContext:
             return self.client.system_objects.get_current_process_system_id()
         if name == "exentry":
             return image_facts(self.client.system_objects.get_current_process_system_id()).entry
-        if name.startswith("t") and name[1:].isdigit() and 0 <= int(name[1:]) < 20:
-            return self.interpreter.user_registers[int(name[1:])]
+        index = user_register_index(name)
+        if index is not None:
+            return self.interpreter.user_registers[index]
         raise UnknownPseudoRegisterError(name)
 
     def read_memory(self, address: int, size: int) -> bytes:
@@ -67,6 +78,6 @@ class CommandContext:
             return None
         try:
             found = engine.symbols.lookup(thread.process.pid, name)
-        except SymbolError as exc:
-            raise ExpressionError(str(exc)) from None
+        except AmbiguousSymbolError as exc:
+            raise AmbiguousSymbolExpressionError(exc.name, exc.candidates) from None
         return None if found is None else found.address

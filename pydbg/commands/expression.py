@@ -46,23 +46,30 @@ Operators, highest precedence first (all binary ones associate to the left)
     for 0 and 0 for anything else; `~` complements all 64 bits. The word operators (`mod`,
     `and`, `hi`, `poi`, ...) are reserved words, recognised in any case.
 
-The evaluator is a lexer feeding a recursive-descent parser that computes values as it
-parses; nothing is handed to Python's eval. `evaluate` wants the whole text to be one
-expression; `evaluate_prefix` reads the longest expression at the start of the text and says
-where it stopped, for commands whose arguments follow an address (`dd @rsp L4`).
+The evaluator is a lexer feeding an operator-precedence parser that computes values as it
+parses, without recursion; nothing is handed to Python's eval.  Parentheses nest at most
+MAX_DEPTH (200) levels and a number must fit in 64 bits: beyond either the text is a
+CommandSyntaxError, never a Python RecursionError or ValueError.  `evaluate` wants the whole
+text to be one expression; `evaluate_prefix` reads the longest expression at the start of
+the text and says where it stopped, for commands whose arguments follow an address
+(`dd @rsp L4`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
-from pydbg.commands.errors import CommandSyntaxError, ExpressionError
+from pydbg.commands.errors import (
+    CommandSyntaxError,
+    ExpressionError,
+    UnknownSymbolExpressionError,
+)
 from pydbg.errors import InvalidRegisterError
 
-__all__ = ["ExpressionContext", "evaluate", "evaluate_prefix"]
+__all__ = ["MAX_DEPTH", "ExpressionContext", "evaluate", "evaluate_prefix", "parse_number"]
 
 _MASK: Final = (1 << 64) - 1
 _SIGN: Final = 1 << 63
@@ -130,18 +137,45 @@ _DIGITS: Final = {
 }
 
 
-def _number(word: str, radix: int) -> int | None:
-    """The value of `word` read as a MASM number, or None when it is not one."""
+# The most significant digits a 64-bit value has in each base (leading zeros do not count).
+_MAX_DIGITS: Final = {2: 64, 8: 22, 10: 20, 16: 16}
+
+
+def parse_number(word: str, radix: int = 10) -> int | None:
+    """The value of `word` read as a MASM number in `radix`, or None when it is not one.
+
+    The one reader of numbers in the command language: expressions, and the decimal
+    numbers commands take outside them (breakpoint ids, `~Ns`, `$tN`, `n 16`).  Accepts the
+    prefixes 0x/0n/0t/0y, a trailing `h` on a word that starts with a digit, and backticks;
+    only ASCII digits (str.isdigit and int() would also take other scripts' digits, `_`
+    separators and signs).  Raises CommandSyntaxError when `word` is a number that does not
+    fit in 64 bits; the length is checked before any conversion, so a literal of thousands
+    of digits is refused at once (int() refuses decimal strings of over 4300 digits with a
+    ValueError, and is slow on long ones below that).
+    """
+    if radix not in _DIGITS:
+        raise ValueError(f"radix must be 2, 8, 10 or 16, not {radix}")
     text = word.replace("`", "").lower()
     base, digits = radix, text
     if len(text) >= 2 and text[0] == "0" and text[1] in _PREFIX_BASES:
         base, digits = _PREFIX_BASES[text[1]], text[2:]
-    elif len(text) >= 2 and text[0].isdigit() and text.endswith("h"):
+    elif len(text) >= 2 and text[0] in _DIGITS[10] and text.endswith("h"):
         base, digits = 16, text[:-1]
-    # Checked by hand: int() would also accept `_` separators and signs.
     if not digits or not set(digits) <= _DIGITS[base]:
         return None
-    return int(digits, base)
+    significant = digits.lstrip("0")
+    if len(significant) <= _MAX_DIGITS[base]:
+        value = int(significant or "0", base)
+        if value <= _MASK:
+            return value
+    raise CommandSyntaxError(word, 0, f"number {_abridged(word)} does not fit in 64 bits")
+
+
+def _abridged(word: str, keep: int = 24) -> str:
+    """`word` quoted, cut short for a message when it is long."""
+    if len(word) <= keep:
+        return repr(word)
+    return f"{word[:keep]!r}... ({len(word)} characters)"
 
 
 class _Lexer:
@@ -196,13 +230,14 @@ class _Lexer:
     def _classify(self, word: str, start: int) -> _Token:
         if word.lower() in _WORD_OPERATORS:
             return _Token("operator", word.lower(), start)
-        value = _number(word, self.radix)
+        try:
+            value = parse_number(word, self.radix)
+        except CommandSyntaxError as exc:
+            return _Token("invalid", exc.reason, start)
         if value is None:
-            if word[0].isdigit() or "`" in word:
-                return _Token("invalid", f"invalid number {word!r}", start)
+            if word[0] in _DIGITS[10] or "`" in word:
+                return _Token("invalid", f"invalid number {_abridged(word)}", start)
             return _Token("word", word, start)
-        if value > _MASK:
-            return _Token("invalid", f"number {word!r} does not fit in 64 bits", start)
         return _Token("number", word, start, value)
 
 
@@ -285,12 +320,41 @@ _MEMORY: Final[dict[str, int]] = {"by": 1, "wo": 2, "dwo": 4, "qwo": 8, "poi": 8
 # --- Parser -----------------------------------------------------------------------------
 
 
-class _Parser:
-    """Recursive descent over the lexer's tokens, computing values as it goes.
+# How deep parentheses may nest.  The parser keeps its levels on a list, not on Python's
+# stack, so the limit is not about recursion; it bounds what a line can make the parser
+# hold, with a message that says what is wrong.  Real expressions nest a few levels.
+MAX_DEPTH: Final = 200
 
-    expression := unary (binary-operator unary)*    -- by precedence climbing
-    unary      := unary-operator unary | primary
-    primary    := number | @register | $pseudo | . | word | ( expression )
+# The operators that may start an operand.
+_PREFIX: Final = frozenset(_UNARY) | frozenset(_MEMORY)
+
+
+@dataclass
+class _Level:
+    """One level of parentheses being read (the top level has no opening token)."""
+
+    opening: _Token | None
+    values: list[int] = field(default_factory=list)
+    pending: list[_Binary] = field(default_factory=list)  # waiting for a right operand's end
+    prefix: list[str] = field(default_factory=list)  # unary operators of the next operand
+
+    def reduce(self) -> None:
+        right, left = self.values.pop(), self.values.pop()
+        self.values.append(self.pending.pop().apply(left, right))
+
+
+class _Parser:
+    """An operator-precedence parser over the lexer's tokens, computing values as it goes.
+
+    expression := operand (binary-operator operand)*
+    operand    := unary-operator* (primary | "(" expression ")")
+    primary    := number | @register | $pseudo | . | word
+
+    Nothing recurses: the binary operators of a level wait on a stack until one of lower or
+    equal precedence (or the level's end) comes, unary operators wait in a list until their
+    operand is complete, and each open parenthesis pushes a level (at most MAX_DEPTH).  So
+    `-` * 10000 + `1` or 200 nested parentheses cost no Python stack, however deep the
+    caller already is (a breakpoint condition is evaluated inside a callback).
     """
 
     def __init__(self, text: str, ctx: ExpressionContext, radix: int) -> None:
@@ -305,7 +369,7 @@ class _Parser:
         """The value of the leading expression, and the first token after it."""
         if self._token.kind == "end":
             raise CommandSyntaxError(self._text, 0, "empty expression")
-        value = self._expression(_OR)
+        value = self._expression()
         return value, self._token
 
     def error(self, token: _Token, reason: str) -> CommandSyntaxError:
@@ -319,28 +383,54 @@ class _Parser:
         self._token = self._lexer.next()
         return token
 
-    def _expression(self, min_precedence: int) -> int:
-        left = self._unary()
+    def _expression(self) -> int:
+        outer: list[_Level] = []  # the levels around the current one, innermost last
+        level = _Level(None)
         while True:
-            token = self._token
-            binary = _BINARY.get(token.text) if token.kind == "operator" else None
-            if binary is None or binary.precedence < min_precedence:
-                return left
-            self._advance()
-            # +1: an operator of the same level ends the right operand (left associativity).
-            right = self._expression(binary.precedence + 1)
-            left = binary.apply(left, right)
+            # An operand: its unary operators, then a primary or a parenthesized level.
+            while self._token.kind == "operator" and self._token.text in _PREFIX:
+                level.prefix.append(self._advance().text)
+            if self._token.kind == "(":
+                if len(outer) >= MAX_DEPTH:
+                    reason = f"expression nested deeper than {MAX_DEPTH} levels"
+                    raise self.error(self._token, reason)
+                outer.append(level)
+                level = _Level(self._advance())
+                continue
+            value = self._primary()
+            while True:
+                # The operand is complete: its unary operators apply, the innermost first.
+                value = self._apply(level.prefix, value)
+                level.prefix.clear()
+                level.values.append(value)
+                token = self._token
+                binary = _BINARY.get(token.text) if token.kind == "operator" else None
+                if binary is not None:
+                    self._advance()
+                    # >=: an operator of the same level ends the left one's operand (left
+                    # associativity); a tighter one waits on the stack above it.
+                    while level.pending and level.pending[-1].precedence >= binary.precedence:
+                        level.reduce()
+                    level.pending.append(binary)
+                    break  # on to its right operand
+                # No operator: the level ends here, and its value is the outer one's operand.
+                while level.pending:
+                    level.reduce()
+                value = level.values[0]
+                if not outer:
+                    return value
+                if token.kind != ")":
+                    raise self.error(token, "expected ')'")
+                self._advance()
+                level = outer.pop()
 
-    def _unary(self) -> int:
-        token = self._token
-        if token.kind == "operator":
-            if token.text in _UNARY:
-                self._advance()
-                return _UNARY[token.text](self._unary())
-            if token.text in _MEMORY:
-                self._advance()
-                return self._read(self._unary(), _MEMORY[token.text])
-        return self._primary()
+    def _apply(self, prefix: list[str], value: int) -> int:
+        for operator in reversed(prefix):  # the innermost first: `poi poi x` reads twice
+            if operator in _MEMORY:
+                value = self._read(value, _MEMORY[operator])
+            else:
+                value = _UNARY[operator](value)
+        return value
 
     def _primary(self) -> int:
         token = self._advance()
@@ -356,12 +446,6 @@ class _Parser:
             return self._ctx.pseudo_register("ip") & _MASK
         if token.kind == "word":
             return self._word(token.text)
-        if token.kind == "(":
-            value = self._expression(_OR)
-            if self._token.kind != ")":
-                raise self.error(self._token, "expected ')'")
-            self._advance()
-            return value
         raise self.error(token, "expected an operand")
 
     def _word(self, word: str) -> int:
@@ -371,7 +455,7 @@ class _Parser:
         try:
             return self._ctx.register(word.lower()) & _MASK
         except InvalidRegisterError:
-            raise ExpressionError(f"unknown symbol '{word}'") from None
+            raise UnknownSymbolExpressionError(word) from None
 
     def _read(self, address: int, size: int) -> int:
         data = self._ctx.read_memory(address, size)

@@ -73,7 +73,16 @@ from pydbg.engine.signals import breakpoint_record, earns_second_chance
 from pydbg.engine.stepping import Outcome, StepMode, StepPlan
 from pydbg.engine.symbolizer import Symbolizer
 from pydbg.engine.targets import Origin, Process, TargetTable, Thread
-from pydbg.errors import PtraceError, PydbgError, WrongThreadError
+from pydbg.errors import (
+    EngineError,
+    InsideWaitError,
+    NoTargetError,
+    PtraceError,
+    PydbgError,
+    SessionFailedError,
+    TargetRunningError,
+    WrongThreadError,
+)
 from pydbg.filters import EventFilters
 from pydbg.log import COMMANDS as _COMMANDS_LOG
 from pydbg.log import DEBUG as _DEBUG
@@ -81,6 +90,8 @@ from pydbg.log import ENGINE as _LOG
 from pydbg.log import NATIVE as _NATIVE_LOG
 from pydbg.status import SETTABLE
 
+# The session's errors are defined in pydbg.errors (public there and in pydbg) and
+# re-exported here for code that imports them from this module.
 __all__ = [
     "Engine",
     "EngineError",
@@ -89,26 +100,6 @@ __all__ = [
     "SessionFailedError",
     "TargetRunningError",
 ]
-
-
-class EngineError(PydbgError, RuntimeError):
-    """A session call made at a time or with an argument the model does not allow."""
-
-
-class NoTargetError(EngineError):
-    """There is no target (no session), or no current thread yet."""
-
-
-class InsideWaitError(EngineError):
-    """wait_for_event (or an implicit wait) was called inside a wait, e.g. from a callback."""
-
-
-class TargetRunningError(EngineError):
-    """The session is inaccessible: the targets are running."""
-
-
-class SessionFailedError(EngineError):
-    """The engine lost control of its targets; the session ended with DEBUG_SESSION_FAILURE."""
 
 
 _RUNNING = frozenset(

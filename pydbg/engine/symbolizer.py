@@ -22,17 +22,14 @@ from typing import TYPE_CHECKING
 from pydbg.elf.errors import ImageError
 from pydbg.elf.image import open_image
 from pydbg.engine.rendezvous import LoadedObject
-from pydbg.errors import PydbgError
+from pydbg.errors import AmbiguousSymbolError, SymbolError
 
 if TYPE_CHECKING:
     from pydbg.elf.image import ElfImage
     from pydbg.engine.session import Engine
 
+# SymbolError is defined in pydbg.errors (public there) and kept importable from here.
 __all__ = ["Located", "SymbolError", "Symbolizer"]
-
-
-class SymbolError(PydbgError, LookupError):
-    """A name or address that no symbol answers."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +84,10 @@ class Symbolizer:
     # -- name -> address ----------------------------------------------------------------------
 
     def lookup(self, pid: int, text: str) -> Located | None:
-        """The symbol `module!name` or `name` names; None if none does.  Raises
-        SymbolError for a bare name several modules define differently."""
+        """The symbol `module!name` or `name` names; None if none does (the callers say
+        what that means: pydbg.errors.UnknownSymbolError, or a register name in an
+        expression).  Raises AmbiguousSymbolError for a bare name several modules define
+        at different addresses."""
         module_name, _, name = text.rpartition("!")
         if module_name:
             obj = self.module_named(pid, module_name)
@@ -101,8 +100,7 @@ class Symbolizer:
             return first
         others = {hit.address for hit in found}
         if len(others) > 1:
-            where = ", ".join(hit.qualified for hit in found[:5])
-            raise SymbolError(f"{name!r} is ambiguous ({where}); qualify it as module!{name}")
+            raise AmbiguousSymbolError(name, tuple(hit.qualified for hit in found))
         return first
 
     def _search_order(self, pid: int) -> list[LoadedObject]:

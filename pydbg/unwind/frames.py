@@ -12,11 +12,15 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pydbg.errors import PydbgError
 
-class UnwindError(Exception):
+
+class UnwindError(PydbgError):
     """Unwind information that cannot be read or used: a file that is not ELF, a malformed
     .eh_frame, an expression outside the supported set.  The message names the file and
-    the address or offset involved."""
+    the address or offset involved.  A PydbgError like every error pydbg raises on
+    purpose (pydbg.errors has no import of its own beyond the standard library, so the
+    unwind package stays usable without the engine)."""
 
 
 @dataclass(frozen=True)
