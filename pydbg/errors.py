@@ -34,6 +34,7 @@ __all__ = [
     "ProgramNotFoundError",
     "ProgramNotExecutableError",
     "ExecError",
+    "SymbolError",
     "from_errno",
 ]
 
@@ -177,6 +178,10 @@ class ProgramNotExecutableError(PydbgError, PermissionError):
 
 class ExecError(PtraceError):
     """spawn: execve failed in the child; errno says why."""
+
+
+class SymbolError(PydbgError, LookupError):
+    """A name that does not resolve to an address, or resolves to several."""
 
 
 def _read_status(pid: int) -> dict[str, str]:

@@ -96,8 +96,10 @@ class Symbols:
 
     def get_offset_by_name(self, name: str) -> int:
         """GetOffsetByName: the address of `module!name` or a bare `name` (which must be
-        unambiguous).  Raises SymbolError if nothing has the name."""
-        pid = self._pid("get_offset_by_name")
+        unambiguous).  Raises SymbolError if nothing has the name.  The targets need not
+        be stopped: a lookup reads the module lists and their files, not the process."""
+        self._engine.check_thread("get_offset_by_name")
+        pid = self._engine.current_process("get_offset_by_name").pid
         found = self._engine.symbols.lookup(pid, name)
         if found is None:
             module, bang, _ = name.rpartition("!")

@@ -29,7 +29,7 @@ from pydbg.addresses import hex64
 from pydbg.breakpoints import Breakpoint, BreakpointError
 from pydbg.commands.builtins import step_count as _count
 from pydbg.commands.context import CommandContext
-from pydbg.commands.errors import CommandSyntaxError, ExpressionError
+from pydbg.commands.errors import CommandSyntaxError
 from pydbg.commands.expression import evaluate_prefix
 from pydbg.commands.interpreter import ID_OPTION, Interpreter, Quit, Run, command
 from pydbg.constants import (
@@ -43,9 +43,11 @@ from pydbg.constants import (
     DEBUG_BREAKPOINT_ENABLED,
     DEBUG_BREAKPOINT_ONE_SHOT,
     DEBUG_INVALID_OFFSET,
+    DEBUG_STATUS_INSIDE_WAIT,
     DebugStatus,
 )
-from pydbg.engine.stepping import StepMode
+from pydbg.control import StepMode
+from pydbg.errors import SymbolError
 
 _ACCESS = {"e": DEBUG_BREAK_EXECUTE, "r": DEBUG_BREAK_READ, "w": DEBUG_BREAK_WRITE}
 _ACCESS_SPEC = re.compile(r"([erwi])([1248])(?:\s+|$)", re.IGNORECASE)
@@ -89,9 +91,7 @@ class _Words:
         start = self.pos
         try:
             value, used = evaluate_prefix(self.rest, interp_context(interp), interp.radix)
-        except ExpressionError as exc:
-            if "symbol" not in str(exc):
-                raise
+        except SymbolError:  # a name no loaded module defines (yet)
             end = self.text.find(" ", start)
             end = len(self.text) if end < 0 else end
             self.pos = end
@@ -333,8 +333,8 @@ def _go_up(interp: Interpreter, rest: str) -> Run:
 def _go_conditional(interp: Interpreter, rest: str) -> Run | Quit:
     if rest.strip():
         raise CommandSyntaxError(f"gc {rest}", 3, "gc takes no arguments")
-    engine = interp.client._engine
-    if engine.inside_wait:
-        engine.vote_continue()
+    control = interp.client.control
+    if control.get_execution_status_ex() & DEBUG_STATUS_INSIDE_WAIT:
+        control.go_conditional()
         return Quit()  # an execution command: nothing after it runs
     return Run(DebugStatus.GO)

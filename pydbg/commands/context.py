@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 
 from pydbg.commands.errors import ExpressionError, UnknownPseudoRegisterError
 from pydbg.engine.images import image_facts
-from pydbg.engine.symbolizer import SymbolError
+from pydbg.engine.session import NoTargetError
+from pydbg.engine.symbolizer import AmbiguousSymbolError
+from pydbg.errors import SymbolError
+from pydbg.symbols import UnknownModuleError
 
 if TYPE_CHECKING:
     from pydbg.commands.interpreter import Interpreter
@@ -61,12 +64,9 @@ class CommandContext:
     def symbol(self, name: str) -> int | None:
         """The address of `module!name` or an unambiguous bare `name` in the current
         process (None: no such symbol, so the word may still be a register name)."""
-        engine = self.client._engine
-        thread = engine.current
-        if thread is None:
-            return None
         try:
-            found = engine.symbols.lookup(thread.process.pid, name)
-        except SymbolError as exc:
+            return self.client.symbols.get_offset_by_name(name)
+        except AmbiguousSymbolError as exc:
             raise ExpressionError(str(exc)) from None
-        return None if found is None else found.address
+        except (SymbolError, UnknownModuleError, NoTargetError):
+            return None

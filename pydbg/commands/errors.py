@@ -12,13 +12,14 @@ Errors that belong to other layers pass through unchanged: an unknown register i
 
 from __future__ import annotations
 
-from pydbg.errors import PydbgError
+from pydbg.errors import PydbgError, SymbolError
 
 __all__ = [
     "CommandError",
     "CommandSyntaxError",
     "ExpressionError",
     "UnknownPseudoRegisterError",
+    "UnknownSymbolError",
 ]
 
 
@@ -45,4 +46,13 @@ class UnknownPseudoRegisterError(ExpressionError):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown pseudo-register ${name}")
+        self.name = name
+
+
+class UnknownSymbolError(ExpressionError, SymbolError):
+    """A word of an expression is neither a symbol of a loaded module nor a register (it
+    may name a symbol of a module not loaded yet: a `bu` breakpoint waits for it)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown symbol '{name}'")
         self.name = name

@@ -26,8 +26,8 @@ Registers and pseudo-registers
 Symbols
     A bare word (`main`, `prog!main`, `ns::f`) is looked up as a symbol first and, when
     unknown, as a register without `@` (cdb's order); when it is neither, the expression is
-    in error ("unknown symbol"). Symbol names are passed on as written, since ELF symbols
-    are case-sensitive.
+    in error (UnknownSymbolError, an ExpressionError and a pydbg.errors.SymbolError). Symbol
+    names are passed on as written, since ELF symbols are case-sensitive.
 
 Operators, highest precedence first (all binary ones associate to the left)
     ( )                                     grouping
@@ -59,7 +59,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
-from pydbg.commands.errors import CommandSyntaxError, ExpressionError
+from pydbg.commands.errors import CommandSyntaxError, ExpressionError, UnknownSymbolError
 from pydbg.errors import InvalidRegisterError
 
 __all__ = ["ExpressionContext", "evaluate", "evaluate_prefix"]
@@ -371,7 +371,7 @@ class _Parser:
         try:
             return self._ctx.register(word.lower()) & _MASK
         except InvalidRegisterError:
-            raise ExpressionError(f"unknown symbol '{word}'") from None
+            raise UnknownSymbolError(word) from None
 
     def _read(self, address: int, size: int) -> int:
         data = self._ctx.read_memory(address, size)

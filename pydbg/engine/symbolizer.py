@@ -17,22 +17,31 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pydbg.elf.errors import ImageError
 from pydbg.elf.image import open_image
 from pydbg.engine.rendezvous import LoadedObject
-from pydbg.errors import PydbgError
+from pydbg.errors import SymbolError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pydbg.elf.image import ElfImage
-    from pydbg.engine.session import Engine
+    from pydbg.engine.modules import ModuleWatch
 
-__all__ = ["Located", "SymbolError", "Symbolizer"]
+__all__ = ["AmbiguousSymbolError", "Located", "SymbolError", "Symbolizer"]
 
 
-class SymbolError(PydbgError, LookupError):
-    """A name or address that no symbol answers."""
+class AmbiguousSymbolError(SymbolError):
+    """A bare name that several modules define at different addresses."""
+
+
+class _Modules(Protocol):
+    """What the symbolizer needs of the engine: each process's module list."""
+
+    @property
+    def module_watch(self) -> Mapping[int, ModuleWatch]: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ class Located:
 class Symbolizer:
     """Symbol lookups for the processes of one engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: _Modules) -> None:
         self.engine = engine
 
     # -- modules ------------------------------------------------------------------------------
@@ -88,7 +97,7 @@ class Symbolizer:
 
     def lookup(self, pid: int, text: str) -> Located | None:
         """The symbol `module!name` or `name` names; None if none does.  Raises
-        SymbolError for a bare name several modules define differently."""
+        AmbiguousSymbolError for a bare name several modules define differently."""
         module_name, _, name = text.rpartition("!")
         if module_name:
             obj = self.module_named(pid, module_name)
@@ -102,7 +111,9 @@ class Symbolizer:
         others = {hit.address for hit in found}
         if len(others) > 1:
             where = ", ".join(hit.qualified for hit in found[:5])
-            raise SymbolError(f"{name!r} is ambiguous ({where}); qualify it as module!{name}")
+            raise AmbiguousSymbolError(
+                f"{name!r} is ambiguous ({where}); qualify it as module!{name}"
+            )
         return first
 
     def _search_order(self, pid: int) -> list[LoadedObject]:
