@@ -32,6 +32,7 @@ from pydbg.constants import DebugEnd, DebugEvent
 from pydbg.control import Control
 from pydbg.data_spaces import DataSpaces
 from pydbg.engine.backend import Backend
+from pydbg.engine.breakpoints import Language
 from pydbg.engine.notify import ClientSlot
 from pydbg.engine.session import Engine, EngineError
 from pydbg.registers import Registers
@@ -52,8 +53,15 @@ class DebugClient:
         engine.notifier.clients.append(self._slot)
         self._interpreter = Interpreter(self)
         if engine.command_runner is None:
-            engine.command_runner = self._interpreter.run_inside_wait
-            engine.evaluator = self._interpreter.evaluate
+            # The engine does not know the command language: the first client's
+            # interpreter runs filter and breakpoint commands and reads their expressions.
+            interpreter = self._interpreter
+            engine.command_runner = interpreter.run_inside_wait
+            engine.breakpoints.language = Language(
+                evaluate=interpreter.evaluate,
+                check_condition=interpreter.check_condition,
+                check_command=interpreter.check_command,
+            )
         self.control = Control(self)
         self.registers = Registers(engine)
         self.data_spaces = DataSpaces(engine)

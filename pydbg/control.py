@@ -1,11 +1,11 @@
 """The control facet (IDebugControl): execution status, WaitForEvent, interrupts, commands,
 expressions, engine options and event filters.
 
-The execution model in one paragraph (spec §4): set a status (`set_execution_status`, or a
-command such as `g`), then call `wait_for_event`.  The targets run until an event breaks in
-(True: everything is stopped and can be inspected), the timeout passes (False: they keep
-running; wait again or `set_interrupt()`), or the session ends (False, and
-`get_execution_status()` is DEBUG_STATUS_NO_DEBUGGEE).
+The execution model in one paragraph (spec §4): set a status (`set_execution_status`,
+`step`, or a command such as `g`), then call `wait_for_event`.  The targets run until an
+event breaks in (True: everything is stopped and can be inspected), the timeout passes
+(False: they keep running; wait again or `set_interrupt()`), or the session ends (False,
+and `get_execution_status()` is DEBUG_STATUS_NO_DEBUGGEE).
 """
 
 from __future__ import annotations
@@ -17,20 +17,33 @@ from pydbg.breakpoints import Breakpoint, BreakpointError
 from pydbg.constants import (
     DEBUG_ANY_ID,
     DEBUG_BREAKPOINT_ADDER_ONLY,
+    DEBUG_STATUS_INSIDE_WAIT,
     DebugInterrupt,
     DebugStatus,
     OutputMask,
-    SpecificFilter,
 )
+from pydbg.engine import events as ev
 from pydbg.engine.session import EngineError
+from pydbg.engine.signals import ExceptionRecord
+from pydbg.engine.stepping import StepMode
 from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 
 if TYPE_CHECKING:
     from pydbg._native import TraceResult
     from pydbg.client import DebugClient
-    from pydbg.engine.events import Event
 
-__all__ = ["Control", "StackFrame"]
+__all__ = [
+    "Control",
+    "LastEventBreakpoint",
+    "LastEventException",
+    "LastEventExitProcess",
+    "LastEventExitThread",
+    "LastEventInformation",
+    "LastEventLoadModule",
+    "LastEventUnloadModule",
+    "StackFrame",
+    "StepMode",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,95 @@ class StackFrame:
     method: str = ""
     best_effort: bool = False
     note: str = ""
+
+
+@dataclass(frozen=True)
+class LastEventBreakpoint:
+    """DEBUG_LAST_EVENT_INFO_BREAKPOINT."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class LastEventException:
+    """DEBUG_LAST_EVENT_INFO_EXCEPTION."""
+
+    exception_record: ExceptionRecord
+    first_chance: bool
+
+
+@dataclass(frozen=True)
+class LastEventExitThread:
+    """DEBUG_LAST_EVENT_INFO_EXIT_THREAD."""
+
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class LastEventExitProcess:
+    """DEBUG_LAST_EVENT_INFO_EXIT_PROCESS."""
+
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class LastEventLoadModule:
+    """DEBUG_LAST_EVENT_INFO_LOAD_MODULE."""
+
+    base: int
+
+
+@dataclass(frozen=True)
+class LastEventUnloadModule:
+    """DEBUG_LAST_EVENT_INFO_UNLOAD_MODULE."""
+
+    base: int
+
+
+LastEventExtra = (
+    LastEventBreakpoint
+    | LastEventException
+    | LastEventExitThread
+    | LastEventExitProcess
+    | LastEventLoadModule
+    | LastEventUnloadModule
+)
+
+
+@dataclass(frozen=True)
+class LastEventInformation:
+    """GetLastEventInformation's results.
+
+    `type` is the event's DEBUG_EVENT_* bit, 0 for the break that ends a step (the
+    engine's own, no DbgEng event: spec §4.6); `process_id` and `thread_id` are engine ids
+    (DEBUG_ANY_ID when the thread is gone); `description` is cdb's one line (`.lastevent`);
+    `extra` is the event's DEBUG_LAST_EVENT_INFO_* structure, None for events without one
+    (create process / thread, a completed step).
+    """
+
+    type: int
+    process_id: int
+    thread_id: int
+    description: str
+    extra: LastEventExtra | None
+
+
+def _extra(event: ev.Event) -> LastEventExtra | None:
+    if isinstance(event, ev.BreakpointHit):
+        bp = event.breakpoint
+        return LastEventBreakpoint(bp.get_id()) if isinstance(bp, Breakpoint) else None
+    if isinstance(event, ev.ExceptionEvent):
+        record = event.record
+        return None if record is None else LastEventException(record, event.first_chance)
+    if isinstance(event, ev.ExitThread):
+        return LastEventExitThread(event.exit_code)
+    if isinstance(event, ev.ExitProcess):
+        return LastEventExitProcess(event.exit_code)
+    if isinstance(event, ev.LoadModule):
+        return LastEventLoadModule(event.base_offset)
+    if isinstance(event, ev.UnloadModule):
+        return LastEventUnloadModule(event.base_offset)
+    return None
 
 
 class Control:
@@ -75,6 +177,61 @@ class Control:
     def get_execution_status(self) -> DebugStatus:
         """GetExecutionStatus; callable from any thread."""
         return self._engine.get_execution_status()
+
+    def get_execution_status_ex(self) -> int:
+        """GetExecutionStatusEx: the execution status with its extended bits:
+        DEBUG_STATUS_INSIDE_WAIT while a wait_for_event is deciding an event (event
+        callbacks, breakpoint and filter commands run then, and what they set is their
+        vote).  Callable from any thread."""
+        status = int(self._engine.get_execution_status())
+        return status | DEBUG_STATUS_INSIDE_WAIT if self._engine.inside_wait else status
+
+    def step(
+        self,
+        mode: StepMode,
+        count: int = 1,
+        address: int | None = None,
+        *,
+        over: bool = False,
+    ) -> None:
+        """Arm a step beyond DbgEng's three step statuses; it runs at the next
+        wait_for_event, which returns when it ends (or at an event that breaks first).
+        A pydbg extension (DbgEng has no such call) doing what cdb's commands do:
+
+            StepMode.INTO          t    (over=True: p)     as STEP_INTO / STEP_OVER
+            StepMode.BRANCH        tb                      as STEP_BRANCH
+            StepMode.TO_CALL       tc   (over=True: pc)    until the next instruction is a call
+            StepMode.TO_RETURN     tt   (over=True: pt)    ... is a return
+            StepMode.TO_BRANCHING  th   (over=True: ph)    ... is any control transfer
+            StepMode.TO_ADDRESS    ta   (over=True: pa)    until the pc is `address`
+            StepMode.GO_UP         gu                      until the current function returns
+
+        At least one instruction runs.  `over` steps over calls (every thread runs during
+        the call); otherwise only the current thread runs.  `count` repeats the step.  The
+        status reported is STEP_OVER for over steps and gu, else STEP_INTO.  Inside a wait
+        (a callback, a breakpoint command) the step is the caller's vote.  Raises
+        EngineError for a bad argument, or for gu when the caller cannot be found."""
+        if not isinstance(mode, StepMode):
+            raise EngineError(f"mode must be a pydbg.control.StepMode, not {mode!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise EngineError(f"count must be a positive int, not {count!r}")
+        if (address is None) != (mode is not StepMode.TO_ADDRESS):
+            raise EngineError("an address is given with StepMode.TO_ADDRESS, and only then")
+        if address is not None and (not isinstance(address, int) or address < 0):
+            raise EngineError(f"address must be a non-negative int, not {address!r}")
+        if over and mode is StepMode.BRANCH:
+            raise EngineError("a branch step (tb) has no form that steps over calls")
+        self._engine.step(mode, over=over, count=count, address=address)
+
+    def go_conditional(self) -> None:
+        """cdb's `gc` (a pydbg extension): go on as before the event that is being decided,
+        so a step in progress goes on and otherwise the targets run (GO).  Inside a wait
+        (a breakpoint command, a callback) this is the caller's vote; outside one it is
+        set_execution_status(DEBUG_STATUS_GO)."""
+        if self._engine.inside_wait:
+            self._engine.vote_continue()
+        else:
+            self.set_execution_status(DebugStatus.GO)
 
     def set_interrupt(self, flags: int = DebugInterrupt.ACTIVE) -> None:
         """SetInterrupt; callable from any thread.  ACTIVE breaks into running targets,
@@ -103,20 +260,21 @@ class Control:
         """Output: send text of kind `mask` to every client's output callbacks."""
         self._engine.output(mask, text)
 
-    def get_last_event_information(self) -> tuple[int, int, int, str] | None:
-        """(DEBUG_EVENT_* type, engine process id, engine thread id, description) of the
-        last event, or None before the first."""
+    def get_last_event_information(self) -> LastEventInformation | None:
+        """GetLastEventInformation: the last event the engine broke in or reported for
+        (see LastEventInformation), or None before the first."""
         from pydbg.engine.dispatch import describe
 
-        event: Event | None = self._engine.last_event
+        event: ev.Event | None = self._engine.last_event
         if event is None:
             return None
         thread = event.thread
-        return (
-            int(event.mask),
-            event.process.engine_id,
-            thread.engine_id if thread is not None else 0xFFFFFFFF,
-            describe(event),
+        return LastEventInformation(
+            type=int(event.mask),
+            process_id=event.process.engine_id,
+            thread_id=thread.engine_id if thread is not None else DEBUG_ANY_ID,
+            description=describe(event),
+            extra=_extra(event),
         )
 
     # -- breakpoints ----------------------------------------------------------------------------
@@ -283,6 +441,24 @@ class Control:
     def get_event_filter_text(self, index: int) -> str:
         return self._engine.filters.get_event_filter_text(index)
 
+    def get_event_filter_name(self, index: int) -> str:
+        """The sx code of a filter (`ct`, `ibp`, `av`, `*` for the default exception
+        filter, the code in hex for an arbitrary one).  pydbg extension."""
+        return self._engine.filters.name_of(index)
+
+    def get_event_filter_index(self, name: str) -> int:
+        """The index of the filter an sx code names (`ld`, `av`, `cc`...).  A hexadecimal
+        exception code without a filter of its own gets a new arbitrary filter with the
+        default filter's settings, as `sxe c0000096` does in cdb.  Raises FilterError for
+        anything else.  pydbg extension."""
+        return self._engine.filters.index_of_name(name)
+
+    def reset_event_filters(self) -> None:
+        """Every filter, command and argument back to cdb's defaults; arbitrary exception
+        filters are removed (cdb's `sxr`; pydbg extension).  The `ibp` filter's default
+        (break) turns DEBUG_ENGOPT_INITIAL_BREAK back on."""
+        self._engine.filters.reset()
+
     def get_event_filter_command(self, index: int) -> str:
         return self._engine.filters.get_event_filter_command(index)
 
@@ -297,9 +473,9 @@ class Control:
     def set_specific_filter_parameters(
         self, start: int, params: list[SpecificFilterParameters]
     ) -> None:
+        """SetSpecificFilterParameters.  The `ibp` filter and DEBUG_ENGOPT_INITIAL_BREAK are
+        one setting: changing either changes the other."""
         self._engine.filters.set_specific_filter_parameters(start, params)
-        if start <= SpecificFilter.INITIAL_BREAKPOINT < start + len(params):
-            self._engine.sync_initial_break_option()
 
     def get_specific_filter_argument(self, index: int) -> str:
         return self._engine.filters.get_specific_filter_argument(index)

@@ -101,8 +101,11 @@ class Symbols:
     def get_offset_by_name(self, name: str) -> int:
         """GetOffsetByName: the address of `module!name` or a bare `name`.  Raises
         UnknownSymbolError if nothing has the name, AmbiguousSymbolError for a bare name
-        several modules define, UnknownModuleError for `module!name` of no loaded module."""
-        pid = self._pid("get_offset_by_name")
+        several modules define, UnknownModuleError for `module!name` of no loaded module.
+        The targets need not be stopped: a lookup reads the module lists and their files,
+        not the process."""
+        self._engine.check_thread("get_offset_by_name")
+        pid = self._engine.current_process("get_offset_by_name").pid
         found = self._engine.symbols.lookup(pid, name)
         if found is None:
             module, bang, _ = name.rpartition("!")

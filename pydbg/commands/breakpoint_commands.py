@@ -43,9 +43,10 @@ from pydbg.constants import (
     DEBUG_BREAKPOINT_ENABLED,
     DEBUG_BREAKPOINT_ONE_SHOT,
     DEBUG_INVALID_OFFSET,
+    DEBUG_STATUS_INSIDE_WAIT,
     DebugStatus,
 )
-from pydbg.engine.stepping import StepMode
+from pydbg.control import StepMode
 from pydbg.errors import UnknownSymbolError
 
 _ACCESS = {"e": DEBUG_BREAK_EXECUTE, "r": DEBUG_BREAK_READ, "w": DEBUG_BREAK_WRITE}
@@ -90,7 +91,7 @@ class _Words:
         start = self.pos
         try:
             value, used = evaluate_prefix(self.rest, interp_context(interp), interp.radix)
-        except UnknownSymbolError:
+        except UnknownSymbolError:  # a name no loaded module defines (yet)
             end = self.text.find(" ", start)
             end = len(self.text) if end < 0 else end
             self.pos = end
@@ -339,8 +340,8 @@ def _go_up(interp: Interpreter, rest: str) -> Run:
 def _go_conditional(interp: Interpreter, rest: str) -> Run | Quit:
     if rest.strip():
         raise CommandSyntaxError(f"gc {rest}", 3, "gc takes no arguments")
-    engine = interp.client._engine
-    if engine.inside_wait:
-        engine.vote_continue()
+    control = interp.client.control
+    if control.get_execution_status_ex() & DEBUG_STATUS_INSIDE_WAIT:
+        control.go_conditional()
         return Quit()  # an execution command: nothing after it runs
     return Run(DebugStatus.GO)

@@ -278,10 +278,8 @@ def _processes(interp: Interpreter, rest: str) -> None:
 
 @command(".lastevent")
 def _last_event(interp: Interpreter, rest: str) -> None:
-    from pydbg.engine.dispatch import describe
-
-    event = interp.client._engine.last_event
-    interp.out(("Last event: " + describe(event) if event else "Last event: none") + "\n")
+    info = interp.client.control.get_last_event_information()
+    interp.out(f"Last event: {info.description if info else 'none'}\n")
 
 
 # -- event filters ------------------------------------------------------------------------------
@@ -298,7 +296,14 @@ def _sx_list(interp: Interpreter, rest: str) -> None:
     if rest.startswith("-"):  # `sx-` reaches here as `sx` + "-..." (names are letters)
         Interpreter.commands["sx-"](interp, rest[1:])
         return
-    for _index, name, params in interp.client._engine.filters.rows():
+    control = interp.client.control
+    specific, exceptions, arbitrary = control.get_number_event_filters()
+    rows: list[SpecificFilterParameters | ExceptionFilterParameters] = [
+        *control.get_specific_filter_parameters(0, specific),
+        *control.get_exception_filter_parameters(start=specific, count=exceptions + arbitrary),
+    ]
+    for index, params in enumerate(rows):
+        name = control.get_event_filter_name(index)
         handling = (
             " - handled"
             if params.continue_option == FilterHandling.GO_HANDLED
@@ -311,7 +316,7 @@ def _sx_list(interp: Interpreter, rest: str) -> None:
 
 def _sx_set(option: str) -> None:
     def handler(interp: Interpreter, rest: str) -> None:
-        filters = interp.client._engine.filters
+        filters = interp.client.control
         handle, commands, position = False, {}, 0
         while True:
             match = _SX_ARGS.match(rest, position)
@@ -327,7 +332,7 @@ def _sx_set(option: str) -> None:
         name = rest[position:].strip()
         if not name:
             raise CommandSyntaxError(f"sx{option} {rest}", len(rest) + 4, "expected a filter name")
-        index = filters.index_of_name(name)
+        index = filters.get_event_filter_index(name)
         if "-c" in commands:
             filters.set_event_filter_command(index, commands["-c"])
         if "-c2" in commands:
@@ -341,7 +346,6 @@ def _sx_set(option: str) -> None:
             filters.set_specific_filter_parameters(
                 index, [SpecificFilterParameters(_SX_OPTION[option], params.continue_option)]
             )
-            interp.client._engine.sync_initial_break_option()
             return
         code = filters.get_exception_filter_parameters(start=index, count=1)[0]
         execution, handling = code.execution_option, code.continue_option
@@ -362,5 +366,4 @@ for _option in ("e", "d", "n", "i", "-"):
 
 @command("sxr")
 def _sx_reset(interp: Interpreter, rest: str) -> None:
-    interp.client._engine.filters.reset()
-    interp.client._engine.sync_initial_break_option()
+    interp.client.control.reset_event_filters()

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from pydbg.commands.errors import AmbiguousSymbolExpressionError, UnknownPseudoRegisterError
 from pydbg.commands.expression import parse_number
 from pydbg.engine.images import image_facts
-from pydbg.errors import AmbiguousSymbolError
+from pydbg.errors import AmbiguousSymbolError, NoTargetError, UnknownSymbolError
+from pydbg.symbols import UnknownModuleError
 
 if TYPE_CHECKING:
     from pydbg.commands.interpreter import Interpreter
@@ -72,12 +73,9 @@ class CommandContext:
     def symbol(self, name: str) -> int | None:
         """The address of `module!name` or an unambiguous bare `name` in the current
         process (None: no such symbol, so the word may still be a register name)."""
-        engine = self.client._engine
-        thread = engine.current
-        if thread is None:
-            return None
         try:
-            found = engine.symbols.lookup(thread.process.pid, name)
+            return self.client.symbols.get_offset_by_name(name)
         except AmbiguousSymbolError as exc:
             raise AmbiguousSymbolExpressionError(exc.name, exc.candidates) from None
-        return None if found is None else found.address
+        except (UnknownSymbolError, UnknownModuleError, NoTargetError):
+            return None

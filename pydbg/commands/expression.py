@@ -26,8 +26,8 @@ Registers and pseudo-registers
 Symbols
     A bare word (`main`, `prog!main`, `ns::f`) is looked up as a symbol first and, when
     unknown, as a register without `@` (cdb's order); when it is neither, the expression is
-    in error ("unknown symbol"). Symbol names are passed on as written, since ELF symbols
-    are case-sensitive.
+    in error (UnknownSymbolError, an ExpressionError and a pydbg.errors.SymbolError). Symbol
+    names are passed on as written, since ELF symbols are case-sensitive.
 
 Operators, highest precedence first (all binary ones associate to the left)
     ( )                                     grouping

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydbg.commands.errors import CommandError
-from pydbg.commands.expression import evaluate
+from pydbg.commands.expression import check_syntax, evaluate
 from pydbg.commands.split import split_commands, split_first_word
-from pydbg.constants import DebugStatus, OutputMask
-from pydbg.engine.stepping import StepMode
+from pydbg.constants import DEBUG_STATUS_INSIDE_WAIT, DebugStatus, OutputMask
+from pydbg.control import StepMode
 
 if TYPE_CHECKING:
     from pydbg.client import DebugClient
@@ -85,9 +85,17 @@ class Interpreter:
 
         return evaluate(text, CommandContext(self), self.radix)
 
+    def check_condition(self, text: str) -> None:
+        """Raise CommandSyntaxError if `text` is not one expression (names not looked up)."""
+        check_syntax(text, self.radix)
+
+    def check_command(self, text: str) -> None:
+        """Raise CommandSyntaxError if `text` is not a readable command sequence."""
+        split_commands(text)
+
     def execute(self, text: str) -> None:
         """Execute a command sequence (module docstring)."""
-        engine = self.client._engine
+        control = self.client.control
         commands = split_commands(text)
         for position, command in enumerate(commands):
             outcome = self._run_one(command)
@@ -96,17 +104,18 @@ class Interpreter:
             if outcome is None:
                 continue
             if outcome.mode is None:
-                self.client.control.set_execution_status(outcome.status, outcome.count)
+                control.set_execution_status(outcome.status, outcome.count)
             else:
-                engine.step(
+                control.step(
                     outcome.mode,
+                    outcome.count,
+                    outcome.address,
                     over=outcome.status == DebugStatus.STEP_OVER,
-                    count=outcome.count,
-                    address=outcome.address,
                 )
-            if engine.inside_wait or position == len(commands) - 1:
+            inside_wait = control.get_execution_status_ex() & DEBUG_STATUS_INSIDE_WAIT
+            if inside_wait or position == len(commands) - 1:
                 return
-            if not self.client.control.wait_for_event():
+            if not control.wait_for_event():
                 self.out("pydbg: no target is left; the rest of the commands are skipped\n")
                 return
 

@@ -29,7 +29,7 @@ import contextlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psutil
 
@@ -48,14 +48,13 @@ from pydbg.constants import (
     OutputMask,
 )
 from pydbg.engine import events as ev
-from pydbg.errors import PydbgError
+from pydbg.errors import PydbgError, UnknownSymbolError
 
 if TYPE_CHECKING:
-    from pydbg.engine.notify import ClientSlot
-    from pydbg.engine.session import Engine
-    from pydbg.engine.targets import Process, Thread
+    from pydbg.engine.notify import ClientSlot, Notifier
+    from pydbg.engine.targets import Process, TargetTable, Thread
 
-__all__ = ["BreakpointTable", "NativeCondition", "compile_condition"]
+__all__ = ["BreakpointTable", "Language", "NativeCondition", "compile_condition"]
 
 SLOTS = 4  # x86 debug registers DR0..DR3
 _HW_EXECUTE, _HW_WRITE, _HW_READWRITE = 0, 1, 3
@@ -111,11 +110,55 @@ def compile_condition(
     return NativeCondition(mem_address=address, mem_size=size, op=match["op"], value=value)
 
 
+@dataclass(frozen=True)
+class Language:
+    """The command language as the breakpoints use it, without knowing it: supplied by
+    whoever owns the language (pydbg.client wires pydbg.commands in), so that the engine
+    imports nothing above it.
+
+    `evaluate` gives the value of an expression (an offset expression, a MASM condition)
+    and raises pydbg.errors.UnknownSymbolError when it names something no loaded module defines
+    yet (the breakpoint is then deferred until a module load), another PydbgError when the
+    text cannot be evaluated.  `check_condition` and `check_command` read a condition or a
+    command without running it and raise a PydbgError that says what is wrong.
+    """
+
+    evaluate: Callable[[str], int]
+    check_condition: Callable[[str], None]
+    check_command: Callable[[str], None]
+
+
+class _Engine(Protocol):
+    """What the breakpoint table needs of the engine."""
+
+    current: Thread | None
+
+    @property
+    def backend(self) -> Any: ...
+
+    @property
+    def targets(self) -> TargetTable: ...
+
+    @property
+    def notifier(self) -> Notifier: ...
+
+    def output(self, mask: int, text: str) -> None: ...
+
+    def stop_for_change(self) -> None: ...
+
+    def threads_trapped_at(self, pid: int, address: int) -> list[int]: ...
+
+    def current_process(self, what: str) -> Process: ...
+
+
 class BreakpointTable:
     """Every breakpoint of one engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: _Engine) -> None:
         self.engine = engine
+        # The command language (offset expressions, conditions, commands); None until a
+        # client installs it.
+        self.language: Language | None = None
         self.by_id: dict[int, Breakpoint] = {}
         # (pid, address) -> code breakpoints planted there, by id.
         self.sites: dict[tuple[int, int], list[Breakpoint]] = {}
@@ -154,7 +197,7 @@ class BreakpointTable:
                 f"breakpoint type {break_type!r} is not DEBUG_BREAKPOINT_CODE or _DATA "
                 "(time-travel and inline breakpoints do not exist on Linux)"
             )
-        process = self._current_process()
+        process = self.engine.current_process("add_breakpoint")
         if desired_id == DEBUG_ANY_ID:
             bp_id = next(i for i in range(len(self.by_id) + 1) if i not in self.by_id)
         elif not isinstance(desired_id, int) or not 0 <= desired_id < DEBUG_ANY_ID:
@@ -195,17 +238,6 @@ class BreakpointTable:
         self.removed_sites.clear()
         self._served.clear()
         self.hw_sites.clear()
-
-    def _current_process(self) -> Process:
-        engine = self.engine
-        thread = engine.current
-        if thread is not None and engine.targets.processes.get(thread.process.pid) is not None:
-            return thread.process
-        for process in engine.targets.processes.values():
-            return process
-        from pydbg.engine.session import NoTargetError
-
-        raise NoTargetError("add_breakpoint: no target; create or attach a process first")
 
     def _notify(self, bp_id: int) -> None:
         self.engine.notifier.engine_state(DEBUG_CES_BREAKPOINTS, bp_id)
@@ -255,17 +287,17 @@ class BreakpointTable:
     def _evaluate_offset(self, expression: str) -> int | None:
         """The address an offset expression names now, or None if it cannot be evaluated
         yet (a symbol of a module that is not loaded)."""
-        evaluate = self.engine.evaluator
-        if evaluate is None:
-            raise BreakpointError("no client to evaluate breakpoint expressions")
-        from pydbg.commands.errors import ExpressionError
-
         try:
-            return evaluate(expression)
-        except ExpressionError as exc:
-            if "symbol" in str(exc).lower() or "unknown" in str(exc).lower():
-                return None
+            return self._language("expressions").evaluate(expression)
+        except UnknownSymbolError:
+            return None  # a name no loaded module defines (yet)
+        except ValueError as exc:  # the text has no value (syntax, division by zero...)
             raise BreakpointError(f"bad breakpoint expression {expression!r}: {exc}") from exc
+
+    def _language(self, what: str) -> Language:
+        if self.language is None:
+            raise BreakpointError(f"no client to read breakpoint {what}")
+        return self.language
 
     def reevaluate(self) -> None:
         """Modules changed: deferred breakpoints with an expression try again."""
@@ -296,23 +328,19 @@ class BreakpointTable:
     def check_condition(self, bp: Breakpoint, condition: Condition | None) -> None:
         if not isinstance(condition, str):
             return
-        from pydbg.commands.errors import CommandError
-        from pydbg.commands.expression import check_syntax
-
+        check = self._language("conditions").check_condition
         try:
-            check_syntax(condition)
-        except CommandError as exc:
+            check(condition)
+        except PydbgError as exc:
             raise BreakpointError(f"bad breakpoint condition {condition!r}: {exc}") from exc
 
     def check_command(self, command: str) -> None:
-        from pydbg.commands.errors import CommandSyntaxError
-        from pydbg.commands.split import split_commands
-
         if not isinstance(command, str):
             raise BreakpointError(f"a breakpoint command is a string, not {command!r}")
+        check = self._language("commands").check_command
         try:
-            split_commands(command)
-        except CommandSyntaxError as exc:
+            check(command)
+        except PydbgError as exc:
             raise BreakpointError(f"bad breakpoint command {command!r}: {exc}") from exc
 
     # -- counts -----------------------------------------------------------------------------------
@@ -568,11 +596,11 @@ class BreakpointTable:
         condition = bp.condition
         if condition is None:
             native = None
-        elif isinstance(condition, str) and self.engine.evaluator is not None:
+        elif isinstance(condition, str) and self.language is not None:
             from pydbg._native import REGISTER_NAMES
 
             try:
-                native = compile_condition(condition, self.engine.evaluator, REGISTER_NAMES)
+                native = compile_condition(condition, self.language.evaluate, REGISTER_NAMES)
             except PydbgError:
                 return False, None
             if native is None:
@@ -699,8 +727,7 @@ class BreakpointTable:
         engine.current = thread  # the condition sees the thread that hit
         try:
             if isinstance(condition, str):
-                assert engine.evaluator is not None
-                return engine.evaluator(condition) != 0
+                return self._language("conditions").evaluate(condition) != 0
             return bool(condition(bp))
         except Exception as exc:  # noqa: BLE001 - reported; the breakpoint then triggers
             engine.output(

@@ -10,19 +10,35 @@ not end the step.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pydbg.errors import PydbgError
 from pydbg.unwind import Frame, ModuleInfo, unwind
 
 if TYPE_CHECKING:
-    from pydbg.engine.session import Engine
+    from collections.abc import Mapping
+
+    from pydbg.engine.backend import Backend
+    from pydbg.engine.modules import ModuleWatch
     from pydbg.engine.targets import Thread
 
 __all__ = ["caller_frame", "stack_frames"]
 
 
-def stack_frames(engine: Engine, thread: Thread, max_frames: int = 256) -> list[Frame]:
+class _Engine(Protocol):
+    """What a stack walk needs of the engine: registers and memory, the module lists, and
+    each file's separate debug file."""
+
+    @property
+    def backend(self) -> Backend: ...
+
+    @property
+    def module_watch(self) -> Mapping[int, ModuleWatch]: ...
+
+    def debug_file(self, path: str) -> str | None: ...
+
+
+def stack_frames(engine: _Engine, thread: Thread, max_frames: int = 256) -> list[Frame]:
     """The thread's frames, innermost first (never empty; the last may be best effort)."""
     backend = engine.backend
     pid = thread.process.pid
@@ -43,7 +59,7 @@ def stack_frames(engine: Engine, thread: Thread, max_frames: int = 256) -> list[
     return unwind(regs, read, module_at, max_frames)
 
 
-def caller_frame(engine: Engine, thread: Thread) -> tuple[int, int] | None:
+def caller_frame(engine: _Engine, thread: Thread) -> tuple[int, int] | None:
     """(return address, stack pointer after the return) of the current function, or None
     if the unwinder cannot tell."""
     try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pydbg.constants import DEBUG_CSS_LOADS, DEBUG_CSS_UNLOADS
 from pydbg.engine import events as ev
@@ -34,16 +34,35 @@ from pydbg.engine.rendezvous import (
 from pydbg.errors import PydbgError
 
 if TYPE_CHECKING:
-    from pydbg.engine.session import Engine
+    from pydbg.engine.backend import Backend
+    from pydbg.engine.breakpoints import BreakpointTable
+    from pydbg.engine.notify import Notifier
     from pydbg.engine.targets import Process, Thread
 
 __all__ = ["ModuleWatch"]
 
 
+class _Engine(Protocol):
+    """What a module watch needs of the engine."""
+
+    @property
+    def backend(self) -> Backend: ...
+
+    @property
+    def breakpoints(self) -> BreakpointTable: ...
+
+    @property
+    def notifier(self) -> Notifier: ...
+
+    def output_warning(self, text: str) -> None: ...
+
+    def modules_changed(self, process: Process) -> None: ...
+
+
 class ModuleWatch:
     """One process's module list and the internal breakpoint that keeps it current."""
 
-    def __init__(self, engine: Engine, process: Process) -> None:
+    def __init__(self, engine: _Engine, process: Process) -> None:
         self.engine = engine
         self.process = process
         self.tracker = ModuleTracker()

@@ -40,6 +40,7 @@ from types import ModuleType
 
 from pydbg._native import EventKind, TraceResult
 from pydbg.constants import (
+    DEBUG_ANY_ID,
     DEBUG_CDS_ALL,
     DEBUG_CES_CURRENT_THREAD,
     DEBUG_CES_ENGINE_OPTIONS,
@@ -167,8 +168,6 @@ class Engine:
         self._interrupt_exit = False
         self._user_interrupt = False
         self.command_runner: Callable[[str], int | None] | None = None
-        # Evaluates MASM expressions (breakpoint offsets and conditions) for the engine.
-        self.evaluator: Callable[[str], int] | None = None
         self.breakpoints = BreakpointTable(self)
         self.module_watch: dict[int, ModuleWatch] = {}  # pid -> its modules
         self.symbols = Symbolizer(self)
@@ -199,6 +198,8 @@ class Engine:
 
     def _filters_changed(self, index: int) -> None:
         self.notifier.engine_state(DEBUG_CES_EVENT_FILTERS, index)
+        if index in (SpecificFilter.INITIAL_BREAKPOINT, DEBUG_ANY_ID):
+            self.sync_initial_break_option()
 
     def _run_event_command(self, command: str) -> int | None:
         """Run a filter or breakpoint command inside the wait; return its vote: that of
@@ -471,7 +472,8 @@ class Engine:
             )
 
     def sync_initial_break_option(self) -> None:
-        """The `ibp` filter changed: keep DEBUG_ENGOPT_INITIAL_BREAK in step."""
+        """The `ibp` filter changed (every change of it, or a reset of every filter, calls
+        this): keep DEBUG_ENGOPT_INITIAL_BREAK in step."""
         ibp = self.filters.specific(SpecificFilter.INITIAL_BREAKPOINT)
         assert ibp is not None
         breaks = ibp.execution_option in (FilterStatus.BREAK, FilterStatus.SECOND_CHANCE_BREAK)
@@ -1238,6 +1240,16 @@ class Engine:
                 raise NoTargetError(f"{what}: no target")
             raise NoTargetError(f"{what}: no current thread (wait_for_event first)")
         return thread
+
+    def current_process(self, what: str) -> Process:
+        """The current thread's process, or the first target if it has none (for calls
+        about one process, such as add_breakpoint)."""
+        thread = self.current
+        if thread is not None and self.targets.processes.get(thread.process.pid) is not None:
+            return thread.process
+        for process in self.targets.processes.values():
+            return process
+        raise NoTargetError(f"{what}: no target; create or attach a process first")
 
 
 def _comm(pid: int) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pydbg.elf.errors import ImageError
 from pydbg.elf.image import open_image
@@ -25,11 +25,21 @@ from pydbg.engine.rendezvous import LoadedObject
 from pydbg.errors import AmbiguousSymbolError, SymbolError
 
 if TYPE_CHECKING:
-    from pydbg.elf.image import ElfImage
-    from pydbg.engine.session import Engine
+    from collections.abc import Mapping
 
-# SymbolError is defined in pydbg.errors (public there) and kept importable from here.
-__all__ = ["Located", "SymbolError", "Symbolizer"]
+    from pydbg.elf.image import ElfImage
+    from pydbg.engine.modules import ModuleWatch
+
+# SymbolError and AmbiguousSymbolError are defined in pydbg.errors (public there) and kept
+# importable from here.
+__all__ = ["AmbiguousSymbolError", "Located", "SymbolError", "Symbolizer"]
+
+
+class _Modules(Protocol):
+    """What the symbolizer needs of the engine: each process's module list."""
+
+    @property
+    def module_watch(self) -> Mapping[int, ModuleWatch]: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,7 @@ class Located:
 class Symbolizer:
     """Symbol lookups for the processes of one engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: _Modules) -> None:
         self.engine = engine
 
     # -- modules ------------------------------------------------------------------------------

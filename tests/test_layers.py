@@ -1,0 +1,140 @@
+"""Layers point down only (COMMON rules: csrc -> engine -> facets -> commands -> front
+ends): a source check, like tests/test_boundary.py.
+
+* The command language (pydbg/commands) and the CLI use the public facets: no `_engine`.
+* Nothing under pydbg/engine imports pydbg.commands (the engine gets the language as
+  callables: pydbg.engine.breakpoints.Language, wired in by pydbg.client).
+* No engine module imports pydbg.engine.session at runtime (the session imports them).
+  Imports for type checking only are listed in TYPE_ONLY, so a new one is a decision.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+PACKAGE = Path(ROOT) / "pydbg"
+ENGINE = PACKAGE / "engine"
+# Engine modules that name the Engine class for type checking only: translation works on
+# most of the session's state, so a narrow protocol there would be the session again.
+TYPE_ONLY = {"translate.py"}
+
+
+def _front_files() -> list[Path]:
+    return sorted((PACKAGE / "commands").glob("*.py")) + [PACKAGE / "cli.py"]
+
+
+def _engine_files() -> list[Path]:
+    return sorted(ENGINE.glob("*.py"))
+
+
+def engine_accesses(source: str, filename: str) -> list[str]:
+    """Every `x._engine` and bare `_engine` name in the source."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if isinstance(node, ast.Attribute) and node.attr == "_engine":
+            found.append(f"{filename}:{node.lineno}: reaches into ._engine")
+        elif isinstance(node, ast.Name) and node.id == "_engine":
+            found.append(f"{filename}:{node.lineno}: uses _engine")
+    return found
+
+
+def _type_checking_lines(tree: ast.Module) -> set[int]:
+    """The lines of every `if TYPE_CHECKING:` block's body."""
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            test = node.test
+            name = test.attr if isinstance(test, ast.Attribute) else getattr(test, "id", "")
+            if name == "TYPE_CHECKING":
+                for child in node.body:
+                    for inner in ast.walk(child):
+                        if hasattr(inner, "lineno"):
+                            lines.add(inner.lineno)
+    return lines
+
+
+def imports(source: str, filename: str) -> list[tuple[str, int, bool]]:
+    """(module imported, line, for type checking only) for every import, lazy ones too."""
+    tree = ast.parse(source, filename)
+    typing_only = _type_checking_lines(tree)
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(alias.name, node.lineno, node.lineno in typing_only) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.append((node.module, node.lineno, node.lineno in typing_only))
+            # `from pydbg import commands`, `from pydbg.engine import session`
+            out += [
+                (f"{node.module}.{alias.name}", node.lineno, node.lineno in typing_only)
+                for alias in node.names
+            ]
+    return out
+
+
+def _is(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_commands_and_cli_use_only_the_facets():
+    found = []
+    for path in _front_files():
+        found += engine_accesses(path.read_text(), str(path.relative_to(ROOT)))
+    assert not found, "\n".join(found)
+
+
+def test_the_engine_does_not_import_the_command_language():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in _engine_files()
+        for module, line, _ in imports(path.read_text(), str(path))
+        if _is(module, "pydbg.commands")
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_no_engine_module_imports_the_session_back():
+    found = []
+    for path in _engine_files():
+        if path.name == "session.py":
+            continue
+        for module, line, typing_only in imports(path.read_text(), str(path)):
+            if not _is(module, "pydbg.engine.session"):
+                continue
+            if not typing_only:
+                found.append(f"{path.relative_to(ROOT)}:{line}: imports the session at runtime")
+            elif path.name not in TYPE_ONLY:
+                found.append(f"{path.relative_to(ROOT)}:{line}: names Engine; use a Protocol")
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "interp.client._engine.filters.reset()",
+        "engine = self.client._engine",
+        "getattr(x, 'y')._engine.step()",
+    ],
+)
+def test_the_checker_catches_engine_accesses(snippet):
+    assert engine_accesses(snippet, "example.py")
+
+
+def test_the_checker_sees_lazy_and_typing_imports():
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from pydbg.engine.session import Engine\n"
+        "def f():\n"
+        "    from pydbg.engine.session import NoTargetError\n"
+        "    from pydbg import commands\n"
+    )
+    found = {(m, typing) for m, _, typing in imports(source, "example.py")}
+    assert ("pydbg.engine.session", True) in found
+    assert ("pydbg.engine.session", False) in found
+    assert ("pydbg.commands", False) in found
+    assert engine_accesses("self._engine_count = 1", "example.py") == []
