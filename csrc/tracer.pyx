@@ -131,17 +131,15 @@ cdef class Tracer:
     # -- acquiring and releasing processes -------------------------------------------------
 
     def spawn(self, argv, *, env=None, cwd=None, bint disable_aslr=False, stdin=None,
-              stdout=None, stderr=None, bint trace_fork=False, bint new_process_group=False,
-              bint kill_on_exit=True):
+              stdout=None, stderr=None, pass_fds=(), bint trace_fork=False,
+              bint new_process_group=False, bint kill_on_exit=True):
         self._enter("spawn")
         if isinstance(argv, (str, bytes)):
             raise TypeError("argv must be a sequence of arguments, not a string")
         if self._colocate and self._saved_affinity is None:
             self._colocate_with_children()
-        return _spawn(self.s, list(argv), env, cwd, disable_aslr,
-                      -1 if stdin is None else stdin, -1 if stdout is None else stdout,
-                      -1 if stderr is None else stderr, trace_fork, new_process_group,
-                      kill_on_exit)
+        return _spawn(self.s, list(argv), env, cwd, disable_aslr, stdin, stdout, stderr,
+                      pass_fds, trace_fork, new_process_group, kill_on_exit)
 
     def seize(self, pid_t pid, *, bint trace_fork=False, bint kill_on_exit=False):
         self._enter("seize")

@@ -71,9 +71,9 @@ removal), are copied to fork children with the int3 sites (with their counts sta
 afresh), and are dropped with the sites at exec.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
-from typing import Final, TypeAlias
+from typing import Final, Protocol, TypeAlias
 
 Buffer: TypeAlias = bytes | bytearray | memoryview
 
@@ -103,6 +103,9 @@ class ThreadState(IntEnum):
     RUNNING = 0
     STOPPED = 1
     LISTENING = 2
+
+class SupportsFileno(Protocol):
+    def fileno(self) -> int: ...
 
 class TraceReason(IntEnum):
     """Why `Tracer.trace` / `Tracer.run_until` stopped."""
@@ -305,9 +308,10 @@ class Tracer:
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
         disable_aslr: bool = False,
-        stdin: int | None = None,
-        stdout: int | None = None,
-        stderr: int | None = None,
+        stdin: int | SupportsFileno | None = None,
+        stdout: int | SupportsFileno | None = None,
+        stderr: int | SupportsFileno | None = None,
+        pass_fds: Iterable[int] = (),
         trace_fork: bool = False,
         new_process_group: bool = False,
         kill_on_exit: bool = True,
@@ -317,9 +321,14 @@ class Tracer:
         fork and execve happen in C with only async-signal-safe calls in the child.  The
         child is seized with TRACECLONE|TRACEEXEC|TRACEEXIT|TRACESYSGOOD (+FORK|VFORK with
         trace_fork, +EXITKILL with kill_on_exit) before it execs; spawn returns once it sits
-        in its exec stop, STOPPED before its first instruction.  stdin/stdout/stderr are
-        fds to dup2 onto 0/1/2 (None: inherit).  env=None inherits os.environ.
-        Raises ProgramNotFoundError / ProgramNotExecutableError / ExecError.
+        in its exec stop, STOPPED before its first instruction.  env=None inherits os.environ.
+
+        stdin/stdout/stderr: an fd or an object with fileno(), dup2'ed onto 0/1/2 (None:
+        inherit the caller's).  The child closes every other fd but the pass_fds (their
+        close-on-exec flag cleared) before execve: close_range(2), else the list of
+        /proc/self/fd, else every fd below RLIMIT_NOFILE.  Every fd is checked before the
+        fork: BadFileDescriptorError (closed, negative) or TypeError (a str, say), nothing
+        spawned.  Raises ProgramNotFoundError / ProgramNotExecutableError / ExecError.
         """
     def seize(self, pid: int, *, trace_fork: bool = False, kill_on_exit: bool = False) -> list[int]:
         """Attach to a running process and every thread of it; return the tids, all STOPPED.
@@ -556,3 +565,7 @@ class Tracer:
 
 def gettid() -> int:
     """The kernel thread id of the calling thread."""
+
+def _set_spawn_fd_method(method: int) -> None:
+    """Test hook: how spawned children close their fds (0 close_range, 1 /proc/self/fd,
+    2 every fd below RLIMIT_NOFILE)."""

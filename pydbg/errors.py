@@ -33,6 +33,7 @@ __all__ = [
     "TracerClosedError",
     "ProgramNotFoundError",
     "ProgramNotExecutableError",
+    "BadFileDescriptorError",
     "ExecError",
     "from_errno",
 ]
@@ -173,6 +174,10 @@ class ProgramNotFoundError(PydbgError, FileNotFoundError):
 
 class ProgramNotExecutableError(PydbgError, PermissionError):
     """spawn: the program exists but cannot be executed."""
+
+
+class BadFileDescriptorError(PydbgError, ValueError):
+    """spawn: a stdin/stdout/stderr or pass_fds argument is not an open file descriptor."""
 
 
 class ExecError(PtraceError):

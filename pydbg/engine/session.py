@@ -58,7 +58,7 @@ from pydbg.constants import (
 )
 from pydbg.engine import events as ev
 from pydbg.engine import translate
-from pydbg.engine.backend import Backend, NativeEvent
+from pydbg.engine.backend import Backend, FdArg, NativeEvent
 from pydbg.engine.breakpoints import BreakpointTable
 from pydbg.engine.dispatch import Dispatcher
 from pydbg.engine.modules import ModuleWatch
@@ -481,6 +481,10 @@ class Engine:
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
         flags: int = 0,
+        stdin: FdArg = None,
+        stdout: FdArg = None,
+        stderr: FdArg = None,
+        pass_fds: Sequence[int] = (),
     ) -> Process:
         self.check_thread("create_process")
         self._no_wait("create_process")
@@ -489,7 +493,17 @@ class Engine:
         trace_fork = bool(flags & DEBUG_PROCESS)
         # Forks are always traced: a child nobody debugs must lose the int3 bytes it
         # inherited before it runs, or the first one it reaches kills it (hazards §7).
-        pid = self.backend.spawn(list(argv), env=env, cwd=cwd, trace_fork=True, kill_on_exit=True)
+        pid = self.backend.spawn(
+            list(argv),
+            env=env,
+            cwd=cwd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            pass_fds=pass_fds,
+            trace_fork=True,
+            kill_on_exit=True,
+        )
         process = self.targets.add_process(pid, Origin.LAUNCHED, str(argv[0]), [pid], trace_fork)
         self._acquired(process, initial_break=True)
         return process
