@@ -122,6 +122,8 @@ cdef void _child(const char *path, char **argv, char **envp, const char *cwd,
         _dup_onto(fd_out, 1)
     if fd_err >= 0:
         _dup_onto(fd_err, 2)
+    elif fd_err == _STDOUT:
+        dup2(1, 2)
     # Everything else goes: keep holds pass_fds and the two spawn pipes (close-on-exec).
     pydbg_close_fds(keep, nkeep, fd_method)
     for i in range(ninherit):
@@ -159,8 +161,14 @@ cdef void _dup_onto(int fd, int target) noexcept nogil:
         dup2(fd, target)
 
 
-cdef int _fd_arg(object value, str name) except -2:
-    """The fd a stdin/stdout/stderr argument names (-1 for None), checked to be open."""
+# subprocess's special values, understood as subprocess does.
+cdef int _DEVNULL = -3   # subprocess.DEVNULL: /dev/null
+cdef int _STDOUT = -2    # subprocess.STDOUT, for stderr: wherever stdout goes
+
+
+cdef int _fd_arg(object value, str name) except -4:
+    """The fd a stdin/stdout/stderr argument names (-1 for None), checked to be open, or
+    one of _DEVNULL, _STDOUT (stderr only)."""
     if value is None:
         return -1
     if isinstance(value, (str, bytes)):
@@ -171,6 +179,12 @@ cdef int _fd_arg(object value, str name) except -2:
         raise TypeError(f"{name} must be an fd or an object with fileno(), not "
                         f"{type(value).__name__}")
     if isinstance(value, int):
+        if value == _DEVNULL or (value == _STDOUT and name == "stderr"):
+            return value   # opened / dup'ed by _spawn and _child
+        if value == -1:
+            raise _errors.BadFileDescriptorError(
+                f"{name}: -1 (subprocess.PIPE) is not supported: pass one end of an "
+                "os.pipe() and keep the other")
         fd = value
     else:
         try:
@@ -181,7 +195,7 @@ cdef int _fd_arg(object value, str name) except -2:
     return _open_fd(fd, name)
 
 
-cdef int _open_fd(object fd, str name) except -2:
+cdef int _open_fd(object fd, str name) except -4:
     if isinstance(fd, bool) or not isinstance(fd, int):
         raise TypeError(f"{name} must be an int fd, not {type(fd).__name__}")
     if not 0 <= fd <= 0x7FFFFFFF:
@@ -221,6 +235,7 @@ cdef pid_t _spawn(_State s, list argv, object env, object cwd, bint disable_aslr
     cdef int *keep = NULL
     cdef int *inherit = NULL
     cdef int nkeep = 0, ninherit = len(passed)
+    cdef int devnull = -1
     cdef bytes path = _resolve_program(argv[0], env)
     cdef list args = [_fsencode(a) for a in argv]
     if env is None:
@@ -243,6 +258,13 @@ cdef pid_t _spawn(_State s, list argv, object env, object cwd, bint disable_aslr
     cdef const char *c_path = path
     go[0] = go[1] = errp[0] = errp[1] = -1
     try:
+        if _DEVNULL in (fd_in, fd_out, fd_err):
+            devnull = c_open(b"/dev/null", O_RDWR | O_CLOEXEC)
+            if devnull < 0:
+                raise_errno(errno, "open(/dev/null)")
+            fd_in = devnull if fd_in == _DEVNULL else fd_in
+            fd_out = devnull if fd_out == _DEVNULL else fd_out
+            fd_err = devnull if fd_err == _DEVNULL else fd_err
         c_envp = _cstring_array(envs)
         if pipe2(go, O_CLOEXEC) < 0 or pipe2(errp, O_CLOEXEC) < 0:
             raise_errno(errno, "pipe")
@@ -303,7 +325,7 @@ cdef pid_t _spawn(_State s, list argv, object env, object cwd, bint disable_aslr
         free(c_envp)
         free(keep)
         free(inherit)
-        for fd in (go[0], go[1], errp[0], errp[1]):
+        for fd in (go[0], go[1], errp[0], errp[1], devnull):
             if fd >= 0:
                 close(fd)
     cdef _Process p = _Process(pid, opts)

@@ -224,11 +224,16 @@ cdef class Tracer:
         return _step(self.s, _stopped(self.s, tid, "step"), sig)
 
     def trace(self, pid_t tid, max_steps, *, until=None, bint record=True,
-              bint stop_at_breakpoints=False, register=None, until_return=False):
+              stop_at_breakpoints=False, register=None, until_return=False):
         self._enter("trace")
         if max_steps < 0:
             raise ValueError("max_steps must be >= 0")
         cdef int reg = -1 if register is None else _reg_index(register)
+        if stop_at_breakpoints is not True and stop_at_breakpoints is not False:
+            if isinstance(stop_at_breakpoints, (str, bytes)):
+                raise TypeError("stop_at_breakpoints must be a bool or a collection of "
+                                "addresses")
+            stop_at_breakpoints = [int(a) for a in stop_at_breakpoints]
         if until_return is True or until_return is False:
             returning = True if until_return else None
         else:

@@ -112,8 +112,9 @@ class TraceReason(IntEnum):
 
     COUNT = 0  # max_steps instructions were executed
     ADDRESS = 1  # the pc reached `until`
-    BREAKPOINT = 2  # the pc reached an inserted breakpoint site (stop_at_breakpoints=True)
-    #                 whose native condition, if any, reported it
+    BREAKPOINT = 2  # the pc reached a code breakpoint: an inserted int3 site
+    #                 (stop_at_breakpoints) whose native condition, if any, reported it,
+    #                 or an execute debug-register slot; `event` is its record
     EVENT = 3  # something else stopped the thread: a signal, exit, hw trap; see `event`
     RETURNED = 4  # until_return: the function returned; the pc is its return address
 
@@ -274,7 +275,8 @@ class TraceResult:
     def reason(self) -> TraceReason: ...
     @property
     def event(self) -> Event | None:
-        """For reason EVENT: the stop that ended the trace (the thread sits in it)."""
+        """For reasons EVENT and BREAKPOINT: the stop that ended the trace (the thread
+        sits in it)."""
 
 class Tracer:
     """The ptrace owner: every traced process and thread of this Python process.
@@ -324,7 +326,8 @@ class Tracer:
         in its exec stop, STOPPED before its first instruction.  env=None inherits os.environ.
 
         stdin/stdout/stderr: an fd or an object with fileno(), dup2'ed onto 0/1/2 (None:
-        inherit the caller's).  The child closes every other fd but the pass_fds (their
+        inherit the caller's; subprocess.DEVNULL, and subprocess.STDOUT for stderr, as
+        in subprocess).  The child closes every other fd but the pass_fds (their
         close-on-exec flag cleared) before execve: close_range(2), else the list of
         /proc/self/fd, else every fd below RLIMIT_NOFILE.  Every fd is checked before the
         fork: BadFileDescriptorError (closed, negative) or TypeError (a str, say), nothing
@@ -398,18 +401,26 @@ class Tracer:
         *,
         until: int | None = None,
         record: bool = True,
-        stop_at_breakpoints: bool = False,
+        stop_at_breakpoints: bool | Iterable[int] = False,
         register: str | None = None,
         until_return: bool | tuple[int, int] = False,
     ) -> TraceResult:
         """Single-step in C up to max_steps times, recording each executed pc.
 
         Stops early when the pc reaches `until`, when the function returns (until_return),
-        when it reaches an inserted breakpoint site (only with stop_at_breakpoints;
-        otherwise breakpoints are stepped over transparently), or at any stop that is not
-        a plain step (signal, exit, exec, debug-register hit): that event is returned in
-        the result, never lost.  `until` and until_return are checked before every step,
-        the first included.
+        at a code breakpoint, or at any stop that is not a plain step (signal, exit, exec,
+        a data watchpoint): that event is returned in the result, never lost.
+
+        Code breakpoints, as gdb's `stepi N`: the trace stops at an inserted int3 site
+        (with stop_at_breakpoints: True for every site, or a collection of addresses for
+        those sites only; the others are stepped over transparently) and at an execute
+        debug-register slot (always: it is a kernel trap) when the pc reaches it after
+        the first step, before its instruction runs.  Reason BREAKPOINT; `event` is the
+        BREAKPOINT record an int3 trap there would have made, or the HW_BREAKPOINT trap.
+        At the starting pc neither stops the trace.  A breakpoint the last of max_steps
+        reaches does not stop it: that is reason COUNT (gdb would report it as hit).
+
+        `until` and until_return are checked before every step, the first included.
 
         register: a REGISTER_NAMES name (InvalidRegisterError otherwise) recorded into
         `TraceResult.values` before each step, at the instruction whose pc is recorded

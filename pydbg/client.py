@@ -99,7 +99,8 @@ class DebugClient:
         subprocess with close_fds=True), plus the fds listed in pass_fds, which keep their
         numbers.  stdin/stdout/stderr (None: the debugger's own) are each an fd or an
         open file (anything with fileno()), duplicated onto 0/1/2; the caller keeps and
-        closes its own.  For a terminal of its own, open a pty (os.openpty()) and pass the
+        closes its own.  subprocess.DEVNULL and (for stderr) subprocess.STDOUT mean what
+        they mean to subprocess.  For a terminal of its own, open a pty (os.openpty()) and pass the
         slave fd as all three; it is not made the program's controlling terminal (the
         program stays in the debugger's session).  A closed or invalid fd raises
         BadFileDescriptorError (TypeError for what is not an fd) and starts nothing."""

@@ -94,7 +94,7 @@ class Backend(Protocol):
         *,
         until: int | None = None,
         record: bool = True,
-        stop_at_breakpoints: bool = False,
+        stop_at_breakpoints: bool | Sequence[int] = False,
         register: str | None = None,
         until_return: bool | tuple[int, int] = False,
     ) -> TraceResult: ...

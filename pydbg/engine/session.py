@@ -34,6 +34,7 @@ from types import ModuleType
 
 from pydbg._native import EventKind, TraceResult
 from pydbg.constants import (
+    DEBUG_BREAKPOINT_GO_ONLY,
     DEBUG_CDS_ALL,
     DEBUG_CES_CURRENT_THREAD,
     DEBUG_CES_ENGINE_OPTIONS,
@@ -383,12 +384,26 @@ class Engine:
                 raise EngineError("trace: cannot find the caller of the current function")
             return_address, cfa = frame
             returning = (return_address, cfa - 8)  # the slot the return address is in
+        # The code breakpoints on the way stop the trace, int3 and debug register alike
+        # (as gdb's stepi N): the int3 sites of this process's breakpoints, but not the
+        # engine's own (the loader's r_brk) nor GO_ONLY ones (they ignore steps).  Debug
+        # register traps stop it in the core.
+        pid = thread.process.pid
+        stops = [
+            address
+            for (owner, address), site in self.breakpoints.sites.items()
+            if owner == pid and any(not bp.flags & DEBUG_BREAKPOINT_GO_ONLY for bp in site)
+        ]
+        # The thread leaves the trap it sat in: what _resume knew of it is stale.
+        self._trapped.pop(thread.tid, None)
+        self.resumed_on_site.pop(thread.tid, None)
         try:
             result = self.backend.trace(
                 thread.tid,
                 max_steps,
                 until=until,
                 record=True,
+                stop_at_breakpoints=stops,
                 register=register,
                 until_return=returning,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 from collections.abc import Iterator
 
 import psutil
@@ -131,6 +132,23 @@ def test_stderr_onto_stdout_and_swapped_stdio(client, fdlist):
     assert _run_to_end(client) == 0
     assert b"stdin=EOF" in read_all(err_r)  # what it printed on 1 reached our "err" pipe
     assert read_all(out_r) == b""
+
+
+def test_subprocess_devnull_and_stdout(client, targets):
+    # spawninfo prints on stdout, then "stderr-line" on stderr: both reach the pipe.
+    out_r, out_w = os.pipe()
+    try:
+        client.create_process(
+            [targets["spawninfo"].path],
+            stdin=subprocess.DEVNULL,
+            stdout=out_w,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        os.close(out_w)
+    assert _run_to_end(client) == 0
+    lines = read_all(out_r).decode().splitlines()
+    assert lines[0].startswith("argv=") and lines[-1] == "stderr-line"
 
 
 def test_a_pty_as_stdio(client, fdlist):
