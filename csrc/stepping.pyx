@@ -19,6 +19,8 @@
 #
 # Branch step: PTRACE_SINGLEBLOCK where it works; otherwise decode forward with capstone
 # to the next control-transfer instruction, run to it with a temporary int3, step it.
+# What a control transfer is has one definition, transfer_kind below, which the
+# disassembler of the engine (`u`, the th/tc/tt step plans) uses too.
 
 from array import array as _array
 
@@ -619,6 +621,62 @@ cdef int _probe_singleblock() except -1:
                 break
 
 
+# -- what a control transfer is ---------------------------------------------------------------
+#
+# From capstone's instruction groups, as cdb documents tb ("calls, returns, jumps, counted
+# loops, and while loops") and th ("conditional or unconditional branches, calls, returns,
+# and system calls"):
+#   CALL    the CALL group;
+#   RETURN  RET and IRET (ret, iretq, sysret);
+#   JUMP    JUMP or BRANCH_RELATIVE: jmp, jcc, jrcxz, xbegin, and loop/loope/loopne, which
+#           capstone 5 puts only in BRANCH_RELATIVE;
+#   SYSTEM  INT: syscall, sysenter, int n, int3, int1 (control goes to the kernel).
+# A JUMP is conditional unless it is jmp or ljmp (whatever its prefixes: `notrack jmp`,
+# `bnd jmp`).  Anything else (ud2, hlt, an undecodable byte) is NONE: it may fault, but
+# that is an exception, not a branch.
+
+TRANSFER_NONE = 0
+TRANSFER_JUMP = 1
+TRANSFER_CALL = 2
+TRANSFER_RETURN = 3
+TRANSFER_SYSTEM = 4
+
+cdef tuple _groups = None      # (CALL, RET, IRET, JUMP, BRANCH_RELATIVE, INT), from capstone
+cdef tuple _jmp_ids = None     # (X86_INS_JMP, X86_INS_LJMP): ids change between versions
+
+
+cdef int _load_capstone_ids() except -1:
+    global _groups, _jmp_ids
+    import capstone
+    from capstone import x86
+    _groups = (capstone.CS_GRP_CALL, capstone.CS_GRP_RET, capstone.CS_GRP_IRET,
+               capstone.CS_GRP_JUMP, capstone.CS_GRP_BRANCH_RELATIVE, capstone.CS_GRP_INT)
+    _jmp_ids = (x86.X86_INS_JMP, x86.X86_INS_LJMP)
+    return 0
+
+
+def transfer_kind(insn):
+    """TRANSFER_* of a capstone instruction decoded with detail (see above)."""
+    if _groups is None:
+        _load_capstone_ids()
+    groups = insn.groups
+    call, ret, iret, jump, relative, interrupt = _groups
+    if call in groups:
+        return TRANSFER_CALL
+    if ret in groups or iret in groups:
+        return TRANSFER_RETURN
+    if jump in groups or relative in groups:
+        return TRANSFER_JUMP
+    if interrupt in groups:
+        return TRANSFER_SYSTEM
+    return TRANSFER_NONE
+
+
+def transfer_is_conditional(insn):
+    """A JUMP that may fall through (every one but jmp and ljmp)."""
+    return transfer_kind(insn) == TRANSFER_JUMP and insn.id not in _jmp_ids
+
+
 cdef object _capstone(_State s):
     if s.disasm is None:
         import capstone
@@ -638,7 +696,6 @@ cdef tuple _find_branch(_State s, _Process p, unsigned long long pc):
     cached = p.blocks.get(pc)
     if cached is not None:
         return cached
-    import capstone
     md = _capstone(s)
     cdef unsigned long long addr = pc
     cdef unsigned long long limit = pc + 4096
@@ -651,12 +708,8 @@ cdef tuple _find_branch(_State s, _Process p, unsigned long long pc):
         last_end = addr
         for insn in md.disasm(code, addr):
             last_end = insn.address + insn.size
-            groups = insn.groups
-            if (capstone.CS_GRP_JUMP in groups or capstone.CS_GRP_CALL in groups
-                    or capstone.CS_GRP_RET in groups or capstone.CS_GRP_IRET in groups
-                    or capstone.CS_GRP_INT in groups or insn.mnemonic == "syscall"):
-                conditional = capstone.CS_GRP_JUMP in groups and insn.mnemonic != "jmp"
-                result = (insn.address, insn.size, conditional)
+            if transfer_kind(insn) != TRANSFER_NONE:
+                result = (insn.address, insn.size, transfer_is_conditional(insn))
                 break
         else:
             if last_end == addr:

@@ -577,6 +577,22 @@ class Tracer:
 def gettid() -> int:
     """The kernel thread id of the calling thread."""
 
+# What a control transfer is: one definition for branch_step and the engine's
+# disassembler (csrc/stepping.pyx explains it).
+TRANSFER_NONE: Final[int]
+TRANSFER_JUMP: Final[int]
+TRANSFER_CALL: Final[int]
+TRANSFER_RETURN: Final[int]
+TRANSFER_SYSTEM: Final[int]
+
+def transfer_kind(insn: object) -> int:
+    """TRANSFER_* of a capstone instruction decoded with detail: CALL (the CALL group),
+    RETURN (RET, IRET), JUMP (JUMP or BRANCH_RELATIVE: jmp, jcc, jrcxz, loop*, xbegin),
+    SYSTEM (INT: syscall, sysenter, int n, int3, int1), else NONE."""
+
+def transfer_is_conditional(insn: object) -> bool:
+    """A JUMP that may fall through: every one but jmp and ljmp, whatever the prefixes."""
+
 def _set_spawn_fd_method(method: int) -> None:
     """Test hook: how spawned children close their fds (0 close_range, 1 /proc/self/fd,
     2 every fd below RLIMIT_NOFILE)."""
