@@ -6,8 +6,33 @@
 # Seize (§2): PTRACE_SEIZE every tid of /proc/PID/task, re-listing until stable,
 # interrupting each as soon as it is seized.  Detach (§14.1) and kill (§14.2) follow the
 # checklists of the hazards document.
+#
+# The program inherits fds 0, 1 and 2 (or the stdin/stdout/stderr it was given) and the
+# pass_fds, nothing else: the child closes every other descriptor before execve, as
+# subprocess does with close_fds=True (csrc/includes/spawn_fds.h), so an fd the debugger
+# got from its shell or marked inheritable does not leak into the debuggee.
 
 import os as _os
+
+cdef extern from "<fcntl.h>" nogil:
+    enum:
+        F_GETFD
+        F_DUPFD_CLOEXEC
+
+cdef extern from "spawn_fds.h" nogil:
+    void pydbg_close_fds(const int *keep, int nkeep, int method)
+
+# How the child closes fds: 0 close_range, 1 /proc/self/fd, 2 up to RLIMIT_NOFILE.  Only
+# the tests change it (_set_spawn_fd_method), to exercise the fallbacks.
+cdef int _spawn_fd_method = 0
+
+
+def _set_spawn_fd_method(int method):
+    """Test hook: make spawned children close their fds the `method` way (see above)."""
+    global _spawn_fd_method
+    if not 0 <= method <= 2:
+        raise ValueError("method must be 0, 1 or 2")
+    _spawn_fd_method = method
 
 cdef int _BASE_OPTIONS = (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT
                           | PTRACE_O_TRACESYSGOOD)
@@ -68,12 +93,14 @@ cdef char **_cstring_array(list items) except NULL:
 
 
 cdef void _child(const char *path, char **argv, char **envp, const char *cwd,
-                 int fd_in, int fd_out, int fd_err, bint aslr_off, bint new_group,
-                 int go_fd, int go_wfd, int err_fd, pid_t parent) noexcept nogil:
+                 int fd_in, int fd_out, int fd_err, const int *keep, int nkeep,
+                 const int *inherit, int ninherit, int fd_method, bint aslr_off,
+                 bint new_group, int go_fd, int go_wfd, int err_fd, pid_t parent) noexcept nogil:
     """Runs in the forked child: async-signal-safe calls only, never returns."""
     cdef char c
     cdef int stage_errno[2]
     cdef sigset_t empty
+    cdef int i
     # Die with the tracer thread if it goes away before the seize (PDEATHSIG is tied to
     # the forking thread, which is the tracer).
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
@@ -81,12 +108,26 @@ cdef void _child(const char *path, char **argv, char **envp, const char *cwd,
         _exit(127)
     if new_group:
         setpgid(0, 0)
+    # A source that is itself one of 0-2 (stdout=2, stderr=1) would be overwritten by an
+    # earlier dup2: move such sources above 2 first (closed again below).
+    if 0 <= fd_in < 3 and fd_in != 0:
+        fd_in = fcntl(fd_in, F_DUPFD_CLOEXEC, 3)
+    if 0 <= fd_out < 3 and fd_out != 1:
+        fd_out = fcntl(fd_out, F_DUPFD_CLOEXEC, 3)
+    if 0 <= fd_err < 3 and fd_err != 2:
+        fd_err = fcntl(fd_err, F_DUPFD_CLOEXEC, 3)
     if fd_in >= 0:
         _dup_onto(fd_in, 0)
     if fd_out >= 0:
         _dup_onto(fd_out, 1)
     if fd_err >= 0:
         _dup_onto(fd_err, 2)
+    elif fd_err == _STDOUT:
+        dup2(1, 2)
+    # Everything else goes: keep holds pass_fds and the two spawn pipes (close-on-exec).
+    pydbg_close_fds(keep, nkeep, fd_method)
+    for i in range(ninherit):
+        fcntl(inherit[i], F_SETFD, 0)   # pass_fds stay open across exec
     if cwd != NULL and chdir(cwd) < 0:
         stage_errno[0] = 1
         stage_errno[1] = errno
@@ -120,11 +161,81 @@ cdef void _dup_onto(int fd, int target) noexcept nogil:
         dup2(fd, target)
 
 
+# subprocess's special values, understood as subprocess does.
+cdef int _DEVNULL = -3   # subprocess.DEVNULL: /dev/null
+cdef int _STDOUT = -2    # subprocess.STDOUT, for stderr: wherever stdout goes
+
+
+cdef int _fd_arg(object value, str name) except -4:
+    """The fd a stdin/stdout/stderr argument names (-1 for None), checked to be open, or
+    one of _DEVNULL, _STDOUT (stderr only)."""
+    if value is None:
+        return -1
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an fd or an object with fileno(), not {value!r} "
+                        "(for a pty, open one with os.openpty() and pass its slave fd as "
+                        "stdin, stdout and stderr)")
+    if isinstance(value, bool) or not (isinstance(value, int) or hasattr(value, "fileno")):
+        raise TypeError(f"{name} must be an fd or an object with fileno(), not "
+                        f"{type(value).__name__}")
+    if isinstance(value, int):
+        if value == _DEVNULL or (value == _STDOUT and name == "stderr"):
+            return value   # opened / dup'ed by _spawn and _child
+        if value == -1:
+            raise _errors.BadFileDescriptorError(
+                f"{name}: -1 (subprocess.PIPE) is not supported: pass one end of an "
+                "os.pipe() and keep the other")
+        fd = value
+    else:
+        try:
+            fd = value.fileno()
+        except (OSError, ValueError) as exc:
+            raise _errors.BadFileDescriptorError(
+                f"{name}: {value!r} has no file descriptor ({exc})") from exc
+    return _open_fd(fd, name)
+
+
+cdef int _open_fd(object fd, str name) except -4:
+    if isinstance(fd, bool) or not isinstance(fd, int):
+        raise TypeError(f"{name} must be an int fd, not {type(fd).__name__}")
+    if not 0 <= fd <= 0x7FFFFFFF:
+        raise _errors.BadFileDescriptorError(f"{name}: {fd} is not a file descriptor")
+    if fcntl(<int>fd, F_GETFD) < 0:
+        raise _errors.BadFileDescriptorError(
+            f"{name}: file descriptor {fd} is not open ({_os.strerror(errno)})")
+    return fd
+
+
+cdef list _pass_fds_arg(object pass_fds):
+    if isinstance(pass_fds, (str, bytes)) or not hasattr(pass_fds, "__iter__"):
+        raise TypeError(f"pass_fds must be a sequence of fds, not {type(pass_fds).__name__}")
+    return sorted({_open_fd(fd, "pass_fds") for fd in pass_fds} - {0, 1, 2})
+
+
+cdef int *_int_array(list items) except NULL:
+    cdef int *arr = <int *>malloc((len(items) + 1) * sizeof(int))
+    cdef Py_ssize_t i
+    if arr == NULL:
+        raise MemoryError()
+    for i in range(len(items)):
+        arr[i] = items[i]
+    return arr
+
+
 cdef pid_t _spawn(_State s, list argv, object env, object cwd, bint disable_aslr,
-                  int fd_in, int fd_out, int fd_err, bint trace_fork, bint new_group,
-                  bint kill_on_exit) except -1:
+                  object stdin, object stdout, object stderr, object pass_fds,
+                  bint trace_fork, bint new_group, bint kill_on_exit) except -1:
     if not argv:
         raise ValueError("argv must name a program")
+    # Every fd is checked before anything is forked: a bad one spawns nothing.
+    cdef int fd_in = _fd_arg(stdin, "stdin")
+    cdef int fd_out = _fd_arg(stdout, "stdout")
+    cdef int fd_err = _fd_arg(stderr, "stderr")
+    cdef list passed = _pass_fds_arg(pass_fds)
+    cdef int *keep = NULL
+    cdef int *inherit = NULL
+    cdef int nkeep = 0, ninherit = len(passed)
+    cdef int devnull = -1
     cdef bytes path = _resolve_program(argv[0], env)
     cdef list args = [_fsencode(a) for a in argv]
     if env is None:
@@ -147,14 +258,26 @@ cdef pid_t _spawn(_State s, list argv, object env, object cwd, bint disable_aslr
     cdef const char *c_path = path
     go[0] = go[1] = errp[0] = errp[1] = -1
     try:
+        if _DEVNULL in (fd_in, fd_out, fd_err):
+            devnull = c_open(b"/dev/null", O_RDWR | O_CLOEXEC)
+            if devnull < 0:
+                raise_errno(errno, "open(/dev/null)")
+            fd_in = devnull if fd_in == _DEVNULL else fd_in
+            fd_out = devnull if fd_out == _DEVNULL else fd_out
+            fd_err = devnull if fd_err == _DEVNULL else fd_err
         c_envp = _cstring_array(envs)
         if pipe2(go, O_CLOEXEC) < 0 or pipe2(errp, O_CLOEXEC) < 0:
             raise_errno(errno, "pipe")
+        kept = sorted(set(passed) | {go[0], errp[1]})
+        nkeep = len(kept)
+        keep = _int_array(kept)
+        inherit = _int_array(passed)
         with nogil:
             pid = fork()
             if pid == 0:
-                _child(c_path, c_argv, c_envp, cwd_c, fd_in, fd_out, fd_err, disable_aslr,
-                       new_group, go[0], go[1], errp[1], parent)
+                _child(c_path, c_argv, c_envp, cwd_c, fd_in, fd_out, fd_err, keep, nkeep,
+                       inherit, ninherit, _spawn_fd_method, disable_aslr, new_group,
+                       go[0], go[1], errp[1], parent)
         if pid < 0:
             raise_errno(errno, "fork")
         close(go[0])
@@ -200,7 +323,9 @@ cdef pid_t _spawn(_State s, list argv, object env, object cwd, bint disable_aslr
     finally:
         free(c_argv)
         free(c_envp)
-        for fd in (go[0], go[1], errp[0], errp[1]):
+        free(keep)
+        free(inherit)
+        for fd in (go[0], go[1], errp[0], errp[1], devnull):
             if fd >= 0:
                 close(fd)
     cdef _Process p = _Process(pid, opts)

@@ -12,9 +12,15 @@
 # The trace loop single-steps in C.  One GETSIGINFO per step both classifies the trap and
 # yields the new pc: for a step trap the kernel puts regs->ip in si_addr (x86
 # send_sigtrap), so the loop makes the same three syscalls as a raw C loop that reads rip.
+# It treats the two kinds of code breakpoint alike, as gdb's `stepi N` does: an int3 site
+# (with stop_at_breakpoints) and an execute debug register both end the trace when the pc
+# reaches them after the first step, before their instruction runs (reason BREAKPOINT,
+# the breakpoint's event in the result); at the starting pc neither stops it.
 #
 # Branch step: PTRACE_SINGLEBLOCK where it works; otherwise decode forward with capstone
 # to the next control-transfer instruction, run to it with a temporary int3, step it.
+# What a control transfer is has one definition, transfer_kind below, which the
+# disassembler of the engine (`u`, the th/tc/tt step plans) uses too.
 
 from array import array as _array
 
@@ -270,6 +276,8 @@ cdef struct _Loop:
     bint record
     int reg                  # index of the recorded register in REGISTER_NAMES, or -1
     bint stop_at_bps
+    uint64_t *stops          # with stop_at_bps: the only sites to stop at (sorted), or
+    Py_ssize_t nstops        # NULL for every site
     bint has_until
     bint has_return
     bint uses_dr
@@ -320,6 +328,8 @@ cdef int _loop_run(_Loop *L) noexcept nogil:
             hit = <_Bp *>bsearch(&L.pc, L.bps, L.nbps, sizeof(_Bp), _cmp_u64)
             if hit != NULL and hit.orig >= 0:
                 if L.stop_at_bps and L.steps > 0 and (
+                        L.stops == NULL or bsearch(&L.pc, L.stops, L.nstops, sizeof(uint64_t),
+                                                   _cmp_u64) != NULL) and (
                         not hit.has_cond or _cond_hit(hit, L.pid, L.tid, L.pc)):
                     return L_BREAKPOINT
                 over = True
@@ -393,10 +403,35 @@ cdef object _u64_array(uint64_t *data, unsigned long long n):
     return out
 
 
+cdef inline bint _exec_slot_hit(_Thread th, unsigned long long dr6,
+                                 unsigned long long pc) noexcept:
+    """Did an execute slot at pc fire (DR6 Bn; DR7 enabled with R/W 00)?"""
+    cdef int slot
+    for slot in range(4):
+        if (dr6 & (1u << slot) and th.dr7 & (<unsigned long long>0b11 << (2 * slot))
+                and not th.dr7 & (<unsigned long long>0b11 << (16 + 4 * slot))
+                and th.dr[slot] == pc):
+            return True
+    return False
+
+
+cdef Event _site_event(_Thread th, unsigned long long pc):
+    """The BREAKPOINT event of a trace that stopped at an int3 site: the same record a
+    trap on the int3 would have made (pc rewound to the site)."""
+    cdef Event ev = _new_event(K_BREAKPOINT, th.tid, th.pid, (SIGTRAP << 8) | 0x7F)
+    ev.signal = SIGTRAP
+    ev._si_code = SI_KERNEL
+    ev._address = pc
+    return ev
+
+
 cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint has_until,
-                        unsigned long long until, bint record, bint stop_at_bps,
+                        unsigned long long until, bint record, object stop_at,
                         int reg=-1, object until_return=None):
     """The native trace loop: single steps in C, without the GIL between plain steps.
+
+    stop_at: False, True (stop at every int3 site) or a collection of addresses (stop at
+    the sites among them; step over the others).
 
     until_return (see Tracer.trace): None, True (the thread is at a function's first
     instruction: the return address is at [rsp], which is its slot), or a pair
@@ -417,7 +452,7 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
     L.mem_fd = p.mem_fd
     L.record = record
     L.reg = reg
-    L.stop_at_bps = stop_at_bps
+    L.stop_at_bps = stop_at is not False
     L.has_until = has_until
     L.until = until
     L.max_steps = max_steps
@@ -431,6 +466,14 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
         L.has_return = True
         L.ret_address, L.ret_slot = until_return
     try:
+        if stop_at is not True and stop_at is not False:
+            stops = sorted({a & _MASK64 for a in stop_at})
+            L.nstops = len(stops)
+            L.stops = <uint64_t *>malloc((L.nstops + 1) * sizeof(uint64_t))
+            if L.stops == NULL:
+                raise MemoryError()
+            for i, a in enumerate(stops):
+                L.stops[i] = a
         L.pc = th.bp_hit if th.bp_hit else _peek_user(th, PYDBG_RIP_OFFSET, "peekuser(rip)")
         if th.dr6_dirty:
             ptrace(PTRACE_POKEUSER, th.tid, <void *>PYDBG_DR_OFFSET(6), NULL)
@@ -462,6 +505,7 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
                 break
             if code == L_BREAKPOINT:
                 th.bp_hit = L.pc  # a later resume runs the instruction, not the int3
+                ev = _site_event(th, L.pc)
                 reason = R_BREAKPOINT
                 break
             if code == L_GROW:
@@ -496,6 +540,17 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
                     break
                 ev = None
                 continue
+            if (<Event>ev)._kind == K_HW_BREAKPOINT and _exec_slot_hit(
+                    th, (<Event>ev).dr6, (<Event>ev)._address):
+                if L.steps == 0:
+                    # An execute slot at the starting pc: not a stop, as an int3 there is
+                    # not (the kernel set RF for the trap, so the instruction runs now).
+                    ptrace(PTRACE_POKEUSER, th.tid, <void *>PYDBG_DR_OFFSET(6), NULL)
+                    th.dr6_dirty = False
+                    ev = None
+                    continue
+                reason = R_BREAKPOINT
+                break
             reason = R_EVENT
             break
         if L.uses_dr:
@@ -509,6 +564,7 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
     finally:
         free(L.buf)
         free(L.vals)
+        free(L.stops)
 
 
 # -- branch step ---------------------------------------------------------------------------------
@@ -565,6 +621,62 @@ cdef int _probe_singleblock() except -1:
                 break
 
 
+# -- what a control transfer is ---------------------------------------------------------------
+#
+# From capstone's instruction groups, as cdb documents tb ("calls, returns, jumps, counted
+# loops, and while loops") and th ("conditional or unconditional branches, calls, returns,
+# and system calls"):
+#   CALL    the CALL group;
+#   RETURN  RET and IRET (ret, iretq, sysret);
+#   JUMP    JUMP or BRANCH_RELATIVE: jmp, jcc, jrcxz, xbegin, and loop/loope/loopne, which
+#           capstone 5 puts only in BRANCH_RELATIVE;
+#   SYSTEM  INT: syscall, sysenter, int n, int3, int1 (control goes to the kernel).
+# A JUMP is conditional unless it is jmp or ljmp (whatever its prefixes: `notrack jmp`,
+# `bnd jmp`).  Anything else (ud2, hlt, an undecodable byte) is NONE: it may fault, but
+# that is an exception, not a branch.
+
+TRANSFER_NONE = 0
+TRANSFER_JUMP = 1
+TRANSFER_CALL = 2
+TRANSFER_RETURN = 3
+TRANSFER_SYSTEM = 4
+
+cdef tuple _groups = None      # (CALL, RET, IRET, JUMP, BRANCH_RELATIVE, INT), from capstone
+cdef tuple _jmp_ids = None     # (X86_INS_JMP, X86_INS_LJMP): ids change between versions
+
+
+cdef int _load_capstone_ids() except -1:
+    global _groups, _jmp_ids
+    import capstone
+    from capstone import x86
+    _groups = (capstone.CS_GRP_CALL, capstone.CS_GRP_RET, capstone.CS_GRP_IRET,
+               capstone.CS_GRP_JUMP, capstone.CS_GRP_BRANCH_RELATIVE, capstone.CS_GRP_INT)
+    _jmp_ids = (x86.X86_INS_JMP, x86.X86_INS_LJMP)
+    return 0
+
+
+def transfer_kind(insn):
+    """TRANSFER_* of a capstone instruction decoded with detail (see above)."""
+    if _groups is None:
+        _load_capstone_ids()
+    groups = insn.groups
+    call, ret, iret, jump, relative, interrupt = _groups
+    if call in groups:
+        return TRANSFER_CALL
+    if ret in groups or iret in groups:
+        return TRANSFER_RETURN
+    if jump in groups or relative in groups:
+        return TRANSFER_JUMP
+    if interrupt in groups:
+        return TRANSFER_SYSTEM
+    return TRANSFER_NONE
+
+
+def transfer_is_conditional(insn):
+    """A JUMP that may fall through (every one but jmp and ljmp)."""
+    return transfer_kind(insn) == TRANSFER_JUMP and insn.id not in _jmp_ids
+
+
 cdef object _capstone(_State s):
     if s.disasm is None:
         import capstone
@@ -584,7 +696,6 @@ cdef tuple _find_branch(_State s, _Process p, unsigned long long pc):
     cached = p.blocks.get(pc)
     if cached is not None:
         return cached
-    import capstone
     md = _capstone(s)
     cdef unsigned long long addr = pc
     cdef unsigned long long limit = pc + 4096
@@ -597,12 +708,8 @@ cdef tuple _find_branch(_State s, _Process p, unsigned long long pc):
         last_end = addr
         for insn in md.disasm(code, addr):
             last_end = insn.address + insn.size
-            groups = insn.groups
-            if (capstone.CS_GRP_JUMP in groups or capstone.CS_GRP_CALL in groups
-                    or capstone.CS_GRP_RET in groups or capstone.CS_GRP_IRET in groups
-                    or capstone.CS_GRP_INT in groups or insn.mnemonic == "syscall"):
-                conditional = capstone.CS_GRP_JUMP in groups and insn.mnemonic != "jmp"
-                result = (insn.address, insn.size, conditional)
+            if transfer_kind(insn) != TRANSFER_NONE:
+                result = (insn.address, insn.size, transfer_is_conditional(insn))
                 break
         else:
             if last_end == addr:

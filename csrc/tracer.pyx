@@ -131,17 +131,15 @@ cdef class Tracer:
     # -- acquiring and releasing processes -------------------------------------------------
 
     def spawn(self, argv, *, env=None, cwd=None, bint disable_aslr=False, stdin=None,
-              stdout=None, stderr=None, bint trace_fork=False, bint new_process_group=False,
-              bint kill_on_exit=True):
+              stdout=None, stderr=None, pass_fds=(), bint trace_fork=False,
+              bint new_process_group=False, bint kill_on_exit=True):
         self._enter("spawn")
         if isinstance(argv, (str, bytes)):
             raise TypeError("argv must be a sequence of arguments, not a string")
         if self._colocate and self._saved_affinity is None:
             self._colocate_with_children()
-        return _spawn(self.s, list(argv), env, cwd, disable_aslr,
-                      -1 if stdin is None else stdin, -1 if stdout is None else stdout,
-                      -1 if stderr is None else stderr, trace_fork, new_process_group,
-                      kill_on_exit)
+        return _spawn(self.s, list(argv), env, cwd, disable_aslr, stdin, stdout, stderr,
+                      pass_fds, trace_fork, new_process_group, kill_on_exit)
 
     def seize(self, pid_t pid, *, bint trace_fork=False, bint kill_on_exit=False):
         self._enter("seize")
@@ -226,11 +224,16 @@ cdef class Tracer:
         return _step(self.s, _stopped(self.s, tid, "step"), sig)
 
     def trace(self, pid_t tid, max_steps, *, until=None, bint record=True,
-              bint stop_at_breakpoints=False, register=None, until_return=False):
+              stop_at_breakpoints=False, register=None, until_return=False):
         self._enter("trace")
         if max_steps < 0:
             raise ValueError("max_steps must be >= 0")
         cdef int reg = -1 if register is None else _reg_index(register)
+        if stop_at_breakpoints is not True and stop_at_breakpoints is not False:
+            if isinstance(stop_at_breakpoints, (str, bytes)):
+                raise TypeError("stop_at_breakpoints must be a bool or a collection of "
+                                "addresses")
+            stop_at_breakpoints = [int(a) for a in stop_at_breakpoints]
         if until_return is True or until_return is False:
             returning = True if until_return else None
         else:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from pydbg.errors import (
     AlreadyTracedError,
     AmbiguousSymbolError,
+    BadFileDescriptorError,
     EngineError,
     ExecError,
     InsideWaitError,
@@ -69,6 +70,7 @@ __all__ = [
     "PydbgError",
     "AlreadyTracedError",
     "AmbiguousSymbolError",
+    "BadFileDescriptorError",
     "EngineError",
     "ExecError",
     "InsideWaitError",

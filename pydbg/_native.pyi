@@ -71,9 +71,9 @@ removal), are copied to fork children with the int3 sites (with their counts sta
 afresh), and are dropped with the sites at exec.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
-from typing import Final, TypeAlias
+from typing import Final, Protocol, TypeAlias
 
 Buffer: TypeAlias = bytes | bytearray | memoryview
 
@@ -104,13 +104,17 @@ class ThreadState(IntEnum):
     STOPPED = 1
     LISTENING = 2
 
+class SupportsFileno(Protocol):
+    def fileno(self) -> int: ...
+
 class TraceReason(IntEnum):
     """Why `Tracer.trace` / `Tracer.run_until` stopped."""
 
     COUNT = 0  # max_steps instructions were executed
     ADDRESS = 1  # the pc reached `until`
-    BREAKPOINT = 2  # the pc reached an inserted breakpoint site (stop_at_breakpoints=True)
-    #                 whose native condition, if any, reported it
+    BREAKPOINT = 2  # the pc reached a code breakpoint: an inserted int3 site
+    #                 (stop_at_breakpoints) whose native condition, if any, reported it,
+    #                 or an execute debug-register slot; `event` is its record
     EVENT = 3  # something else stopped the thread: a signal, exit, hw trap; see `event`
     RETURNED = 4  # until_return: the function returned; the pc is its return address
 
@@ -271,7 +275,8 @@ class TraceResult:
     def reason(self) -> TraceReason: ...
     @property
     def event(self) -> Event | None:
-        """For reason EVENT: the stop that ended the trace (the thread sits in it)."""
+        """For reasons EVENT and BREAKPOINT: the stop that ended the trace (the thread
+        sits in it)."""
 
 class Tracer:
     """The ptrace owner: every traced process and thread of this Python process.
@@ -305,9 +310,10 @@ class Tracer:
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
         disable_aslr: bool = False,
-        stdin: int | None = None,
-        stdout: int | None = None,
-        stderr: int | None = None,
+        stdin: int | SupportsFileno | None = None,
+        stdout: int | SupportsFileno | None = None,
+        stderr: int | SupportsFileno | None = None,
+        pass_fds: Iterable[int] = (),
         trace_fork: bool = False,
         new_process_group: bool = False,
         kill_on_exit: bool = True,
@@ -317,9 +323,15 @@ class Tracer:
         fork and execve happen in C with only async-signal-safe calls in the child.  The
         child is seized with TRACECLONE|TRACEEXEC|TRACEEXIT|TRACESYSGOOD (+FORK|VFORK with
         trace_fork, +EXITKILL with kill_on_exit) before it execs; spawn returns once it sits
-        in its exec stop, STOPPED before its first instruction.  stdin/stdout/stderr are
-        fds to dup2 onto 0/1/2 (None: inherit).  env=None inherits os.environ.
-        Raises ProgramNotFoundError / ProgramNotExecutableError / ExecError.
+        in its exec stop, STOPPED before its first instruction.  env=None inherits os.environ.
+
+        stdin/stdout/stderr: an fd or an object with fileno(), dup2'ed onto 0/1/2 (None:
+        inherit the caller's; subprocess.DEVNULL, and subprocess.STDOUT for stderr, as
+        in subprocess).  The child closes every other fd but the pass_fds (their
+        close-on-exec flag cleared) before execve: close_range(2), else the list of
+        /proc/self/fd, else every fd below RLIMIT_NOFILE.  Every fd is checked before the
+        fork: BadFileDescriptorError (closed, negative) or TypeError (a str, say), nothing
+        spawned.  Raises ProgramNotFoundError / ProgramNotExecutableError / ExecError.
         """
     def seize(self, pid: int, *, trace_fork: bool = False, kill_on_exit: bool = False) -> list[int]:
         """Attach to a running process and every thread of it; return the tids, all STOPPED.
@@ -389,18 +401,26 @@ class Tracer:
         *,
         until: int | None = None,
         record: bool = True,
-        stop_at_breakpoints: bool = False,
+        stop_at_breakpoints: bool | Iterable[int] = False,
         register: str | None = None,
         until_return: bool | tuple[int, int] = False,
     ) -> TraceResult:
         """Single-step in C up to max_steps times, recording each executed pc.
 
         Stops early when the pc reaches `until`, when the function returns (until_return),
-        when it reaches an inserted breakpoint site (only with stop_at_breakpoints;
-        otherwise breakpoints are stepped over transparently), or at any stop that is not
-        a plain step (signal, exit, exec, debug-register hit): that event is returned in
-        the result, never lost.  `until` and until_return are checked before every step,
-        the first included.
+        at a code breakpoint, or at any stop that is not a plain step (signal, exit, exec,
+        a data watchpoint): that event is returned in the result, never lost.
+
+        Code breakpoints, as gdb's `stepi N`: the trace stops at an inserted int3 site
+        (with stop_at_breakpoints: True for every site, or a collection of addresses for
+        those sites only; the others are stepped over transparently) and at an execute
+        debug-register slot (always: it is a kernel trap) when the pc reaches it after
+        the first step, before its instruction runs.  Reason BREAKPOINT; `event` is the
+        BREAKPOINT record an int3 trap there would have made, or the HW_BREAKPOINT trap.
+        At the starting pc neither stops the trace.  A breakpoint the last of max_steps
+        reaches does not stop it: that is reason COUNT (gdb would report it as hit).
+
+        `until` and until_return are checked before every step, the first included.
 
         register: a REGISTER_NAMES name (InvalidRegisterError otherwise) recorded into
         `TraceResult.values` before each step, at the instruction whose pc is recorded
@@ -556,3 +576,23 @@ class Tracer:
 
 def gettid() -> int:
     """The kernel thread id of the calling thread."""
+
+# What a control transfer is: one definition for branch_step and the engine's
+# disassembler (csrc/stepping.pyx explains it).
+TRANSFER_NONE: Final[int]
+TRANSFER_JUMP: Final[int]
+TRANSFER_CALL: Final[int]
+TRANSFER_RETURN: Final[int]
+TRANSFER_SYSTEM: Final[int]
+
+def transfer_kind(insn: object) -> int:
+    """TRANSFER_* of a capstone instruction decoded with detail: CALL (the CALL group),
+    RETURN (RET, IRET), JUMP (JUMP or BRANCH_RELATIVE: jmp, jcc, jrcxz, loop*, xbegin),
+    SYSTEM (INT: syscall, sysenter, int n, int3, int1), else NONE."""
+
+def transfer_is_conditional(insn: object) -> bool:
+    """A JUMP that may fall through: every one but jmp and ljmp, whatever the prefixes."""
+
+def _set_spawn_fd_method(method: int) -> None:
+    """Test hook: how spawned children close their fds (0 close_range, 1 /proc/self/fd,
+    2 every fd below RLIMIT_NOFILE)."""

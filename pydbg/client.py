@@ -31,7 +31,7 @@ from pydbg.commands.interpreter import Interpreter
 from pydbg.constants import DebugEnd, DebugEvent
 from pydbg.control import Control
 from pydbg.data_spaces import DataSpaces
-from pydbg.engine.backend import Backend
+from pydbg.engine.backend import Backend, FdArg
 from pydbg.engine.breakpoints import Language
 from pydbg.engine.notify import ClientSlot
 from pydbg.engine.session import Engine, EngineError
@@ -93,12 +93,35 @@ class DebugClient:
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
         flags: int = 0,
+        stdin: FdArg = None,
+        stdout: FdArg = None,
+        stderr: FdArg = None,
+        pass_fds: Sequence[int] = (),
     ) -> int:
         """CreateProcess: start argv (argv[0] searched in PATH) under the debugger and return
         its pid.  It is stopped before its first instruction and joins the session at the
         next wait_for_event (CreateProcess, then the initial breakpoint).  flags:
-        DEBUG_PROCESS also debugs its fork children; DEBUG_ONLY_THIS_PROCESS (or 0) not."""
-        return self._engine.create_process(argv, env=env, cwd=cwd, flags=flags).pid
+        DEBUG_PROCESS also debugs its fork children; DEBUG_ONLY_THIS_PROCESS (or 0) not.
+
+        The program gets fds 0, 1 and 2 and nothing else the debugger has open (as
+        subprocess with close_fds=True), plus the fds listed in pass_fds, which keep their
+        numbers.  stdin/stdout/stderr (None: the debugger's own) are each an fd or an
+        open file (anything with fileno()), duplicated onto 0/1/2; the caller keeps and
+        closes its own.  subprocess.DEVNULL and (for stderr) subprocess.STDOUT mean what
+        they mean to subprocess.  For a terminal of its own, open a pty (os.openpty()) and pass the
+        slave fd as all three; it is not made the program's controlling terminal (the
+        program stays in the debugger's session).  A closed or invalid fd raises
+        BadFileDescriptorError (TypeError for what is not an fd) and starts nothing."""
+        return self._engine.create_process(
+            argv,
+            env=env,
+            cwd=cwd,
+            flags=flags,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            pass_fds=pass_fds,
+        ).pid
 
     def attach_process(self, pid: int, flags: int = 0) -> None:
         """AttachProcess: seize every thread of `pid` (they stop at once).  flags:

@@ -329,9 +329,17 @@ class Control:
 
         Stops early at `until` (an address), with until_return when the current function
         returns to its caller (at the same stack depth: a recursive call returning to the
-        same address does not count), or at any event (signal, exit, a data breakpoint):
-        `reason` says which, and such an event is reported by the next wait_for_event.
-        Only this thread runs; breakpoints on the way are stepped over without a stop.
+        same address does not count), at a code breakpoint, or at any event (signal, exit,
+        a data breakpoint): `reason` says which, and the breakpoint hit or event is
+        reported by the next wait_for_event.  Only this thread runs.
+
+        Code breakpoints stop it as gdb's `stepi N` stops (gdb 13: at a `break` and an
+        `hbreak` alike): an int3 breakpoint (`bp`) and a debug-register one (`ba e1`, or a
+        `bp` the engine serves with a register) each end the trace when the thread is
+        about to run their instruction, reason BREAKPOINT, `event` their record.  Not at
+        the pc the trace starts from, nor GO_ONLY breakpoints; unlike gdb, a breakpoint
+        the last of the max_steps instructions lands on ends it with reason COUNT and is
+        not reported as a hit.
         """
         return self._engine.trace(
             max_steps, until=until, until_return=until_return, register=register

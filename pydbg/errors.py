@@ -39,6 +39,7 @@ __all__ = [
     "TracerClosedError",
     "ProgramNotFoundError",
     "ProgramNotExecutableError",
+    "BadFileDescriptorError",
     "ExecError",
     "EngineError",
     "NoTargetError",
@@ -191,6 +192,10 @@ class ProgramNotFoundError(PydbgError, FileNotFoundError):
 
 class ProgramNotExecutableError(PydbgError, PermissionError):
     """spawn: the program exists but cannot be executed."""
+
+
+class BadFileDescriptorError(PydbgError, ValueError):
+    """spawn: a stdin/stdout/stderr or pass_fds argument is not an open file descriptor."""
 
 
 class ExecError(PtraceError):

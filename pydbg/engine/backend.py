@@ -15,6 +15,15 @@ from typing import Protocol
 from pydbg._native import EventKind, FPRegs, Regs, ThreadState, TraceResult
 
 
+class SupportsFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
+# What spawn takes for stdin/stdout/stderr: an fd, an open file (anything with fileno()),
+# or None to share the debugger's.
+FdArg = int | SupportsFileno | None
+
+
 class NativeEvent(Protocol):
     """One decoded wait status (`pydbg._native.Event`)."""
 
@@ -54,6 +63,10 @@ class Backend(Protocol):
         *,
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
+        stdin: FdArg = None,
+        stdout: FdArg = None,
+        stderr: FdArg = None,
+        pass_fds: Sequence[int] = (),
         trace_fork: bool = False,
         kill_on_exit: bool = True,
     ) -> int: ...
@@ -81,7 +94,7 @@ class Backend(Protocol):
         *,
         until: int | None = None,
         record: bool = True,
-        stop_at_breakpoints: bool = False,
+        stop_at_breakpoints: bool | Sequence[int] = False,
         register: str | None = None,
         until_return: bool | tuple[int, int] = False,
     ) -> TraceResult: ...

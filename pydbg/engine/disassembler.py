@@ -1,9 +1,12 @@
 """x86-64 disassembly with capstone: instructions of a live process, branch targets named.
 
 One decoder serves the `u` command, `control.disassemble` and the stepping code's
-classification of instructions (calls, returns, jumps, rep-string), so what `u` shows as
-a call is what `p` steps over.  Inserted int3 bytes never show: the native core returns
-the original bytes from memory reads.
+classification of instructions (calls, returns, jumps, system calls, rep-string), so what
+`u` shows as a call is what `p` steps over.  What transfers control is decided by the
+native core's `transfer_kind` (csrc/stepping.pyx), the one definition its branch step
+(`tb`) uses too: `th` stops before exactly the instructions after which `tb` may stop.
+Inserted int3 bytes never show: the native core returns the original bytes from memory
+reads.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from enum import Enum
 import capstone
 from capstone import x86
 
+from pydbg import _native
 from pydbg.addresses import hex64
 
 __all__ = ["Insn", "Instruction", "classify", "decode"]
@@ -31,9 +35,18 @@ class Insn(Enum):
 
     PLAIN = 0
     CALL = 1
-    RETURN = 2
-    JUMP = 3  # jmp, jcc, loop, jrcxz
+    RETURN = 2  # ret, iret
+    JUMP = 3  # jmp, jcc, loop, jrcxz, xbegin
     REP_STRING = 4  # rep-prefixed string instruction: STEP_OVER runs over it
+    SYSTEM = 5  # syscall, sysenter, int n, int3, int1: a transfer to the kernel
+
+
+_TRANSFERS = {
+    _native.TRANSFER_CALL: Insn.CALL,
+    _native.TRANSFER_RETURN: Insn.RETURN,
+    _native.TRANSFER_JUMP: Insn.JUMP,
+    _native.TRANSFER_SYSTEM: Insn.SYSTEM,
+}
 
 
 @dataclass(frozen=True)
@@ -48,13 +61,9 @@ class Instruction:
 
 
 def _kind(insn: capstone.CsInsn) -> Insn:
-    groups = set(insn.groups)
-    if capstone.CS_GRP_CALL in groups:
-        return Insn.CALL
-    if capstone.CS_GRP_RET in groups or capstone.CS_GRP_IRET in groups:
-        return Insn.RETURN
-    if capstone.CS_GRP_JUMP in groups:
-        return Insn.JUMP
+    transfer = _TRANSFERS.get(_native.transfer_kind(insn))
+    if transfer is not None:
+        return transfer
     prefixes = set(insn.bytes[: max(0, insn.size - 1)]) & _REP_PREFIXES
     if prefixes and insn.mnemonic.split()[-1].startswith(_STRING_MNEMONICS):
         return Insn.REP_STRING

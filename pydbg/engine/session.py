@@ -41,6 +41,7 @@ from types import ModuleType
 from pydbg._native import EventKind, TraceResult
 from pydbg.constants import (
     DEBUG_ANY_ID,
+    DEBUG_BREAKPOINT_GO_ONLY,
     DEBUG_CDS_ALL,
     DEBUG_CES_CURRENT_THREAD,
     DEBUG_CES_ENGINE_OPTIONS,
@@ -65,7 +66,7 @@ from pydbg.constants import (
 )
 from pydbg.engine import events as ev
 from pydbg.engine import translate
-from pydbg.engine.backend import Backend, NativeEvent
+from pydbg.engine.backend import Backend, FdArg, NativeEvent
 from pydbg.engine.breakpoints import BreakpointTable
 from pydbg.engine.dispatch import Dispatcher, describe
 from pydbg.engine.modules import ModuleWatch
@@ -391,12 +392,26 @@ class Engine:
                 raise EngineError("trace: cannot find the caller of the current function")
             return_address, cfa = frame
             returning = (return_address, cfa - 8)  # the slot the return address is in
+        # The code breakpoints on the way stop the trace, int3 and debug register alike
+        # (as gdb's stepi N): the int3 sites of this process's breakpoints, but not the
+        # engine's own (the loader's r_brk) nor GO_ONLY ones (they ignore steps).  Debug
+        # register traps stop it in the core.
+        pid = thread.process.pid
+        stops = [
+            address
+            for (owner, address), site in self.breakpoints.sites.items()
+            if owner == pid and any(not bp.flags & DEBUG_BREAKPOINT_GO_ONLY for bp in site)
+        ]
+        # The thread leaves the trap it sat in: what _resume knew of it is stale.
+        self._trapped.pop(thread.tid, None)
+        self.resumed_on_site.pop(thread.tid, None)
         try:
             result = self.backend.trace(
                 thread.tid,
                 max_steps,
                 until=until,
                 record=True,
+                stop_at_breakpoints=stops,
                 register=register,
                 until_return=returning,
             )
@@ -490,6 +505,10 @@ class Engine:
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
         flags: int = 0,
+        stdin: FdArg = None,
+        stdout: FdArg = None,
+        stderr: FdArg = None,
+        pass_fds: Sequence[int] = (),
     ) -> Process:
         self.check_thread("create_process")
         self._no_wait("create_process")
@@ -498,7 +517,17 @@ class Engine:
         trace_fork = bool(flags & DEBUG_PROCESS)
         # Forks are always traced: a child nobody debugs must lose the int3 bytes it
         # inherited before it runs, or the first one it reaches kills it (hazards §7).
-        pid = self.backend.spawn(list(argv), env=env, cwd=cwd, trace_fork=True, kill_on_exit=True)
+        pid = self.backend.spawn(
+            list(argv),
+            env=env,
+            cwd=cwd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            pass_fds=pass_fds,
+            trace_fork=True,
+            kill_on_exit=True,
+        )
         process = self.targets.add_process(pid, Origin.LAUNCHED, str(argv[0]), [pid], trace_fork)
         self._acquired(process, initial_break=True)
         return process

@@ -16,7 +16,8 @@ a count (`t 100`): the engine breaks in only when the last step ends.
 * STEP_BRANCH (`tb`) runs the thread to its next taken branch with the native branch step.
 * The "to" modes step (into: `tc tt th ta`; over calls: `pc pt ph pa`) until the *next*
   instruction to execute is a call (`tc`/`pc`), a return (`tt`/`pt`), any control transfer
-  (`th`/`ph`: jumps, conditional jumps, calls, returns), or is at an address (`ta`/`pa`).
+  (`th`/`ph`: jumps, conditional jumps, calls, returns, system calls), or is at an address
+  (`ta`/`pa`).
   At least one instruction runs, so `tc` at a call enters it and stops at the next call.
 * GO_UP (`gu`) runs every thread until the current function returns to its caller: a
   temporary breakpoint at the return address, and a stack check so that a recursive
@@ -58,7 +59,7 @@ class StepMode(Enum):
 _STOPS_AT: dict[StepMode, frozenset[Insn]] = {
     StepMode.TO_CALL: frozenset({Insn.CALL}),
     StepMode.TO_RETURN: frozenset({Insn.RETURN}),
-    StepMode.TO_BRANCHING: frozenset({Insn.CALL, Insn.RETURN, Insn.JUMP}),
+    StepMode.TO_BRANCHING: frozenset({Insn.CALL, Insn.RETURN, Insn.JUMP, Insn.SYSTEM}),
 }
 
 

@@ -185,6 +185,10 @@ class FakeBackend:
         *,
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
+        stdin: object = None,
+        stdout: object = None,
+        stderr: object = None,
+        pass_fds: Sequence[int] = (),
         trace_fork: bool = False,
         kill_on_exit: bool = True,
     ) -> int:

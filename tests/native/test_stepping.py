@@ -201,6 +201,48 @@ def test_trace_stops_at_breakpoints_when_asked(tracer, driver, block):
     assert _finish(tracer, driver, pid) == 0
 
 
+def test_trace_stops_only_at_the_listed_sites(tracer, driver, block):
+    binary, pid = block
+    pcs = _block_pcs(tracer, binary, pid)
+    tracer.insert_breakpoint(pid, pcs[10])
+    tracer.insert_breakpoint(pid, pcs[20])
+    result = tracer.trace(pid, 5000, stop_at_breakpoints=[pcs[20]])
+    assert result.reason == TraceReason.BREAKPOINT
+    assert list(result.pcs) == pcs[:20]  # the unlisted site was stepped over
+    # The stop is the record an int3 trap there would have made.
+    event = result.event
+    assert event.kind == EventKind.BREAKPOINT and event.address == pcs[20]
+    assert event.tid == pid and event.signal == signal.SIGTRAP
+    assert tracer.get_pc(pid) == pcs[20]
+    # The starting pc never stops the trace; the instruction there runs once.
+    result = tracer.trace(pid, 5, stop_at_breakpoints=[pcs[20]])
+    assert result.reason == TraceReason.COUNT and list(result.pcs) == pcs[20:25]
+    assert tracer.get_reg(pid, "rax") == 30
+    tracer.remove_breakpoint(pid, pcs[10])
+    tracer.remove_breakpoint(pid, pcs[20])
+    assert _finish(tracer, driver, pid) == 0
+
+
+def test_trace_stops_at_an_execute_slot_as_at_an_int3(tracer, driver, block):
+    from pydbg._native import HW_EXECUTE
+
+    binary, pid = block
+    pcs = _block_pcs(tracer, binary, pid)
+    tracer.set_hw_breakpoint(pid, 0, pcs[0], HW_EXECUTE, 1)
+    tracer.set_hw_breakpoint(pid, 1, pcs[7], HW_EXECUTE, 1)
+    # Slot 0 is at the starting pc: stepped past, as an int3 there would be.
+    result = tracer.trace(pid, 5000)
+    assert result.reason == TraceReason.BREAKPOINT
+    assert list(result.pcs) == pcs[:7]
+    assert result.event.kind == EventKind.HW_BREAKPOINT and result.event.dr6 & 0b10
+    assert tracer.get_pc(pid) == pcs[7] and tracer.get_reg(pid, "rax") == 12
+    result = tracer.trace(pid, 3)
+    assert result.reason == TraceReason.COUNT and list(result.pcs) == pcs[7:10]
+    tracer.clear_hw_breakpoint(pid, 0)
+    tracer.clear_hw_breakpoint(pid, 1)
+    assert _finish(tracer, driver, pid) == 0
+
+
 def test_trace_ends_at_a_signal_event(tracer, driver, targets):
     binary = targets["signals"]
     pid = tracer.spawn([binary.path, "int3"])
