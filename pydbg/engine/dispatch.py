@@ -141,7 +141,8 @@ class Dispatcher:
             return None
         # BREAK, OUTPUT, and the first chance of a SECOND_CHANCE_BREAK exception print the
         # event's line; only the breaking ones vote.
-        self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
+        if self.notifier.takes_output(OutputMask.NORMAL):  # (formatting is not free)
+            self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
         if execution == FilterStatus.OUTPUT or second_chance_only:
             return None
         return DEBUG_STATUS_BREAK

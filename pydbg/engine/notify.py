@@ -94,6 +94,12 @@ class Notifier:
                 with contextlib.suppress(Exception):
                     callbacks.output(mask, text)
 
+    def takes_output(self, mask: int) -> bool:
+        """Whether output of kind `mask` reaches anybody."""
+        return any(
+            slot.output_callbacks is not None and slot.output_mask & mask for slot in self.clients
+        )
+
     def report_callback_error(self, where: str) -> None:
         """Report the exception being handled, raised by a user callback in `where`."""
         self.output(

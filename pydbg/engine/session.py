@@ -57,7 +57,7 @@ from pydbg.constants import (
     SpecificFilter,
 )
 from pydbg.engine import events as ev
-from pydbg.engine import translate
+from pydbg.engine import fastpaths, translate
 from pydbg.engine.backend import Backend, NativeEvent
 from pydbg.engine.breakpoints import BreakpointTable
 from pydbg.engine.dispatch import Dispatcher
@@ -176,6 +176,10 @@ class Engine:
         self.resumed_on_site: dict[int, int] = {}
         # tid -> the int3 it trapped at last: the native core steps it over at the resume.
         self._trapped: dict[int, int] = {}
+        # What the native pass set (fastpaths.native_pass_signals) was computed from.
+        self._filters_version = 0
+        self._pass_key: object = None
+        self._pass_checked: ev.Event | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -194,6 +198,7 @@ class Engine:
         self.notifier.output(mask, text)
 
     def _filters_changed(self, index: int) -> None:
+        self._filters_version += 1
         self.notifier.engine_state(DEBUG_CES_EVENT_FILTERS, index)
 
     def _run_event_command(self, command: str) -> int | None:
@@ -567,6 +572,8 @@ class Engine:
         )
 
     def _wait(self, deadline: float | None) -> bool:
+        if self._running:
+            self._sync_native_pass()  # a filter may have changed since the targets ran
         if not self._queued() and not self._running:
             if self.notifier.extensions:
                 self.notifier.extensions_notify(DebugNotify.SESSION_INACCESSIBLE)
@@ -610,8 +617,10 @@ class Engine:
                     # (Back to the tight loop after, say, a module load was decided.)
                     if self._fast_go(deadline):
                         return True
-                    if self._running:
-                        continue  # it resumed the targets and handed a record over
+                elif self._plan is None and fastpaths.signal_go(self, deadline):
+                    return True
+                if self._running or self._events:
+                    continue  # a fast path resumed the targets and handed a record over
                 direct = self._resume()
                 if direct is not None:
                     self._take(direct)
@@ -996,8 +1005,37 @@ class Engine:
 
     # -- resuming -----------------------------------------------------------------------------
 
+    def _sync_native_pass(self) -> None:
+        """Give the native core the signals it may pass on unreported, recomputed when
+        anything they depend on changed: filters, callbacks and interest masks, a step
+        plan, the targets; and once after each signal the engine decided, whose target may
+        have caught it meanwhile (so it no longer earns a second chance)."""
+        backend = self._backend
+        if backend is None or backend.closed:
+            return
+        notifier = self.notifier
+        key = (
+            self._filters_version,
+            notifier.interests,
+            len(notifier.extensions),
+            self._plan is None,
+            tuple(self.targets.processes),
+        )
+        event = self.last_event
+        recheck = (
+            isinstance(event, ev.ExceptionEvent)
+            and event.signo != 0
+            and event is not self._pass_checked
+        )
+        if key == self._pass_key and not recheck:
+            return
+        self._pass_key = key
+        self._pass_checked = event
+        backend.set_pass_signals(fastpaths.native_pass_signals(self))
+
     def _resume(self) -> NativeEvent | None:
         """Run the targets in the current mode; return a synchronous step's record."""
+        self._sync_native_pass()
         backend = self.backend
         if self._listen:
             for tid in sorted(self._listen):
