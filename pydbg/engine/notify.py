@@ -96,9 +96,10 @@ class Notifier:
 
     def takes_output(self, mask: int) -> bool:
         """Whether output of kind `mask` reaches anybody."""
-        return any(
-            slot.output_callbacks is not None and slot.output_mask & mask for slot in self.clients
-        )
+        for slot in self.clients:
+            if slot.output_callbacks is not None and slot.output_mask & mask:
+                return True
+        return False
 
     def report_callback_error(self, where: str) -> None:
         """Report the exception being handled, raised by a user callback in `where`."""

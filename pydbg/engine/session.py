@@ -118,6 +118,16 @@ _CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
 _DISABLE_EXECUTION = int(EngineOptions.DISABLE_EXECUTION_COMMANDS)
 _STATE_CHANGES = _CHANGE_ENGINE_STATE | int(DebugEvent.CHANGE_DEBUGGEE_STATE)
 _GO_FAMILY = frozenset({DebugStatus.GO, DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED})
+# Members read on every decided event, as module constants: reading an attribute of an
+# enum class goes through EnumType's __getattr__ hook (about 150 ns each on CPython 3.11).
+_S_GO, _S_GO_HANDLED, _S_GO_NOT_HANDLED = (
+    DebugStatus.GO,
+    DebugStatus.GO_HANDLED,
+    DebugStatus.GO_NOT_HANDLED,
+)
+_S_BREAK, _S_RESTART = DebugStatus.BREAK, DebugStatus.RESTART_REQUESTED
+_S_QUIET = (DebugStatus.NO_CHANGE, DebugStatus.IGNORE_EVENT)
+_NOT_HANDLED_OPTION = FilterHandling.GO_NOT_HANDLED
 _STEPS = frozenset({DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH})
 
 
@@ -921,19 +931,19 @@ class Engine:
             # Decided now even when breaking: a later plain `g` applies the filter's
             # continue option, `gh` / `gn` override it (_handle_last_exception).
             self._set_delivery(event, self._not_handled(event, decision))
-        if decision == DebugStatus.BREAK:
+        if decision == _S_BREAK:
             self._cancel_plan()
             return True
-        if decision == DebugStatus.RESTART_REQUESTED:
+        if decision == _S_RESTART:
             self.output(OutputMask.WARNING, "pydbg: restart is not supported; breaking in\n")
             self._cancel_plan()
             return True
-        if decision in (DebugStatus.NO_CHANGE, DebugStatus.IGNORE_EVENT):
+        if decision in _S_QUIET:
             if self._status not in _RUNNING:
                 # Nobody asked for anything and nothing was in progress: go (§4.6).
                 self._report_status(DebugStatus.GO)
             return False
-        new = DebugStatus.GO if decision in _GO_FAMILY else decision
+        new = _S_GO if decision in _GO_FAMILY else decision
         self._arm(new, self._step_count)
         self._step_count = 1
         if new != self._status:
@@ -941,15 +951,15 @@ class Engine:
         return False
 
     def _not_handled(self, event: ev.ExceptionEvent, decision: DebugStatus) -> bool:
-        if decision == DebugStatus.GO_HANDLED:
+        if decision == _S_GO_HANDLED:
             return False
-        if decision == DebugStatus.GO_NOT_HANDLED:
+        if decision == _S_GO_NOT_HANDLED:
             return True
         if event.initial:
             return False
         assert event.record is not None
         _, params = self.filters.exception(event.record.exception_code)
-        return params.continue_option == FilterHandling.GO_NOT_HANDLED
+        return params.continue_option == _NOT_HANDLED_OPTION
 
     def _handle_last_exception(self, not_handled: bool) -> None:
         """gh / gn after an exception broke in: decide its signal."""
