@@ -375,8 +375,8 @@ class Engine:
                 mode, address = self._step_mode
                 self._step_mode = None
                 self._plan = self._make_plan(status, thread, count, mode, address)
-        elif status in (DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED):
-            self._handle_last_exception(status == DebugStatus.GO_NOT_HANDLED)
+        elif status in (_S_GO_HANDLED, _S_GO_NOT_HANDLED):
+            self._handle_last_exception(status == _S_GO_NOT_HANDLED)
 
     def trace(
         self,
