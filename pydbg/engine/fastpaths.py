@@ -114,7 +114,7 @@ def signal_go(engine: Engine, deadline: float | None) -> bool:
         return False
     process, thread = start
     backend = engine.backend
-    wait, cont = backend.wait, backend.cont  # (bound once: this loop is hot)
+    collect, cont = backend.wait, backend.cont  # (bound once: this loop is hot)
     tid = thread.tid
     make_event, decide = translate._signal_event, engine._decide
     signals = engine._signals
@@ -122,7 +122,7 @@ def signal_go(engine: Engine, deadline: float | None) -> bool:
     while True:
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            records = wait(remaining)
+            records = collect(remaining)
         except KeyboardInterrupt:
             engine._interrupt_active = True
             return False
