@@ -619,6 +619,9 @@ def command_output(argv: list[str]) -> str:
     return (out.stdout.strip().splitlines() or ["unknown"])[0]
 
 
+LOAD: list[float] = []  # 1-minute load average when the measurement began and ended
+
+
 def machine() -> list[str]:
     model = "unknown"
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
@@ -633,6 +636,16 @@ def machine() -> list[str]:
         f"- Compiler: {command_output(['gcc', '--version'])}",
         f"- pydbg tree: {command_output(['git', 'describe', '--always', '--dirty'])}",
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
+        *(
+            [
+                f"- Load average (1 min) at the start and end of the measurement: "
+                f"{LOAD[0]:.1f}, {LOAD[-1]:.1f} (anything near or above the CPU count means "
+                "other work shared the CPUs: rates drop, unpinned pairs contend, and "
+                "co-location ratios shrink toward 1x)"
+            ]
+            if LOAD
+            else []
+        ),
     ]
 
 
@@ -819,7 +832,9 @@ def main(argv: Sequence[str]) -> int:
         progress(f"building in {out}")
         b = build(out)
         try:
+            LOAD.append(os.getloadavg()[0])
             results = measure(b, workloads, modes, reps)
+            LOAD.append(os.getloadavg()[0])
         finally:
             leftovers = sweep(out)
     for leftover in leftovers:
