@@ -174,6 +174,10 @@ def native_pass_signals(engine: Engine) -> dict[int, bool]:
         if params.execution_option != FilterStatus.IGNORE or params.command:
             continue
         deliver = params.continue_option == FilterHandling.GO_NOT_HANDLED
+        # A vfork child nobody debugs shares the core's set, but the engine always
+        # delivers its signals (translate._shadow): no suppressing while one exists.
+        if not deliver and engine.shadows:
+            continue
         # A delivery that could earn a second chance must be seen by the engine.
         if deliver and any(earns_second_chance(pid, signo) for pid in pids):
             continue

@@ -1030,6 +1030,7 @@ class Engine:
             len(notifier.extensions),
             self._plan is None,
             tuple(self.targets.processes),
+            len(self.shadows),
         )
         event = self.last_event
         recheck = (
