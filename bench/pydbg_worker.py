@@ -18,7 +18,8 @@ tracer has to look at.
 
 Usage: python bench/pydbg_worker.py WORKLOAD ARGS...   (see raw_tracer.c for ARGS;
 engine-step and engine-step-all take the ARGS of `step`, int3-native and hwbp-native
-those of `int3`)
+those of `int3`, engine-signal and engine-signal-filtered those of `signal` plus the offset
+of the target's handler count, bench_handled)
 """
 
 from __future__ import annotations
@@ -39,14 +40,21 @@ from pydbg.constants import (
     DEBUG_BREAKPOINT_ENABLED,
     DEBUG_END_ACTIVE_TERMINATE,
     DEBUG_EVENT_BREAKPOINT,
+    DEBUG_EVENT_EXCEPTION,
     DEBUG_STATUS_BREAK,
     DEBUG_STATUS_GO,
+    DEBUG_STATUS_GO_HANDLED,
     DEBUG_STATUS_STEP_INTO,
+    FilterHandling,
+    FilterStatus,
 )
+from pydbg.engine.signals import exception_code
+from pydbg.filters import ExceptionFilterParameters
 
 # Hits before the timed part of the breakpoint and signal loops, as in raw_tracer.c: the
 # first ones include the dynamic loader's start-up and cold caches.
 WARMUP_HITS = 1000
+SIGUSR1_CODE = exception_code(signal.SIGUSR1)  # 0xE000000A, `sx` code e000000a
 # PYDBG_BENCH_COLOCATE=0 measures Tracer(colocate=False): what an unpinned user would get
 # without pydbg's default of sharing a CPU with the programs it spawns.
 COLOCATE = os.environ.get("PYDBG_BENCH_COLOCATE", "1") != "0"
@@ -553,6 +561,80 @@ def do_engine_breakpoint(workload: str, n: int, target: str, hit_off: int) -> No
     rate(workload, hits, seconds, "hits/s")
 
 
+class SignalCallbacks(pydbg.EventCallbacks):
+    """engine-signal: an Exception callback that counts and votes GO_HANDLED, then BREAK
+    once `limit` signals were seen."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.signals = 0
+        self.t0 = 0.0
+
+    def get_interest_mask(self) -> int:
+        return DEBUG_EVENT_EXCEPTION
+
+    def exception(self, exception: object, first_chance: bool) -> int:
+        self.signals += 1
+        if self.signals == WARMUP_HITS:
+            self.t0 = time.perf_counter()
+        return DEBUG_STATUS_BREAK if self.signals >= self.limit else DEBUG_STATUS_GO_HANDLED
+
+
+def do_engine_signal(workload: str, n: int, target: str, handled_off: int) -> None:
+    """SIGUSR1 raised in a loop, through the engine's public API.
+
+    engine-signal: a Python Exception callback decides every signal (GO_HANDLED: the
+    target's handler does not run).  engine-signal-filtered: no callback, and the SIGUSR1
+    filter set to ignore and not handled (`sxi e000000a`), so the engine decides nothing
+    and the native core delivers the signal; the target's own handler count, read with
+    process_vm_readv around a timed wait, says how many were delivered.
+    """
+    if COLOCATE:
+        client = pydbg.create_client()
+    else:
+        client = pydbg.create_client(backend_factory=lambda: Tracer(colocate=False))
+    engine = client._engine
+    callbacks = SignalCallbacks(WARMUP_HITS + n)
+    try:
+        pid = client.create_process([target])
+        control = client.control
+        if not control.wait_for_event():  # the initial breakpoint
+            raise BenchError(f"{workload}: no initial break")
+        handled = load_base(pid, target) + handled_off
+        if workload == "engine-signal":
+            client.set_event_callbacks(callbacks)
+            control.set_execution_status(DEBUG_STATUS_GO)
+            if not control.wait_for_event() or callbacks.signals != WARMUP_HITS + n:
+                raise BenchError(f"{workload}: broke in after {callbacks.signals} signals")
+            count, seconds = n, time.perf_counter() - callbacks.t0
+        else:
+            control.set_exception_filter_parameters(
+                [
+                    ExceptionFilterParameters(
+                        FilterStatus.IGNORE, FilterHandling.GO_NOT_HANDLED, SIGUSR1_CODE
+                    )
+                ]
+            )
+
+            def delivered() -> int:
+                return int.from_bytes(engine.backend.read_memory(pid, handled, 4), "little")
+
+            control.set_execution_status(DEBUG_STATUS_GO)
+            t_start = time.perf_counter()
+            if control.wait_for_event(timeout=0.3):
+                raise BenchError(f"{workload}: an ignored signal broke in")
+            warm = delivered()
+            rate_guess = warm / (time.perf_counter() - t_start)
+            h0, t0 = warm, time.perf_counter()
+            if control.wait_for_event(timeout=n / rate_guess):
+                raise BenchError(f"{workload}: an ignored signal broke in")
+            h1, t1 = delivered(), time.perf_counter()
+            count, seconds = h1 - h0, t1 - t0
+    finally:
+        client.end_session(DEBUG_END_ACTIVE_TERMINATE)
+    rate(workload, count, seconds, "signals/s")
+
+
 def main(argv: Sequence[str]) -> int:
     workload, args = (argv[0], list(argv[1:])) if argv else ("", [])
 
@@ -577,6 +659,8 @@ def main(argv: Sequence[str]) -> int:
         ("engine-int3-go", 3): lambda: do_engine_breakpoint(workload, num(0), args[1], num(2)),
         ("engine-int3-cond", 3): lambda: do_engine_breakpoint(workload, num(0), args[1], num(2)),
         ("engine-hwbp-cond", 3): lambda: do_engine_breakpoint(workload, num(0), args[1], num(2)),
+        ("engine-signal", 3): lambda: do_engine_signal(workload, num(0), args[1], num(2)),
+        ("engine-signal-filtered", 3): lambda: do_engine_signal(workload, num(0), args[1], num(2)),
     }
     run = runs.get((workload, len(args)))
     if run is None:

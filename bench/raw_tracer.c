@@ -13,7 +13,8 @@
  *   raw_tracer trace-reg  N TARGET READY_OFF
  *   raw_tracer int3       N TARGET HIT_OFF
  *   raw_tracer hwbp       N TARGET HIT_OFF
- *   raw_tracer signal     N TARGET
+ *   raw_tracer signal     N TARGET [HANDLED_OFF]   (the offset is ignored: the engine
+ *                                                 signal workloads pass it on)
  *   raw_tracer attach100  CYCLES PID
  *   raw_tracer read16m    REPS TARGET READY_OFF BUF_OFF SIZE
  *   raw_tracer branch1000 TARGET START_OFF DEST_OFF
@@ -625,7 +626,7 @@ int main(int argc, char **argv)
         do_int3(arg_long(argv[2]), argv[3], arg_u64(argv[4]));
     else if (!strcmp(w, "hwbp") && argc == 5)
         do_hwbp(arg_long(argv[2]), argv[3], arg_u64(argv[4]));
-    else if (!strcmp(w, "signal") && argc == 4)
+    else if (!strcmp(w, "signal") && (argc == 4 || argc == 5))
         do_signal(arg_long(argv[2]), argv[3]);
     else if (!strcmp(w, "attach100") && argc == 4)
         do_attach(arg_long(argv[2]), (pid_t)arg_long(argv[3]));

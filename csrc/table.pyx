@@ -266,6 +266,10 @@ cdef class _State:
     cdef timer_t timer
     cdef int singleblock   # -1 not probed, 0 degraded, 1 works
     cdef object disasm     # capstone Cs instance, created on first branch step
+    # Signals Tracer.wait passes on without reporting them (bit sig-1), and of those the
+    # ones it delivers (the others are suppressed); see _pass_on in wait.pyx.
+    cdef unsigned long long pass_mask
+    cdef unsigned long long pass_deliver
 
     def __cinit__(self):
         self.threads = {}

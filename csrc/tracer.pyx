@@ -394,6 +394,22 @@ cdef class Tracer:
         self._enter("clear_breakpoint_condition")
         _clear_condition(_proc(self.s, pid, "clear_breakpoint_condition"), address)
 
+    def set_pass_signals(self, signals):
+        """Signals that wait() passes on without reporting them: a mapping signal ->
+        deliver (True: the thread gets it, False: it is suppressed).  Replaces the set
+        given before; an empty mapping reports every signal again."""
+        self._enter("set_pass_signals")
+        cdef unsigned long long mask = 0, deliver = 0, bit
+        for sig, give in dict(signals).items():
+            if not 1 <= sig <= 64 or sig in (SIGKILL, SIGSTOP, SIGTRAP):
+                raise ValueError(f"signal {sig} cannot be passed on unreported")
+            bit = 1ULL << (sig - 1)
+            mask |= bit
+            if give:
+                deliver |= bit
+        self.s.pass_mask = mask
+        self.s.pass_deliver = deliver
+
     def breakpoint_counts(self, pid_t pid, unsigned long long address):
         self._enter("breakpoint_counts")
         cdef _Process p = _proc(self.s, pid, "breakpoint_counts")

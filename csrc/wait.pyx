@@ -249,6 +249,8 @@ cdef object _decode_signal(_State s, _Thread th, int status, int sig):
     cdef Event ev
     cdef siginfo_t si
     if sig != SIGTRAP:
+        if s.pass_mask and _pass_on(s, th, sig):
+            return None
         ev = _new_event(K_SIGNAL, th.tid, th.pid, status)
         ev.signal = sig
         th.stop_sig = sig
@@ -284,6 +286,42 @@ cdef object _decode_signal(_State s, _Thread th, int status, int sig):
             return ev
     th.stop_sig = sig
     return ev
+
+
+cdef bint _pass_on(_State s, _Thread th, int sig) except -1:
+    """Pass a signal on without reporting it, when the caller asked for that signal
+    (Tracer.set_pass_signals, like gdb's `handle SIG nostop noprint pass`): resume the
+    thread at once, delivering the signal or suppressing it.  True if it was resumed.
+
+    Only inside Tracer.wait, and only for a thread that was let run with PTRACE_CONT:
+    stop-all, steps and traces leave every stop for their caller.  Not at a pc where a
+    breakpoint of ours sits (an int3, or an address in a debug register): what resuming
+    there means (a hit or not, hazards §10) is the caller's business.
+    """
+    cdef unsigned long long bit, pc
+    cdef long value
+    cdef int i
+    if sig <= 0 or sig > 64:
+        return False
+    bit = 1ULL << (sig - 1)
+    if not (s.pass_mask & bit) or not s.in_wait or s.in_stop_all \
+            or th.last_req != PTRACE_CONT or th.exiting:
+        return False
+    if th.proc.bps.n or th.uses_dr:
+        errno = 0
+        value = ptrace(PTRACE_PEEKUSER, th.tid, <void *>PYDBG_RIP_OFFSET, NULL)
+        if value == -1 and errno != 0:
+            return False
+        pc = <unsigned long long>value
+        if _site_orig(th.proc, pc) >= 0:
+            return False
+        if th.uses_dr:
+            for i in range(4):
+                if th.dr[i] == pc:
+                    return False
+    th.stop_sig = 0
+    _resume(s, th, PTRACE_CONT, sig if s.pass_deliver & bit else 0, quiet=True)
+    return True
 
 
 cdef bint _original_is_not_int3(_Process p, unsigned long long addr):

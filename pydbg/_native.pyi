@@ -569,6 +569,13 @@ class Tracer:
     def clear_breakpoint_condition(self, pid: int, address: int) -> None:
         """Drop the condition at address (nothing happens where there is none); traps
         there are reported again.  The breakpoint itself stays."""
+    def set_pass_signals(self, signals: Mapping[int, bool]) -> None:
+        """Signals that wait() passes on without reporting them, like gdb's `handle SIG
+        nostop noprint pass`: signal -> deliver (True: resumed with the signal, False:
+        resumed without it).  Only signal-delivery-stops of threads let run with cont
+        (not stop-all, steps or traces), and not at a pc where a breakpoint sits.
+        Replaces the previous set; {} reports every signal.  SIGKILL, SIGSTOP and SIGTRAP
+        raise ValueError."""
     def breakpoint_counts(self, pid: int, address: int) -> tuple[int, int]:
         """(hits, matches) since the condition at address was set: every trap there, and
         those that passed the tid, register and memory tests (reported or skipped).

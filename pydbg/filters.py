@@ -173,10 +173,17 @@ class EventFilters:
     """The filter table of one engine.  `on_change(index)` is told of every change."""
 
     def __init__(self, on_change: Callable[[int], None] | None = None) -> None:
-        self._on_change = on_change or (lambda index: None)
+        self._notify = on_change or (lambda index: None)
+        # code -> (index, parameters) of exception(): asked at every signal, cleared at
+        # every change (all of which go through _on_change).
+        self._by_code: dict[int, tuple[int, ExceptionFilterParameters]] = {}
         self._specific = _specific_defaults()
         self._exceptions = _exception_defaults()
         self._arbitrary: list[_Exception] = []
+
+    def _on_change(self, index: int) -> None:
+        self._by_code.clear()
+        self._notify(index)
 
     # -- counts and indices -------------------------------------------------------------------
 
@@ -356,8 +363,11 @@ class EventFilters:
 
     def exception(self, code: int) -> tuple[int, ExceptionFilterParameters]:
         """The index and parameters of the filter that governs exception `code`."""
-        index = self.index_of_code(code)
-        return index, self._exception_params(index)
+        found = self._by_code.get(code)
+        if found is None:
+            index = self.index_of_code(code)
+            found = self._by_code[code] = (index, self._exception_params(index))
+        return found
 
     def _exception_params(self, index: int) -> ExceptionFilterParameters:
         entry = self._entry(index)

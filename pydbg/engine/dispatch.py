@@ -47,6 +47,15 @@ from pydbg.filters import EventFilters
 from pydbg.log import ENGINE as _LOG
 from pydbg.status import PLAIN_VOTES, combine
 
+# Enum members read at every event, as constants (an enum class attribute costs a call of
+# EnumType's __getattr__ hook).
+_SECOND_CHANCE_BREAK, _IGNORE, _OUTPUT = (
+    FilterStatus.SECOND_CHANCE_BREAK,
+    FilterStatus.IGNORE,
+    FilterStatus.OUTPUT,
+)
+_NORMAL = OutputMask.NORMAL
+
 # Runs a filter command inside the wait; returns the vote of its execution command, if any.
 CommandRunner = Callable[[str], int | None]
 
@@ -186,17 +195,18 @@ class Dispatcher:
 
     def _filter_vote(self, event: Event, execution: FilterStatus) -> int | None:
         second_chance_only = (
-            execution == FilterStatus.SECOND_CHANCE_BREAK
+            execution == _SECOND_CHANCE_BREAK
             and isinstance(event, ExceptionEvent)
             and event.first_chance
             and not event.initial
         )
-        if execution == FilterStatus.IGNORE:
+        if execution == _IGNORE:
             return None
         # BREAK, OUTPUT, and the first chance of a SECOND_CHANCE_BREAK exception print the
         # event's line; only the breaking ones vote.
-        self.notifier.output(OutputMask.NORMAL, describe(event) + "\n")
-        if execution == FilterStatus.OUTPUT or second_chance_only:
+        if self.notifier.takes_output(_NORMAL):  # (formatting is not free)
+            self.notifier.output(_NORMAL, describe(event) + "\n")
+        if execution == _OUTPUT or second_chance_only:
             return None
         return DEBUG_STATUS_BREAK
 

@@ -103,6 +103,13 @@ class Notifier:
                 with contextlib.suppress(Exception):
                     callbacks.output(mask, text)
 
+    def takes_output(self, mask: int) -> bool:
+        """Whether output of kind `mask` reaches anybody."""
+        for slot in self.clients:
+            if slot.output_callbacks is not None and slot.output_mask & mask:
+                return True
+        return False
+
     def report_callback_error(self, where: str) -> None:
         """Report the exception being handled, raised by a user callback in `where`."""
         self.output(

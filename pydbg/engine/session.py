@@ -65,7 +65,7 @@ from pydbg.constants import (
     SpecificFilter,
 )
 from pydbg.engine import events as ev
-from pydbg.engine import translate
+from pydbg.engine import fastpaths, translate
 from pydbg.engine.backend import Backend, FdArg, NativeEvent
 from pydbg.engine.breakpoints import BreakpointTable
 from pydbg.engine.dispatch import Dispatcher, describe
@@ -120,6 +120,16 @@ _CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
 _DISABLE_EXECUTION = int(EngineOptions.DISABLE_EXECUTION_COMMANDS)
 _STATE_CHANGES = _CHANGE_ENGINE_STATE | int(DebugEvent.CHANGE_DEBUGGEE_STATE)
 _GO_FAMILY = frozenset({DebugStatus.GO, DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED})
+# Members read on every decided event, as module constants: reading an attribute of an
+# enum class goes through EnumType's __getattr__ hook (about 150 ns each on CPython 3.11).
+_S_GO, _S_GO_HANDLED, _S_GO_NOT_HANDLED = (
+    DebugStatus.GO,
+    DebugStatus.GO_HANDLED,
+    DebugStatus.GO_NOT_HANDLED,
+)
+_S_BREAK, _S_RESTART = DebugStatus.BREAK, DebugStatus.RESTART_REQUESTED
+_S_QUIET = (DebugStatus.NO_CHANGE, DebugStatus.IGNORE_EVENT)
+_NOT_HANDLED_OPTION = FilterHandling.GO_NOT_HANDLED
 _STEPS = frozenset({DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH})
 
 
@@ -180,6 +190,10 @@ class Engine:
         self.resumed_on_site: dict[int, int] = {}
         # tid -> the int3 it trapped at last: the native core steps it over at the resume.
         self._trapped: dict[int, int] = {}
+        # What the native pass set (fastpaths.native_pass_signals) was computed from.
+        self._filters_version = 0
+        self._pass_key: object = None
+        self._pass_checked: ev.Event | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -198,6 +212,7 @@ class Engine:
         self.notifier.output(mask, text)
 
     def _filters_changed(self, index: int) -> None:
+        self._filters_version += 1
         self.notifier.engine_state(DEBUG_CES_EVENT_FILTERS, index)
         if index in (SpecificFilter.INITIAL_BREAKPOINT, DEBUG_ANY_ID):
             self.sync_initial_break_option()
@@ -369,8 +384,8 @@ class Engine:
                 mode, address = self._step_mode
                 self._step_mode = None
                 self._plan = self._make_plan(status, thread, count, mode, address)
-        elif status in (DebugStatus.GO_HANDLED, DebugStatus.GO_NOT_HANDLED):
-            self._handle_last_exception(status == DebugStatus.GO_NOT_HANDLED)
+        elif status in (_S_GO_HANDLED, _S_GO_NOT_HANDLED):
+            self._handle_last_exception(status == _S_GO_NOT_HANDLED)
 
     def trace(
         self,
@@ -609,6 +624,8 @@ class Engine:
         )
 
     def _wait(self, deadline: float | None) -> bool:
+        if self._running:
+            self._sync_native_pass()  # a filter may have changed since the targets ran
         if not self._queued() and not self._running:
             if self.notifier.extensions:
                 self.notifier.extensions_notify(DebugNotify.SESSION_INACCESSIBLE)
@@ -652,8 +669,10 @@ class Engine:
                     # (Back to the tight loop after, say, a module load was decided.)
                     if self._fast_go(deadline):
                         return True
-                    if self._running:
-                        continue  # it resumed the targets and handed a record over
+                elif self._plan is None and fastpaths.signal_go(self, deadline):
+                    return True
+                if self._running or self._events:
+                    continue  # a fast path resumed the targets and handed a record over
                 direct = self._resume()
                 if direct is not None:
                     self._take(direct)
@@ -969,19 +988,19 @@ class Engine:
             # Decided now even when breaking: a later plain `g` applies the filter's
             # continue option, `gh` / `gn` override it (_handle_last_exception).
             self._set_delivery(event, self._not_handled(event, decision))
-        if decision == DebugStatus.BREAK:
+        if decision == _S_BREAK:
             self._cancel_plan()
             return True
-        if decision == DebugStatus.RESTART_REQUESTED:
+        if decision == _S_RESTART:
             self.output(OutputMask.WARNING, "pydbg: restart is not supported; breaking in\n")
             self._cancel_plan()
             return True
-        if decision in (DebugStatus.NO_CHANGE, DebugStatus.IGNORE_EVENT):
+        if decision in _S_QUIET:
             if self._status not in _RUNNING:
                 # Nobody asked for anything and nothing was in progress: go (§4.6).
                 self._report_status(DebugStatus.GO)
             return False
-        new = DebugStatus.GO if decision in _GO_FAMILY else decision
+        new = _S_GO if decision in _GO_FAMILY else decision
         self._arm(new, self._step_count)
         self._step_count = 1
         if new != self._status:
@@ -989,15 +1008,15 @@ class Engine:
         return False
 
     def _not_handled(self, event: ev.ExceptionEvent, decision: DebugStatus) -> bool:
-        if decision == DebugStatus.GO_HANDLED:
+        if decision == _S_GO_HANDLED:
             return False
-        if decision == DebugStatus.GO_NOT_HANDLED:
+        if decision == _S_GO_NOT_HANDLED:
             return True
         if event.initial:
             return False
         assert event.record is not None
         _, params = self.filters.exception(event.record.exception_code)
-        return params.continue_option == FilterHandling.GO_NOT_HANDLED
+        return params.continue_option == _NOT_HANDLED_OPTION
 
     def _handle_last_exception(self, not_handled: bool) -> None:
         """gh / gn after an exception broke in: decide its signal."""
@@ -1055,8 +1074,38 @@ class Engine:
 
     # -- resuming -----------------------------------------------------------------------------
 
+    def _sync_native_pass(self) -> None:
+        """Give the native core the signals it may pass on unreported, recomputed when
+        anything they depend on changed: filters, callbacks and interest masks, a step
+        plan, the targets; and once after each signal the engine decided, whose target may
+        have caught it meanwhile (so it no longer earns a second chance)."""
+        backend = self._backend
+        if backend is None or backend.closed:
+            return
+        notifier = self.notifier
+        key = (
+            self._filters_version,
+            notifier.interests,
+            len(notifier.extensions),
+            self._plan is None,
+            tuple(self.targets.processes),
+            len(self.shadows),
+        )
+        event = self.last_event
+        recheck = (
+            isinstance(event, ev.ExceptionEvent)
+            and event.signo != 0
+            and event is not self._pass_checked
+        )
+        if key == self._pass_key and not recheck:
+            return
+        self._pass_key = key
+        self._pass_checked = event
+        backend.set_pass_signals(fastpaths.native_pass_signals(self))
+
     def _resume(self) -> NativeEvent | None:
         """Run the targets in the current mode; return a synchronous step's record."""
+        self._sync_native_pass()
         backend = self.backend
         if self._listen:
             for tid in sorted(self._listen):

@@ -16,6 +16,7 @@ resume delivers the fatal signal.
 
 from __future__ import annotations
 
+import functools
 import signal as _signal
 from dataclasses import dataclass
 
@@ -146,9 +147,12 @@ _DESCRIPTIONS = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def signal_record(signo: int, si_code: int, address: int, pc: int, sender: int) -> ExceptionRecord:
     """The record for a signal-delivery-stop: `address` is si_addr (0 if none), `pc` the
-    thread's pc (the exception address for faults and for signals alike)."""
+    thread's pc (the exception address for faults and for signals alike).  Records are
+    immutable, so a signal raised again at the same place shares its record (cached:
+    building one costs more than a ptrace round trip)."""
     code = exception_code(signo, si_code)
     if code == STATUS_ACCESS_VIOLATION:
         info: tuple[int, ...] = (0, address, signo, si_code)

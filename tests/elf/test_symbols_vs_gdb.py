@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import random
 import sys
-import time
 
 import pytest
 
@@ -74,16 +73,12 @@ def _debug_symbols(path: str) -> list[NmSymbol]:
     return nm_symbols(debug.path) if debug is not None else []
 
 
-def _assert_fast(path: str, addresses: list[int]) -> None:
-    """Lookups after the first take well under 0.1 ms (measured over all samples)."""
+def _repeatable(path: str, addresses: list[int]) -> None:
+    """Lookups once the table is built (the cached path) answer as the first ones did.
+    (Their speed is measured by bench/symbols_vs_gdb.py: tests assert no wall-clock times.)"""
     symbols = open_image(path).symbols
-    symbols.symbolize(addresses[0])
-    start = time.perf_counter()
-    for _ in range(3):
-        for addr in addresses:
-            symbols.symbolize(addr)
-    per_lookup = (time.perf_counter() - start) / (3 * len(addresses))
-    assert per_lookup < 100e-6, f"{per_lookup * 1e6:.1f} us per lookup"
+    first = [symbols.symbolize(addr) for addr in addresses]
+    assert [symbols.symbolize(addr) for addr in addresses] == first
 
 
 @pytest.mark.parametrize("name", ["ls", "python3", "libpython", "libc"])
@@ -95,7 +90,7 @@ def test_system_binary_agrees_with_gdb(name: str, tmp_path: os.PathLike[str]) ->
     assert len(addresses) >= min(SAMPLES, 200)
     problems = _compare(path, addresses, str(tmp_path))
     assert not problems, f"{len(problems)} of {len(addresses)} differ:\n" + "\n".join(problems[:30])
-    _assert_fast(path, addresses)
+    _repeatable(path, addresses)
 
 
 def test_optimized_target_agrees_with_gdb(built: Built, tmp_path: os.PathLike[str]) -> None:
@@ -103,7 +98,7 @@ def test_optimized_target_agrees_with_gdb(built: Built, tmp_path: os.PathLike[st
     addresses = sample_addresses(path, SAMPLES, SEED)
     problems = _compare(path, addresses, str(tmp_path))
     assert not problems, "\n".join(problems[:30])
-    _assert_fast(path, addresses)
+    _repeatable(path, addresses)
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,9 @@ class FakeBackend:
         self.fail: dict[str, BaseException] = {}  # call name -> raised by its next call
         self._closed = False
         self._woken = False
+        # What the engine asked the core to pass on unreported (set_pass_signals); the fake
+        # reports every signal anyway: scripted records are what the core did report.
+        self.pass_signals: dict[int, bool] = {}
 
     # -- scripting helpers ------------------------------------------------------------------
 
@@ -410,6 +413,9 @@ class FakeBackend:
             err.transferred = 0
             raise err
         image[offset : offset + n] = data
+
+    def set_pass_signals(self, signals: Mapping[int, bool]) -> None:
+        self.pass_signals = dict(signals)
 
     def insert_breakpoint(self, pid: int, address: int) -> None:
         self._use("insert_breakpoint", pid, address)

@@ -1,14 +1,13 @@
 """Two live cases beyond a function's own CFI: a thread stopped inside a PLT stub (the CFA is
-a DWARF expression of rip) and single-stepped through lazy binding; and the cost of a walk
-once the CFI is loaded, which must stay far below what a debugger's prompt can afford.
+a DWARF expression of rip) and single-stepped through lazy binding; and walks once the CFI is
+loaded: lazily decoded, and whole on a deep stack.  What those walks cost is measured by
+bench/unwind_speed.py (tests assert no wall-clock times).
 """
 
 from __future__ import annotations
 
-import statistics
 import struct
 import sys
-import time
 
 from capstone import CS_ARCH_X86, CS_MODE_64, Cs
 from elftools.elf.elffile import ELFFile
@@ -17,8 +16,6 @@ from pydbg._native import EventKind
 from pydbg.unwind import UnwindStop, load_cfi
 from pydbg.unwind.cfi import clear_cache
 from tests.unwind.helpers import run_to, spawn_to_entry, stop_in
-
-WALK_BUDGET = 0.005  # seconds for 10 frames through libc, CFI loaded
 
 
 def _plt_range(path: str) -> tuple[int, int]:
@@ -63,44 +60,25 @@ def test_stepping_through_a_plt_stub(tracer, driver, unwind_builds):
     assert len(visited) >= 2
 
 
-def _timed(fn, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def test_walk_cost_once_cfi_is_loaded(tracer, driver, unwind_builds, capsys):
+def test_walk_once_cfi_is_loaded(tracer, driver, unwind_builds):
     stop = stop_in(tracer, driver, [unwind_builds["O2"], "nest", "4"], "libc.so.6", "write")
     clear_cache()
-    first = _timed(lambda: stop.unwind(tracer, max_frames=10), 1)[0]
-    frames = stop.unwind(tracer, max_frames=10)
-    assert len(frames) == 10 and frames[-1].stop is UnwindStop.MAX_FRAMES
+    first = stop.unwind(tracer, max_frames=10)
     # Lazy: the first walk decoded only the FDEs of the functions it passed through.
     libc = load_cfi(stop.path)
     assert 0 < libc.decoded_fdes <= 3
-    again = _timed(lambda: stop.unwind(tracer, max_frames=10), 50)
-    median = statistics.median(again)
-    with capsys.disabled():
-        print(
-            f"\n10 frames: first walk {first * 1e3:.1f} ms (loads CFI), then median "
-            f"{median * 1e3:.2f} ms, best {min(again) * 1e3:.2f} ms",
-            file=sys.stderr,
-        )
-    assert median < WALK_BUDGET
+    frames = stop.unwind(tracer, max_frames=10)
+    assert len(frames) == 10 and frames[-1].stop is UnwindStop.MAX_FRAMES
+    assert [f.pc for f in frames] == [f.pc for f in first]
+    assert load_cfi(stop.path).decoded_fdes == libc.decoded_fdes  # nothing decoded again
 
 
-def test_deep_python_stack_cost(tracer, driver, capsys):
-    """Through libpython's eval loop: the per-frame cost stays the same on a deep stack.
-    Each level goes through map(), a C call, so that the C stack grows with it (3.11 runs
-    Python-to-Python calls in one C frame)."""
+def test_deep_python_stack(tracer, driver):
+    """Through libpython's eval loop, to the outermost frame.  Each level goes through map(),
+    a C call, so that the C stack grows with it (3.11 runs Python-to-Python calls in one C
+    frame)."""
     code = "import os; f = lambda n: os.write(1, b'x') if n == 0 else [*map(f, [n - 1])][0]; f(30)"
     stop = stop_in(tracer, driver, [sys.executable, "-c", code], "libc.so.6", "write")
     frames = stop.unwind(tracer)
     assert frames[-1].stop is UnwindStop.OUTERMOST and len(frames) > 40
-    per_frame = statistics.median(_timed(lambda: stop.unwind(tracer), 10)) / len(frames)
-    with capsys.disabled():
-        print(f"\n{len(frames)} frames through libpython: {per_frame * 1e6:.0f} us a frame")
-    assert per_frame < WALK_BUDGET / 10
+    assert [f.pc for f in stop.unwind(tracer)] == [f.pc for f in frames]
