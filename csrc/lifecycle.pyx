@@ -319,18 +319,24 @@ cdef unsigned long long _SIGTRAP_BIT = 1ULL << (SIGTRAP - 1)
 
 
 cdef bint _sigtrap_pending(pid_t pid, pid_t tid):
-    """Whether a SIGTRAP is queued to the thread itself and not yet dequeued (SigPnd).
+    """Whether a trap's SIGTRAP is queued to the thread itself and not yet dequeued.
 
     int3, single-step and debug-register traps are forced on the thread (force_sig), so
-    they show here, never in the process-wide ShdPnd."""
+    they show in SigPnd, never in the process-wide ShdPnd, and are never blocked (forcing
+    unblocks them).  A blocked one was sent by someone (kill): resuming would not take
+    it, so it is left for the program."""
+    cdef bint pending = False, blocked = False
     try:
         with open(f"/proc/{pid}/task/{tid}/status", "rb") as f:
             for line in f:
                 if line.startswith(b"SigPnd:"):
-                    return bool(int(line.split()[1], 16) & _SIGTRAP_BIT)
+                    pending = bool(int(line.split()[1], 16) & _SIGTRAP_BIT)
+                elif line.startswith(b"SigBlk:"):
+                    blocked = bool(int(line.split()[1], 16) & _SIGTRAP_BIT)
+                    break
     except (OSError, ValueError, IndexError):
-        pass
-    return False
+        return False
+    return pending and not blocked
 
 
 cdef int _collect_pending_traps(_State s, _Process p) except -1:
