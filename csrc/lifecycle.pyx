@@ -433,7 +433,78 @@ cdef int _detach(_State s, _Process p, bint leave_stopped) except -1:
     _stop_all(s, p.pid)
     if p.pid not in s.procs:
         return 0   # it exited meanwhile
+    _collect_pending_traps(s, p)
+    if p.pid not in s.procs:
+        return 0
     _release(s, p, leave_stopped)
+    return 0
+
+
+cdef unsigned long long _SIGTRAP_BIT = 1ULL << (SIGTRAP - 1)
+
+
+cdef bint _sigtrap_pending(pid_t pid, pid_t tid):
+    """Whether a trap's SIGTRAP is queued to the thread itself and not yet dequeued.
+
+    int3, single-step and debug-register traps are forced on the thread (force_sig), so
+    they show in SigPnd, never in the process-wide ShdPnd, and are never blocked (forcing
+    unblocks them).  A blocked one was sent by someone (kill): resuming would not take
+    it, so it is left for the program."""
+    cdef bint pending = False, blocked = False
+    try:
+        with open(f"/proc/{pid}/task/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"SigPnd:"):
+                    pending = bool(int(line.split()[1], 16) & _SIGTRAP_BIT)
+                elif line.startswith(b"SigBlk:"):
+                    blocked = bool(int(line.split()[1], 16) & _SIGTRAP_BIT)
+                    break
+    except (OSError, ValueError, IndexError):
+        return False
+    return pending and not blocked
+
+
+cdef int _collect_pending_traps(_State s, _Process p) except -1:
+    """Take every SIGTRAP still queued to a stopped thread before it is detached.
+
+    A thread can sit in an interrupt stop (or any other ptrace stop) with the SIGTRAP of
+    an int3, a step or a debug-register hit it already executed still pending: the
+    kernel reports a pending PTRACE_INTERRUPT before it dequeues signals (get_signal runs
+    the job-control trap first).  Its pc is then one byte past the int3 site.  Detached
+    like that, the thread dequeues the SIGTRAP untraced and dies (hazards §14.1 #2).
+
+    Resuming it with PTRACE_CONT and signal 0 makes it dequeue the SIGTRAP in the same
+    get_signal loop, before any user instruction runs: a signal-delivery-stop that the
+    usual decoding handles (an int3 of ours has its pc rewound to the site; the event is
+    dropped with the process).  A stop signal it sat in is suppressed by that resume and
+    re-queued with tgkill, to be delivered after the detach (§14.1 #5).
+    """
+    cdef _Thread th
+    cdef int saved, rounds
+    cdef object ev
+    for tid in sorted(p.tids):
+        # More than one round only when another stop (a late interrupt, a second trap)
+        # comes first; a bound keeps a thread that keeps trapping from holding us.
+        for rounds in range(4):
+            th = _find_thread(s, tid)
+            if th is None or th.state != ST_STOPPED or th.exiting or th.group_stopped:
+                break
+            if p.vfork_parent and th.tid == p.vfork_tid:
+                break
+            if not _sigtrap_pending(p.pid, tid):
+                break
+            saved = th.stop_sig
+            _resume(s, th, PTRACE_CONT, 0, quiet=True)
+            s.in_stop_all += 1
+            try:
+                while th.state != ST_STOPPED and _find_thread(s, tid) is th:
+                    ev = _wait_tid(s, th)
+                    if ev is not None:
+                        s.stash.append(ev)
+            finally:
+                s.in_stop_all -= 1
+            if saved and _find_thread(s, tid) is th:
+                pydbg_tgkill(p.pid, tid, saved)
     return 0
 
 

@@ -13,6 +13,10 @@ reported.
 Exit status: the program's exit code if it ran to its end (128+N for death by signal N),
 1 if a command failed, 2 for bad usage, 0 otherwise.  Output of the commands goes to
 stdout, errors to stderr.
+
+SIGTERM, SIGHUP or a second Ctrl-C end the session the same way (launched: killed,
+attached: detached with every breakpoint removed) and then the CLI dies of that signal
+(pydbg.engine.teardown).  The first Ctrl-C breaks in, as in cdb, and the CLI ends.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Sequence
 
 from pydbg.client import create_client
 from pydbg.constants import DebugEnd, DebugStatus, OutputMask
+from pydbg.engine import teardown
 from pydbg.errors import PydbgError
 
 
@@ -65,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream.write(text)
         stream.flush()
 
+    # SIGTERM, SIGHUP and a second Ctrl-C detach what was attached (every int3 removed)
+    # and kill what was launched before the CLI dies of the signal.
+    teardown.install_handlers(sigint=True)
     client = create_client()
     client.set_output_callbacks(write)
     control = client.control

@@ -31,6 +31,7 @@ from pydbg.commands.interpreter import Interpreter
 from pydbg.constants import DebugEnd, DebugEvent
 from pydbg.control import Control
 from pydbg.data_spaces import DataSpaces
+from pydbg.engine import teardown
 from pydbg.engine.backend import Backend, FdArg
 from pydbg.engine.breakpoints import Language
 from pydbg.engine.notify import ClientSlot
@@ -215,4 +216,8 @@ def create_client(*, backend_factory: Callable[[], Backend] | None = None) -> De
 
     backend_factory replaces the native tracer (the engine tests use a scripted one)."""
     engine = Engine() if backend_factory is None else Engine(backend_factory)
-    return DebugClient(engine)
+    client = DebugClient(engine)
+    # Interpreter exit, SIGTERM and SIGHUP end its session instead of leaving int3 bytes
+    # in attached targets (pydbg.engine.teardown).
+    teardown.register(engine)
+    return client

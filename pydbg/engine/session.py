@@ -1294,6 +1294,24 @@ class Engine:
         if end:
             self._end_session(DebugSession.END_SESSION_ACTIVE_DETACH)
 
+    def abandon(self) -> None:
+        """End the session from a teardown hook (teardown.py): at interpreter exit, or from
+        a signal handler that may have interrupted anything, a wait or a native call
+        included.  What pydbg launched is killed, what it attached to is detached by the
+        native core, which works from its own table (lifecycle.pyx: every int3 removed,
+        debug registers cleared, pending traps taken, pc rewound); nothing here needs the
+        engine's own state to be consistent."""
+        self.check_thread("abandon")
+        self._plan = None  # its temporary breakpoint is a native site: removed with them
+        backend = self._backend
+        if backend is not None and not backend.closed:
+            with contextlib.suppress(PydbgError):
+                backend.close()  # kill_on_exit (launched): kill; attached: detach
+        if not self.inside_wait:
+            # Interrupted inside a wait, the engine is left as it is: the process is about
+            # to die.  Otherwise the session ends as a passive end would end it.
+            self._end_session(DebugSession.END_SESSION_PASSIVE)
+
     # -- extensions ---------------------------------------------------------------------------
 
     def load_extension(self, module: ModuleType) -> None:
