@@ -521,7 +521,7 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
             th.dr6_dirty = True
         res.steps = L.steps
         res._reason = reason
-        res.event = ev
+        res.event = _exec_last(s, ev)
         res._pcs = _u64_array(L.buf, L.steps if record else 0)
         res._values = _u64_array(L.vals, L.steps if reg >= 0 else 0)
         return res

@@ -706,6 +706,16 @@ cdef object _vanished(_State s, _Thread th):
     return _wait_tid(s, leader)
 
 
+cdef object _exec_last(_State s, object ev):
+    """The event a step-like call returns, in order: when the thread's wait ended in an
+    EXEC, the exits and exit stops of its siblings that the exec waited for were stashed
+    on the way and happened first; they are reported first, the EXEC after them."""
+    if ev is None or not s.stash or (<Event>ev)._kind != K_EXEC:
+        return ev
+    s.stash.append(ev)
+    return s.stash.pop(0)
+
+
 # -- stop-all ----------------------------------------------------------------------------------
 
 cdef int _stop_all(_State s, object pid) except -1:

@@ -316,11 +316,7 @@ def _exec(engine: Engine, process: Process, record: NativeEvent) -> list[ev.Even
     if survivor is None:
         survivor = table.add_thread(process, pid)
     elif survivor.tid != pid:
-        # The exec'ing thread took the leader's tid.
-        table.forget_thread(survivor)
-        engine_id = survivor.engine_id
-        survivor = table.add_thread(process, pid)
-        survivor.engine_id = engine_id
+        table.rename_thread(survivor, pid)  # the exec'ing thread took the leader's tid
     survivor.exit_reported = False
     watch = engine.module_watch.get(pid)
     old_main = next((o for o in watch.objects if o.is_main), None) if watch else None
