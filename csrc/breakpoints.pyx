@@ -427,12 +427,18 @@ cdef list _hold_process(_State s, _Process p, _Thread exclude, bint listening):
     s.in_stop_all += 1
     try:
         for th, req in targets:
-            quiet = True
             while th.state != ST_STOPPED and _find_thread(s, th.tid) is th:
                 ev = _wait_tid(s, th)
                 if ev is not None:
                     s.stash.append(ev)
+        for th, req in targets:
+            # Quiet: no event of its own was stashed, by its wait or by a sibling's (a
+            # wait takes the stops of the siblings being stopped with it, see _reap).
+            quiet = True
+            for ev in s.stash:
+                if (<Event>ev).tid == th.tid:
                     quiet = False
+                    break
             if quiet and th.state == ST_STOPPED and _find_thread(s, th.tid) is th:
                 held.append((th, req))
     finally:

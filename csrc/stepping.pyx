@@ -46,20 +46,12 @@ cdef object _wait_step(_State s, _Thread th):
     completion returns _PLAIN_STEP without making an Event (the declined-trap path
     steps over an int3 on every hit)."""
     cdef int status = 0
-    cdef pid_t r, tid = th.tid
+    cdef pid_t tid = th.tid
     cdef siginfo_t si
     cdef long dr6
-    cdef bint keep = _keeps_exit(s, th)
     while True:
-        with nogil:
-            r = _waitpid_thread(tid, keep, &status, 0)
-        if r < 0:
-            if errno == EINTR:
-                PyErr_CheckSignals()
-                continue
-            if errno == ECHILD:
-                return _vanished(s, th)
-            raise_errno(errno, "waitpid", th.pid, tid)
+        if not _reap(s, th, &status):
+            return _vanished(s, th)
         if (WIFSTOPPED(status) and (status >> 16) == 0 and WSTOPSIG(status) == SIGTRAP
                 and ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) == 0
                 and (si.si_code == TRAP_TRACE or si.si_code == TRAP_BRKPT)):
@@ -281,6 +273,8 @@ cdef struct _Loop:
     bint has_until
     bint has_return
     bint uses_dr
+    bint group               # the thread has siblings: wait as _reap_in_group does
+    bint lifted              # L_OTHER: a breakpoint byte is lifted for the step in flight
     unsigned long long until
     unsigned long long ret_address
     unsigned long long ret_slot
@@ -300,6 +294,7 @@ cdef enum:
     L_DECODE = 5     # a stop that is not a plain step: status holds it
     L_ERROR = 6      # waitpid failed: err holds errno
     L_RETURNED = 7   # until_return: the function returned
+    L_OTHER = 8      # another tracee has a status: the step in flight is Python's to wait for
 
 
 cdef int _loop_run(_Loop *L) noexcept nogil:
@@ -346,7 +341,21 @@ cdef int _loop_run(_Loop *L) noexcept nogil:
                                                    <void *>(<long>L.reg * 8), NULL)
         ptrace(PTRACE_SINGLESTEP, L.tid, NULL, NULL)
         while True:
-            r = waitpid(L.tid, &L.status, __WALL)
+            if L.group:
+                # Siblings may need the tracer before this step can end (an execve waits
+                # for their exit stops, see _reap): any other status goes to Python.
+                si.si_pid = 0
+                r = waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL | __WNOTHREAD)
+                if r == 0:
+                    if si.si_pid != L.tid:
+                        L.lifted = over
+                        return L_OTHER
+                    r = waitpid(L.tid, &L.status, __WALL | WNOHANG)
+                    if r == 0:
+                        L.lifted = over
+                        return L_OTHER
+            else:
+                r = waitpid(L.tid, &L.status, __WALL)
             if r >= 0 or errno != EINTR:
                 break
             if not over:
@@ -490,9 +499,10 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
             L.bps = p.bps.items
             L.nbps = p.bps.n
             th.state = ST_RUNNING
+            L.group = len(p.tids) > 1
             with nogil:
                 code = _loop_run(&L)
-            if code != L_SIGNAL:
+            if code != L_SIGNAL and code != L_OTHER:
                 th.state = ST_STOPPED
             if code == L_COUNT:
                 reason = R_COUNT
@@ -515,6 +525,15 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
                 PyErr_CheckSignals()
                 # Nothing to raise: wait for the step that is in flight.
                 ev = _wait_tid(s, th)
+            elif code == L_OTHER:
+                try:
+                    ev = _wait_tid(s, th)
+                finally:
+                    if L.lifted:
+                        # Back in, unless the site went meanwhile (an exec, §6.2).
+                        L.lifted = False
+                        if p.mem_fd >= 0 and _site_orig(p, L.pc) >= 0:
+                            _poke_byte(p, L.pc, _INT3)
             elif code == L_ERROR:
                 if L.err == ECHILD:
                     ev = _vanished(s, th)
@@ -557,7 +576,7 @@ cdef TraceResult _trace(_State s, _Thread th, unsigned long long max_steps, bint
             th.dr6_dirty = True
         res.steps = L.steps
         res._reason = reason
-        res.event = ev
+        res.event = _exec_last(s, ev)
         res._pcs = _u64_array(L.buf, L.steps if record else 0)
         res._values = _u64_array(L.vals, L.steps if reg >= 0 else 0)
         return res

@@ -221,7 +221,7 @@ cdef class Tracer:
 
     def step(self, pid_t tid, int sig=0):
         self._enter("step")
-        return _step(self.s, _stopped(self.s, tid, "step"), sig)
+        return _exec_last(self.s, _step(self.s, _stopped(self.s, tid, "step"), sig))
 
     def trace(self, pid_t tid, max_steps, *, until=None, bint record=True,
               stop_at_breakpoints=False, register=None, until_return=False):
@@ -251,7 +251,7 @@ cdef class Tracer:
 
     def branch_step(self, pid_t tid):
         self._enter("branch_step")
-        return _branch_step(self.s, _stopped(self.s, tid, "branch_step"))
+        return _exec_last(self.s, _branch_step(self.s, _stopped(self.s, tid, "branch_step")))
 
     def singleblock_works(self):
         self._enter("singleblock_works")

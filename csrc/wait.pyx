@@ -30,6 +30,9 @@ cdef extern from "<sys/wait.h>" nogil:
 cdef extern from "<signal.h>" nogil:
     int SIGRTMAX
 
+cdef extern from "<time.h>" nogil:
+    int nanosleep(const timespec *req, timespec *rem)
+
 
 cdef bint _kernel_before(int major, int minor):
     release = _os.uname().release.split("-")[0].split(".")
@@ -521,28 +524,207 @@ cdef object _wait_tid(_State s, _Thread th):
     """Block until `th` reports something that is not consumed; return it.
 
     Returns None when the thread came to rest without an event to report (an interrupt
-    stop absorbed during stop-all).  Other statuses never appear: waitpid(tid) only
-    reports that thread.  Ctrl-C raises KeyboardInterrupt with the table consistent.
+    stop absorbed during stop-all).  Statuses of other threads are only taken when they
+    are exits or exit stops of th's siblings (see _reap).  Ctrl-C raises
+    KeyboardInterrupt with the table consistent.
     """
     cdef int status = 0
-    cdef pid_t r, tid = th.tid
+    cdef pid_t tid = th.tid
     cdef object ev
-    cdef bint keep = _keeps_exit(s, th)
     while True:
-        with nogil:
-            r = _waitpid_thread(tid, keep, &status, 0)
-        if r < 0:
-            if errno == EINTR:
-                PyErr_CheckSignals()
-                continue
-            if errno == ECHILD:
-                return _vanished(s, th)
-            raise_errno(errno, "waitpid", th.pid, tid)
+        if not _reap(s, th, &status):
+            return _vanished(s, th)
         ev = _decode(s, tid, status)
         if ev is not None:
             return ev
         if th.state == ST_STOPPED or _find_thread(s, tid) is None:
             return None
+
+
+cdef int _reap(_State s, _Thread th, int *status) except -1:
+    """Block until th has a wait status and reap it: 1; 0 when its tid vanished (ECHILD:
+    a non-leader that called execve, §6.2).
+
+    A thread without siblings: one blocking waitpid(tid), as fast as a raw C loop.  With
+    siblings, waiting for th alone can deadlock: a thread in execve sits in de_thread
+    until every other thread of its group has left its PTRACE_EVENT_EXIT stop (ptrace(2),
+    "execve(2) under ptrace"; hazards §6.2, §16 #21), and those wait for the tracer.  So
+    the wait watches the whole group (_reap_in_group).
+    """
+    cdef pid_t r, tid = th.tid
+    cdef bint keep
+    if len(th.proc.tids) > 1:
+        return _reap_in_group(s, th, status)
+    keep = _keeps_exit(s, th)
+    while True:
+        with nogil:
+            r = _waitpid_thread(tid, keep, status, 0)
+        if r == tid:
+            return 1
+        if r < 0:
+            if errno == EINTR:
+                PyErr_CheckSignals()
+                continue
+            if errno == ECHILD:
+                return 0
+            raise_errno(errno, "waitpid", th.pid, tid)
+
+
+# Polling intervals of _reap_in_group while it cannot block in waitid (ns): short first, as
+# the awaited stop is usually a step or an interrupt away.
+cdef long _NAP_FIRST = 20000
+cdef long _NAP_LONGEST = 2000000
+
+
+cdef int _reap_in_group(_State s, _Thread th, int *status) except -1:
+    """_reap for a thread with siblings.
+
+    Blocks in waitid(P_ALL, WNOWAIT), which wakes for any tracee.  A sibling's exit or
+    exit stop is taken on the way (its event goes to the stash); any other status is left
+    for the next Tracer.wait (a declined trap must be handled there), and since waitid
+    would then report it again and again, the wait polls instead: th, and the siblings'
+    exits and exit stops.  It polls as well while a sibling sits in an exit stop, because
+    an execve can start waiting for it at any time (no new status would wake waitid): an
+    exit stop is released as soon as some thread of the group is inside execve.
+    """
+    cdef siginfo_t si
+    cdef pid_t r, x, tid = th.tid
+    cdef int rc
+    cdef bint keep = _keeps_exit(s, th)
+    cdef bint polling = s.foreign != 0
+    cdef long nap = _NAP_FIRST
+    cdef timespec ts
+    cdef _Process p = th.proc
+    while True:
+        if not polling and not _holds_exit_stops(s, p, th):
+            with nogil:
+                si.si_pid = 0
+                rc = waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL | __WNOTHREAD)
+            if rc < 0:
+                if errno == EINTR:
+                    PyErr_CheckSignals()
+                    continue
+                if errno == ECHILD:
+                    return 0
+                raise_errno(errno, "waitid", th.pid, tid)
+            x = si.si_pid
+            if x != tid:
+                if x == 0 or not _take_sibling(s, p, x, &si):
+                    polling = True
+                continue
+        else:
+            _sweep_siblings(s, p, th)
+            if _holds_exit_stops(s, p, th) and _exec_in_progress(p.pid):
+                _release_exit_stops(s, p, th)
+        r = _waitpid_thread(tid, keep, status, WNOHANG)
+        if r == tid:
+            return 1
+        if r < 0:
+            if errno == EINTR:
+                PyErr_CheckSignals()
+                continue
+            if errno == ECHILD:
+                return 0
+            raise_errno(errno, "waitpid", th.pid, tid)
+        if not polling and not _holds_exit_stops(s, p, th):
+            continue
+        ts.tv_sec = 0
+        ts.tv_nsec = nap
+        with nogil:
+            nanosleep(&ts, NULL)
+        PyErr_CheckSignals()
+        if nap < _NAP_LONGEST:
+            nap *= 2
+
+
+cdef bint _holds_exit_stops(_State s, _Process p, _Thread th):
+    """Does a sibling of th sit in a PTRACE_EVENT_EXIT stop?"""
+    cdef _Thread o
+    for tid in p.tids:
+        o = _find_thread(s, tid)
+        if o is not None and o is not th and o.exiting and o.state == ST_STOPPED:
+            return True
+    return False
+
+
+cdef bint _exec_in_progress(pid_t pid):
+    """Is a thread of the process inside execve or execveat?  /proc/PID/task/TID/syscall
+    names the system call a blocked thread is in ("running" while it runs: no answer
+    yet, the caller asks again).  Only asked while an exit stop is held."""
+    try:
+        tids = _os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/syscall", "rb") as f:
+                nr = f.read(8).split(b" ", 1)[0]
+        except OSError:
+            continue
+        if nr == b"59" or nr == b"322":    # execve, execveat (x86_64)
+            return True
+    return False
+
+
+cdef int _release_exit_stops(_State s, _Process p, _Thread th) except -1:
+    """Let th's siblings leave their exit stops, so that an execve can go on (§6.2).
+    Their EXIT events are in the stash already; they were dying anyway."""
+    cdef _Thread o
+    for tid in list(p.tids):
+        o = _find_thread(s, tid)
+        if o is not None and o is not th and o.exiting and o.state == ST_STOPPED:
+            _resume(s, o, PTRACE_CONT, 0, True)
+    return 0
+
+
+cdef bint _take_sibling(_State s, _Process p, pid_t x, const siginfo_t *si) except -1:
+    """waitid reported x while _reap_in_group waits for another thread of p.  Take the
+    status if it is one that may hold that thread up: True; False to leave it."""
+    cdef _Thread o = _find_thread(s, x)
+    cdef int status = 0
+    cdef object ev
+    if o is None:
+        if si.si_code == CLD_TRAPPED or x in s.reapable:
+            # A new task's first stop before its creator's event (kept for that event,
+            # §7), or the exit of a tid already dropped: what _drain does with them.
+            if waitpid(x, &status, __WALL | WNOHANG) == x:
+                _decode(s, x, status)
+            return True
+        return False    # a child that is no tracee exited: its status is its owner's
+    if o.proc is not p:
+        return False
+    if si.si_code == CLD_TRAPPED and (si.si_status >> 8) != PTRACE_EVENT_EXIT and not (
+            s.in_stop_all and o.state == ST_RUNNING
+            and not (p.vfork_parent and o.tid == p.vfork_tid)):
+        # Another kind of stop.  During stop-all a running sibling is being stopped too:
+        # decoding its stop now is what the stop-all loop would do with it next.
+        return False
+    if si.si_code != CLD_TRAPPED and _keeps_exit(s, o):
+        ev = _decode(s, x, _status_from_siginfo(<siginfo_t *>si))
+        if ev is not None:
+            s.stash.append(ev)
+        return False    # left unreaped for its owner: waitid would report it again
+    if waitpid(x, &status, __WALL | WNOHANG) == x:
+        ev = _decode(s, x, status)
+        if ev is not None:
+            s.stash.append(ev)
+    return True
+
+
+cdef int _sweep_siblings(_State s, _Process p, _Thread th) except -1:
+    """Take the exits and exit stops of th's siblings that are waiting (polling mode)."""
+    cdef siginfo_t si
+    cdef _Thread o
+    for tid in list(p.tids):
+        o = _find_thread(s, tid)
+        if o is None or o is th or (o.exiting and o.state == ST_STOPPED):
+            continue    # (a thread the table calls stopped may have been killed since)
+        si.si_pid = 0
+        if waitid(P_PID, tid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 or si.si_pid == 0:
+            continue
+        if _take_sibling(s, p, tid, &si) and _find_thread(s, th.tid) is not th:
+            break
+    return 0
 
 
 cdef object _vanished(_State s, _Thread th):
@@ -560,6 +742,16 @@ cdef object _vanished(_State s, _Thread th):
         return None
     leader.state = ST_RUNNING
     return _wait_tid(s, leader)
+
+
+cdef object _exec_last(_State s, object ev):
+    """The event a step-like call returns, in order: when the thread's wait ended in an
+    EXEC, the exits and exit stops of its siblings that the exec waited for were stashed
+    on the way and happened first; they are reported first, the EXEC after them."""
+    if ev is None or not s.stash or (<Event>ev)._kind != K_EXEC:
+        return ev
+    s.stash.append(ev)
+    return s.stash.pop(0)
 
 
 # -- stop-all ----------------------------------------------------------------------------------

@@ -302,6 +302,10 @@ class Engine:
     def discard_later(self, process: Process) -> None:
         self._discard.append(process)
 
+    def queued_records(self) -> Sequence[NativeEvent]:
+        """Native records collected and not yet translated (translate looks ahead)."""
+        return self._records
+
     def image_replaced(self, process: Process) -> None:
         """An exec replaced a process's image: every symbol it had is stale, and its
         breakpoints went with the old image."""

@@ -99,6 +99,15 @@ class TargetTable:
         if self._threads.get(thread.tid) is thread:
             del self._threads[thread.tid]
 
+    def rename_thread(self, thread: Thread, tid: int) -> None:
+        """The thread's system id changed: a thread that calls execve takes its leader's
+        tid (ptrace(2), "execve(2) under ptrace").  It keeps its engine id, and the
+        object stays the same (a step plan or the current thread may hold it)."""
+        self.forget_thread(thread)
+        thread.tid = tid
+        thread.process.threads[tid] = thread
+        self._threads[tid] = thread
+
     def discard_process(self, process: Process) -> None:
         for thread in list(process.threads.values()):
             self.forget_thread(thread)

@@ -2,7 +2,9 @@
 
     CLONE                       -> CreateThread on the new thread
     FORK / VFORK (child debug)  -> CreateProcess (+ initial breakpoint) for the child
-    EXEC                        -> ExitThread for the threads the exec destroyed
+    EXEC                        -> ExitThread for the threads the exec destroyed, then
+                                   UnloadModule for every module of the old image (the
+                                   main image too) and LoadModule for the new one's
     EXIT stop, other threads    -> ExitThread(code)
     EXIT stop, last thread      -> ExitProcess(code)
     reaped without an EXIT stop -> ExitThread / ExitProcess (SIGKILL skips the stop)
@@ -109,7 +111,7 @@ def translate(engine: Engine, record: NativeEvent) -> list[ev.Event]:
     if kind in (EventKind.FORK, EventKind.VFORK):
         return _forked(engine, process, record.message, kind == EventKind.VFORK)
     if kind == EventKind.EXEC:
-        return _exec(engine, process, thread)
+        return _exec(engine, process, record)
     if kind == EventKind.SIGNAL:
         return [_signal_event(engine, process, thread, record)]
     if kind == EventKind.BREAKPOINT:
@@ -228,7 +230,7 @@ def _exiting(engine: Engine, process: Process, thread: Thread, exit_code: int) -
     if process.exit_reported:
         return []
     others = [t for t in process.live_threads() if t is not thread]
-    if any(not _dying(process.pid, t.tid) for t in others):
+    if any(not _dying(process.pid, t.tid) for t in others) or _exec_coming(engine, process):
         return [ev.ExitThread(process, thread, exit_code=exit_code)]
     engine.breakpoints.freeze_counts(process)  # the core forgets them with the process
     out: list[ev.Event] = []
@@ -274,27 +276,75 @@ def _forked(engine: Engine, parent: Process, child_pid: int, vfork: bool) -> lis
     return announce(engine, child, initial_break=True)
 
 
-def _exec(engine: Engine, process: Process, thread: Thread) -> list[ev.Event]:
-    """The exec replaced the image: the other threads are gone (their tids too)."""
+def _exec_coming(engine: Engine, process: Process) -> bool:
+    """Is the process in an execve, or its EXEC record queued?  Then the threads dying now
+    are the exec's casualties (ptrace(2), "execve(2) under ptrace": every other thread is
+    killed and reports an exit with code 0), and the process lives on."""
+    if any(r.kind == EventKind.EXEC and r.pid == process.pid for r in engine.queued_records()):
+        return True
+    try:
+        tids = os.listdir(f"/proc/{process.pid}/task")
+    except OSError:
+        return False
+    for tid in tids:
+        try:
+            with open(f"/proc/{process.pid}/task/{tid}/syscall", "rb") as f:
+                number = f.read(8).split(b" ", 1)[0]
+        except OSError:
+            continue
+        if number in (b"59", b"322"):  # execve, execveat (x86_64)
+            return True
+    return False
+
+
+def _exec(engine: Engine, process: Process, record: NativeEvent) -> list[ev.Event]:
+    """The exec replaced the image (spec §9.2): ExitThread for every thread the kernel
+    destroyed, the exec'ing thread goes on under the leader's tid with its engine id,
+    then UnloadModule for each module of the old image and LoadModule for the new."""
+    table = engine.targets
+    pid = process.pid
+    # GETEVENTMSG: the exec'ing thread's former tid (ptrace(2), execve under ptrace).
+    survivor = process.threads.get(record.message) or process.threads.get(pid)
     out: list[ev.Event] = []
-    alive = set(engine.backend.threads(process.pid))
     for other in list(process.threads.values()):
-        if other is thread or other.tid in alive:
+        if other is survivor:
             continue
         if not other.exit_reported:
             other.exit_reported = True
             out.append(ev.ExitThread(process, other, exit_code=0))
-        engine.targets.forget_thread(other)
-    if thread.tid != process.pid:
-        # The exec'ing thread took the leader's tid (ptrace(2), execve under ptrace).
-        engine.targets.forget_thread(thread)
-        leader = engine.targets.add_thread(process, process.pid)
-        leader.engine_id = thread.engine_id
-    facts = image_facts(process.pid)
+        table.forget_thread(other)
+    if survivor is None:
+        survivor = table.add_thread(process, pid)
+    elif survivor.tid != pid:
+        table.rename_thread(survivor, pid)  # the exec'ing thread took the leader's tid
+    survivor.exit_reported = False
+    watch = engine.module_watch.get(pid)
+    old_main = next((o for o in watch.objects if o.is_main), None) if watch else None
+    old_image = process.image_name
+    facts = image_facts(pid)
     if facts.image_name:
         process.image_name = facts.image_name
     engine.image_replaced(process)
-    watch = engine.module_watch.get(process.pid)
-    if watch is not None:
-        out.extend(watch.exec_replaced(engine.targets.thread(process.pid) or thread))
+    # The main image is CreateProcess's at launch; an exec swaps it without one.
+    out.append(
+        ev.UnloadModule(
+            process,
+            survivor,
+            old_main.path if old_main is not None else old_image,
+            old_main.base if old_main is not None else 0,
+        )
+    )
+    modules = watch.exec_replaced(survivor) if watch is not None else []
+    out.extend(m for m in modules if isinstance(m, ev.UnloadModule))
+    out.append(
+        ev.LoadModule(
+            process,
+            survivor,
+            base_offset=facts.base,
+            module_size=facts.size,
+            module_name=facts.module_name,
+            image_name=process.image_name,
+        )
+    )
+    out.extend(m for m in modules if not isinstance(m, ev.UnloadModule))
     return out
