@@ -54,11 +54,11 @@ if TYPE_CHECKING:
     from pydbg.engine.notify import ClientSlot, Notifier
     from pydbg.engine.targets import Process, TargetTable, Thread
 
-__all__ = ["BreakpointTable", "Language", "NativeCondition", "compile_condition"]
+__all__ = ["EFLAGS_RF", "BreakpointTable", "Language", "NativeCondition", "compile_condition"]
 
 SLOTS = 4  # x86 debug registers DR0..DR3
 _HW_EXECUTE, _HW_WRITE, _HW_READWRITE = 0, 1, 3
-_EFLAGS_RF = 1 << 16  # resume flag: no instruction breakpoint on the next instruction
+EFLAGS_RF = 1 << 16  # resume flag: no instruction breakpoint on the next instruction
 _ACCESS_TO_HW = {DEBUG_BREAK_EXECUTE: _HW_EXECUTE, DEBUG_BREAK_READ: _HW_READWRITE}
 
 # `@reg OP number` / `by(addr) OP number` ...: the condition forms the native core decides.
@@ -542,7 +542,7 @@ class BreakpointTable:
                 # the same hit).
                 with contextlib.suppress(PydbgError):
                     eflags = self.backend.get_reg(tid, "eflags")
-                    self.backend.set_reg(tid, "eflags", eflags | _EFLAGS_RF)
+                    self.backend.set_reg(tid, "eflags", eflags | EFLAGS_RF)
             site = self.sites.get((pid, address))
             if site == [bp]:
                 del self.sites[(pid, address)]

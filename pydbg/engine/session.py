@@ -67,7 +67,7 @@ from pydbg.constants import (
 from pydbg.engine import events as ev
 from pydbg.engine import fastpaths, translate
 from pydbg.engine.backend import Backend, FdArg, NativeEvent
-from pydbg.engine.breakpoints import BreakpointTable
+from pydbg.engine.breakpoints import EFLAGS_RF, BreakpointTable
 from pydbg.engine.dispatch import Dispatcher, describe
 from pydbg.engine.modules import ModuleWatch
 from pydbg.engine.notify import Notifier
@@ -273,12 +273,17 @@ class Engine:
             self.backend.detach(pid)
 
     def _note_site(self, tid: int, pid: int, pc: int) -> None:
-        """The thread is about to run from pc: if an int3 of ours is there, its trap is
-        the resume itself (translate._breakpoint)."""
+        """The thread is about to run from pc: if a breakpoint of ours is there that will
+        trap at once, that trap is the resume itself (translate._breakpoint)."""
         table = self.breakpoints
-        if ((pid, pc) in table.sites or (pid, pc) in table.hw_sites) and self._trapped.get(
-            tid
-        ) != pc:
+        if (pid, pc) in table.hw_sites:
+            # An execute debug register traps unless EFLAGS.RF is set, which the kernel
+            # sets when it reports that trap and clears once the instruction ran (hazards
+            # §10).  RF, not _trapped, tells: a thread resumed from its hit and stopped
+            # again (a stop-all) before it ran is still on the site, RF still set.
+            if not self.backend.get_reg(tid, "eflags") & EFLAGS_RF:
+                self.resumed_on_site[tid] = pc
+        elif (pid, pc) in table.sites and self._trapped.get(tid) != pc:
             self.resumed_on_site[tid] = pc
         self._trapped.pop(tid, None)
 
