@@ -991,19 +991,22 @@ class Engine:
             # Decided now even when breaking: a later plain `g` applies the filter's
             # continue option, `gh` / `gn` override it (_handle_last_exception).
             self._set_delivery(event, self._not_handled(event, decision))
-        if decision == _S_BREAK:
+        if decision in _GO_FAMILY:  # (the common decision, tested first)
+            new = _S_GO
+        elif decision == _S_BREAK:
             self._cancel_plan()
             return True
-        if decision == _S_RESTART:
+        elif decision == _S_RESTART:
             self.output(OutputMask.WARNING, "pydbg: restart is not supported; breaking in\n")
             self._cancel_plan()
             return True
-        if decision in _S_QUIET:
+        elif decision in _S_QUIET:
             if self._status not in _RUNNING:
                 # Nobody asked for anything and nothing was in progress: go (§4.6).
-                self._report_status(DebugStatus.GO)
+                self._report_status(_S_GO)
             return False
-        new = _S_GO if decision in _GO_FAMILY else decision
+        else:
+            new = decision
         self._arm(new, self._step_count)
         self._step_count = 1
         if new != self._status:
