@@ -76,7 +76,9 @@ CANDIDATES = tuple(s for s in range(1, _signal.SIGRTMAX + 1) if s not in _NOT_SI
 
 def _single_thread(engine: Engine) -> tuple[Process, Thread] | None:
     """The one process and thread the signal loop runs, when nothing else needs the
-    general loop; None otherwise."""
+    general loop; None otherwise.  (Read again after every decision: a callback may have
+    changed any of it.)"""
+    notifier, table = engine.notifier, engine.breakpoints
     if (
         engine._status != _GO
         or engine._plan is not None
@@ -90,11 +92,11 @@ def _single_thread(engine: Engine) -> tuple[Process, Thread] | None:
         or engine._interrupt_active
         or engine._interrupt_exit
         or engine.resumed_on_site
-        or engine.breakpoints.sites
-        or engine.breakpoints.hw_sites
-        or engine.notifier.extensions
-        or engine.notifier.interests & _STATE_CHANGES
-        or not engine.notifier.interests & _EXCEPTION
+        or table.sites
+        or table.hw_sites
+        or notifier.extensions
+        or notifier.interests & _STATE_CHANGES
+        or not notifier.interests & _EXCEPTION
         or len(engine.targets.processes) != 1
     ):
         return None

@@ -131,6 +131,7 @@ _S_BREAK, _S_RESTART = DebugStatus.BREAK, DebugStatus.RESTART_REQUESTED
 _S_QUIET = (DebugStatus.NO_CHANGE, DebugStatus.IGNORE_EVENT)
 _NOT_HANDLED_OPTION = FilterHandling.GO_NOT_HANDLED
 _STEPS = frozenset({DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH})
+_MODE_BRANCH, _MODE_INTO = StepMode.BRANCH, StepMode.INTO
 
 
 def _native_backend() -> Backend:
@@ -714,10 +715,10 @@ class Engine:
         hw_sites = self.breakpoints.hw_sites
         if sites or hw_sites:
             self._note_site(tid, pid, backend.get_pc(tid))
-        branch = plan.mode == StepMode.BRANCH
+        branch = plan.mode is _MODE_BRANCH
         step = backend.branch_step if branch else backend.step
         # tc / tt / th / ta: only the steps that reach what the plan runs to count.
-        counts_all = branch or plan.mode == StepMode.INTO
+        counts_all = branch or plan.mode is _MODE_INTO
         log_native = self._log_native  # (looked up once per wait: the loop tests a local)
         if self._log:
             _LOG.debug("resume: %r (fast step loop)", plan)
@@ -955,7 +956,8 @@ class Engine:
 
     def _decide(self, event: ev.Event) -> bool:
         """Decide one event; True when the engine breaks in."""
-        self._stop_all()
+        if self._running:
+            self._stop_all()
         self._set_current(event)
         self.last_event = event
         self._votes = []
@@ -976,10 +978,11 @@ class Engine:
             decision = combine([decision, *self._votes])
             if self._log:
                 _LOG.debug("vote with set_execution_status/commands -> %s", decision.name)
-        if isinstance(event, ev.ExitProcess) and event.gone:
-            self._discard.append(event.process)
-        elif isinstance(event, ev.ExitProcess) and self._options & EngineOptions.FINAL_BREAK:
-            decision = DebugStatus.BREAK
+        if isinstance(event, ev.ExitProcess):
+            if event.gone:
+                self._discard.append(event.process)
+            elif self._options & EngineOptions.FINAL_BREAK:
+                decision = DebugStatus.BREAK
         return self._apply(event, decision)
 
     def _set_current(self, event: ev.Event) -> None:
@@ -997,19 +1000,22 @@ class Engine:
             # Decided now even when breaking: a later plain `g` applies the filter's
             # continue option, `gh` / `gn` override it (_handle_last_exception).
             self._set_delivery(event, self._not_handled(event, decision))
-        if decision == _S_BREAK:
+        if decision in _GO_FAMILY:  # (the common decision, tested first)
+            new = _S_GO
+        elif decision == _S_BREAK:
             self._cancel_plan()
             return True
-        if decision == _S_RESTART:
+        elif decision == _S_RESTART:
             self.output(OutputMask.WARNING, "pydbg: restart is not supported; breaking in\n")
             self._cancel_plan()
             return True
-        if decision in _S_QUIET:
+        elif decision in _S_QUIET:
             if self._status not in _RUNNING:
                 # Nobody asked for anything and nothing was in progress: go (§4.6).
-                self._report_status(DebugStatus.GO)
+                self._report_status(_S_GO)
             return False
-        new = _S_GO if decision in _GO_FAMILY else decision
+        else:
+            new = decision
         self._arm(new, self._step_count)
         self._step_count = 1
         if new != self._status:
@@ -1073,7 +1079,7 @@ class Engine:
     def _finish_break(self) -> None:
         if self._log:
             _LOG.debug("break: the wait returns, every target thread stopped")
-        self._status = DebugStatus.BREAK
+        self._status = _S_BREAK
         notifier = self.notifier
         if notifier.interests & _STATE_CHANGES:
             notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, _BREAK)

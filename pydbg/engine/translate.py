@@ -191,7 +191,9 @@ def _signal_event(
         # the exception is handled, so a handled resume simply goes on.
         return ev.ExceptionEvent(process, thread, record=breakpoint_record(pc - 1), signo=signo)
     exc = signal_record(signo, si_code, address, pc, sender)
-    return ev.ExceptionEvent(process, thread, record=exc, signo=signo)
+    # (Positional: process, thread, record, first_chance, initial, signo.  Keywords cost a
+    # third of the construction, and this is the signal loop's path.)
+    return ev.ExceptionEvent(process, thread, exc, True, False, signo)
 
 
 def _dying(pid: int, tid: int) -> bool:
