@@ -437,13 +437,18 @@ def test_wait_timeout_and_wake_while_hits_are_declined(tracer, driver, targets):
     tracer.set_breakpoint_condition(pid, hot, tid=-1)
     tracer.cont(pid)
     before = 0
+    progressed = 0
     for _ in range(100):
         start = time.monotonic()
         assert tracer.wait(timeout=0.005) == []
         assert time.monotonic() - start < 5
         hits = tracer.breakpoint_counts(pid, hot)[0]
-        assert hits > before
+        # A loaded machine may not run the target at all within one 5 ms wait: hits never
+        # go back, and most waits see some declined (the wait really ran the loop).
+        assert hits >= before
+        progressed += hits > before
         before = hits
+    assert progressed >= 10
     for _ in range(20):
         waker = threading.Timer(0.005, tracer.wake)
         waker.start()
