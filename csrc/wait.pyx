@@ -647,6 +647,12 @@ cdef bint _holds_exit_stops(_State s, _Process p, _Thread th):
     return False
 
 
+def exec_in_progress(pid_t pid):
+    """Is a thread of the process inside execve or execveat (see _exec_in_progress)?  The
+    engine asks it to tell an exec's casualties from a process exit."""
+    return _exec_in_progress(pid)
+
+
 cdef bint _exec_in_progress(pid_t pid):
     """Is a thread of the process inside execve or execveat?  /proc/PID/task/TID/syscall
     names the system call a blocked thread is in ("running" while it runs: no answer

@@ -584,6 +584,11 @@ class Tracer:
 def gettid() -> int:
     """The kernel thread id of the calling thread."""
 
+def exec_in_progress(pid: int) -> bool:
+    """Is a thread of process `pid` inside execve or execveat (read from
+    /proc/PID/task/TID/syscall; False when the process is gone)?  While one is, the other
+    threads' exits are the exec's doing (ptrace(2), "execve(2) under ptrace")."""
+
 # What a control transfer is: one definition for branch_step and the engine's
 # disassembler (csrc/stepping.pyx explains it).
 TRANSFER_NONE: Final[int]

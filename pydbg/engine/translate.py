@@ -24,7 +24,7 @@ import os
 import signal as _signal
 from typing import TYPE_CHECKING
 
-from pydbg._native import EventKind
+from pydbg._native import EventKind, exec_in_progress
 from pydbg.constants import STATUS_SINGLE_STEP
 from pydbg.engine import events as ev
 from pydbg.engine.backend import NativeEvent
@@ -284,19 +284,7 @@ def _exec_coming(engine: Engine, process: Process) -> bool:
     killed and reports an exit with code 0), and the process lives on."""
     if any(r.kind == EventKind.EXEC and r.pid == process.pid for r in engine.queued_records()):
         return True
-    try:
-        tids = os.listdir(f"/proc/{process.pid}/task")
-    except OSError:
-        return False
-    for tid in tids:
-        try:
-            with open(f"/proc/{process.pid}/task/{tid}/syscall", "rb") as f:
-                number = f.read(8).split(b" ", 1)[0]
-        except OSError:
-            continue
-        if number in (b"59", b"322"):  # execve, execveat (x86_64)
-            return True
-    return False
+    return exec_in_progress(process.pid)
 
 
 def _exec(engine: Engine, process: Process, record: NativeEvent) -> list[ev.Event]:
