@@ -34,7 +34,7 @@ from pydbg.control import StepMode
 if TYPE_CHECKING:
     from pydbg.client import DebugClient
 
-__all__ = ["Interpreter", "Run", "UnknownCommandError"]
+__all__ = ["CommandHelp", "Interpreter", "Run", "UnknownCommandError", "command"]
 
 
 # `bp3`, `bu12`, `ba0`: a breakpoint command with the id it is to have.  The handler gets
@@ -66,10 +66,20 @@ class Quit:
 Handler = Callable[["Interpreter", str], "Run | Quit | None"]
 
 
+@dataclass(frozen=True)
+class CommandHelp:
+    """What `.help` says of a command: one line, then its syntax and an example."""
+
+    summary: str
+    syntax: str = ""
+    example: str = ""
+
+
 class Interpreter:
     """The command language of one client."""
 
     commands: dict[str, Handler] = {}
+    help: dict[str, CommandHelp] = {}
 
     def __init__(self, client: DebugClient) -> None:
         self.client = client
@@ -148,12 +158,16 @@ class Interpreter:
         return handler(self, rest)
 
 
-def command(*names: str) -> Callable[[Handler], Handler]:
-    """Register a handler under cdb names."""
+def command(
+    *names: str, summary: str = "", syntax: str = "", example: str = ""
+) -> Callable[[Handler], Handler]:
+    """Register a handler under cdb names, with what `.help` says of it."""
 
     def register(handler: Handler) -> Handler:
         for name in names:
             Interpreter.commands[name] = handler
+            if summary:
+                Interpreter.help[name] = CommandHelp(summary, syntax, example)
         return handler
 
     return register
