@@ -90,6 +90,13 @@ class Interpreter:
     def out(self, text: str, mask: int = OutputMask.NORMAL) -> None:
         self.client.output(mask, text)
 
+    def output_current_state(self) -> None:
+        """What cdb shows at a stop (IDebugControl::OutputCurrentState): the registers
+        and the next instruction.  Front ends call it after a wait that breaks."""
+        from pydbg.commands.builtins import register_dump
+
+        self.out(register_dump(self))
+
     def evaluate(self, text: str) -> int:
         from pydbg.commands.context import CommandContext
 
