@@ -86,6 +86,7 @@ class Interpreter:
         self.radix = 16
         self.user_registers = [0] * 20  # $t0 .. $t19
         self.next_unassemble: int | None = None  # where a `u` without address goes on
+        self.next_display: int | None = None  # where a d* command without address goes on
 
     def out(self, text: str, mask: int = OutputMask.NORMAL) -> None:
         self.client.output(mask, text)

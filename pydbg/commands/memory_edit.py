@@ -1,0 +1,204 @@
+"""Changing, searching and comparing memory (cdb's e*, f, s and c commands; spec §8).
+
+    eb/ew/ed/eq/ep ADDR VALUES...    write bytes / words / dwords / qwords / pointers
+    ea/eza ADDR "text"               an ASCII (UTF-8) string, without / with its NUL
+    eu/ezu ADDR "text"               a UTF-16 string, without / with its NUL
+    f RANGE PATTERN...               fill the range with the byte pattern, repeated
+    s [-b|-w|-d|-q|-a|-u] RANGE PATTERN
+                                     search: each hit's address and the memory there
+    c RANGE ADDR                     compare: each differing byte of both ranges
+
+No write is ever partial: every byte of the range is checked first and a command that would
+touch memory out of reach (unmapped, PROT_NONE) raises InaccessibleMemoryError with nothing
+written.  Pattern values follow pydbg.commands.memory_args (`'A'`, expressions).
+
+`s` reads RANGE in bytes whatever the type (`s -d x L20 ...` searches 0x20 bytes), finds
+overlapping matches ("QQQ" three times in "QQQQQ") that lie wholly inside the range, and
+only aligned ones for -w/-d/-q.  A hit is shown as cdb does: the address and the 16 bytes
+there, as `db` for -b and -a, words and characters for -w and -u, dwords and characters
+(`dc`) for -d, qwords and characters for -q.
+"""
+
+from __future__ import annotations
+
+from pydbg.addresses import hex64
+from pydbg.commands.context import CommandContext
+from pydbg.commands.errors import CommandError, CommandSyntaxError
+from pydbg.commands.expression import evaluate_prefix
+from pydbg.commands.interpreter import Interpreter, command
+from pydbg.commands.memory_args import (
+    InaccessibleMemoryError,
+    check_reachable,
+    encode_values,
+    parse_range,
+    parse_string,
+    parse_values,
+    read_cells,
+)
+from pydbg.commands.memory_display import format_row
+from pydbg.errors import MemoryAccessError
+
+# -- e* -----------------------------------------------------------------------------------------
+
+
+def _address_and_rest(interp: Interpreter, name: str, rest: str) -> tuple[int, str]:
+    if not rest.strip():
+        raise CommandSyntaxError(name, len(name), f"{name} needs an address and what to write")
+    address, column = evaluate_prefix(rest, CommandContext(interp), interp.radix)
+    return address, rest[column:].strip()
+
+
+def _write(interp: Interpreter, what: str, address: int, data: bytes) -> None:
+    check_reachable(interp, what, address, len(data))
+    interp.client.data_spaces.write_virtual(address, data)
+
+
+def _enter_values(name: str, size: int, what: str) -> None:
+    @command(
+        name,
+        summary=f"write {what} to memory",
+        syntax=f"{name} address value [value ...]",
+        example=f"{name} @rsp 1 2 3",
+    )
+    def handler(interp: Interpreter, rest: str) -> None:
+        address, text = _address_and_rest(interp, name, rest)
+        if not text:
+            raise CommandSyntaxError(
+                f"{name} {rest}", len(name) + 1 + len(rest), f"{name} needs values to write"
+            )
+        _write(interp, name, address, encode_values(parse_values(interp, text), size))
+
+
+_enter_values("eb", 1, "bytes")
+_enter_values("ew", 2, "16-bit words")
+_enter_values("ed", 4, "32-bit dwords")
+_enter_values("eq", 8, "64-bit qwords")
+_enter_values("ep", 8, "pointer-sized values (qwords on x86_64)")
+
+
+def _enter_string(name: str, wide: bool, terminated: bool) -> None:
+    kind = "UTF-16" if wide else "ASCII (UTF-8)"
+    nul = "with" if terminated else "without"
+
+    @command(
+        name,
+        summary=f"write an {kind} string to memory, {nul} a terminating NUL",
+        syntax=f'{name} address "text"',
+        example=f'{name} buffer "hello"',
+    )
+    def handler(interp: Interpreter, rest: str) -> None:
+        address, text = _address_and_rest(interp, name, rest)
+        string = parse_string(text) + ("\0" if terminated else "")
+        if not string:
+            raise CommandError(f"{name}: the string is empty; nothing to write")
+        _write(interp, name, address, string.encode("utf-16-le" if wide else "utf-8"))
+
+
+_enter_string("ea", wide=False, terminated=False)
+_enter_string("eza", wide=False, terminated=True)
+_enter_string("eu", wide=True, terminated=False)
+_enter_string("ezu", wide=True, terminated=True)
+
+
+# -- f ------------------------------------------------------------------------------------------
+
+
+@command(
+    "f",
+    summary="fill a memory range with a repeated byte pattern",
+    syntax="f address L count pattern... | f address end pattern...",
+    example="f buffer L20 'A' 'B' 0",
+)
+def _fill(interp: Interpreter, rest: str) -> None:
+    span, text = parse_range(interp, rest, 1, 0)
+    if not text:
+        raise CommandSyntaxError(f"f {rest}", len(rest) + 2, "f needs a pattern of bytes")
+    pattern = encode_values(parse_values(interp, text), 1)[: span.size]  # extra values: ignored
+    try:
+        interp.client.data_spaces.fill_virtual(span.start, span.size, pattern)
+    except MemoryAccessError as exc:
+        raise InaccessibleMemoryError("f", span.start, span.size, exc.transferred) from None
+
+
+# -- s ------------------------------------------------------------------------------------------
+
+# option: (object size, granularity, row unit, pattern is a string)
+_SEARCH = {
+    "-b": (1, 1, 1, False),
+    "-w": (2, 2, 2, False),
+    "-d": (4, 4, 4, False),
+    "-q": (8, 8, 8, False),
+    "-a": (1, 1, 1, True),
+    "-u": (2, 1, 2, True),
+}
+
+
+@command(
+    "s",
+    summary="search memory for bytes, words, dwords, qwords or a string",
+    syntax="s [-b|-w|-d|-q|-a|-u] address (L count | end) pattern",
+    example='s -a @rsp L1000 "HOME"',
+)
+def _search(interp: Interpreter, rest: str) -> None:
+    option, text = "-b", rest.strip()
+    if text.startswith("-"):
+        option, _, text = text.partition(" ")
+        if option.lower() not in _SEARCH:
+            raise CommandSyntaxError(
+                f"s {rest}", 2, f"unknown option {option!r} (known: {' '.join(_SEARCH)})"
+            )
+        option = option.lower()
+    size, granularity, unit, is_string = _SEARCH[option]
+    span, pattern_text = parse_range(interp, text, 1, 0)
+    if not pattern_text:
+        raise CommandSyntaxError(f"s {rest}", len(rest) + 2, "s needs a pattern to search for")
+    if is_string:
+        pattern = parse_string(pattern_text).encode("utf-16-le" if size == 2 else "utf-8")
+        if not pattern:
+            raise CommandError("s: the search string is empty")
+    else:
+        pattern = encode_values(parse_values(interp, pattern_text), size)
+    spaces = interp.client.data_spaces
+    position, lines = span.start, []
+    while position + len(pattern) <= span.end:
+        hit = spaces.search_virtual(position, span.end - position, pattern, granularity)
+        if hit is None:
+            break
+        lines.append(format_row(hit, read_cells(interp, hit, 16), unit, ascii_column=True))
+        position = hit + granularity
+    if lines:
+        interp.out("\n".join(lines) + "\n")
+
+
+# -- c ------------------------------------------------------------------------------------------
+
+
+@command(
+    "c",
+    summary="compare two memory ranges byte by byte, showing each difference",
+    syntax="c address (L count | end) address2",
+    example="c buffer L20 buffer+40",
+)
+def _compare(interp: Interpreter, rest: str) -> None:
+    span, text = parse_range(interp, rest, 1, 0)
+    if not text:
+        raise CommandSyntaxError(f"c {rest}", len(rest) + 2, "c needs a second address")
+    other, extra = _address_and_rest(interp, "c", text)
+    if extra:
+        raise CommandSyntaxError(f"c {rest}", 2, f"unexpected {extra!r} after the addresses")
+    first = _read_all(interp, span.start, span.size)
+    second = _read_all(interp, other, span.size)
+    lines = [
+        f"{hex64(span.start + i)}  {a:02x} - {hex64(other + i)}  {b:02x}"
+        for i, (a, b) in enumerate(zip(first, second, strict=True))
+        if a != b
+    ]
+    if lines:
+        interp.out("\n".join(lines) + "\n")
+
+
+def _read_all(interp: Interpreter, address: int, size: int) -> bytes:
+    try:
+        return interp.client.data_spaces.read_virtual(address, size)
+    except MemoryAccessError as exc:
+        raise InaccessibleMemoryError("c", address, size, exc.transferred) from None
