@@ -109,7 +109,12 @@ def parse_range(
         if backwards:
             start = (start - count * unit) % _TOP
     elif rest and end_address:
-        last, rest = _expression(interp, rest, "an end address")
+        try:
+            last, rest = _expression(interp, rest, "an end address")
+        except CommandSyntaxError:
+            raise CommandSyntaxError(
+                text, len(text) - len(rest), "expected a length (L count) or an end address"
+            ) from None
         if last < start:
             raise CommandError(f"the end address {hex64(last)} is below the start {hex64(start)}")
         unlimited, count = False, (last - start) // unit + 1

@@ -89,14 +89,15 @@ int main(int argc, char **argv)
     needles[81] = 0x12; /* the word 0x1234 at an even address */
     needles[91] = 0x34;
     needles[92] = 0x12; /* and at an odd one */
+    /* The PROT_NONE page first: mapped after the hole, it would land in it. */
+    noaccess = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (noaccess == MAP_FAILED)
+        return 5;
     hole = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (hole == MAP_FAILED || munmap(hole + page, page) != 0)
         return 4;
     memset(hole, 0x5a, page);
     memset(hole + 2 * page, 0xa5, page);
-    noaccess = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (noaccess == MAP_FAILED)
-        return 5;
 
     fact("pattern", pattern);
     fact("text", text);
