@@ -19,6 +19,7 @@ access (a PROT_NONE page is as unreachable to the debugger as to the program).
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -160,26 +161,33 @@ class DataSpaces:
         lies wholly inside the range, at an address that is a multiple of `granularity`;
         None when there is none (DbgEng returns E_NOINTERFACE).  Memory out of reach is
         skipped; a match never spans it."""
+        return next(self.search_virtual_all(offset, length, pattern, granularity), None)
+
+    def search_virtual_all(
+        self, offset: int, length: int, pattern: bytes, granularity: int = 1
+    ) -> Iterator[int]:
+        """Every match search_virtual would find one after the other, overlapping ones
+        included ("QQQ" three times in "QQQQQ"), in address order (pydbg: the `s`
+        command; the address map is read once, not once a match).  The target must stay
+        stopped while the iterator is used."""
         if not pattern:
             raise ValueError("the search pattern is empty")
         if granularity <= 0:
             raise ValueError(f"granularity must be positive, not {granularity}")
         end = offset + length
-        for region in self.regions():
-            if region.end <= offset or not region.accessible:
-                continue
-            if region.base >= end:
-                break
-            found = self._search_span(
-                max(offset, region.base), min(end, region.end), pattern, granularity
-            )
-            if found is not None:
-                return found
-        return None
+        spans = [
+            (max(offset, region.base), min(end, region.end))
+            for region in self.regions()
+            if region.accessible and region.end > offset and region.base < end
+        ]
+        for start, stop in spans:
+            yield from self._search_span(start, stop, pattern, granularity)
 
-    def _search_span(self, start: int, stop: int, pattern: bytes, granularity: int) -> int | None:
-        """search_virtual within one accessible span, read a chunk at a time; chunks
-        overlap by len(pattern)-1 bytes so that no match is lost at a seam."""
+    def _search_span(
+        self, start: int, stop: int, pattern: bytes, granularity: int
+    ) -> Iterator[int]:
+        """The matches within one accessible span, read a chunk at a time; chunks overlap
+        by len(pattern)-1 bytes so that no match is lost at a seam, nor found twice."""
         position = start
         while position + len(pattern) <= stop:
             size = min(_SEARCH_CHUNK, stop - position)
@@ -190,14 +198,11 @@ class DataSpaces:
             index = data.find(pattern)
             while index >= 0:
                 if (position + index) % granularity == 0:
-                    return position + index
+                    yield position + index
                 index = data.find(pattern, index + 1)
-            if len(data) < size:
-                return None  # the rest of the span cannot be read
-            if position + size >= stop:
-                return None
+            if len(data) < size or position + size >= stop:
+                return  # the rest of the span cannot be read, or it is done
             position += size - len(pattern) + 1
-        return None
 
     def regions(self, include_free: bool = False) -> list[MemoryRegion]:
         """Every mapping of the current process by address (pydbg; DbgEng callers loop

@@ -46,6 +46,7 @@ __all__ = [
     "parse_string",
     "parse_values",
     "read_cells",
+    "reject_options",
     "starts_with_length",
 ]
 
@@ -89,6 +90,7 @@ def _expression(interp: Interpreter, text: str, what: str) -> tuple[int, str]:
     """The value of the expression at the start of `text`, and the text after it."""
     if not text.strip():
         raise CommandSyntaxError(text, 0, f"expected {what}")
+    reject_options(text)
     value, column = evaluate_prefix(text, CommandContext(interp), interp.radix)
     return value, text[column:].lstrip()
 
@@ -142,6 +144,15 @@ def starts_with_length(text: str) -> bool:
         return False
     word = re.match(r"[lL]([A-Za-z_][\w!]*)", text)
     return not word or bool(re.fullmatch(r"[0-9a-fA-F`]+h?|0[xXnNtTyY][0-9a-fA-F`]*", word[1]))
+
+
+def reject_options(text: str) -> None:
+    """cdb's display and edit options (`/c4`, `/p`) are not taken: say so, rather than
+    failing to read `/` as an expression."""
+    stripped = text.lstrip()
+    if stripped.startswith("/"):
+        option = stripped.split()[0]
+        raise CommandSyntaxError(text, len(text) - len(stripped), f"unknown option {option!r}")
 
 
 def parse_values(interp: Interpreter, text: str) -> list[int]:

@@ -7,7 +7,7 @@
 
 Ranges, value lists and strings are read as pydbg.commands.memory_args describes.  The
 commands use the public facets only: memory through client.data_spaces (reads, writes,
-fill_virtual, search_virtual, query_virtual), names through client.symbols.
+fill_virtual, search_virtual_all, regions, query_virtual), names through client.symbols.
 """
 
 from pydbg.commands import address_map, memory_display, memory_edit

@@ -30,7 +30,13 @@ from __future__ import annotations
 from pydbg.addresses import hex64
 from pydbg.commands.errors import CommandSyntaxError
 from pydbg.commands.interpreter import Interpreter, command
-from pydbg.commands.memory_args import Range, parse_range, read_cells, starts_with_length
+from pydbg.commands.memory_args import (
+    Range,
+    parse_range,
+    read_cells,
+    reject_options,
+    starts_with_length,
+)
 from pydbg.errors import SymbolError
 
 __all__ = ["format_row"]
@@ -87,6 +93,7 @@ def _start(interp: Interpreter) -> int:
 def _range(interp: Interpreter, name: str, rest: str, unit: int, default_count: int) -> Range:
     if not rest.strip():
         return Range(_start(interp), default_count, unit)
+    reject_options(rest)
     if starts_with_length(rest):  # `dd L4`: from where the last display stopped
         rest = f"{_start(interp):#x} {rest}"
     found, extra = parse_range(interp, rest, unit, default_count)

@@ -34,6 +34,7 @@ from pydbg.commands.memory_args import (
     parse_string,
     parse_values,
     read_cells,
+    reject_options,
 )
 from pydbg.commands.memory_display import format_row
 from pydbg.errors import MemoryAccessError
@@ -44,6 +45,7 @@ from pydbg.errors import MemoryAccessError
 def _address_and_rest(interp: Interpreter, name: str, rest: str) -> tuple[int, str]:
     if not rest.strip():
         raise CommandSyntaxError(name, len(name), f"{name} needs an address and what to write")
+    reject_options(rest)
     address, column = evaluate_prefix(rest, CommandContext(interp), interp.radix)
     return address, rest[column:].strip()
 
@@ -158,14 +160,10 @@ def _search(interp: Interpreter, rest: str) -> None:
             raise CommandError("s: the search string is empty")
     else:
         pattern = encode_values(parse_values(interp, pattern_text), size)
-    spaces = interp.client.data_spaces
-    position, lines = span.start, []
-    while position + len(pattern) <= span.end:
-        hit = spaces.search_virtual(position, span.end - position, pattern, granularity)
-        if hit is None:
-            break
-        lines.append(format_row(hit, read_cells(interp, hit, 16), unit, ascii_column=True))
-        position = hit + granularity
+    found = interp.client.data_spaces.search_virtual_all(
+        span.start, span.size, pattern, granularity
+    )
+    lines = [format_row(hit, read_cells(interp, hit, 16), unit, ascii_column=True) for hit in found]
     if lines:
         interp.out("\n".join(lines) + "\n")
 

@@ -202,6 +202,7 @@ def test_addresses_are_expressions(mem):
         ("db ffffffffffffff00 L200", CommandError, "past the address space"),
         ("db nosuchsymbol_here", CommandError, "nosuchsymbol_here"),
         ("da %text L", CommandSyntaxError, "count"),
+        ("db /c4 %pattern", CommandSyntaxError, "unknown option '/c4'"),
     ],
 )
 def test_bad_ranges_are_refused(mem, command, error, match):

@@ -89,6 +89,7 @@ def test_fill_repeats_the_pattern_and_ignores_extra_values(mem):
         ("f %scratch L10", CommandSyntaxError, "pattern"),
         ("f %scratch L20000000 1", CommandError, "256 MiB"),
         ("eb nosuchsymbol_here 1", CommandError, "nosuchsymbol_here"),
+        ("eb /p %scratch 1", CommandSyntaxError, "unknown option '/p'"),
     ],
 )
 def test_bad_input_changes_nothing(mem, recorder, command, error, match):

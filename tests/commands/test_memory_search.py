@@ -80,8 +80,12 @@ def test_search_virtual_facet(mem):
     assert spaces.search_virtual(base + 6, 122, b"needle") == base + 40
     assert spaces.search_virtual(base, 128, b"\x34\x12", 2) == base + 80
     assert spaces.search_virtual(base + 6, 39, b"needle") is None  # ends inside the 2nd
+    assert list(spaces.search_virtual_all(base, 128, b"QQQ")) == [base + 64, base + 65, base + 66]
+    assert list(spaces.search_virtual_all(base, 128, b"Q" * 6)) == []
     with pytest.raises(ValueError):
         spaces.search_virtual(base, 128, b"")
+    with pytest.raises(ValueError):
+        spaces.search_virtual(base, 128, b"Q", 0)
 
 
 @pytest.mark.parametrize(
