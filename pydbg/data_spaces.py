@@ -143,15 +143,28 @@ class DataSpaces:
     def fill_virtual(self, start: int, size: int, pattern: bytes) -> int:
         """FillVirtual: write `pattern` repeatedly over `size` bytes at `start` (the last
         copy cut short); return the number of bytes written.  The whole range is checked
-        first: if any of it cannot be read, MemoryAccessError is raised and nothing is
-        written (a fill never stops half-way at the end of a mapping)."""
+        first: if any of it cannot be read, MemoryAccessError is raised (its `transferred`
+        counts the reachable bytes from `start`) and nothing is written, so a fill never
+        stops half-way at the end of a mapping.  Both passes go a piece at a time."""
         if not pattern:
             raise ValueError("the fill pattern is empty")
         if size < 0:
             raise ValueError(f"size must be >= 0, not {size}")
-        self.read_virtual(start, size)  # raises, writing nothing, if any byte is out of reach
-        data = (pattern * (size // len(pattern) + 1))[:size]
-        self.write_virtual(start, data)
+        piece = _SEARCH_CHUNK - _SEARCH_CHUNK % len(pattern)  # keeps the pattern in phase
+        for offset in range(0, size, piece):
+            try:
+                self.read_virtual(start + offset, min(piece, size - offset))
+            except MemoryAccessError as exc:
+                exc.transferred += offset
+                raise
+        block = pattern * (piece // len(pattern))
+        pid = self._pid("fill_virtual")
+        for offset in range(0, size, piece):
+            self._engine.backend.write_memory(
+                pid, start + offset, block[: min(piece, size - offset)]
+            )
+        if size:  # one ChangeDebuggeeState for the whole fill
+            self._engine.notifier.debuggee_state(DEBUG_CDS_DATA, DataSpace.VIRTUAL)
         return size
 
     def search_virtual(

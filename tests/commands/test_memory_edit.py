@@ -8,6 +8,9 @@ import pytest
 
 from pydbg.commands.errors import CommandError, CommandSyntaxError
 from pydbg.commands.memory_args import InaccessibleMemoryError
+from pydbg.constants import DEBUG_STATUS_GO
+from pydbg.errors import MemoryAccessError
+from tests.api.helpers import wait
 from tests.api.recording import debuggee
 
 ZERO64 = bytes(64)
@@ -124,3 +127,34 @@ def test_a_write_that_reaches_unmapped_memory_writes_nothing(mem, recorder, comm
     seen = mem.finish()
     assert seen["hole_end"] == b"\x5a" * 16  # the mapped bytes before the hole are intact
     assert seen["hole_next"] == b"\xa5" * 16
+
+
+def test_a_big_fill_is_one_change_and_checked_whole(mem, recorder):
+    """A fill over more than one piece (1 MiB) of the hole mapping fails before writing;
+    one inside readable memory reports one ChangeDebuggeeState."""
+    spaces = mem.client.data_spaces
+    recorder.take()
+    assert spaces.fill_virtual(mem.addr["scratch"], 64, b"\x01\x02\x03") == 64
+    assert recorder.take() == [debuggee(CDS_DATA, DATA_SPACE_VIRTUAL)]
+    with pytest.raises(MemoryAccessError) as caught:
+        spaces.fill_virtual(mem.addr["hole"], 3 * mem.page, b"\x00")
+    assert caught.value.transferred == mem.page
+    assert recorder.take() == []
+    seen = mem.finish()
+    assert seen["scratch"] == (b"\x01\x02\x03" * 22)[:64]
+    assert seen["hole_end"] == b"\x5a" * 16
+
+
+def test_writes_over_a_breakpoint_keep_it(mem):
+    """`eb` over an inserted int3 updates the byte the breakpoint saved: db shows the new
+    code, the breakpoint still hits, and the program runs the new code."""
+    helper = mem.addr["helper"]
+    original = mem.binary.file_bytes(mem.binary.sym("helper"), 1)
+    mem.run("bp helper")
+    assert mem.lines("db helper L1")[0].split()[1] == f"{original[0]:02x}"  # not cc
+    mem.run("eb helper b8 2a 00 00 00 c3")
+    assert mem.lines("db helper L6")[0].split()[1:7] == ["b8", "2a", "00", "00", "00", "c3"]
+    mem.client.control.set_execution_status(DEBUG_STATUS_GO)
+    assert wait(mem.client)
+    assert mem.client.registers.get_value("rip") == helper  # the breakpoint hit
+    assert mem.finish()["helper"] == b"42"
