@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_RANGE",
+    "BadRangeError",
+    "ValueTooLargeError",
     "InaccessibleMemoryError",
     "Range",
     "check_reachable",
@@ -69,6 +71,14 @@ class InaccessibleMemoryError(CommandError):
         self.reachable = reachable
 
 
+class BadRangeError(CommandError, ValueError):
+    """A range that cannot be taken: empty, reversed, over the size limit, or wrapping."""
+
+
+class ValueTooLargeError(CommandError, ValueError):
+    """A value to write or search for does not fit the object size (`eb x 100`)."""
+
+
 @dataclass(frozen=True)
 class Range:
     """`count` objects of `unit` bytes from `start`."""
@@ -95,22 +105,22 @@ def _expression(interp: Interpreter, text: str, what: str) -> tuple[int, str]:
     return value, text[column:].lstrip()
 
 
-def parse_range(
-    interp: Interpreter, text: str, unit: int, default_count: int, *, end_address: bool = True
-) -> tuple[Range, str]:
+def parse_range(interp: Interpreter, text: str, unit: int, default_count: int) -> tuple[Range, str]:
     """The range at the start of `text` (module docstring) and the text after it.
 
-    `default_count` objects are taken when no length follows the address (0: a length is
-    required).  With `end_address` False a second expression is not read as the end of the
-    range (it is left in the rest for the caller)."""
+    `default_count` objects are taken when nothing follows the address (0: a length or an
+    end address is required).  Commands with more arguments after the range (f, s, c) need
+    `L count` or an end address before them, as in cdb."""
     start, rest = _expression(interp, text, "an address")
     length = _LENGTH.match(rest) if starts_with_length(rest) else None
     if length:
         unlimited, backwards = length[1] == "?", length[1] == "-"
         count, rest = _expression(interp, rest[length.end() :], "a count after L")
         if backwards:
-            start = (start - count * unit) % _TOP
-    elif rest and end_address:
+            if count * unit > start:
+                raise BadRangeError(f"L-{count:#x} from {hex64(start)} runs below address 0")
+            start -= count * unit
+    elif rest:
         try:
             last, rest = _expression(interp, rest, "an end address")
         except CommandSyntaxError:
@@ -118,21 +128,21 @@ def parse_range(
                 text, len(text) - len(rest), "expected a length (L count) or an end address"
             ) from None
         if last < start:
-            raise CommandError(f"the end address {hex64(last)} is below the start {hex64(start)}")
+            raise BadRangeError(f"the end address {hex64(last)} is below the start {hex64(start)}")
         unlimited, count = False, (last - start) // unit + 1
     elif default_count:
         unlimited, count = True, default_count
     else:
         raise CommandSyntaxError(text, len(text), "expected a length (L count) or an end address")
     if count <= 0:
-        raise CommandError(f"the range length must be positive, not {count:#x}")
+        raise BadRangeError(f"the range length must be positive, not {count:#x}")
     if not unlimited and count * unit > MAX_RANGE:
-        raise CommandError(
+        raise BadRangeError(
             f"a range of {count * unit:#x} bytes is over the {MAX_RANGE:#x}-byte (256 MiB) "
             "limit; write L?count to allow it"
         )
     if start + count * unit > _TOP:
-        raise CommandError(f"the range {hex64(start)} L{count:#x} runs past the address space")
+        raise BadRangeError(f"the range {hex64(start)} L{count:#x} runs past the address space")
     return Range(start, count, unit), rest
 
 
@@ -180,7 +190,7 @@ def encode_values(values: list[int], size: int) -> bytes:
     out = bytearray()
     for value in values:
         if value >> (8 * size) and value < _TOP - (1 << (8 * size - 1)):
-            raise CommandError(f"the value {value:#x} does not fit in {size} byte(s)")
+            raise ValueTooLargeError(f"the value {value:#x} does not fit in {size} byte(s)")
         out += (value % (1 << (8 * size))).to_bytes(size, "little")
     return bytes(out)
 

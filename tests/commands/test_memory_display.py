@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from pydbg.commands.errors import CommandError, CommandSyntaxError
+from pydbg.commands.memory_args import BadRangeError
 from tests.api.helpers import hex64
 
 TEXT = b"Hello, memory commands!"
@@ -194,12 +195,13 @@ def test_addresses_are_expressions(mem):
 @pytest.mark.parametrize(
     ("command", "error", "match"),
     [
-        ("db %pattern L20000000", CommandError, "256 MiB"),
-        ("dd %pattern L4000001", CommandError, "256 MiB"),
-        ("db %pattern L0", CommandError, "must be positive"),
-        ("db %pattern+10 %pattern", CommandError, "below the start"),
+        ("db %pattern L20000000", BadRangeError, "256 MiB"),
+        ("dd %pattern L4000001", BadRangeError, "256 MiB"),
+        ("db %pattern L0", BadRangeError, "must be positive"),
+        ("db 10 L-20", BadRangeError, "below address 0"),
+        ("db %pattern+10 %pattern", BadRangeError, "below the start"),
         ("db %pattern L4 junk", CommandSyntaxError, "unexpected"),
-        ("db ffffffffffffff00 L200", CommandError, "past the address space"),
+        ("db ffffffffffffff00 L200", BadRangeError, "past the address space"),
         ("db nosuchsymbol_here", CommandError, "nosuchsymbol_here"),
         ("da %text L", CommandSyntaxError, "count"),
         ("db /c4 %pattern", CommandSyntaxError, "unknown option '/c4'"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pydbg.commands.errors import CommandError, CommandSyntaxError
-from pydbg.commands.memory_args import InaccessibleMemoryError
+from pydbg.commands.memory_args import BadRangeError, InaccessibleMemoryError, ValueTooLargeError
 from pydbg.constants import DEBUG_STATUS_GO
 from pydbg.errors import MemoryAccessError
 from tests.api.helpers import wait
@@ -79,9 +79,9 @@ def test_fill_repeats_the_pattern_and_ignores_extra_values(mem):
     [
         ("eb", CommandSyntaxError, "needs an address"),
         ("eb %scratch", CommandSyntaxError, "needs values"),
-        ("eb %scratch 1 100", CommandError, "does not fit in 1 byte"),
-        ("ew %scratch 10000", CommandError, "does not fit in 2 byte"),
-        ("ed %scratch 1 'hello'", CommandError, "does not fit in 4 byte"),
+        ("eb %scratch 1 100", ValueTooLargeError, "does not fit in 1 byte"),
+        ("ew %scratch 10000", ValueTooLargeError, "does not fit in 2 byte"),
+        ("ed %scratch 1 'hello'", ValueTooLargeError, "does not fit in 4 byte"),
         ("eb %scratch 1 +", CommandSyntaxError, "expected an operand"),
         ("eb %scratch 1 ''", CommandSyntaxError, "characters"),
         ("ea %scratch hello", CommandSyntaxError, "double quotes"),
@@ -90,7 +90,7 @@ def test_fill_repeats_the_pattern_and_ignores_extra_values(mem):
         ('ea %scratch ""', CommandError, "empty"),
         ("f %scratch 'A'", CommandSyntaxError, "a length .L count. or an end address"),
         ("f %scratch L10", CommandSyntaxError, "pattern"),
-        ("f %scratch L20000000 1", CommandError, "256 MiB"),
+        ("f %scratch L20000000 1", BadRangeError, "256 MiB"),
         ("eb nosuchsymbol_here 1", CommandError, "nosuchsymbol_here"),
         ("eb /p %scratch 1", CommandSyntaxError, "unknown option '/p'"),
     ],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pydbg.commands.errors import CommandError, CommandSyntaxError
-from pydbg.commands.memory_args import InaccessibleMemoryError
+from pydbg.commands.memory_args import BadRangeError, InaccessibleMemoryError, ValueTooLargeError
 from tests.api.helpers import hex64
 
 
@@ -95,10 +95,10 @@ def test_search_virtual_facet(mem):
         ("s -[1]b %needles L80 1", CommandSyntaxError, "unknown option"),
         ("s -b %needles L80", CommandSyntaxError, "needs a pattern"),
         ("s -b %needles 'n'", CommandSyntaxError, "length"),
-        ("s -w %needles L80 10000", CommandError, "does not fit in 2 byte"),
+        ("s -w %needles L80 10000", ValueTooLargeError, "does not fit in 2 byte"),
         ('s -a %needles L80 ""', CommandError, "empty"),
         ("s -a %needles L80 needle", CommandSyntaxError, "double quotes"),
-        ("s -b %needles L20000000 1", CommandError, "256 MiB"),
+        ("s -b %needles L20000000 1", BadRangeError, "256 MiB"),
     ],
 )
 def test_bad_searches(mem, command, error, match):
