@@ -27,6 +27,8 @@ pc when there was none: `Interpreter.next_display`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydbg.addresses import hex64
 from pydbg.commands.errors import CommandSyntaxError
 from pydbg.commands.interpreter import Interpreter, command
@@ -45,6 +47,7 @@ ROW = 16  # bytes a row
 DEFAULT_BYTES = 0x80
 DEFAULT_STRING_CHARS = 0x100
 STRING_LINE = 48  # characters a da/du line
+BLOCK = 0x1000  # bytes read and shown at a time (a multiple of ROW)
 
 
 def _char(cell: int | None) -> str:
@@ -103,14 +106,22 @@ def _range(interp: Interpreter, name: str, rest: str, unit: int, default_count: 
     return found
 
 
+def _blocks(interp: Interpreter, span: Range) -> Iterator[tuple[int, list[int | None]]]:
+    """The range as (offset, cells) pieces of BLOCK bytes: a long display (up to 256 MiB,
+    or more with L?) is read, formatted and shown a piece at a time."""
+    for offset in range(0, span.size, BLOCK):
+        yield offset, read_cells(interp, span.start + offset, min(BLOCK, span.size - offset))
+
+
 def _rows(interp: Interpreter, name: str, rest: str, unit: int, ascii_column: bool) -> None:
     span = _range(interp, name, rest, unit, DEFAULT_BYTES // unit)
-    cells = read_cells(interp, span.start, span.size)
-    lines = [
-        format_row(span.start + offset, cells[offset : offset + ROW], unit, ascii_column)
-        for offset in range(0, span.size, ROW)
-    ]
-    interp.out("\n".join(lines) + "\n")
+    for offset, cells in _blocks(interp, span):
+        address = span.start + offset
+        lines = [
+            format_row(address + i, cells[i : i + ROW], unit, ascii_column)
+            for i in range(0, len(cells), ROW)
+        ]
+        interp.out("\n".join(lines) + "\n")
     interp.next_display = span.end % (1 << 64)
 
 
@@ -143,15 +154,15 @@ def _symbol(interp: Interpreter, value: int) -> str:
 
 def _symbols(interp: Interpreter, name: str, rest: str, unit: int) -> None:
     span = _range(interp, name, rest, unit, DEFAULT_BYTES // unit)
-    cells = read_cells(interp, span.start, span.size)
-    lines = []
-    for offset in range(0, span.size, unit):
-        value = cells[offset : offset + unit]
-        text = _value(value, unit)
-        if None not in value:
-            text += _symbol(interp, int.from_bytes(bytes(value), "little"))  # type: ignore[arg-type]
-        lines.append(f"{hex64(span.start + offset)}  {text}")
-    interp.out("\n".join(lines) + "\n")
+    for offset, cells in _blocks(interp, span):
+        lines = []
+        for i in range(0, len(cells), unit):
+            value = cells[i : i + unit]
+            text = _value(value, unit)
+            if None not in value:
+                text += _symbol(interp, int.from_bytes(bytes(value), "little"))  # type: ignore[arg-type]
+            lines.append(f"{hex64(span.start + offset + i)}  {text}")
+        interp.out("\n".join(lines) + "\n")
     interp.next_display = span.end % (1 << 64)
 
 
@@ -173,29 +184,35 @@ _symbol_display("dds", 4, "dwords")
 
 def _string(interp: Interpreter, name: str, rest: str, width: int) -> None:
     span = _range(interp, name, rest, width, DEFAULT_STRING_CHARS)
-    cells = read_cells(interp, span.start, span.size)
     chars: list[str] = []
     ended = False
-    for offset in range(0, span.size, width):
-        unit = cells[offset : offset + width]
-        if None in unit:
-            chars.append("?")
-            continue
-        code = int.from_bytes(bytes(unit), "little")  # type: ignore[arg-type]
-        if code == 0:
-            ended = True
+    for _, cells in _blocks(interp, span):
+        for offset in range(0, len(cells), width):
+            unit = cells[offset : offset + width]
+            if None in unit:
+                chars.append("?")
+                continue
+            code = int.from_bytes(bytes(unit), "little")  # type: ignore[arg-type]
+            if code == 0:
+                ended = True
+                break
+            chars.append(_printable(code, width))
+        if ended:
             break
-        shown = chr(code)
-        if width == 1:
-            chars.append(shown if 0x20 <= code < 0x7F else ".")
-        else:
-            chars.append(shown if shown.isprintable() and not 0xD800 <= code < 0xE000 else ".")
     lines = [
         f'{hex64(span.start + index * width)}  "{"".join(chars[index : index + STRING_LINE])}"'
         for index in range(0, max(len(chars), 1), STRING_LINE)
     ]
     interp.out("\n".join(lines) + "\n")
     interp.next_display = (span.start + (len(chars) + ended) * width) % (1 << 64)
+
+
+def _printable(code: int, width: int) -> str:
+    """A string character as da/du show it: itself if printable, else `.`."""
+    if width == 1:
+        return chr(code) if 0x20 <= code < 0x7F else "."
+    shown = chr(code)
+    return shown if shown.isprintable() and not 0xD800 <= code < 0xE000 else "."
 
 
 @command(

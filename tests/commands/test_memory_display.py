@@ -241,3 +241,10 @@ def test_bytes_and_addresses_agree_with_gdb(targets, client, output, tmp_path):
     assert mem.lines("db pattern L20") == [db_row(start, data[:16]), db_row(start + 16, data[16:])]
     values_row = mem.lines("dq values L2")[0]
     assert values_row.split("  ")[1] == " ".join(hex64(int(q, 16)) for q in qwords[:2])
+
+
+def test_a_long_display_is_shown_piece_by_piece_without_gaps(mem):
+    rows = mem.lines("dd %pattern L0n3000")  # 12000 bytes: three pieces of 4 KiB
+    addresses = [int(row.split()[0].replace("`", ""), 16) for row in rows]
+    assert addresses == [mem.addr["pattern"] + 16 * i for i in range(750)]
+    assert rows[0] == f"{hex64(mem.addr['pattern'])}  03020100 07060504 0b0a0908 0f0e0d0c"
