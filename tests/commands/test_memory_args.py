@@ -14,6 +14,7 @@ from pydbg.commands.memory_args import (
     parse_string,
     starts_with_length,
 )
+from pydbg.errors import NoTargetError
 
 MEMORY_COMMANDS = [
     "db",
@@ -75,3 +76,9 @@ def test_every_memory_command_has_help(name):
     assert name in Interpreter.commands
     help = Interpreter.help[name]
     assert help.summary and help.syntax.startswith(name) and help.example.startswith(name)
+
+
+@pytest.mark.parametrize("command", ["db 0", "db", "eb 0 1", "f 0 L4 1", "s 0 L10 1", "!address"])
+def test_without_a_target(client, command):
+    with pytest.raises(NoTargetError):
+        client.control.execute(command)
