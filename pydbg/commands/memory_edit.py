@@ -6,6 +6,7 @@
     f RANGE PATTERN...               fill the range with the byte pattern, repeated
     s [-b|-w|-d|-q|-a|-u] RANGE PATTERN
                                      search: each hit's address and the memory there
+    s -sa|-su RANGE                  every printable ASCII / UTF-16 string of 3 or more
     c RANGE ADDR                     compare: each differing byte of both ranges
 
 No write is ever partial: every byte of the range is checked first and a command that would
@@ -124,6 +125,7 @@ def _fill(interp: Interpreter, rest: str) -> None:
 
 # -- s ------------------------------------------------------------------------------------------
 
+STRING_BLOCK = 1 << 16  # bytes read at a time by -sa / -su (even: keeps UTF-16 in phase)
 # option: (object size, granularity, row unit, pattern is a string)
 _SEARCH = {
     "-b": (1, 1, 1, False),
@@ -138,18 +140,20 @@ _SEARCH = {
 @command(
     "s",
     summary="search memory for bytes, words, dwords, qwords or a string",
-    syntax="s [-b|-w|-d|-q|-a|-u] address (L count | end) pattern",
+    syntax="s [-b|-w|-d|-q|-a|-u] address (L count | end) pattern | s -sa|-su range",
     example='s -a @rsp L1000 "HOME"',
 )
 def _search(interp: Interpreter, rest: str) -> None:
     option, text = "-b", rest.strip()
     if text.startswith("-"):
         option, _, text = text.partition(" ")
-        if option.lower() not in _SEARCH:
-            raise CommandSyntaxError(
-                f"s {rest}", 2, f"unknown option {option!r} (known: {' '.join(_SEARCH)})"
-            )
         option = option.lower()
+        if option in ("-sa", "-su"):
+            _search_strings(interp, rest, text, wide=option == "-su")
+            return
+        if option not in _SEARCH:
+            known = " ".join([*_SEARCH, "-sa", "-su"])
+            raise CommandSyntaxError(f"s {rest}", 2, f"unknown option {option!r} (known: {known})")
     size, granularity, unit, is_string = _SEARCH[option]
     span, pattern_text = parse_range(interp, text, 1, 0)
     if not pattern_text:
@@ -164,6 +168,47 @@ def _search(interp: Interpreter, rest: str) -> None:
         span.start, span.size, pattern, granularity
     )
     lines = [format_row(hit, read_cells(interp, hit, 16), unit, ascii_column=True) for hit in found]
+    if lines:
+        interp.out("\n".join(lines) + "\n")
+
+
+MIN_STRING = 3  # cdb's default shortest string for -sa / -su
+
+
+def _search_strings(interp: Interpreter, rest: str, text: str, wide: bool) -> None:
+    """s -sa / -su: every run of at least MIN_STRING printable ASCII characters (as bytes,
+    or as UTF-16 code units at even addresses), shown as `address  "text"`."""
+    span, extra = parse_range(interp, text, 1, 0)
+    if extra:
+        raise CommandSyntaxError(f"s {rest}", len(rest) - len(extra) + 2,
+                                 f"unexpected {extra!r}: -sa and -su take no pattern")  # fmt: skip
+    width = 2 if wide else 1
+    spaces = interp.client.data_spaces
+    lines: list[str] = []
+    for region in spaces.regions():
+        if not region.accessible or region.end <= span.start or region.base >= span.end:
+            continue
+        start = max(span.start, region.base)
+        start += start % width  # UTF-16 code units at even addresses
+        stop = min(span.end, region.end)
+        run_start, run = 0, bytearray()
+        for position in range(start, stop, STRING_BLOCK):
+            try:
+                data = spaces.read_virtual(position, min(STRING_BLOCK, stop - position))
+            except MemoryAccessError as exc:
+                data = exc.data
+            for index in range(0, len(data) - width + 1, width):
+                code = int.from_bytes(data[index : index + width], "little")
+                if 0x20 <= code < 0x7F:
+                    if not run:
+                        run_start = position + index
+                    run.append(code)
+                    continue
+                if len(run) >= MIN_STRING:
+                    lines.append(f'{hex64(run_start)}  "{run.decode()}"')
+                run.clear()
+        if len(run) >= MIN_STRING:
+            lines.append(f'{hex64(run_start)}  "{run.decode()}"')
     if lines:
         interp.out("\n".join(lines) + "\n")
 

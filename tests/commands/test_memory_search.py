@@ -132,3 +132,24 @@ def test_bad_compares(mem, command, error, match):
     with pytest.raises(error, match=match):
         mem.run(command.format(edge=f"{mem.page - 8:x}"))
     assert mem.output.take() == ""
+
+
+def test_search_any_strings(mem):
+    text, wide = mem.addr["text"], mem.addr["wide"]
+    assert mem.lines("s -sa %text L18") == [f'{hex64(text)}  "Hello, memory commands!"']
+    # "Wide \u00e9 string": the é is not printable ASCII, so it splits the string.
+    assert mem.lines("s -su %wide L20") == [
+        f'{hex64(wide)}  "Wide "',
+        f'{hex64(wide + 12)}  " string"',
+    ]
+    page = mem.page
+    mem.run(f'eza %hole+{2 * page + 0x20:x} "far"')  # after the unmapped page
+    mem.run(f"eb %hole+{page - 1:x} 0")  # ends the run of Z before the hole
+    hole = mem.addr["hole"]
+    # Strings do not run across the unmapped page; 0xa5 before "far" is not printable.
+    assert mem.lines(f"s -sa %hole+{page - 4:x} L{page + 0x30:x}") == [
+        f'{hex64(hole + page - 4)}  "ZZZ"',
+        f'{hex64(hole + 2 * page + 0x20)}  "far"',
+    ]
+    with pytest.raises(CommandSyntaxError, match="take no pattern"):
+        mem.run("s -sa %text L18 41")
