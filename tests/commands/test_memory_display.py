@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 import pytest
+from capstone import CS_ARCH_X86, CS_MODE_64, Cs
 
 from pydbg.commands.errors import CommandError, CommandSyntaxError
 from pydbg.commands.memory_args import BadRangeError
@@ -164,16 +165,26 @@ def test_dps_names_what_each_pointer_points_into(mem):
     assert len(mem.lines("dps %pointers")) == 16  # 0x80 bytes of pointers by default
 
 
+def first_call_return(binary, caller: str, callee: str) -> int:
+    """Link-time return address of the first `call callee` in `caller`, from the file."""
+    start, size = binary.sym(caller), binary.sym_size(caller)
+    disassembler = Cs(CS_ARCH_X86, CS_MODE_64)
+    for insn in disassembler.disasm(binary.file_bytes(start, size), start):
+        if insn.mnemonic == "call" and insn.op_str == hex(binary.sym(callee)):
+            return insn.address + insn.size
+    raise AssertionError(f"no call to {callee} in {caller}")
+
+
 def test_dps_at_the_stack_shows_the_return_address_into_main(mem):
-    row = mem.lines("dps @rsp L1")[0]
+    # At checkpoint(1)'s first instruction the stack top is the return address of main's
+    # first call to it (capstone on the file's bytes, plus the load bias).
+    main = mem.binary.sym("main")
+    returns_to = first_call_return(mem.binary, "main", "checkpoint")
+    address = returns_to + mem.binary.bias(mem.pid)
     rsp = mem.client.registers.get_value("rsp")
-    match = re.fullmatch(rf"{re.escape(hex64(rsp))}  (\S+) {mem.module}!main\+0x([0-9a-f]+)", row)
-    assert match, row
-    # The return address is right after a call instruction (e8 rel32) to checkpoint.
-    ret = int(match[1].replace("`", ""), 16)
-    call = mem.client.data_spaces.read_virtual(ret - 5, 5)
-    assert call[0] == 0xE8
-    assert ret + int.from_bytes(call[1:], "little", signed=True) == mem.addr["checkpoint"]
+    assert mem.lines("dps @rsp L1") == [
+        f"{hex64(rsp)}  {hex64(address)} {mem.module}!main+{returns_to - main:#x}"
+    ]
 
 
 def test_dds_shows_dwords_with_symbols(mem):

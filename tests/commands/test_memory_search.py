@@ -22,7 +22,7 @@ def needles(mem) -> bytes:
     data[5:11] = data[40:46] = b"needle"
     data[64:69] = b"QQQQQ"
     data[80:82] = data[91:93] = b"\x34\x12"
-    return bytes(data) + mem.client.data_spaces.read_virtual(mem.addr["needles"] + 128, 16)
+    return bytes(data)
 
 
 def hits(rows: list[str]) -> list[int]:
