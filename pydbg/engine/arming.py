@@ -146,8 +146,7 @@ class Arming(Delivery):
             if owner == pid and any(not bp.flags & DEBUG_BREAKPOINT_GO_ONLY for bp in site)
         ]
         # The thread leaves the trap it sat in: what _resume knew of it is stale.
-        self._trapped.pop(thread.tid, None)
-        self.resumed_on_site.pop(thread.tid, None)
+        self.traps.left(thread.tid)
         try:
             result = self.backend.trace(
                 thread.tid,

@@ -9,7 +9,6 @@ one __init__, so that each part reads as what it does with that state.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -17,7 +16,6 @@ from types import ModuleType
 
 from pydbg.constants import (
     DEBUG_CES_EXECUTION_STATUS,
-    DEBUG_CSS_ALL,
     DEBUG_STATUS_INSIDE_WAIT,
     DebugEvent,
     DebugNotify,
@@ -27,14 +25,16 @@ from pydbg.constants import (
 )
 from pydbg.engine import events as ev
 from pydbg.engine.backend import Backend, NativeEvent
-from pydbg.engine.breakpoints import EFLAGS_RF, BreakpointTable
+from pydbg.engine.breakpoints import BreakpointTable
 from pydbg.engine.dispatch import Dispatcher
-from pydbg.engine.modules import ModuleWatch
+from pydbg.engine.modules import ModuleRegistry
 from pydbg.engine.notify import Notifier
 from pydbg.engine.options import Options
 from pydbg.engine.stepping import StepMode, StepPlan
 from pydbg.engine.symbolizer import Symbolizer
 from pydbg.engine.targets import Process, TargetTable, Thread
+from pydbg.engine.translate import Context
+from pydbg.engine.traps import TrapLedger
 from pydbg.errors import (
     InsideWaitError,
     NoTargetError,
@@ -95,17 +95,26 @@ class EngineCore(Options):
         self._interrupt_exit = False
         self._user_interrupt = False
         self.command_runner: Callable[[str], int | None] | None = None
+        self.traps = TrapLedger(self.targets)
+        # The ledger's own dicts, by the names the fast loops use (never rebound: the
+        # ledger clears them in place).
+        self.resumed_on_site = self.traps.resumed_on_site
+        self._trapped = self.traps.trapped
         self.breakpoints = BreakpointTable(self)
-        self.module_watch: dict[int, ModuleWatch] = {}  # pid -> its modules
+        self.module_watch = ModuleRegistry(self)  # pid -> its modules
         self.symbols = Symbolizer(self)
         # Forked children nobody debugs, traced only until they stop sharing memory with
         # their parent (vfork) so that the parent's int3 bytes cannot kill them.
         self.shadows: set[int] = set()
-        # tid -> the pc it was resumed from, when an int3 sits there that it did not stop at:
-        # its trap at once is the resume itself, not a hit (Windows steps over it too).
-        self.resumed_on_site: dict[int, int] = {}
-        # tid -> the int3 it trapped at last: the native core steps it over at the resume.
-        self._trapped: dict[int, int] = {}
+        # What translation works with besides the record (translate.Context).
+        self._context = Context(
+            self.targets,
+            self.traps,
+            self.module_watch,
+            self.breakpoints,
+            self.shadows,
+            self._records,
+        )
         # What the native pass set (fastpaths.native_pass_signals) was computed from.
         self._filters_version = 0
         self._pass_key: object = None
@@ -150,9 +159,6 @@ class EngineCore(Options):
         wait resumes them)."""
         self._stop_all()
 
-    def stepping(self) -> bool:
-        return self._plan is not None
-
     def output_warning(self, text: str) -> None:
         self.output(OutputMask.WARNING, f"pydbg: {text}\n")
 
@@ -160,70 +166,16 @@ class EngineCore(Options):
         """Modules were loaded or unloaded: deferred breakpoints may resolve now."""
         self.breakpoints.reevaluate()
 
-    def pass_signal(self, tid: int, signo: int) -> None:
-        """Deliver a signal at the thread's next resume (a thread nobody decides for)."""
-        self._signals[tid] = signo
-
-    def unfollowed_child(self, pid: int, vfork: bool) -> None:
-        """A fork child that is not debugged.  A fork child's memory is its own: detach
-        it now, which removes the int3 bytes it inherited.  A vfork child shares its
-        parent's memory, so removing them would disarm the parent: it stays traced, out of
-        the session, until it execs (translate._shadow)."""
-        if vfork:
-            self.shadows.add(pid)
-            return
-        with contextlib.suppress(PydbgError):
-            self.backend.detach(pid)
-
-    def release_shadow(self, pid: int) -> None:
-        self.shadows.discard(pid)
-        with contextlib.suppress(PydbgError):
-            self.backend.detach(pid)
-
     def _note_site(self, tid: int, pid: int, pc: int) -> None:
-        """The thread is about to run from pc: if a breakpoint of ours is there that will
-        trap at once, that trap is the resume itself (translate._breakpoint)."""
+        """The thread is about to run from pc (the trap ledger's `about_to_run`)."""
         table = self.breakpoints
-        if (pid, pc) in table.hw_sites:
-            # An execute debug register traps unless EFLAGS.RF is set, which the kernel
-            # sets when it reports that trap and clears once the instruction ran (hazards
-            # §10).  RF, not _trapped, tells: a thread resumed from its hit and stopped
-            # again (a stop-all) before it ran is still on the site, RF still set.
-            if not self.backend.get_reg(tid, "eflags") & EFLAGS_RF:
-                self.resumed_on_site[tid] = pc
-        elif (pid, pc) in table.sites and self._trapped.get(tid) != pc:
-            self.resumed_on_site[tid] = pc
-        self._trapped.pop(tid, None)
+        self.traps.about_to_run(tid, pid, pc, table.sites, table.hw_sites, self._eflags)
 
-    def note_trap(self, tid: int, address: int) -> None:
-        """The thread stopped at a trap of ours at address (an int3, or a debug register
-        serving a breakpoint): resuming it does not trap there again."""
-        self._trapped[tid] = address
+    def _eflags(self, tid: int) -> int:
+        return self.backend.get_reg(tid, "eflags")
 
     def threads_trapped_at(self, pid: int, address: int) -> list[int]:
-        return [
-            tid
-            for tid, where in self._trapped.items()
-            if where == address
-            and (thread := self.targets.thread(tid)) is not None
-            and thread.process.pid == pid
-        ]
-
-    def listen_later(self, tid: int) -> None:
-        self._listen.add(tid)
-
-    def discard_later(self, process: Process) -> None:
-        self._discard.append(process)
-
-    def queued_records(self) -> Sequence[NativeEvent]:
-        """Native records collected and not yet translated (translate looks ahead)."""
-        return self._records
-
-    def image_replaced(self, process: Process) -> None:
-        """An exec replaced a process's image: every symbol it had is stale, and its
-        breakpoints went with the old image."""
-        self.breakpoints.image_replaced(process)
-        self.notifier.symbol_state(DEBUG_CSS_ALL, 0)
+        return self.traps.threads_trapped_at(pid, address)
 
     def get_execution_status(self) -> DebugStatus:
         """GetExecutionStatus; callable from any thread."""

@@ -121,8 +121,7 @@ class Lifecycle(Interrupts):
         self._first_chance.clear()
         self._listen.clear()
         self.shadows.clear()
-        self.resumed_on_site.clear()
-        self._trapped.clear()
+        self.traps.clear()
         self.breakpoints.clear()
         self.module_watch.clear()
         self._running = False

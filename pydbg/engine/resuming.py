@@ -69,7 +69,7 @@ class Resuming(Arming):
             # (A thread that trapped at an int3 is stepped over it by the core.)
             if (
                 thread is not None
-                and self._trapped.pop(thread.tid, None) is None
+                and self.traps.trapped.pop(thread.tid, None) is None
                 and self._alive(thread)
             ):
                 with contextlib.suppress(PydbgError):

@@ -1,5 +1,29 @@
 """WaitForEvent (spec §4.2): the loop that drives the event path.
 
+The path is one way; each step returns to the loop, none calls back into an earlier one::
+
+    native record --translate--> events + actions --decide--> votes --apply--> resume
+     (backend.wait)  (translate.py)   (_take)        (deciding.py,  (deciding)  (resuming.py)
+                                                      dispatch.py)
+
+1. `_wait_native` collects records from the backend; they queue in `_records`.
+2. `_take(record)`: the trap ledger (traps.py) notes the stop; an active step plan
+   (stepping.py) may claim the record; otherwise `translate.translate(record, backend,
+   context, stepping)` returns a `Translation`: the events to decide and the actions for
+   the session (restart a group stop with PTRACE_LISTEN, pass a shadow's signal on, let an
+   unfollowed child go, discard a process).  Translation gets narrow collaborators (the
+   target table, the trap ledger, the module registry, the breakpoint table), never the
+   session.  `_carry_out` does the actions; the events queue in `_events`, every thread
+   stopped first (all-stop).
+3. `_decide(event)` (deciding.py): the event's thread becomes current and the dispatcher
+   (dispatch.py) collects the votes of the filter, its command and the callbacks; votes
+   cast by set_execution_status or commands are combined in, and the result is applied:
+   a break ends the wait, anything else arms the next resume (arming.py, delivery.py).
+4. `_resume()` (resuming.py) runs the targets in the armed mode, and the loop waits again.
+
+The fast loops (`_fast_go`, `_fast_step`, fastpaths.signal_go) take the same steps inline
+for one thread, and hand over to this loop for anything they do not serve.
+
 Debug log (pydbg.log; PYDBG_LOG=engine,native,commands or all): the `pydbg.native` channel
 logs each record as it leaves the backend's wait, `pydbg.engine` what `_take` made of it,
 each event `_decide` decides, the votes and the decision, each resume and each break; the
@@ -9,6 +33,7 @@ per wait_for_event.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -33,6 +58,7 @@ from pydbg.errors import (
     InsideWaitError,
     NoTargetError,
     PtraceError,
+    PydbgError,
     SessionFailedError,
 )
 from pydbg.log import COMMANDS as _COMMANDS_LOG
@@ -126,7 +152,9 @@ class Waiting(Deciding):
                 if process.pid in self.targets.processes:
                     self._start_session()
                     self._events.extend(
-                        translate.announce(self, process, initial_break=initial_break)
+                        translate.announce(
+                            process, self.backend, self._context, initial_break=initial_break
+                        )
                     )
                 continue
             if self._discard:
@@ -356,12 +384,7 @@ class Waiting(Deciding):
 
     def _take(self, record: NativeEvent) -> None:
         """Turn one native record into queued events, or resume past it."""
-        kind = record.kind
-        if kind == _KIND_BREAKPOINT:
-            self._trapped[record.tid] = record.address
-        elif kind != _KIND_HW_BREAKPOINT and (self.resumed_on_site or self._trapped):
-            self.resumed_on_site.pop(record.tid, None)
-            self._trapped.pop(record.tid, None)
+        self.traps.took(record)
         plan = self._plan
         if plan is not None:
             outcome = plan.on_record(record, self.backend)
@@ -379,7 +402,10 @@ class Waiting(Deciding):
                     # Let the thread go on past our return address with the others.
                     self._stop_all()
                 return
-        events = translate.translate(self, record)
+        meaning = translate.translate(record, self.backend, self._context, plan is not None)
+        if meaning.actions:
+            self._carry_out(meaning.actions)
+        events = meaning.events
         if self._log:
             _LOG.debug("take %r -> %s", record, [type(e).__name__ for e in events] or "nothing")
         if events:
@@ -389,3 +415,21 @@ class Waiting(Deciding):
             # Nothing to decide: let that thread go on with the others (cont_all steps it
             # off any breakpoint with the rest stopped).
             self._stop_all()
+
+    def _carry_out(self, actions: Sequence[translate.Action]) -> None:
+        """What translation asked of the session for a record besides its events."""
+        for action in actions:
+            if isinstance(action, translate.Listen):
+                self._listen.add(action.tid)
+            elif isinstance(action, translate.Deliver):
+                self._signals[action.tid] = action.signo
+            elif isinstance(action, translate.Discard):
+                self._discard.append(action.process)
+            elif isinstance(action, translate.Shadow):
+                self.shadows.add(action.pid)
+            elif isinstance(action, translate.Unshadow):
+                self.shadows.discard(action.pid)
+            elif isinstance(action, translate.LetGo):
+                self.shadows.discard(action.pid)
+                with contextlib.suppress(PydbgError):
+                    self.backend.detach(action.pid)
