@@ -100,9 +100,9 @@ class EngineCore(Options):
         # ledger clears them in place).
         self.resumed_on_site = self.traps.resumed_on_site
         self._trapped = self.traps.trapped
-        self.breakpoints = BreakpointTable(self)
+        self.breakpoints = BreakpointTable(self, self.traps)
         self.module_watch = ModuleRegistry(self)  # pid -> its modules
-        self.symbols = Symbolizer(self)
+        self.symbols = Symbolizer(self.module_watch)
         # Forked children nobody debugs, traced only until they stop sharing memory with
         # their parent (vfork) so that the parent's int3 bytes cannot kill them.
         self.shadows: set[int] = set()
@@ -173,9 +173,6 @@ class EngineCore(Options):
 
     def _eflags(self, tid: int) -> int:
         return self.backend.get_reg(tid, "eflags")
-
-    def threads_trapped_at(self, pid: int, address: int) -> list[int]:
-        return self.traps.threads_trapped_at(pid, address)
 
     def get_execution_status(self) -> DebugStatus:
         """GetExecutionStatus; callable from any thread."""

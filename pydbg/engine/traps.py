@@ -22,10 +22,11 @@ from collections.abc import Callable, Container
 
 from pydbg._native import EventKind
 from pydbg.engine.backend import NativeEvent
-from pydbg.engine.breakpoints import EFLAGS_RF
 from pydbg.engine.targets import TargetTable
 
-__all__ = ["TrapLedger"]
+__all__ = ["EFLAGS_RF", "TrapLedger"]
+
+EFLAGS_RF = 1 << 16  # resume flag: no instruction breakpoint on the next instruction
 
 _KIND_BREAKPOINT = EventKind.BREAKPOINT
 _KIND_HW_BREAKPOINT = EventKind.HW_BREAKPOINT
