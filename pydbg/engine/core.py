@@ -162,10 +162,6 @@ class EngineCore(Options):
     def output_warning(self, text: str) -> None:
         self.output(OutputMask.WARNING, f"pydbg: {text}\n")
 
-    def modules_changed(self, process: Process) -> None:
-        """Modules were loaded or unloaded: deferred breakpoints may resolve now."""
-        self.breakpoints.reevaluate()
-
     def _note_site(self, tid: int, pid: int, pc: int) -> None:
         """The thread is about to run from pc (the trap ledger's `about_to_run`)."""
         table = self.breakpoints

@@ -56,8 +56,6 @@ class _Engine(Protocol):
 
     def output_warning(self, text: str) -> None: ...
 
-    def modules_changed(self, process: Process) -> None: ...
-
 
 class ModuleWatch:
     """One process's module list and the internal breakpoint that keeps it current."""
@@ -116,7 +114,7 @@ class ModuleWatch:
             out.append(ev.UnloadModule(self.process, thread, obj.path, obj.base))
         for obj in change.loaded:
             out.append(self._loaded(obj, thread))
-        self.engine.modules_changed(self.process)
+        self.engine.breakpoints.reevaluate()  # deferred breakpoints may resolve now
         return out
 
     def _loaded(self, obj: LoadedObject, thread: Thread | None) -> ev.LoadModule:
