@@ -4,8 +4,11 @@ ends): a source check, like tests/test_boundary.py.
 * The command language (pydbg/commands) and the CLI use the public facets: no `_engine`.
 * Nothing under pydbg/engine imports pydbg.commands (the engine gets the language as
   callables: pydbg.engine.breakpoints.Language, wired in by pydbg.client).
-* No engine module imports pydbg.engine.session at runtime (the session imports them).
-  Imports for type checking only are listed in TYPE_ONLY, so a new one is a decision.
+* No engine module imports pydbg.engine.session, not even for type checking: the session
+  composes the engine's parts; a helper gets narrow collaborators (a Protocol or a small
+  class), never the Engine.
+* The engine's modules import each other without a circle, type-checking imports included
+  (the one-way event path: record -> translate -> decide -> dispatch -> resume).
 """
 
 from __future__ import annotations
@@ -19,10 +22,6 @@ from tests.support import ROOT
 
 PACKAGE = Path(ROOT) / "pydbg"
 ENGINE = PACKAGE / "engine"
-# Engine modules that name the Engine class for type checking only: translation and the
-# signal fast loop work on most of the session's wait state, so a narrow protocol there
-# would be the session again (both go when the wait loop owns its state as a value).
-TYPE_ONLY = {"translate.py", "fastpaths.py"}
 
 
 def _front_files() -> list[Path]:
@@ -99,18 +98,63 @@ def test_the_engine_does_not_import_the_command_language():
 
 
 def test_no_engine_module_imports_the_session_back():
-    found = []
-    for path in _engine_files():
-        if path.name == "session.py":
-            continue
-        for module, line, typing_only in imports(path.read_text(), str(path)):
-            if not _is(module, "pydbg.engine.session"):
-                continue
-            if not typing_only:
-                found.append(f"{path.relative_to(ROOT)}:{line}: imports the session at runtime")
-            elif path.name not in TYPE_ONLY:
-                found.append(f"{path.relative_to(ROOT)}:{line}: names Engine; use a Protocol")
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: imports the session"
+        + (" (for type checking: use a Protocol)" if typing_only else "")
+        for path in _engine_files()
+        if path.name != "session.py"
+        for module, line, typing_only in imports(path.read_text(), str(path))
+        if _is(module, "pydbg.engine.session")
+    ]
     assert not found, "\n".join(found)
+
+
+def engine_graph() -> dict[str, set[str]]:
+    """Engine module -> the engine modules it imports (any import, typing ones too)."""
+    names = {path.stem for path in _engine_files()}
+    graph: dict[str, set[str]] = {}
+    for path in _engine_files():
+        targets = set()
+        for module, _, _ in imports(path.read_text(), str(path)):
+            if _is(module, "pydbg.engine"):
+                parts = module.split(".")
+                if len(parts) > 2 and parts[2] in names:
+                    targets.add(parts[2])
+        graph[path.stem] = targets - {path.stem}
+    return graph
+
+
+def find_circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of the graph (its modules, the first repeated last), or None."""
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return path[path.index(node) :] + [node]
+        if node in done:
+            return None
+        for nxt in sorted(graph.get(node, ())):
+            circle = visit(nxt, path + [node])
+            if circle:
+                return circle
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        circle = visit(start, [])
+        if circle:
+            return circle
+    return None
+
+
+def test_the_engine_modules_import_each_other_without_a_circle():
+    circle = find_circle(engine_graph())
+    assert circle is None, " -> ".join(circle or [])
+
+
+def test_the_circle_finder_finds_circles():
+    assert find_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_circle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,15 @@
 Internals only; users reach it through `pydbg.create_client()` and the client's facets.
 A reader looking for where something is decided should find it by file name:
 
-* `session`  -- the session state machine: acquiring and discarding targets, WaitForEvent,
-  resuming, interrupts, EndSession.
-* `translate` -- how one native wait record becomes zero or more DbgEng events.
+* `session`  -- the session state machine; `Engine`, composed of the parts below.
+* `waiting`  -- WaitForEvent: the loop that drives record -> translate -> decide -> resume.
+* `deciding`, `resuming`, `arming`, `delivery` -- deciding an event, resuming the targets,
+  what the next resume runs (execution status, steps), which signals it delivers.
+* `lifecycle`, `interrupts`, `options`, `core` -- acquiring and ending, SetInterrupt,
+  engine options, the shared state and plumbing.
+* `translate` -- how one native wait record becomes zero or more DbgEng events and the
+  actions the session takes for it (a value: it never calls the session).
+* `traps`    -- the trap ledger: which thread sits at, or is about to run from, a trap.
 * `dispatch` -- how one DbgEng event is decided: filter, filter command, callbacks, precedence.
 * `notify`   -- the informational notifications (SessionStatus, Change*State, extensions) and
   their order.

@@ -48,6 +48,7 @@ from pydbg.constants import (
     OutputMask,
 )
 from pydbg.engine import events as ev
+from pydbg.engine.traps import EFLAGS_RF, TrapLedger
 from pydbg.errors import PydbgError, UnknownSymbolError
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ __all__ = ["EFLAGS_RF", "BreakpointTable", "Language", "NativeCondition", "compi
 
 SLOTS = 4  # x86 debug registers DR0..DR3
 _HW_EXECUTE, _HW_WRITE, _HW_READWRITE = 0, 1, 3
-EFLAGS_RF = 1 << 16  # resume flag: no instruction breakpoint on the next instruction
 _ACCESS_TO_HW = {DEBUG_BREAK_EXECUTE: _HW_EXECUTE, DEBUG_BREAK_READ: _HW_READWRITE}
 
 # `@reg OP number` / `by(addr) OP number` ...: the condition forms the native core decides.
@@ -146,16 +146,15 @@ class _Engine(Protocol):
 
     def stop_for_change(self) -> None: ...
 
-    def threads_trapped_at(self, pid: int, address: int) -> list[int]: ...
-
     def current_process(self, what: str) -> Process: ...
 
 
 class BreakpointTable:
     """Every breakpoint of one engine."""
 
-    def __init__(self, engine: _Engine) -> None:
+    def __init__(self, engine: _Engine, traps: TrapLedger) -> None:
         self.engine = engine
+        self.traps = traps  # which threads sit at which trap (moving a site moves them)
         # The command language (offset expressions, conditions, commands); None until a
         # client installs it.
         self.language: Language | None = None
@@ -536,7 +535,7 @@ class BreakpointTable:
             slots[slot] = bp
             self._served[bp] = slot
             self.hw_sites[(pid, address)] = bp
-            for tid in self.engine.threads_trapped_at(pid, address):
+            for tid in self.traps.threads_trapped_at(pid, address):
                 # Stopped at the int3 being lifted, about to run that instruction: the
                 # resume flag keeps the register from trapping on it (a second report of
                 # the same hit).

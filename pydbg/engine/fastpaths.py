@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import signal as _signal
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pydbg._native import EventKind
 from pydbg.constants import (
@@ -40,8 +40,16 @@ from pydbg.engine import translate
 from pydbg.engine.signals import earns_second_chance, exception_code
 
 if TYPE_CHECKING:
-    from pydbg.engine.session import Engine
-    from pydbg.engine.targets import Process, Thread
+    from collections import deque
+    from collections.abc import Set
+
+    from pydbg.engine import events as ev
+    from pydbg.engine.backend import Backend, NativeEvent
+    from pydbg.engine.breakpoints import BreakpointTable
+    from pydbg.engine.notify import Notifier
+    from pydbg.engine.stepping import StepPlan
+    from pydbg.engine.targets import Process, TargetTable, Thread
+    from pydbg.filters import EventFilters
 
 __all__ = ["native_pass_signals", "signal_go"]
 
@@ -71,10 +79,64 @@ _NOT_SIMPLE = frozenset(
 CANDIDATES = tuple(s for s in range(1, _signal.SIGRTMAX + 1) if s not in _NOT_SIMPLE)
 
 
+class PassSource(Protocol):
+    """What the native pass set is computed from."""
+
+    @property
+    def _plan(self) -> StepPlan | None: ...
+    @property
+    def notifier(self) -> Notifier: ...
+    @property
+    def filters(self) -> EventFilters: ...
+    @property
+    def targets(self) -> TargetTable: ...
+    @property
+    def shadows(self) -> Set[int]: ...
+
+
+class Wait(PassSource, Protocol):
+    """The wait the signal loop runs inside (pydbg.engine.waiting): its queues, its
+    interrupt flags and its decide / resume / break steps.  The loop is the wait's own
+    shortcut, so it sees the wait's state; it does not see the rest of the session."""
+
+    _running: bool
+    _interrupt_active: bool
+
+    @property
+    def _status(self) -> DebugStatus: ...
+    @property
+    def _signals(self) -> dict[int, int]: ...
+    @property
+    def _listen(self) -> Set[int]: ...
+    @property
+    def _first_chance(self) -> dict[int, ev.ExceptionEvent]: ...
+    @property
+    def _events(self) -> deque[ev.Event]: ...
+    @property
+    def _records(self) -> deque[NativeEvent]: ...
+    @property
+    def _discard(self) -> list[Process]: ...
+    @property
+    def _pending_announce(self) -> list[tuple[Process, bool]]: ...
+    @property
+    def _interrupt_exit(self) -> bool: ...
+    @property
+    def resumed_on_site(self) -> dict[int, int]: ...
+    @property
+    def breakpoints(self) -> BreakpointTable: ...
+    @property
+    def backend(self) -> Backend: ...
+
+    def _resume(self) -> NativeEvent | None: ...
+    def _decide(self, event: ev.Event) -> bool: ...
+    def _finish_break(self) -> None: ...
+    def _second_chance_due(self) -> bool: ...
+
+
 # -- signals decided in Python -----------------------------------------------------------------
 
 
-def _single_thread(engine: Engine) -> tuple[Process, Thread] | None:
+def _single_thread(engine: Wait) -> tuple[Process, Thread] | None:
     """The one process and thread the signal loop runs, when nothing else needs the
     general loop; None otherwise.  (Read again after every decision: a callback may have
     changed any of it.)"""
@@ -107,7 +169,7 @@ def _single_thread(engine: Engine) -> tuple[Process, Thread] | None:
     return process, thread
 
 
-def signal_go(engine: Engine, deadline: float | None) -> bool:
+def signal_go(engine: Wait, deadline: float | None) -> bool:
     """Run GO while every record is a signal of the one thread that the engine decides and
     resumes.  True if it broke in; False hands over to the general loop (with the record
     that did not fit queued, or the thread stopped after a decision it does not resume)."""
@@ -136,7 +198,7 @@ def signal_go(engine: Engine, deadline: float | None) -> bool:
             engine._records.append(record)
             return False
         engine._running = False  # the only thread sits in its signal-delivery-stop
-        if decide(make_event(engine, process, thread, record)):
+        if decide(make_event(backend, process, thread, record)):
             engine._finish_break()
             return True
         # A not-handled first chance that would kill the process: the second chance is
@@ -157,7 +219,7 @@ def signal_go(engine: Engine, deadline: float | None) -> bool:
 # -- signals the native core passes on -----------------------------------------------------------
 
 
-def native_pass_signals(engine: Engine) -> dict[int, bool]:
+def native_pass_signals(engine: PassSource) -> dict[int, bool]:
     """signal -> deliver it (True: not handled) for every signal the native wait loop may
     pass on without reporting it (module docstring).  Empty whenever anything could make
     a difference to deciding it in Python."""

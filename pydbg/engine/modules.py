@@ -22,7 +22,7 @@ import contextlib
 import os
 from typing import TYPE_CHECKING, Protocol
 
-from pydbg.constants import DEBUG_CSS_LOADS, DEBUG_CSS_UNLOADS
+from pydbg.constants import DEBUG_CSS_ALL, DEBUG_CSS_LOADS, DEBUG_CSS_UNLOADS
 from pydbg.engine import events as ev
 from pydbg.engine.rendezvous import (
     LoadedObject,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from pydbg.engine.notify import Notifier
     from pydbg.engine.targets import Process, Thread
 
-__all__ = ["ModuleWatch"]
+__all__ = ["ModuleRegistry", "ModuleWatch"]
 
 
 class _Engine(Protocol):
@@ -55,8 +55,6 @@ class _Engine(Protocol):
     def notifier(self) -> Notifier: ...
 
     def output_warning(self, text: str) -> None: ...
-
-    def modules_changed(self, process: Process) -> None: ...
 
 
 class ModuleWatch:
@@ -116,7 +114,7 @@ class ModuleWatch:
             out.append(ev.UnloadModule(self.process, thread, obj.path, obj.base))
         for obj in change.loaded:
             out.append(self._loaded(obj, thread))
-        self.engine.modules_changed(self.process)
+        self.engine.breakpoints.reevaluate()  # deferred breakpoints may resolve now
         return out
 
     def _loaded(self, obj: LoadedObject, thread: Thread | None) -> ev.LoadModule:
@@ -140,3 +138,25 @@ class ModuleWatch:
         self.tracker = ModuleTracker()
         self.brk = None
         return out + self.start(thread)
+
+
+class ModuleRegistry(dict[int, ModuleWatch]):
+    """pid -> its module watch, for every target of one engine: what translation asks of
+    modules, and what stack walks and symbols read (`get(pid)`)."""
+
+    def __init__(self, engine: _Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def start(self, process: Process, thread: Thread | None) -> list[ev.Event]:
+        """A process joined the session: watch its modules; LoadModule for each but the
+        main image."""
+        watch = ModuleWatch(self.engine, process)
+        self[process.pid] = watch
+        return watch.start(thread)
+
+    def image_replaced(self, process: Process) -> None:
+        """An exec replaced a process's image: every symbol it had is stale, and its
+        breakpoints went with the old image."""
+        self.engine.breakpoints.image_replaced(process)
+        self.engine.notifier.symbol_state(DEBUG_CSS_ALL, 0)

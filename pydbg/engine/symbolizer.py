@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from pydbg.elf.errors import ImageError
 from pydbg.elf.image import open_image
@@ -33,13 +33,6 @@ if TYPE_CHECKING:
 # SymbolError and AmbiguousSymbolError are defined in pydbg.errors (public there) and kept
 # importable from here.
 __all__ = ["AmbiguousSymbolError", "Located", "SymbolError", "Symbolizer"]
-
-
-class _Modules(Protocol):
-    """What the symbolizer needs of the engine: each process's module list."""
-
-    @property
-    def module_watch(self) -> Mapping[int, ModuleWatch]: ...
 
 
 @dataclass(frozen=True)
@@ -59,13 +52,13 @@ class Located:
 class Symbolizer:
     """Symbol lookups for the processes of one engine."""
 
-    def __init__(self, engine: _Modules) -> None:
-        self.engine = engine
+    def __init__(self, modules: Mapping[int, ModuleWatch]) -> None:
+        self.watches = modules  # pid -> its module watch (the engine's module registry)
 
     # -- modules ------------------------------------------------------------------------------
 
     def modules(self, pid: int) -> tuple[LoadedObject, ...]:
-        watch = self.engine.module_watch.get(pid)
+        watch = self.watches.get(pid)
         return watch.objects if watch is not None else ()
 
     def module_at(self, pid: int, address: int) -> LoadedObject | None:

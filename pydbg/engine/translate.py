@@ -14,32 +14,130 @@
     STEP / BREAKPOINT of a step -> the step plan's business (StepComplete when it ends)
     GROUP_STOP, CONTINUED, VFORK_DONE, stray INTERRUPT -> nothing (the thread just goes on)
 
-Returning no event means "nothing to decide": the session resumes the thread as the current
-execution mode says.
+Translation is one way: it gets the record and narrow collaborators (a `Context`: the
+target table, the trap ledger, the module registry, the breakpoint table, the unfollowed
+vfork children and the records still queued; and the backend for registers), never the
+session, and returns a `Translation`: the events to decide, in order, and the actions the
+session carries out for the record (restart a group stop with PTRACE_LISTEN, pass a
+signal on, let an unfollowed child go, discard a process).  What it updates is the
+collaborators' own books: threads born, renamed and gone in the target table, traps in
+the ledger, hit counts in the breakpoint table, module lists.
+
+No event and no action means "nothing to decide": the session resumes the thread as the
+current execution mode says.
 """
 
 from __future__ import annotations
 
 import os
 import signal as _signal
-from typing import TYPE_CHECKING
+from collections.abc import Sequence, Set
+from dataclasses import dataclass
 
 from pydbg._native import EventKind, exec_in_progress
 from pydbg.constants import STATUS_SINGLE_STEP
 from pydbg.engine import events as ev
-from pydbg.engine.backend import NativeEvent
+from pydbg.engine.backend import Backend, NativeEvent
+from pydbg.engine.breakpoints import BreakpointTable
 from pydbg.engine.images import image_facts
-from pydbg.engine.modules import ModuleWatch
+from pydbg.engine.modules import ModuleRegistry
 from pydbg.engine.signals import ExceptionRecord, breakpoint_record, signal_record
-from pydbg.engine.targets import Origin, Process, Thread
+from pydbg.engine.targets import Origin, Process, TargetTable, Thread
+from pydbg.engine.traps import TrapLedger
 
-if TYPE_CHECKING:
-    from pydbg.engine.session import Engine
+__all__ = [
+    "Action",
+    "Context",
+    "Deliver",
+    "Discard",
+    "LetGo",
+    "Listen",
+    "Shadow",
+    "Translation",
+    "Unshadow",
+    "announce",
+    "translate",
+]
 
 _SI_KERNEL = 0x80
 
 
-def announce(engine: Engine, process: Process, *, initial_break: bool) -> list[ev.Event]:
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What translation reads and keeps the books of, besides the record (one per
+    engine: each member is the engine's own object, updated in place)."""
+
+    targets: TargetTable
+    traps: TrapLedger
+    modules: ModuleRegistry
+    breakpoints: BreakpointTable
+    shadows: Set[int]  # vfork children nobody debugs, traced until they exec
+    queued: Sequence[NativeEvent]  # records collected and not yet translated
+
+
+# -- what the session does for a record besides deciding its events -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """A group stop: restart the thread with PTRACE_LISTEN at the next resume."""
+
+    tid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """Deliver this signal at the thread's next resume, undecided (a shadow's)."""
+
+    tid: int
+    signo: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shadow:
+    """A vfork child nobody debugs: keep it traced, out of the session, until it execs
+    (it shares its parent's memory, int3 bytes included)."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class LetGo:
+    """Detach a process nobody debugs: a fork child (its memory is its own, so detaching
+    removes the int3 bytes it inherited), or a shadow that exec'd."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unshadow:
+    """A shadow is gone (reaped)."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Discard:
+    """A process whose exit was reported is gone: discard it before the next record."""
+
+    process: Process
+
+
+Action = Listen | Deliver | Shadow | LetGo | Unshadow | Discard
+_NO_ACTIONS: tuple[Action, ...] = ()
+
+
+@dataclass(slots=True)
+class Translation:
+    """What a record means: events to decide, in order, and actions to carry out."""
+
+    events: list[ev.Event]
+    actions: tuple[Action, ...] = _NO_ACTIONS
+
+
+def announce(
+    process: Process, backend: Backend, context: Context, *, initial_break: bool
+) -> list[ev.Event]:
     """The events of a process joining the session: CreateProcess, CreateThread for each
     thread but the first, then the initial breakpoint (§9.2)."""
     threads = list(process.threads.values())
@@ -47,7 +145,6 @@ def announce(engine: Engine, process: Process, *, initial_break: bool) -> list[e
     facts = image_facts(process.pid)
     if facts.image_name:
         process.image_name = facts.image_name
-    backend = engine.backend
     fs_base = pc = 0
     if first is not None:
         try:
@@ -68,10 +165,8 @@ def announce(engine: Engine, process: Process, *, initial_break: bool) -> list[e
         )
     ]
     for thread in threads[1:]:
-        out.append(_create_thread(engine, thread))
-    watch = ModuleWatch(engine, process)
-    engine.module_watch[process.pid] = watch
-    out.extend(watch.start(first))
+        out.append(_create_thread(backend, thread))
+    out.extend(context.modules.start(process, first))
     process.announced = True
     if initial_break and first is not None:
         out.append(ev.ExceptionEvent(process, first, record=breakpoint_record(pc), initial=True))
@@ -79,9 +174,9 @@ def announce(engine: Engine, process: Process, *, initial_break: bool) -> list[e
     return out
 
 
-def _create_thread(engine: Engine, thread: Thread) -> ev.CreateThread:
+def _create_thread(backend: Backend, thread: Thread) -> ev.CreateThread:
     try:
-        regs = engine.backend.get_regs(thread.tid)
+        regs = backend.get_regs(thread.tid)
         return ev.CreateThread(
             thread.process, thread, data_offset=regs.fs_base, start_offset=regs.rip
         )
@@ -89,70 +184,71 @@ def _create_thread(engine: Engine, thread: Thread) -> ev.CreateThread:
         return ev.CreateThread(thread.process, thread)
 
 
-def translate(engine: Engine, record: NativeEvent) -> list[ev.Event]:
-    table = engine.targets
+def translate(
+    record: NativeEvent, backend: Backend, context: Context, stepping: bool
+) -> Translation:
+    """What the record means (module docstring); `stepping`: a step plan is active."""
+    table = context.targets
     kind = record.kind
     thread = table.thread(record.tid)
     process = table.processes.get(record.pid)
     if process is None:
-        if record.pid in engine.shadows:
-            _shadow(engine, record)
-        return []  # a process that was detached or discarded meanwhile
+        if record.pid in context.shadows:
+            return Translation([], _shadow(record))
+        return Translation([])  # a process that was detached or discarded meanwhile
     if kind in (EventKind.EXITED, EventKind.KILLED):
-        return _reaped(engine, process, thread, record)
+        return _reaped(context, process, thread, record)
     if thread is None:
         # A task the table does not know yet (its CLONE is still queued): adopt it.
         thread = table.add_thread(process, record.tid)
     if kind == EventKind.EXIT:
-        return _exiting(engine, process, thread, record.exit_code)
+        return Translation(_exiting(context, process, thread, record.exit_code))
     if kind == EventKind.CLONE:
         new = table.thread(record.message) or table.add_thread(process, record.message)
-        return [_create_thread(engine, new)]
+        return Translation([_create_thread(backend, new)])
     if kind in (EventKind.FORK, EventKind.VFORK):
-        return _forked(engine, process, record.message, kind == EventKind.VFORK)
+        return _forked(backend, context, process, record.message, kind == EventKind.VFORK)
     if kind == EventKind.EXEC:
-        return _exec(engine, process, record)
+        return Translation(_exec(context, process, record))
     if kind == EventKind.SIGNAL:
-        return [_signal_event(engine, process, thread, record)]
+        return Translation([_signal_event(backend, process, thread, record)])
     if kind == EventKind.BREAKPOINT:
-        return _breakpoint(engine, process, thread, record)
-    if kind == EventKind.HW_BREAKPOINT and engine.breakpoints.owns_data_hit(
-        process.pid, record.dr6
-    ):
-        served = engine.breakpoints.served_at(process.pid, record.dr6)
+        return Translation(_breakpoint(context, process, thread, record, stepping))
+    breakpoints = context.breakpoints
+    if kind == EventKind.HW_BREAKPOINT and breakpoints.owns_data_hit(process.pid, record.dr6):
+        served = breakpoints.served_at(process.pid, record.dr6)
         if served is not None and served.offset is not None:
             # A code breakpoint a debug register serves: like an int3 hit.
-            if engine.resumed_on_site.pop(thread.tid, None) == served.offset:
-                return []
-            engine.note_trap(thread.tid, served.offset)
-        hit = engine.breakpoints.data_hit(process, thread, record.dr6, engine.stepping())
-        return [hit] if hit is not None else []
+            if context.traps.resumed_from(thread.tid, served.offset):
+                return Translation([])
+            context.traps.note_trap(thread.tid, served.offset)
+        hit = breakpoints.data_hit(process, thread, record.dr6, stepping)
+        return Translation([hit] if hit is not None else [])
     if kind in (EventKind.STEP, EventKind.HW_BREAKPOINT):
         record_ = ExceptionRecord(STATUS_SINGLE_STEP, 0, 0, record.address, (0,))
-        return [ev.ExceptionEvent(process, thread, record=record_)]
+        return Translation([ev.ExceptionEvent(process, thread, record=record_)])
     if kind == EventKind.GROUP_STOP:
-        engine.listen_later(record.tid)
-        return []
+        return Translation([], (Listen(record.tid),))
     # CONTINUED, VFORK_DONE, INTERRUPT, SYSCALL, SECCOMP: nothing to decide.
-    return []
+    return Translation([])
 
 
 def _breakpoint(
-    engine: Engine, process: Process, thread: Thread, record: NativeEvent
+    context: Context, process: Process, thread: Thread, record: NativeEvent, stepping: bool
 ) -> list[ev.Event]:
     """A thread trapped at an inserted int3 (the pc is rewound to it)."""
     address = record.address
-    if engine.resumed_on_site.pop(thread.tid, None) == address:
+    if context.traps.resumed_from(thread.tid, address):
         return []  # resumed from that very address: executing its int3 is not a hit
     out: list[ev.Event] = []
-    watch = engine.module_watch.get(process.pid)
+    table = context.breakpoints
+    watch = context.modules.get(process.pid)
     if watch is not None and address == watch.brk:
         out = watch.on_brk(thread)  # the loader's r_brk: modules may have changed
-        if (process.pid, address) not in engine.breakpoints.sites:
+        if (process.pid, address) not in table.sites:
             return out
-    table = engine.breakpoints
     if (process.pid, address) in table.sites:
-        hit = table.hit(process, thread, address, engine.stepping())
+        hit = table.hit(process, thread, address, stepping)
         return out + [hit] if hit is not None else out
     if (process.pid, address) in table.removed_sites:
         # Trapped before its breakpoint was removed: the core rewound the pc to the
@@ -162,28 +258,29 @@ def _breakpoint(
     return [ev.ExceptionEvent(process, thread, record=breakpoint_record(address))]
 
 
-def _shadow(engine: Engine, record: NativeEvent) -> None:
+def _shadow(record: NativeEvent) -> tuple[Action, ...]:
     """A stop of a vfork child nobody debugs: it shares its parent's memory, int3 bytes
     included, so it stays traced (its int3 traps are stepped over by the resume) until it
     execs, when it is let go; its signals are passed on."""
     kind = record.kind
     if kind == EventKind.SIGNAL:
-        engine.pass_signal(record.tid, record.signal)
-    elif kind == EventKind.EXEC:
-        engine.release_shadow(record.pid)
-    elif kind in (EventKind.EXITED, EventKind.KILLED) and record.tid == record.pid:
-        engine.shadows.discard(record.pid)
+        return (Deliver(record.tid, record.signal),)
+    if kind == EventKind.EXEC:
+        return (LetGo(record.pid),)
+    if kind in (EventKind.EXITED, EventKind.KILLED) and record.tid == record.pid:
+        return (Unshadow(record.pid),)
+    return _NO_ACTIONS
 
 
 def _signal_event(
-    engine: Engine, process: Process, thread: Thread, record: NativeEvent
+    backend: Backend, process: Process, thread: Thread, record: NativeEvent
 ) -> ev.Event:
     signo = record.signal
     si_code = record.si_code  # read now: only valid while the thread sits in this stop
     address = record.address
     sender = record.sender_pid
     try:
-        pc = engine.backend.get_pc(thread.tid)
+        pc = backend.get_pc(thread.tid)
     except OSError:
         pc = 0
     if signo == _signal.SIGTRAP and si_code == _SI_KERNEL:
@@ -220,7 +317,7 @@ def _dying(pid: int, tid: int) -> bool:
     return bool(pending & (1 << (_signal.SIGKILL - 1)))
 
 
-def _exiting(engine: Engine, process: Process, thread: Thread, exit_code: int) -> list[ev.Event]:
+def _exiting(context: Context, process: Process, thread: Thread, exit_code: int) -> list[ev.Event]:
     """An exit stop: the thread, or with the last one the process, is about to go.
 
     The process ends here when every other thread has exited or is dying: then each of
@@ -232,9 +329,9 @@ def _exiting(engine: Engine, process: Process, thread: Thread, exit_code: int) -
     if process.exit_reported:
         return []
     others = [t for t in process.live_threads() if t is not thread]
-    if any(not _dying(process.pid, t.tid) for t in others) or _exec_coming(engine, process):
+    if any(not _dying(process.pid, t.tid) for t in others) or _exec_coming(context, process):
         return [ev.ExitThread(process, thread, exit_code=exit_code)]
-    engine.breakpoints.freeze_counts(process)  # the core forgets them with the process
+    context.breakpoints.freeze_counts(process)  # the core forgets them with the process
     out: list[ev.Event] = []
     for other in others:
         other.exit_reported = True
@@ -246,8 +343,8 @@ def _exiting(engine: Engine, process: Process, thread: Thread, exit_code: int) -
 
 
 def _reaped(
-    engine: Engine, process: Process, thread: Thread | None, record: NativeEvent
-) -> list[ev.Event]:
+    context: Context, process: Process, thread: Thread | None, record: NativeEvent
+) -> Translation:
     out: list[ev.Event] = []
     # Death by a signal reads as 128+N, as the shell and the EXIT stop report it.
     code = 128 + record.signal if record.kind == EventKind.KILLED else record.exit_code
@@ -256,42 +353,46 @@ def _reaped(
         thread.exit_reported = True
         out.append(ev.ExitThread(process, thread, exit_code=code))
     if thread is not None:
-        engine.targets.forget_thread(thread)
+        context.targets.forget_thread(thread)
     if gone:
         if not process.exit_reported:
             process.exit_reported = True
             process.exit_code = code
             out.append(ev.ExitProcess(process, None, exit_code=code, gone=True))
         else:
-            engine.discard_later(process)
-    return out
+            return Translation(out, (Discard(process),))
+    return Translation(out)
 
 
-def _forked(engine: Engine, parent: Process, child_pid: int, vfork: bool) -> list[ev.Event]:
+def _forked(
+    backend: Backend, context: Context, parent: Process, child_pid: int, vfork: bool
+) -> Translation:
     if not parent.trace_fork:
-        engine.unfollowed_child(child_pid, vfork)
-        return []
-    child = engine.targets.add_process(
+        # A fork child's memory is its own: let it go now, which removes the int3 bytes
+        # it inherited.  A vfork child shares its parent's: removing them would disarm the
+        # parent, so it stays traced, out of the session, until it execs (_shadow).
+        return Translation([], (Shadow(child_pid) if vfork else LetGo(child_pid),))
+    child = context.targets.add_process(
         child_pid, Origin.CHILD, parent.image_name, [child_pid], trace_fork=True
     )
-    engine.breakpoints.process_forked(parent, child)
-    return announce(engine, child, initial_break=True)
+    context.breakpoints.process_forked(parent, child)
+    return Translation(announce(child, backend, context, initial_break=True))
 
 
-def _exec_coming(engine: Engine, process: Process) -> bool:
+def _exec_coming(context: Context, process: Process) -> bool:
     """Is the process in an execve, or its EXEC record queued?  Then the threads dying now
     are the exec's casualties (ptrace(2), "execve(2) under ptrace": every other thread is
     killed and reports an exit with code 0), and the process lives on."""
-    if any(r.kind == EventKind.EXEC and r.pid == process.pid for r in engine.queued_records()):
+    if any(r.kind == EventKind.EXEC and r.pid == process.pid for r in context.queued):
         return True
     return exec_in_progress(process.pid)
 
 
-def _exec(engine: Engine, process: Process, record: NativeEvent) -> list[ev.Event]:
+def _exec(context: Context, process: Process, record: NativeEvent) -> list[ev.Event]:
     """The exec replaced the image (spec §9.2): ExitThread for every thread the kernel
     destroyed, the exec'ing thread goes on under the leader's tid with its engine id,
     then UnloadModule for each module of the old image and LoadModule for the new."""
-    table = engine.targets
+    table = context.targets
     pid = process.pid
     # GETEVENTMSG: the exec'ing thread's former tid (ptrace(2), execve under ptrace).
     survivor = process.threads.get(record.message) or process.threads.get(pid)
@@ -308,13 +409,13 @@ def _exec(engine: Engine, process: Process, record: NativeEvent) -> list[ev.Even
     elif survivor.tid != pid:
         table.rename_thread(survivor, pid)  # the exec'ing thread took the leader's tid
     survivor.exit_reported = False
-    watch = engine.module_watch.get(pid)
+    watch = context.modules.get(pid)
     old_main = next((o for o in watch.objects if o.is_main), None) if watch else None
     old_image = process.image_name
     facts = image_facts(pid)
     if facts.image_name:
         process.image_name = facts.image_name
-    engine.image_replaced(process)
+    context.modules.image_replaced(process)
     # The main image is CreateProcess's at launch; an exec swaps it without one.
     out.append(
         ev.UnloadModule(

@@ -1,0 +1,233 @@
+"""A session's life (spec §4.1, §6): acquiring targets (CreateProcess, AttachProcess), the
+session becoming active, processes leaving it, and its end (EndSession,
+TerminateProcesses, DetachProcesses, a failure, a teardown hook's abandon).
+
+Ending is one place (`_end_session`) because every way out must leave the same clean
+state: no plan, no queued record or event, no pending signal, no backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal as _signal
+from collections.abc import Mapping, Sequence
+
+from pydbg.constants import (
+    DEBUG_CES_EXECUTION_STATUS,
+    DEBUG_PROCESS,
+    AttachFlags,
+    DebugEnd,
+    DebugSession,
+    DebugStatus,
+    OutputMask,
+)
+from pydbg.engine import events as ev
+from pydbg.engine.backend import FdArg
+from pydbg.engine.interrupts import Interrupts
+from pydbg.engine.targets import Origin, Process
+from pydbg.errors import (
+    EngineError,
+    PydbgError,
+)
+
+
+class Lifecycle(Interrupts):
+    """Acquiring targets and ending the session."""
+
+    def create_process(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        flags: int = 0,
+        stdin: FdArg = None,
+        stdout: FdArg = None,
+        stderr: FdArg = None,
+        pass_fds: Sequence[int] = (),
+    ) -> Process:
+        self.check_thread("create_process")
+        self._no_wait("create_process")
+        if isinstance(argv, (str, bytes)) or not argv:
+            raise EngineError("create_process takes a non-empty list of arguments, argv[0] first")
+        trace_fork = bool(flags & DEBUG_PROCESS)
+        # Forks are always traced: a child nobody debugs must lose the int3 bytes it
+        # inherited before it runs, or the first one it reaches kills it (hazards §7).
+        pid = self.backend.spawn(
+            list(argv),
+            env=env,
+            cwd=cwd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            pass_fds=pass_fds,
+            trace_fork=True,
+            kill_on_exit=True,
+        )
+        process = self.targets.add_process(pid, Origin.LAUNCHED, str(argv[0]), [pid], trace_fork)
+        self._acquired(process, initial_break=True)
+        return process
+
+    def attach_process(self, pid: int, flags: int = 0) -> Process:
+        self.check_thread("attach_process")
+        self._no_wait("attach_process")
+        unsupported = flags & ~(
+            AttachFlags.INVASIVE_NO_INITIAL_BREAK | AttachFlags.INVASIVE_RESUME_PROCESS
+        )
+        if unsupported:
+            raise EngineError(
+                f"attach flags {AttachFlags(unsupported)!r} are not supported on Linux "
+                "(noninvasive and existing attaches need a second tracer, which ptrace forbids)"
+            )
+        if pid in self.targets.processes:
+            raise EngineError(f"process {pid} is already a target of this session")
+        tids = self.backend.seize(pid, trace_fork=True)
+        process = self.targets.add_process(pid, Origin.ATTACHED, _comm(pid), tids, False)
+        if flags & AttachFlags.INVASIVE_RESUME_PROCESS:
+            os.kill(pid, _signal.SIGCONT)
+        self._acquired(process, initial_break=not flags & AttachFlags.INVASIVE_NO_INITIAL_BREAK)
+        return process
+
+    def _acquired(self, process: Process, *, initial_break: bool) -> None:
+        """A target was acquired; it joins the session at the next wait (§6.2)."""
+        self._pending_announce.append((process, initial_break))
+        if self._status in (DebugStatus.NO_DEBUGGEE, DebugStatus.BREAK):
+            # A pending acquisition counts as GO for the next wait (§4.2).
+            self._report_status(DebugStatus.GO)
+
+    def _start_session(self) -> None:
+        if not self.session_active:
+            self.session_active = True
+            self.notifier.session_status(DebugSession.ACTIVE)
+
+    def _discard_process(self, process: Process) -> None:
+        self.breakpoints.process_gone(process)
+        self.module_watch.pop(process.pid, None)
+        self.targets.discard_process(process)
+        for tid in list(self._signals):
+            if self.targets.thread(tid) is None:
+                del self._signals[tid]
+        if self.current is not None and self.current.process is process:
+            self.current = None
+
+    def _end_session(self, status: DebugSession) -> None:
+        self._cancel_plan_quietly()
+        self._events.clear()
+        self._records.clear()
+        self._pending_announce.clear()
+        self._discard.clear()
+        self._signals.clear()
+        self._first_chance.clear()
+        self._listen.clear()
+        self.shadows.clear()
+        self.traps.clear()
+        self.breakpoints.clear()
+        self.module_watch.clear()
+        self._running = False
+        self.current = self.event_thread = None
+        for process in list(self.targets.processes.values()):
+            self.targets.discard_process(process)
+        if self._backend is not None:
+            backend, self._backend = self._backend, None
+            with contextlib.suppress(PydbgError):
+                backend.close()
+        was_active = self.session_active
+        self.session_active = False
+        old, self._status = self._status, DebugStatus.NO_DEBUGGEE
+        if was_active:
+            self.notifier.session_status(status)
+        elif old != DebugStatus.NO_DEBUGGEE:
+            # Acquired but never announced: only the status change to report.
+            self.notifier.engine_state(DEBUG_CES_EXECUTION_STATUS, DebugStatus.NO_DEBUGGEE)
+
+    def _fail(self, exc: BaseException) -> None:
+        self.output(OutputMask.ERROR, f"pydbg: session failed: {exc}\n")
+        self._end_session(DebugSession.FAILURE)
+
+    def end_session(self, flags: int) -> None:
+        """EndSession: ACTIVE_TERMINATE kills every target, ACTIVE_DETACH lets them run on,
+        PASSIVE kills what pydbg launched and detaches what it attached."""
+        self.check_thread("end_session")
+        self._no_wait("end_session")
+        if flags == DebugEnd.ACTIVE_TERMINATE:
+            self.terminate_processes(end=False)
+            self._end_session(DebugSession.END_SESSION_ACTIVE_TERMINATE)
+        elif flags == DebugEnd.ACTIVE_DETACH:
+            self.detach_processes(end=False)
+            self._end_session(DebugSession.END_SESSION_ACTIVE_DETACH)
+        elif flags == DebugEnd.PASSIVE:
+            self._end_session(DebugSession.END_SESSION_PASSIVE)
+        elif flags in (DebugEnd.REENTRANT, DebugEnd.DISCONNECT):
+            raise EngineError(
+                f"DEBUG_END_{DebugEnd(flags).name} is for remote clients and cross-thread "
+                "shutdown, which pydbg does not have yet; use PASSIVE, ACTIVE_TERMINATE or "
+                "ACTIVE_DETACH"
+            )
+        else:
+            raise EngineError(f"{flags} is not a DEBUG_END_* value")
+
+    def terminate_processes(self, *, end: bool = True) -> None:
+        """TerminateProcesses: kill every target, reporting ExitProcess for each."""
+        self.check_thread("terminate_processes")
+        self._no_wait("terminate_processes")
+        self._cancel_plan_quietly()
+        for process in list(self.targets.processes.values()):
+            status = 0
+            if self._backend is not None:
+                with contextlib.suppress(PydbgError):
+                    self.breakpoints.freeze_counts(process)
+                    status = self.backend.kill(process.pid)
+            if process.announced and not process.exit_reported:
+                code = (128 + (status & 0x7F)) if status & 0x7F else (status >> 8) & 0xFF
+                process.exit_reported = True
+                event = ev.ExitProcess(process, None, exit_code=code, gone=True)
+                self.last_event = event
+                self.inside_wait = True
+                try:
+                    self.dispatcher.decide(event)
+                finally:
+                    self.inside_wait = False
+            self._discard_process(process)
+        if end:
+            self._end_session(DebugSession.END_SESSION_ACTIVE_TERMINATE)
+
+    def detach_processes(self, *, end: bool = True) -> None:
+        """DetachProcesses: let every target run on, untraced."""
+        self.check_thread("detach_processes")
+        self._no_wait("detach_processes")
+        self._cancel_plan_quietly()
+        self._stop_all()
+        for process in list(self.targets.processes.values()):
+            if self._backend is not None:
+                with contextlib.suppress(PydbgError):
+                    self.breakpoints.freeze_counts(process)
+                    self.backend.detach(process.pid)
+            self._discard_process(process)
+        if end:
+            self._end_session(DebugSession.END_SESSION_ACTIVE_DETACH)
+
+    def abandon(self) -> None:
+        """End the session from a teardown hook (teardown.py): at interpreter exit, or from
+        a signal handler that may have interrupted anything, a wait or a native call
+        included.  What pydbg launched is killed, what it attached to is detached by the
+        native core, which works from its own table (lifecycle.pyx: every int3 removed,
+        debug registers cleared, pending traps taken, pc rewound); nothing here needs the
+        engine's own state to be consistent."""
+        self.check_thread("abandon")
+        self._plan = None  # its temporary breakpoint is a native site: removed with them
+        backend = self._backend
+        if backend is not None and not backend.closed:
+            with contextlib.suppress(PydbgError):
+                backend.close()  # kill_on_exit (launched): kill; attached: detach
+        if not self.inside_wait:
+            # Interrupted inside a wait, the engine is left as it is: the process is about
+            # to die.  Otherwise the session ends as a passive end would end it.
+            self._end_session(DebugSession.END_SESSION_PASSIVE)
+
+
+def _comm(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return str(pid)
