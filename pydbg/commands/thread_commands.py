@@ -22,6 +22,7 @@ import re
 from typing import TYPE_CHECKING
 
 from pydbg.commands.errors import CommandError, CommandSyntaxError
+from pydbg.commands.expression import parse_number
 from pydbg.commands.interpreter import Run
 from pydbg.constants import DEBUG_ANY_ID
 from pydbg.control import DEBUG_CURRENT_DISASM, DEBUG_CURRENT_SOURCE_LINE, DEBUG_CURRENT_SYMBOL
@@ -102,7 +103,8 @@ def _selector(interp: Interpreter, text: str) -> tuple[list[int], str, bool]:
         raise CommandSyntaxError(
             f"~{text}", 1, "expected ~, ~N, ~., ~#, ~*, ~~[tid] or ~[expr], then a command"
         )
-    number = int(match.group(), 10)
+    number = parse_number(match.group(), 10)  # (refuses thousands of digits at once)
+    assert number is not None  # digits only: always a number
     return [_known(number, known, text)], text[match.end() :], False
 
 
