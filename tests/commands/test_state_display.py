@@ -138,6 +138,17 @@ def test_effective_address_of_a_stack_operand(client, output, targets):
     assert rbp - 0x40 <= ea < rbp
 
 
+def test_effective_address_through_fs(client, output, targets):
+    binary = targets["state"]
+    start(client, output, binary, "steps")
+    break_at(client, output, "state_fs_insn")
+    client.control.execute("r")
+    line = output.take().splitlines()[-1]
+    fs_base = client.registers.get_value("fs_base")
+    # glibc's TCB starts at the thread pointer and holds its own address at offset 0x10.
+    assert line.endswith(f" fs:{hex64(fs_base + 0x10)}={hex64(fs_base)}")
+
+
 def test_unreadable_state_is_one_line_not_an_exception(client, output, targets):
     binary = targets["state"]
     start(client, output, binary, "steps")

@@ -11,7 +11,9 @@
  *   segv      write through the pointer 0x10 (global label state_segv_insn): SIGSEGV.
  *   bus       map two pages of a one-page file and read the second: SIGBUS, BUS_ADRERR, at
  *             the address printed first as "bus ADDR".
- *   steps     call step_body, a function of plain arithmetic, then state_stop.  Exits 0.
+ *   steps     call step_body, a function of plain arithmetic, then state_stop, then read the
+ *             thread pointer through %fs at the global label state_fs_insn (glibc's TCB
+ *             holds its own address at fs:0x10).  Exits 0.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -132,8 +134,11 @@ int main(int argc, char **argv)
         return run_bus();
     if (strcmp(mode, "steps") == 0) {
         long r = step_body(4);
+        long self;
         state_stop();
-        return r == 15 ? 0 : 1;
+        __asm__ volatile(".globl state_fs_insn\nstate_fs_insn:\n\tmov %%fs:0x10, %0" : "=r"(self));
+        sink = self;
+        return r == 15 && self != 0 ? 0 : 1;
     }
     return 100;
 }
