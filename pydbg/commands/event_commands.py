@@ -153,9 +153,10 @@ def exception_record_text(interp: Interpreter, record: ExceptionRecord) -> str:
 )
 def _exr(interp: Interpreter, rest: str) -> None:
     if rest.strip() != "-1":
+        given = f"not {rest.strip()!r}" if rest.strip() else "an argument"
         raise CommandError(
-            f".exr {rest.strip()}: only .exr -1 (the last exception) is supported; "
-            "Linux keeps no exception records in the target's memory"
+            f".exr takes -1 (the last exception), {given}: Linux keeps no exception "
+            "records in the target's memory"
         )
     info = interp.client.control.get_last_event_information()
     if info is None:

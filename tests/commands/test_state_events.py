@@ -65,8 +65,10 @@ def test_exr_when_the_last_event_is_no_exception(client, output, targets):
     start(client, output, binary, "steps")
     client.control.execute("bp state_stop; g; .exr -1")
     assert output.take().splitlines()[-1].startswith("The last event is not an exception: ")
-    with pytest.raises(CommandError, match="only .exr -1"):
+    with pytest.raises(CommandError, match="takes -1 .*, not '12345678'"):
         client.control.execute(".exr 12345678")
+    with pytest.raises(CommandError, match="takes -1 .*, an argument"):
+        client.control.execute(".exr")
     client.control.execute(".lastevent")
     assert output.take().startswith("Last event: ")
 
