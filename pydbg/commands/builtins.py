@@ -6,7 +6,10 @@ Execution: `g`, `gh`, `gn` (go; handled / not handled), `t [count]` (trace: step
 Session: `q` (end, killing the targets), `qd` (end, detaching), `.detach`, `.kill`.
 State: `r` (show all registers, or `r rax`, `r rax, rbx`; set with `r rax=1`, `r $t0=5`),
 `? expr` (evaluate), `~` (threads; `~Ns` selects thread N), `|` (processes; `|Ns`),
-`.lastevent`, `.echo text`, `n [radix]`.
+`.lastevent`, `.echo text`, `n [radix]`.  What `r` and a stop show is
+pydbg.commands.state_display's (with `.prompt_allow`), the `~` selectors (`~*k`, `~2r`)
+pydbg.commands.thread_commands', `.frame` pydbg.commands.frame_commands', `.lastevent`,
+`.exr -1` and the `sx` table pydbg.commands.event_commands'.
 Filters: `sx` (list), `sxe` / `sxd` / `sxn` / `sxi` `[-h] [-c "cmd"] [-c2 "cmd"] name|*`,
 `sx-` (commands only), `sxr` (reset).
 """
