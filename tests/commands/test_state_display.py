@@ -149,6 +149,23 @@ def test_effective_address_through_fs(client, output, targets):
     assert line.endswith(f" fs:{hex64(fs_base + 0x10)}={hex64(fs_base)}")
 
 
+def test_output_current_state_flags_choose_the_parts(client, output, targets):
+    from pydbg.control import DEBUG_CURRENT_DISASM, DEBUG_CURRENT_SYMBOL
+
+    binary = targets["state"]
+    pid = start(client, output, binary, "steps")
+    break_at(client, output, "step_body")
+    client.control.output_current_state(DEBUG_CURRENT_SYMBOL)
+    assert output.take() == "state_pie!step_body:\n"  # no [file @ line] without SOURCE_LINE
+    client.control.output_current_state(DEBUG_CURRENT_DISASM)
+    text = output.take()
+    assert text.startswith(hex64(binary.addr(pid, "step_body"))) and text.count("\n") == 1
+    # Sent as DEBUG_OUTPUT_PROMPT_REGISTERS: a client that masks it out hears nothing.
+    client.set_output_mask(OutputMask.NORMAL)
+    client.control.output_current_state()
+    assert output.take() == ""
+
+
 def test_unreadable_state_is_one_line_not_an_exception(client, output, targets):
     binary = targets["state"]
     start(client, output, binary, "steps")
