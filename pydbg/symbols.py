@@ -64,6 +64,11 @@ class _Scope:
 _SCOPES: weakref.WeakKeyDictionary[Engine, _Scope] = weakref.WeakKeyDictionary()
 
 
+def reset_scope(engine: Engine) -> None:
+    """The engine's scope back to frame 0 (the current thread changed)."""
+    _SCOPES.pop(engine, None)
+
+
 @dataclass(frozen=True)
 class Module:
     """DEBUG_MODULE_PARAMETERS, the parts Linux has, and the build id."""
@@ -218,7 +223,7 @@ class Symbols:
 
     def reset_scope(self) -> None:
         """ResetScope: the scope is frame 0 of the current thread again."""
-        _SCOPES.pop(self._engine, None)
+        reset_scope(self._engine)
 
     def get_scope_frame(self) -> StackFrame:
         """The scope's frame (GetScope's ScopeFrame): its registers are what the

@@ -118,6 +118,18 @@ def test_running_or_changing_thread_resets_the_scope(client, output, targets):
     assert client.symbols.get_current_scope_frame_index() == 0
 
 
+def test_selecting_another_thread_through_the_api_resets_the_scope(client, output, targets):
+    binary = targets["state"]
+    start(client, output, binary, "threads")
+    break_at(client, output, "state_stop")
+    objects = client.system_objects
+    ids = objects.get_thread_ids_by_index()[0]
+    client.control.execute(".frame 1")
+    objects.set_current_thread_id(ids[1])
+    objects.set_current_thread_id(ids[0])  # back, without looking at the scope between
+    assert client.symbols.get_current_scope_frame_index() == 0
+
+
 def test_frame_registers_in_the_display_after_frame_r(client, output, targets):
     binary = targets["state"]
     start(client, output, binary, "frames")
