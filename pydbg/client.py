@@ -26,7 +26,10 @@ from types import ModuleType, TracebackType
 from pydbg.callbacks import EventCallbacks, OutputCallbacks
 from pydbg.commands import breakpoint_commands as _breakpoint_commands  # noqa: F401
 from pydbg.commands import builtins as _builtins  # noqa: F401 - registers the commands
+from pydbg.commands import event_commands as _event_commands  # noqa: F401
+from pydbg.commands import frame_commands as _frame_commands  # noqa: F401
 from pydbg.commands import memory_commands as _memory_commands  # noqa: F401
+from pydbg.commands import state_display as _state_display  # noqa: F401
 from pydbg.commands import symbol_commands as _symbol_commands  # noqa: F401
 from pydbg.commands.interpreter import Interpreter
 from pydbg.constants import DebugEnd, DebugEvent

@@ -10,7 +10,8 @@ and `get_execution_status()` is DEBUG_STATUS_NO_DEBUGGEE).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pydbg.breakpoints import Breakpoint, BreakpointError
@@ -31,6 +32,8 @@ from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 if TYPE_CHECKING:
     from pydbg._native import TraceResult
     from pydbg.client import DebugClient
+    from pydbg.engine.session import Engine
+    from pydbg.engine.targets import Thread
 
 __all__ = [
     "Control",
@@ -43,14 +46,24 @@ __all__ = [
     "LastEventUnloadModule",
     "StackFrame",
     "StepMode",
+    "stack_trace",
 ]
+
+# IDebugControl::OutputCurrentState flags (DEBUG_CURRENT_*): what a stop shows.
+DEBUG_CURRENT_SYMBOL = 0x1
+DEBUG_CURRENT_DISASM = 0x2
+DEBUG_CURRENT_REGISTERS = 0x4
+DEBUG_CURRENT_SOURCE_LINE = 0x8
+DEBUG_CURRENT_DEFAULT = 0xF
 
 
 @dataclass(frozen=True)
 class StackFrame:
     """DEBUG_STACK_FRAME, with what pydbg knows besides: the symbol (`module!name+0x1f`),
     the source line (`file:line`), how the frame was found (cfi, frame pointer, signal
-    frame...), and on the last frame why the walk ended."""
+    frame...), on the last frame why the walk ended, and the registers the unwinder
+    recovered for the frame (all general registers in frame 0; in callers rip, rsp and
+    the callee-saved ones the CFI or a signal frame gives)."""
 
     instruction_offset: int
     return_offset: int
@@ -62,6 +75,7 @@ class StackFrame:
     method: str = ""
     best_effort: bool = False
     note: str = ""
+    registers: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -159,6 +173,7 @@ class Control:
     def __init__(self, client: DebugClient) -> None:
         self._client = client
         self._engine = client._engine
+        self._step_ended = False
 
     # -- execution ------------------------------------------------------------------------------
 
@@ -167,7 +182,21 @@ class Control:
         targets still run), after set_interrupt(DEBUG_INTERRUPT_EXIT), or when the session
         ended.  `timeout` is in seconds (None: no limit).  Raises InsideWaitError when
         called from a callback, NoTargetError without a target."""
-        return self._engine.wait_for_event(timeout)
+        engine = self._engine
+        before = engine.last_event
+        self._step_ended = False
+        broke = engine.wait_for_event(timeout)
+        after = engine.last_event
+        # A finished step is the engine's own break: no new event, or a StepComplete.
+        self._step_ended = broke and (after is before or isinstance(after, ev.StepComplete))
+        return broke
+
+    def last_wait_ended_a_step(self) -> bool:
+        """Whether the last wait_for_event of this client broke in because an armed step
+        (`t`, `p`, `tc`, ...) finished, not for an event (a breakpoint, a signal) that
+        came first.  A pydbg extension: DbgEng leaves what GetLastEventInformation says
+        after a step undocumented, and pydbg keeps the last real event there."""
+        return self._step_ended
 
     def set_execution_status(self, status: int, count: int = 1) -> None:
         """SetExecutionStatus: GO, GO_HANDLED, GO_NOT_HANDLED, STEP_INTO, STEP_OVER or
@@ -250,6 +279,15 @@ class Control:
         execution commands (see pydbg.commands.interpreter).  Output goes to the output
         callbacks."""
         self._client._interpreter.execute(command)
+
+    def output_current_state(self, flags: int = DEBUG_CURRENT_DEFAULT) -> None:
+        """OutputCurrentState: what cdb shows at a stop, to this client's output callbacks
+        (DEBUG_OUTPUT_PROMPT_REGISTERS): the registers (DEBUG_CURRENT_REGISTERS), the
+        `module!symbol+0x4 [file @ line]:` line (DEBUG_CURRENT_SYMBOL, with
+        DEBUG_CURRENT_SOURCE_LINE for the part in brackets) and the next instruction
+        (DEBUG_CURRENT_DISASM), all of the current scope (pydbg.symbols), as far as the
+        interpreter's `.prompt_allow` settings allow."""
+        self._client._interpreter.output_current_state(flags)
 
     def evaluate(self, expression: str) -> int:
         """Evaluate: a MASM expression (numbers in the current radix, 16 by default;
@@ -356,35 +394,7 @@ class Control:
         thread = engine.require_stopped("get_stack_trace")
         if max_frames < 1:
             raise EngineError(f"max_frames must be >= 1, not {max_frames}")
-        from pydbg.engine.frames import stack_frames
-
-        pid = thread.process.pid
-        out = []
-        for frame in stack_frames(engine, thread, max_frames):
-            lookup = frame.lookup_pc
-            named = engine.symbols.name_at(pid, lookup)
-            symbol = ""
-            if named is not None:
-                name, displacement = named
-                displacement += frame.pc - lookup
-                symbol = f"{name}+{displacement:#x}" if displacement else name
-            line = engine.symbols.line_at(pid, lookup)
-            out.append(
-                StackFrame(
-                    instruction_offset=frame.pc,
-                    return_offset=frame.return_address or 0,
-                    frame_offset=frame.frame_offset or 0,
-                    stack_offset=frame.stack_offset,
-                    frame_number=frame.number,
-                    symbol=symbol,
-                    source=f"{line[0]}:{line[1]}" if line else "",
-                    method=frame.method.value,
-                    best_effort=frame.best_effort,
-                    note=(frame.stop.value if frame.stop else "")
-                    + (f": {frame.error}" if frame.error else ""),
-                )
-            )
-        return out
+        return stack_trace(engine, thread, max_frames)
 
     def disassemble(self, offset: int) -> tuple[str, int]:
         """Disassemble: (one instruction as `u` shows it, the address after it)."""
@@ -504,3 +514,38 @@ class Control:
 
     def set_exception_filter_second_command(self, index: int, command: str) -> None:
         self._engine.filters.set_exception_filter_second_command(index, command)
+
+
+def stack_trace(engine: Engine, thread: Thread, max_frames: int) -> list[StackFrame]:
+    """The call stack of a stopped thread as StackFrames (Control.get_stack_trace, and
+    the scope of pydbg.symbols)."""
+    from pydbg.engine.frames import stack_frames
+
+    pid = thread.process.pid
+    out = []
+    for frame in stack_frames(engine, thread, max_frames):
+        lookup = frame.lookup_pc
+        named = engine.symbols.name_at(pid, lookup)
+        symbol = ""
+        if named is not None:
+            name, displacement = named
+            displacement += frame.pc - lookup
+            symbol = f"{name}+{displacement:#x}" if displacement else name
+        line = engine.symbols.line_at(pid, lookup)
+        out.append(
+            StackFrame(
+                instruction_offset=frame.pc,
+                return_offset=frame.return_address or 0,
+                frame_offset=frame.frame_offset or 0,
+                stack_offset=frame.stack_offset,
+                frame_number=frame.number,
+                symbol=symbol,
+                source=f"{line[0]}:{line[1]}" if line else "",
+                method=frame.method.value,
+                best_effort=frame.best_effort,
+                note=(frame.stop.value if frame.stop else "")
+                + (f": {frame.error}" if frame.error else ""),
+                registers=dict(frame.registers),
+            )
+        )
+    return out

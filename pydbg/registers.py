@@ -7,6 +7,16 @@ of a register changes only those bits, as on the hardware (except that, unlike a
 instruction, writing `eax` here does not clear the upper half: a debugger edits bits, it
 does not execute).
 
+Registers of the scope frame (IDebugRegisters2::GetValues2 with DEBUG_REGSRC_FRAME; cdb's
+`r` after `.frame N`) are what the unwinder recovered for that frame: rip, rsp, and the
+callee-saved rbx, rbp, r12-r15 wherever the CFI (or the frame-pointer chain) says where
+the callee saved them or that it left them alone; every general register after a signal
+frame.  The others (rax, rcx, rdx, rsi, rdi, r8-r11, efl, the xmm registers) hold whatever
+the callee left there, not the caller's values: pydbg reports them as unavailable
+(RegisterUnavailableError) rather than show a stale value as the caller's, where cdb and
+gdb show the callee's.  Segment registers and fs_base/gs_base do not change between frames
+and are the thread's.
+
 Every write reports ChangeDebuggeeState(DEBUG_CDS_REGISTERS, index).  The session must be
 accessible (targets stopped); otherwise the calls raise TargetRunningError.
 """
@@ -16,12 +26,35 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pydbg.constants import DEBUG_CDS_REGISTERS
-from pydbg.errors import InvalidRegisterError, RegisterValueError
+from pydbg.errors import InvalidRegisterError, PydbgError, RegisterValueError
+from pydbg.symbols import Symbols
 
 if TYPE_CHECKING:
     from pydbg.engine.session import Engine
 
-__all__ = ["Registers", "REGISTER_NAMES"]
+__all__ = [
+    "DEBUG_REGSRC_DEBUGGEE",
+    "DEBUG_REGSRC_EXPLICIT",
+    "DEBUG_REGSRC_FRAME",
+    "REGISTER_NAMES",
+    "RegisterUnavailableError",
+    "Registers",
+]
+
+# IDebugRegisters2::GetValues2 sources: the thread itself, an explicit context (not
+# supported), the current scope frame.
+DEBUG_REGSRC_DEBUGGEE = 0
+DEBUG_REGSRC_EXPLICIT = 1
+DEBUG_REGSRC_FRAME = 2
+
+# Registers that are the same in every frame of a thread.
+_THREAD_WIDE = frozenset({"cs", "ss", "ds", "es", "fs", "gs", "fs_base", "gs_base"})
+
+
+class RegisterUnavailableError(PydbgError, LookupError):
+    """A register whose value in the scope frame the unwinder could not recover (a
+    caller-saved register in a caller's frame)."""
+
 
 # name -> (full register in struct user_regs_struct, bit shift, bit width)
 _MAP: dict[str, tuple[str, int, int]] = {}
@@ -98,6 +131,47 @@ class Registers:
             return backend.get_fpregs(thread.tid).xmm(int(name[3:]))
         full, shift, width = _MAP[name]
         return (backend.get_reg(thread.tid, full) >> shift) & ((1 << width) - 1)
+
+    def get_values2(self, source: int, registers: list[int | str]) -> list[int]:
+        """GetValues2: the registers' values from `source`: DEBUG_REGSRC_DEBUGGEE (the
+        thread's own, as get_value) or DEBUG_REGSRC_FRAME (the scope frame's, see the
+        module docstring; RegisterUnavailableError for what the unwinder could not
+        recover).  DEBUG_REGSRC_EXPLICIT is not supported (RegisterValueError)."""
+        if source == DEBUG_REGSRC_DEBUGGEE:
+            return [self.get_value(register) for register in registers]
+        if source != DEBUG_REGSRC_FRAME:
+            raise RegisterValueError(f"register source {source!r} is not supported")
+        values = self.get_scope_values(registers)
+        for register, value in zip(registers, values, strict=True):
+            if value is None:
+                frame = Symbols(self._engine).get_current_scope_frame_index()
+                raise RegisterUnavailableError(
+                    f"{self._name(register)} is not known in frame {frame:#x}: the unwinder "
+                    "recovers only rip, rsp and the callee-saved registers of a caller"
+                )
+        return [value for value in values if value is not None]
+
+    def get_scope_value(self, register: int | str) -> int:
+        """A register of the scope frame: get_values2(DEBUG_REGSRC_FRAME, [register])."""
+        return self.get_values2(DEBUG_REGSRC_FRAME, [register])[0]
+
+    def get_scope_values(self, registers: list[int | str]) -> list[int | None]:
+        """The registers of the scope frame, None for each one the unwinder could not
+        recover (pydbg: one unwind for a whole register display)."""
+        names = [self._name(register) for register in registers]
+        symbols = Symbols(self._engine)
+        if symbols.get_current_scope_frame_index() == 0:
+            return [self.get_value(name) for name in names]
+        known = symbols.get_scope_frame().registers
+        out: list[int | None] = []
+        for name in names:
+            full, shift, width = (name, 0, 128) if name in _XMM else _MAP[name]
+            if full in _THREAD_WIDE:
+                out.append(self.get_value(name))
+                continue
+            value = known.get(full)
+            out.append(None if value is None else (value >> shift) & ((1 << width) - 1))
+        return out
 
     def set_value(self, register: int | str, value: int) -> None:
         """SetValue: change one register of the current thread."""

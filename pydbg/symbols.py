@@ -6,20 +6,37 @@ size, path, WinDbg-style name (`libc.so.6` -> `libc_so`, spec §9.5) and build i
 Symbols come from each module's file (.symtab, .dynsym, PLT stubs, a separate debug file
 found by build id or .gnu_debuglink) and are named `module!name`; lines from DWARF line
 tables.  Everything is about the current process; addresses are runtime addresses.
+
+The scope (IDebugSymbols::GetScope / SetScopeFrameByIndex / ResetScope, cdb's `.frame`)
+is one frame of the current thread's stack; the registers facet reads a frame's registers
+from it (DEBUG_REGSRC_FRAME).  As in DbgEng it is the engine's, shared by its clients, and
+falls back to frame 0 when the current thread changes or the targets run: a scope is kept
+only while the current thread, the last event and the thread's registers are the ones it
+was set with.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pydbg.control import StackFrame, stack_trace
 from pydbg.errors import EngineError, SymbolError, UnknownSymbolError
 
 if TYPE_CHECKING:
     from pydbg.engine.rendezvous import LoadedObject
     from pydbg.engine.session import Engine
+    from pydbg.engine.targets import Thread
 
-__all__ = ["Module", "Symbols", "SymbolError", "UnknownModuleError", "UnknownModuleSymbolError"]
+__all__ = [
+    "Module",
+    "ScopeError",
+    "Symbols",
+    "SymbolError",
+    "UnknownModuleError",
+    "UnknownModuleSymbolError",
+]
 
 
 class UnknownModuleError(EngineError, LookupError):
@@ -29,6 +46,27 @@ class UnknownModuleError(EngineError, LookupError):
 class UnknownModuleSymbolError(UnknownModuleError, UnknownSymbolError):
     """`module!name` where no module of that name is loaded: an unknown module, and so an
     unknown symbol (which a later module load may define)."""
+
+
+class ScopeError(EngineError, IndexError):
+    """A scope frame the current thread's stack does not have (`.frame 99`)."""
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """A scope set by set_scope_frame_by_index, and what it is valid for."""
+
+    key: tuple[object, ...]
+    index: int
+
+
+# engine -> its scope (the engine is the session: every client sees one scope).
+_SCOPES: weakref.WeakKeyDictionary[Engine, _Scope] = weakref.WeakKeyDictionary()
+
+
+def reset_scope(engine: Engine) -> None:
+    """The engine's scope back to frame 0 (the current thread changed)."""
+    _SCOPES.pop(engine, None)
 
 
 @dataclass(frozen=True)
@@ -147,3 +185,55 @@ class Symbols:
         if not addresses:
             raise SymbolError(f"no code for {file}:{line}")
         return addresses[0]
+
+    # -- scope ----------------------------------------------------------------------------------
+
+    def _scope_key(self, thread: Thread) -> tuple[object, ...]:
+        regs = self._engine.backend.get_regs(thread.tid).as_dict()
+        return (thread, self._engine.last_event, tuple(sorted(regs.items())))
+
+    def get_current_scope_frame_index(self) -> int:
+        """GetCurrentScopeFrameIndex: the frame number of the scope (0 unless `.frame`
+        chose another frame since the targets last ran or the thread changed)."""
+        thread = self._engine.require_stopped("get_current_scope_frame_index")
+        scope = _SCOPES.get(self._engine)
+        if scope is None or scope.key != self._scope_key(thread):
+            _SCOPES.pop(self._engine, None)
+            return 0
+        return scope.index
+
+    def set_scope_frame_by_index(self, index: int) -> StackFrame:
+        """SetScopeFrameByIndex: make frame `index` of the current thread's stack (as `kn`
+        numbers them) the scope, and return it.  Raises ScopeError beyond the stack; the
+        previous scope is then kept."""
+        thread = self._engine.require_stopped("set_scope_frame_by_index")
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ScopeError(f"a frame number is an int >= 0, not {index!r}")
+        frames = stack_trace(self._engine, thread, index + 1)
+        if index >= len(frames):
+            raise ScopeError(
+                f"frame {index:#x} is beyond the stack: thread {thread.engine_id} has "
+                f"{len(frames):#x} frames (0..{len(frames) - 1:#x}); the scope is unchanged"
+            )
+        if index == 0:
+            _SCOPES.pop(self._engine, None)
+        else:
+            _SCOPES[self._engine] = _Scope(self._scope_key(thread), index)
+        return frames[index]
+
+    def reset_scope(self) -> None:
+        """ResetScope: the scope is frame 0 of the current thread again."""
+        reset_scope(self._engine)
+
+    def get_scope_frame(self) -> StackFrame:
+        """The scope's frame (GetScope's ScopeFrame): its registers are what the
+        registers facet reads with DEBUG_REGSRC_FRAME."""
+        thread = self._engine.require_stopped("get_scope_frame")
+        index = self.get_current_scope_frame_index()
+        frames = stack_trace(self._engine, thread, index + 1)
+        return frames[min(index, len(frames) - 1)]
+
+    def get_scope(self) -> tuple[int, StackFrame]:
+        """GetScope: (the scope's instruction offset, its frame)."""
+        frame = self.get_scope_frame()
+        return frame.instruction_offset, frame

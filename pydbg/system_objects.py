@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["SystemObjects", "UnknownIdError"]
 
 from pydbg.engine.session import EngineError, NoTargetError
+from pydbg.symbols import reset_scope
 
 
 class UnknownIdError(EngineError, LookupError):
@@ -138,5 +139,6 @@ class SystemObjects:
     def _select(self, thread: Thread) -> None:
         self._engine.check_thread("set_current_thread_id")
         if thread is not self._engine.current:
+            reset_scope(self._engine)  # a new thread's scope is its frame 0 (`.frame`)
             self._engine.current = thread
             self._engine.notifier.engine_state(DEBUG_CES_CURRENT_THREAD, thread.engine_id)

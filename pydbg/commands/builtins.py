@@ -6,7 +6,10 @@ Execution: `g`, `gh`, `gn` (go; handled / not handled), `t [count]` (trace: step
 Session: `q` (end, killing the targets), `qd` (end, detaching), `.detach`, `.kill`.
 State: `r` (show all registers, or `r rax`, `r rax, rbx`; set with `r rax=1`, `r $t0=5`),
 `? expr` (evaluate), `~` (threads; `~Ns` selects thread N), `|` (processes; `|Ns`),
-`.lastevent`, `.echo text`, `n [radix]`.
+`.lastevent`, `.echo text`, `n [radix]`.  What `r` and a stop show is
+pydbg.commands.state_display's (with `.prompt_allow`), the `~` selectors (`~*k`, `~2r`)
+pydbg.commands.thread_commands', `.frame` pydbg.commands.frame_commands', `.lastevent`,
+`.exr -1` and the `sx` table pydbg.commands.event_commands'.
 Filters: `sx` (list), `sxe` / `sxd` / `sxn` / `sxi` `[-h] [-c "cmd"] [-c2 "cmd"] name|*`,
 `sx-` (commands only), `sxr` (reset).
 """
@@ -18,11 +21,13 @@ import re
 from pydbg.addresses import hex64
 from pydbg.commands.context import user_register_index
 from pydbg.commands.errors import CommandSyntaxError, ExpressionError
+from pydbg.commands.event_commands import last_event, sx_table
 from pydbg.commands.expression import parse_number
 from pydbg.commands.interpreter import Interpreter, Quit, Run, command
+from pydbg.commands.state_display import PROMPT_PARTS, state_text
+from pydbg.commands.thread_commands import threads_command
 from pydbg.constants import DebugEnd, DebugStatus, FilterHandling, FilterStatus
-from pydbg.engine.disassembler import MAX_INSN, decode, render
-from pydbg.errors import PydbgError
+from pydbg.control import DEBUG_CURRENT_DEFAULT
 from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 
 
@@ -108,62 +113,13 @@ def _kill(interp: Interpreter, rest: str) -> Quit:
 
 # -- state --------------------------------------------------------------------------------------
 
-_FLAG_NAMES = (  # (bit, set, clear), in cdb's order
-    (11, "ov", "nv"),
-    (10, "dn", "up"),
-    (9, "ei", "di"),
-    (7, "ng", "pl"),
-    (6, "zr", "nz"),
-    (4, "ac", "na"),
-    (2, "pe", "po"),
-    (0, "cy", "nc"),
-)
-
-
-def register_dump(interp: Interpreter) -> str:
-    """cdb's `r` display, with the instruction at the pc."""
-    regs = interp.client.registers
-    v = {name: regs.get_value(name) for name in (
-        "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rip", "rsp", "rbp", "r8", "r9", "r10",
-        "r11", "r12", "r13", "r14", "r15", "efl", "cs", "ss", "ds", "es", "fs", "gs",
-    )}  # fmt: skip
-
-    def row(*names: str) -> str:
-        return " ".join(f"{n:>3}={v[n]:016x}" for n in names)
-
-    efl = v["efl"]
-    flags = " ".join(on if efl >> bit & 1 else off for bit, on, off in _FLAG_NAMES)
-    lines = [
-        row("rax", "rbx", "rcx"),
-        row("rdx", "rsi", "rdi"),
-        row("rip", "rsp", "rbp"),
-        row("r8", "r9", "r10"),
-        row("r11", "r12", "r13"),
-        row("r14", "r15"),
-        f"iopl={efl >> 12 & 3:<9} {flags}",
-        "  ".join(f"{s}={v[s]:04x}" for s in ("cs", "ss", "ds", "es", "fs", "gs"))
-        + f"{'':13}efl={efl:08x}",
-        disassemble_at(interp, v["rip"]),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def disassemble_at(interp: Interpreter, address: int) -> str:
-    """One line: address, bytes, instruction (cdb's `u` format)."""
-    try:
-        code = interp.client.data_spaces.read_virtual(address, MAX_INSN)
-    except PydbgError:
-        return f"{hex64(address)} ??              ???"
-    return render(decode(code, address, 1)[0], lambda target: None)
-
-
 _ASSIGN = re.compile(r"^\s*(@?\$?[A-Za-z_][\w]*)\s*(?:=\s*(.*))?$", re.S)
 
 
 @command("r")
 def _registers(interp: Interpreter, rest: str) -> None:
-    if not rest.strip():
-        interp.out(register_dump(interp))
+    if not rest.strip():  # cdb's `r`: the registers, the symbol line and the instruction
+        interp.out(state_text(interp, DEBUG_CURRENT_DEFAULT, PROMPT_PARTS.keys()))
         return
     for part in _split_top_level_commas(rest):
         match = _ASSIGN.match(part)
@@ -192,7 +148,7 @@ def _read_register(interp: Interpreter, name: str) -> int:
         from pydbg.commands.context import CommandContext
 
         return CommandContext(interp).pseudo_register(name[1:].lower())
-    return interp.client.registers.get_value(name)
+    return interp.client.registers.get_scope_value(name)
 
 
 def _write_register(interp: Interpreter, name: str, value: int) -> None:
@@ -200,7 +156,14 @@ def _write_register(interp: Interpreter, name: str, value: int) -> None:
     index = user_register_index(lowered[1:]) if lowered.startswith("$") else None
     if index is not None:
         interp.user_registers[index] = value
-    elif lowered == "$ip":
+        return
+    frame = interp.client.symbols.get_current_scope_frame_index()
+    if frame:
+        raise ExpressionError(
+            f"cannot set {name} in frame {frame:#x}: registers are written in frame 0 "
+            "(.frame 0 first)"
+        )
+    if lowered == "$ip":
         interp.client.registers.set_value("rip", value)
     elif lowered.startswith("$"):
         raise ExpressionError(f"pseudo-register {name} cannot be written")
@@ -251,16 +214,7 @@ def _selected(name: str, rest: str) -> int | None:
 
 @command("~")
 def _threads(interp: Interpreter, rest: str) -> None:
-    objects = interp.client.system_objects
-    engine_id = _selected("~", rest)
-    if engine_id is not None:
-        objects.set_current_thread_id(engine_id)
-        return
-    current = objects.get_current_thread_id()
-    pid = objects.get_current_process_system_id()
-    for engine_id, tid in zip(*objects.get_thread_ids_by_index(), strict=True):
-        mark = "." if engine_id == current else " "
-        interp.out(f"{mark}{engine_id:3}  Id: {pid:x}.{tid:x}\n")
+    threads_command(interp, rest)
 
 
 @command("|")
@@ -278,16 +232,13 @@ def _processes(interp: Interpreter, rest: str) -> None:
 
 @command(".lastevent")
 def _last_event(interp: Interpreter, rest: str) -> None:
-    info = interp.client.control.get_last_event_information()
-    interp.out(f"Last event: {info.description if info else 'none'}\n")
+    last_event(interp, rest)
 
 
 # -- event filters ------------------------------------------------------------------------------
 
 _SX_OPTION = {"e": FilterStatus.BREAK, "d": FilterStatus.SECOND_CHANCE_BREAK,
               "n": FilterStatus.OUTPUT, "i": FilterStatus.IGNORE}  # fmt: skip
-_SX_WORDS = {FilterStatus.BREAK: "break", FilterStatus.SECOND_CHANCE_BREAK: "second-chance break",
-             FilterStatus.OUTPUT: "output", FilterStatus.IGNORE: "ignore"}  # fmt: skip
 _SX_ARGS = re.compile(r'\s*(-h|-c2?\s+"(?:[^"\\]|\\.)*")')
 
 
@@ -296,22 +247,9 @@ def _sx_list(interp: Interpreter, rest: str) -> None:
     if rest.startswith("-"):  # `sx-` reaches here as `sx` + "-..." (names are letters)
         Interpreter.commands["sx-"](interp, rest[1:])
         return
-    control = interp.client.control
-    specific, exceptions, arbitrary = control.get_number_event_filters()
-    rows: list[SpecificFilterParameters | ExceptionFilterParameters] = [
-        *control.get_specific_filter_parameters(0, specific),
-        *control.get_exception_filter_parameters(start=specific, count=exceptions + arbitrary),
-    ]
-    for index, params in enumerate(rows):
-        name = control.get_event_filter_name(index)
-        handling = (
-            " - handled"
-            if params.continue_option == FilterHandling.GO_HANDLED
-            else " - not handled"
-        )
-        if isinstance(params, SpecificFilterParameters):
-            handling = ""
-        interp.out(f"{name:>8} - {params.text} - {_SX_WORDS[params.execution_option]}{handling}\n")
+    if rest.strip():
+        raise CommandSyntaxError(f"sx {rest}", 3, "sx takes no arguments (sxe, sxd ... set)")
+    interp.out(sx_table(interp))
 
 
 def _sx_set(option: str) -> None:

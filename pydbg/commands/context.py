@@ -3,7 +3,10 @@ pseudo-registers, and (with the symbols work) symbol names.
 
 Pseudo-registers (cdb's names, spec §8): `$ip`, `$csp` (and `$sp`, a pydbg alias: cdb has
 none), `$ra` (the return address on the stack: valid at a function's first instruction),
-`$retreg`, `$tid`, `$tpid`, `$exentry`, `$ptrsize`, `$pagesize`, `$t0` ... `$t19`.
+`$retreg`, `$tid`, `$tpid`, `$exentry`, `$ptrsize`, `$pagesize`, `$frame`, `$t0` ... `$t19`.
+
+Registers are those of the scope frame (`.frame N`; frame 0 unless one was chosen), as
+cdb's expressions read them.
 """
 
 from __future__ import annotations
@@ -39,18 +42,20 @@ class CommandContext:
         self.client = interpreter.client
 
     def register(self, name: str) -> int:
-        return self.client.registers.get_value(name)
+        return self.client.registers.get_scope_value(name)
 
     def pseudo_register(self, name: str) -> int:
         registers = self.client.registers
         if name == "ip":
-            return registers.get_value("rip")
+            return registers.get_scope_value("rip")
         if name in ("csp", "sp"):
-            return registers.get_value("rsp")
+            return registers.get_scope_value("rsp")
         if name in ("retreg", "retreg64"):
-            return registers.get_value("rax")
+            return registers.get_scope_value("rax")
+        if name == "frame":
+            return self.client.symbols.get_current_scope_frame_index()
         if name == "ra":
-            rsp = registers.get_value("rsp")
+            rsp = registers.get_scope_value("rsp")
             return int(struct.unpack("<Q", self.client.data_spaces.read_virtual(rsp, 8))[0])
         if name == "ptrsize":
             return 8

@@ -15,6 +15,7 @@ import re
 
 from pydbg.addresses import hex64
 from pydbg.commands.errors import CommandSyntaxError
+from pydbg.commands.frame_commands import frame_line
 from pydbg.commands.interpreter import Interpreter, command
 
 
@@ -77,16 +78,8 @@ def _stack(interp: Interpreter, rest: str, numbered: bool, words: bool) -> None:
     extra = "Args to Child                                          " if words else ""
     interp.out(f"{header}Child-SP          RetAddr           {extra}Call Site\n")
     for frame in frames:
-        number = f"{frame.frame_number:02x} " if numbered else ""
-        args = ""
-        if words:
-            args = _first_words(interp, frame.stack_offset) + " "
-        site = frame.symbol or hex64(frame.instruction_offset)
-        if frame.source:
-            site += f" [{frame.source}]"
-        interp.out(
-            f"{number}{hex64(frame.stack_offset)} {hex64(frame.return_offset)} {args}{site}\n"
-        )
+        args = _first_words(interp, frame.stack_offset) if words else ""
+        interp.out(frame_line(frame, numbered, args) + "\n")
     last = frames[-1]
     if last.best_effort:
         interp.out(f"(the walk stopped here: {last.note})\n")

@@ -127,6 +127,6 @@ def test_last_event_and_echo(client, output, start):
     pid = start("exit", 0)
     client.control.execute(".lastevent; .echo still here")
     text = output.take()
-    assert text.startswith(f"Last event: ({pid:x}.{pid:x}): ")
+    assert text.startswith(f"Last event: {pid:x}.{pid:x}: ")  # cdb's pid.tid
     assert f"code {STATUS_BREAKPOINT:08x}" in text
     assert text.endswith("still here\n")

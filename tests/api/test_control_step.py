@@ -259,7 +259,8 @@ def test_lastevent_command_shows_the_description(client, launch, output):
     assert info is not None
     output.take()
     client.control.execute(".lastevent")
-    assert output.take() == f"Last event: {info.description}\n"
+    pid_tid, _, rest = info.description[1:].partition("): ")  # cdb writes pid.tid: ...
+    assert output.take() == f"Last event: {pid_tid}: {rest}\n"
 
 
 def test_initial_break_filter_and_option_are_one_setting(client):

@@ -93,7 +93,7 @@ def test_u_names_call_targets_and_k_shows_lines(client, targets, output) -> None
     client.control.execute("k")
     stack = output.take()
     module = binary_module(binary)
-    assert f"{module}!tick" in stack and "loop.c:" in stack
+    assert f"{module}!tick" in stack and "loop.c @ " in stack
     client.control.execute("u main L40")
     listing = output.take()
     assert f"{module}!main:" in listing
