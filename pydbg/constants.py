@@ -246,6 +246,13 @@ DEBUG_ATTACH_INSTALL_DRIVER: Final = 0x00000004
 DEBUG_PROCESS_DETACH_ON_EXIT: Final = 0x00000001
 DEBUG_PROCESS_ONLY_THIS_PROCESS: Final = 0x00000002
 
+# GetRunningProcessSystemIdByExecutableName flags.  SERVICE_NAME (the name is a Windows
+# service's) has no Linux counterpart; pydbg refuses it.
+DEBUG_GET_PROC_DEFAULT: Final = 0x00000000
+DEBUG_GET_PROC_FULL_MATCH: Final = 0x00000001
+DEBUG_GET_PROC_ONLY_MATCH: Final = 0x00000002
+DEBUG_GET_PROC_SERVICE_NAME: Final = 0x00000004
+
 # --------------------------------------------------------------------------------------------
 # §6.5 EndSession flags (DEBUG_END_*). Not bit flags, and not the DEBUG_SESSION_END_* numbers.
 # --------------------------------------------------------------------------------------------
@@ -637,6 +644,16 @@ class ProcessOptions(IntFlag):
 
     DETACH_ON_EXIT = DEBUG_PROCESS_DETACH_ON_EXIT
     ONLY_THIS_PROCESS = DEBUG_PROCESS_ONLY_THIS_PROCESS
+
+
+class GetProcFlags(IntFlag):
+    """DEBUG_GET_PROC_*: GetRunningProcessSystemIdByExecutableName flags (prefix
+    `DEBUG_GET_PROC_`)."""
+
+    DEFAULT = DEBUG_GET_PROC_DEFAULT
+    FULL_MATCH = DEBUG_GET_PROC_FULL_MATCH
+    ONLY_MATCH = DEBUG_GET_PROC_ONLY_MATCH
+    SERVICE_NAME = DEBUG_GET_PROC_SERVICE_NAME
 
 
 class DebugEnd(IntEnum):

@@ -36,6 +36,7 @@ from pydbg.constants import (
     ExpressionSyntax,
     FilterHandling,
     FilterStatus,
+    GetProcFlags,
     OutputMask,
     ProcessOptions,
     RefreshReason,
@@ -204,6 +205,10 @@ EXPECTED: dict[str, int] = {
     # §6.2 process options
     "DEBUG_PROCESS_DETACH_ON_EXIT": 0x1,
     "DEBUG_PROCESS_ONLY_THIS_PROCESS": 0x2,
+    "DEBUG_GET_PROC_DEFAULT": 0x0,
+    "DEBUG_GET_PROC_FULL_MATCH": 0x1,
+    "DEBUG_GET_PROC_ONLY_MATCH": 0x2,
+    "DEBUG_GET_PROC_SERVICE_NAME": 0x4,
     # §6.5 EndSession
     "DEBUG_END_PASSIVE": 0,
     "DEBUG_END_ACTIVE_TERMINATE": 1,
@@ -397,6 +402,7 @@ ENUMS: list[tuple[type[enum.Enum], str, type[enum.Enum], set[str] | None]] = [
     ),
     (EngCreateFlags, "DEBUG_ECREATE_PROCESS_", enum.IntFlag, None),
     (ProcessOptions, "DEBUG_PROCESS_", enum.IntFlag, None),
+    (GetProcFlags, "DEBUG_GET_PROC_", enum.IntFlag, None),
     (DebugEnd, "DEBUG_END_", enum.IntEnum, None),
     (EngineOptions, "DEBUG_ENGOPT_", enum.IntFlag, None),
     (
