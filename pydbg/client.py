@@ -54,8 +54,8 @@ from pydbg.system_objects import SystemObjects
 
 __all__ = ["DebugClient", "ProcessDescription", "create_client"]
 
-# The largest pid Linux can hand out (PID_MAX_LIMIT on 64-bit kernels, 2**22).
-_PID_LIMIT = 1 << 22
+# Past pid_t: no process can have such an id (the native core could not even take it).
+_PID_LIMIT = 1 << 31
 
 
 @dataclass(frozen=True)
