@@ -386,3 +386,29 @@ def test_a_missing_process_number_is_an_error(dbg, targets):
     with pytest.raises(ExpressionError):
         dbg.run("|3")
     assert dbg.processes()[0].startswith(".  0\t")
+
+
+def test_kill_of_a_debugged_fork_child_leaves_it_to_its_parent(dbg, targets, tmp_path):
+    out = str(tmp_path / "out")
+    forker = targets["forker"].path
+    dbg.run(f".create {forker} {out}")
+    assert wait(dbg.client) is True
+    dbg.run(".childdbg 1; g")
+    assert wait(dbg.client) is True  # the child's initial breakpoint
+    child = dbg.client.system_objects.get_current_process_system_id()
+    dbg.children.append(child)
+    assert dbg.run(".kill") == f"Terminated process {child}\n"
+    parent = dbg.client.system_objects.get_current_process_system_id()
+    assert dbg.processes() == [listing(0, parent, "create", forker, ".")]
+    dbg.run("g")
+    assert wait(dbg.client) is False
+    # The parent's waitpid saw the SIGKILL: the tracer did not take its child's status.
+    assert lines_starting(out, "reaped") == [signal.SIGKILL]
+
+
+@pytest.mark.parametrize("name", [".attach", ".create", ".childdbg"])
+def test_commands_say_what_they_do(name):
+    from pydbg.commands.interpreter import Interpreter
+
+    entry = Interpreter.help[name]
+    assert entry.summary and entry.syntax.startswith(name) and entry.example.startswith(name)
