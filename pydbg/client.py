@@ -37,6 +37,7 @@ from pydbg.constants import (
     DebugEnd,
     DebugEvent,
     GetProcFlags,
+    ProcDescFlags,
     ProcessOptions,
 )
 from pydbg.control import Control
@@ -263,6 +264,15 @@ class DebugClient:
         ProcessNameNotFoundError; DEBUG_GET_PROC_SERVICE_NAME (a Windows service) raises
         EngineError."""
         return running_processes.process_id_by_executable_name(name, flags)
+
+    def get_running_process_description(
+        self, pid: int, flags: int = ProcDescFlags.DEFAULT
+    ) -> tuple[str, str]:
+        """GetRunningProcessDescription: (executable, description) of any process on the
+        machine; the description is "Session: SID  User: NAME  Command Line: ARGV", parts
+        left out by DEBUG_PROC_DESC_NO_SESSION_ID / _NO_USER_NAME / _NO_COMMAND_LINE;
+        DEBUG_PROC_DESC_NO_PATHS gives the executable's base name."""
+        return running_processes.process_description(pid, flags)
 
     def end_session(self, flags: int) -> None:
         """EndSession: DEBUG_END_ACTIVE_TERMINATE (kill), DEBUG_END_ACTIVE_DETACH (detach),

@@ -15,20 +15,38 @@ of argv[0]:
     DEBUG_GET_PROC_SERVICE_NAME a Windows service name: Linux has no counterpart, refused
 
 No match raises ProcessNameNotFoundError.  Zombies, kernel threads and the calling process
-itself (which cannot trace itself) are never candidates.  psutil reads /proc; nothing here
-touches a process.
+itself (which cannot trace itself) are never candidates.
+
+GetRunningProcessDescription gives a process's executable (its full path, or with
+DEBUG_PROC_DESC_NO_PATHS its base name) and a description made of the parts DbgEng has that
+Linux has too: "Session: SID  User: NAME  Command Line: ARGV" (each left out by its
+DEBUG_PROC_DESC_NO_* flag; NO_SERVICES and NO_MTS_PACKAGES leave out what Linux never has).
+
+psutil reads /proc; nothing here touches a process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 
 import psutil
 
-from pydbg.constants import GetProcFlags
-from pydbg.errors import AmbiguousProcessNameError, EngineError, ProcessNameNotFoundError
+from pydbg.constants import GetProcFlags, ProcDescFlags
+from pydbg.errors import (
+    AmbiguousProcessNameError,
+    EngineError,
+    NoSuchProcessError,
+    ProcessNameNotFoundError,
+)
 
-__all__ = ["matching_processes", "process_id_by_executable_name", "running_process_ids"]
+__all__ = [
+    "matching_processes",
+    "process_description",
+    "process_id_by_executable_name",
+    "running_process_ids",
+]
 
 _ATTRS = ["pid", "name", "exe", "cmdline", "status"]
 
@@ -61,7 +79,7 @@ def matching_processes(name: str, *, full_match: bool = False) -> list[tuple[int
             names = {os.path.basename(exe), info["name"] or "", os.path.basename(argv0)}
             hit = wanted in names
         if hit:
-            found.append((info["pid"], " ".join(cmdline) or exe))
+            found.append((info["pid"], _command_line(cmdline) or exe))
     return sorted(found)
 
 
@@ -83,3 +101,33 @@ def process_id_by_executable_name(name: str, flags: int = GetProcFlags.DEFAULT) 
     if len(found) > 1 and flags & GetProcFlags.ONLY_MATCH:
         raise AmbiguousProcessNameError(name, tuple(found))
     return found[0][0]
+
+
+def process_description(pid: int, flags: int = ProcDescFlags.DEFAULT) -> tuple[str, str]:
+    """GetRunningProcessDescription: (executable, description) of process `pid` (module
+    docstring).  A process that does not exist raises NoSuchProcessError."""
+    if isinstance(flags, bool) or not isinstance(flags, int) or flags & ~int(ProcDescFlags(0x3F)):
+        raise EngineError(f"{flags!r} is not a set of DEBUG_PROC_DESC_* flags")
+    try:
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            info = proc.as_dict(["name", "exe", "cmdline", "username"], ad_value=None)
+    except (psutil.NoSuchProcess, ValueError):
+        raise NoSuchProcessError(errno.ESRCH, f"no process has id {pid}") from None
+    exe: str = info["exe"] or info["name"] or ""
+    if flags & ProcDescFlags.NO_PATHS:
+        exe = os.path.basename(exe)
+    parts = []
+    if not flags & ProcDescFlags.NO_SESSION_ID:
+        with contextlib.suppress(OSError):  # gone meanwhile
+            parts.append(f"Session: {os.getsid(pid)}")
+    if not flags & ProcDescFlags.NO_USER_NAME and info["username"]:
+        parts.append(f"User: {info['username']}")
+    if not flags & ProcDescFlags.NO_COMMAND_LINE and info["cmdline"]:
+        parts.append(f"Command Line: {_command_line(info['cmdline'])}")
+    return exe, "  ".join(parts)
+
+
+def _command_line(argv: list[str]) -> str:
+    """argv on one line: a newline inside an argument is shown as \\n."""
+    return " ".join(arg.replace("\n", "\\n") for arg in argv)

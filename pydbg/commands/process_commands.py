@@ -7,19 +7,22 @@ and backslashes included; the rest of the line is the command line).
 Releasing: `.detach` / `.kill` (the current process only; the session goes on with the
 others), `q` (end the session, killing the targets), `qd` (end it, detaching).
 Listing: `|` (every process), `|.` `|#` `|N` (one), `|Ns` `|#s` (make it current);
-`.childdbg [0|1]` (whether the current process's fork children are debugged).
+`.childdbg [0|1]` (whether the current process's fork children are debugged);
+`.tlist [-v] [-c] [PATTERN]` (the processes running on the machine, to pick one to attach).
 """
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import re
 import shlex
 
 from pydbg.commands.errors import CommandSyntaxError, ExpressionError
 from pydbg.commands.expression import parse_number
 from pydbg.commands.interpreter import Interpreter, Quit, command
-from pydbg.constants import AttachFlags, DebugEnd, ProcessOptions
-from pydbg.errors import NoTargetError
+from pydbg.constants import AttachFlags, DebugEnd, ProcDescFlags, ProcessOptions
+from pydbg.errors import NoSuchProcessError, NoTargetError
 
 
 def _no_arguments(name: str, rest: str) -> None:
@@ -195,3 +198,43 @@ def _child_debugging(interp: Interpreter, rest: str) -> None:
     interp.out(
         f"Processes created by the current process will {'' if follows else 'not '}be debugged\n"
     )
+
+
+@command(
+    ".tlist",
+    summary="list the processes running on the machine (to pick one for .attach)",
+    syntax=".tlist [-v] [-c] [PATTERN]   (-v: session, user, command line; -c: the current "
+    "process only; PATTERN: wildcards on the executable's name)",
+    example=".tlist -v sleep*",
+)
+def _tlist(interp: Interpreter, rest: str) -> None:
+    words = rest.split()
+    verbose = current_only = False
+    while words and words[0].startswith("-"):
+        option = words.pop(0).lower()
+        if option == "-v":
+            verbose = True
+        elif option == "-c":
+            current_only = True
+        else:
+            raise CommandSyntaxError(f".tlist {rest}", 7, f"unknown .tlist option {option}")
+    if len(words) > 1:
+        raise CommandSyntaxError(f".tlist {rest}", 7, ".tlist takes one name pattern")
+    pattern = words[0] if words else "*"
+    client = interp.client
+    if current_only:
+        pids = [client.system_objects.get_current_process_system_id()]
+    else:
+        pids = client.get_running_process_system_ids()
+    flags = ProcDescFlags.DEFAULT if verbose else ProcDescFlags(0x3F)  # everything off
+    for pid in pids:
+        try:
+            exe, description = client.get_running_process_description(pid, flags)
+        except NoSuchProcessError:
+            continue  # it exited since the list was taken
+        name = os.path.basename(exe)
+        if not fnmatch.fnmatchcase(name, pattern):
+            continue
+        interp.out(f" 0n{pid} {name}\n")
+        if description:
+            interp.out(f"       {description}\n")

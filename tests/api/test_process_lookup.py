@@ -9,6 +9,7 @@ oracle for what "a process named X" means.
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 import shutil
 import subprocess
@@ -21,8 +22,12 @@ from pydbg.constants import (
     DEBUG_GET_PROC_FULL_MATCH,
     DEBUG_GET_PROC_ONLY_MATCH,
     DEBUG_GET_PROC_SERVICE_NAME,
+    DEBUG_PROC_DESC_NO_COMMAND_LINE,
+    DEBUG_PROC_DESC_NO_PATHS,
+    DEBUG_PROC_DESC_NO_SESSION_ID,
+    DEBUG_PROC_DESC_NO_USER_NAME,
 )
-from tests.support import wait_until
+from tests.support import unused_pid, wait_until
 
 
 def pidof(name: str) -> list[int]:
@@ -148,3 +153,24 @@ def _state(pid: int) -> str:
     except FileNotFoundError:
         return ""
     return data[data.rindex(")") + 2]
+
+
+def test_running_process_description(client, procs, program):
+    (pid,) = run_copies(procs, program)
+    describe = client.get_running_process_description
+    user = pwd.getpwuid(os.getuid()).pw_name
+    exe, description = describe(pid)
+    assert exe == program
+    assert description == f"Session: {os.getsid(pid)}  User: {user}  Command Line: {program} -1"
+    exe, description = describe(
+        pid, DEBUG_PROC_DESC_NO_PATHS | DEBUG_PROC_DESC_NO_SESSION_ID | DEBUG_PROC_DESC_NO_USER_NAME
+    )
+    assert (exe, description) == (os.path.basename(program), f"Command Line: {program} -1")
+    assert describe(pid, DEBUG_PROC_DESC_NO_COMMAND_LINE)[1].endswith(f"User: {user}")
+
+
+def test_description_of_a_missing_process(client):
+    with pytest.raises(pydbg.NoSuchProcessError, match="no process has id"):
+        client.get_running_process_description(unused_pid())
+    with pytest.raises(pydbg.EngineError):
+        client.get_running_process_description(os.getpid(), 0x400)

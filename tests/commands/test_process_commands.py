@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -412,3 +413,21 @@ def test_commands_say_what_they_do(name):
 
     entry = Interpreter.help[name]
     assert entry.summary and entry.syntax.startswith(name) and entry.example.startswith(name)
+
+
+def test_tlist_lists_running_processes_by_name(dbg, procs, targets, tmp_path):
+    program = str(tmp_path / "tlist-target")
+    shutil.copy(targets["loop"].path, program)
+    proc = procs.start([program, "-1"])
+    assert wait_until(lambda: "tlist-target" in dbg.run(".tlist tlist-t*"))
+    assert dbg.run(".tlist tlist-t*") == f" 0n{proc.pid} tlist-target\n"
+    said = dbg.run(".tlist -v tlist-target").splitlines()
+    assert said[0] == f" 0n{proc.pid} tlist-target"
+    assert said[1].strip().endswith(f"Command Line: {program} -1")
+    assert dbg.run(".tlist no-such-name-here") == ""
+
+    dbg.run(f".attach 0n{proc.pid}")
+    assert wait(dbg.client) is True
+    assert dbg.run(".tlist -c") == f" 0n{proc.pid} tlist-target\n"
+    with pytest.raises(CommandSyntaxError):
+        dbg.run(".tlist -x")
