@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from pydbg.errors import (
     AlreadyTracedError,
+    AmbiguousProcessNameError,
     AmbiguousSymbolError,
     BadFileDescriptorError,
     EngineError,
@@ -39,6 +40,7 @@ from pydbg.errors import (
     NoTargetError,
     NotStoppedError,
     ProcessExitedError,
+    ProcessNameNotFoundError,
     ProgramNotExecutableError,
     ProgramNotFoundError,
     PtraceError,
@@ -69,6 +71,7 @@ __all__ = [
     # errors (pydbg.errors), base class first
     "PydbgError",
     "AlreadyTracedError",
+    "AmbiguousProcessNameError",
     "AmbiguousSymbolError",
     "BadFileDescriptorError",
     "EngineError",
@@ -82,6 +85,7 @@ __all__ = [
     "NoTargetError",
     "NotStoppedError",
     "ProcessExitedError",
+    "ProcessNameNotFoundError",
     "ProgramNotExecutableError",
     "ProgramNotFoundError",
     "PtraceError",

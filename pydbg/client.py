@@ -19,20 +19,31 @@ launched is killed, what it attached to is detached and runs on.
 
 from __future__ import annotations
 
+import errno
 import importlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import ModuleType, TracebackType
 
+from pydbg import running_processes
 from pydbg.callbacks import EventCallbacks, OutputCallbacks
 from pydbg.commands import breakpoint_commands as _breakpoint_commands  # noqa: F401
 from pydbg.commands import builtins as _builtins  # noqa: F401 - registers the commands
 from pydbg.commands import event_commands as _event_commands  # noqa: F401
 from pydbg.commands import frame_commands as _frame_commands  # noqa: F401
 from pydbg.commands import memory_commands as _memory_commands  # noqa: F401
+from pydbg.commands import process_commands as _process_commands  # noqa: F401
 from pydbg.commands import state_display as _state_display  # noqa: F401
 from pydbg.commands import symbol_commands as _symbol_commands  # noqa: F401
 from pydbg.commands.interpreter import Interpreter
-from pydbg.constants import DebugEnd, DebugEvent
+from pydbg.constants import (
+    DEBUG_CES_PROCESS_OPTIONS,
+    DebugEnd,
+    DebugEvent,
+    GetProcFlags,
+    ProcDescFlags,
+    ProcessOptions,
+)
 from pydbg.control import Control
 from pydbg.data_spaces import DataSpaces
 from pydbg.engine import teardown
@@ -40,11 +51,34 @@ from pydbg.engine.backend import Backend, FdArg
 from pydbg.engine.breakpoints import Language
 from pydbg.engine.notify import ClientSlot
 from pydbg.engine.session import Engine, EngineError
+from pydbg.engine.targets import Origin
+from pydbg.errors import NoSuchProcessError
 from pydbg.registers import Registers
 from pydbg.symbols import Symbols
 from pydbg.system_objects import SystemObjects
 
-__all__ = ["DebugClient", "create_client"]
+__all__ = ["DebugClient", "ProcessDescription", "create_client"]
+
+# Past pid_t: no process can have such an id (the native core could not even take it).
+_PID_LIMIT = 1 << 31
+
+
+@dataclass(frozen=True)
+class ProcessDescription:
+    """One target of the session, as `|` lists it (a pydbg addition: DbgEng's
+    GetCurrentProcessExecutableName covers the current process only).  origin: how it
+    became a target ("create", "attach", or "child" for a debugged fork child, cdb's words);
+    debug_children: whether its fork children join the session (not
+    DEBUG_PROCESS_ONLY_THIS_PROCESS)."""
+
+    engine_id: int
+    pid: int
+    origin: str
+    image_name: str
+    debug_children: bool
+
+
+_ORIGIN_WORDS = {Origin.LAUNCHED: "create", Origin.ATTACHED: "attach", Origin.CHILD: "child"}
 
 
 class DebugClient:
@@ -131,7 +165,17 @@ class DebugClient:
     def attach_process(self, pid: int, flags: int = 0) -> None:
         """AttachProcess: seize every thread of `pid` (they stop at once).  flags:
         DEBUG_ATTACH_INVASIVE_NO_INITIAL_BREAK, DEBUG_ATTACH_INVASIVE_RESUME_PROCESS
-        (send SIGCONT after attaching)."""
+        (send SIGCONT after attaching).  The process joins the session at the next wait
+        (CreateProcess, CreateThread per other thread, then the initial breakpoint).
+
+        NoSuchProcessError: no process has that id; ZombieProcessError: it has exited;
+        AlreadyTracedError: another debugger holds it; SelfAttachError: it is this
+        process; EngineError: it is already a target of this session.  Nothing changes
+        in the session when it fails."""
+        if isinstance(pid, bool) or not isinstance(pid, int):
+            raise TypeError(f"a process id is an int, not {pid!r}")
+        if not 0 < pid < _PID_LIMIT:
+            raise NoSuchProcessError(errno.ESRCH, f"no process has id {pid}", request="attach")
         self._engine.attach_process(pid, flags)
 
     def detach_processes(self) -> None:
@@ -141,6 +185,98 @@ class DebugClient:
     def terminate_processes(self) -> None:
         """TerminateProcesses: kill every target (ExitProcess is reported); the session ends."""
         self._engine.terminate_processes()
+
+    def detach_current_process(self) -> int:
+        """DetachCurrentProcess: the current process runs on, untraced; the session goes
+        on with the other targets, and ends (ACTIVE_DETACH) when it was the last.  The
+        first thread of the next target becomes current.  Returns the detached pid."""
+        return self._engine.detach_current_process()
+
+    def terminate_current_process(self) -> int:
+        """TerminateCurrentProcess: kill the current process (ExitProcess is reported);
+        the session goes on with the other targets, and ends (ACTIVE_TERMINATE) when it
+        was the last.  Returns the killed pid."""
+        return self._engine.terminate_current_process()
+
+    def describe_processes(self) -> list[ProcessDescription]:
+        """Every target that has joined the session (CreateProcess was reported), in
+        engine-id order (a pydbg addition; see ProcessDescription)."""
+        self._engine.check_thread("describe_processes")
+        return [
+            ProcessDescription(
+                p.engine_id, p.pid, _ORIGIN_WORDS[p.origin], p.image_name, p.trace_fork
+            )
+            for p in self._engine.targets.processes.values()
+            if p.announced
+        ]
+
+    # -- process options (DEBUG_PROCESS_*) ------------------------------------------------------
+
+    def get_process_options(self) -> int:
+        """GetProcessOptions: the current process's DEBUG_PROCESS_* bits.
+        DEBUG_PROCESS_ONLY_THIS_PROCESS is set when its fork children are not debugged (they
+        are detached at their first stop and run free)."""
+        process = self._engine.current_process("get_process_options")
+        return 0 if process.trace_fork else int(ProcessOptions.ONLY_THIS_PROCESS)
+
+    def set_process_options(self, options: int) -> None:
+        """SetProcessOptions (`.childdbg 0|1`): ONLY_THIS_PROCESS set: the current process's
+        later fork children are not debugged; clear: they join the session (CreateProcess
+        and an initial breakpoint each).  DEBUG_PROCESS_DETACH_ON_EXIT is not supported:
+        what pydbg launched always dies with the session (end it with
+        DEBUG_END_ACTIVE_DETACH to leave targets running).  A change is reported as
+        ChangeEngineState(DEBUG_CES_PROCESS_OPTIONS, options)."""
+        self._engine.check_thread("set_process_options")
+        if isinstance(options, bool) or not isinstance(options, int):
+            raise TypeError(f"process options are DEBUG_PROCESS_* bits, not {options!r}")
+        if options & ProcessOptions.DETACH_ON_EXIT:
+            raise EngineError(
+                "DEBUG_PROCESS_DETACH_ON_EXIT is not supported: launched targets are killed "
+                "when the session ends; end it with DEBUG_END_ACTIVE_DETACH to leave them "
+                "running"
+            )
+        if options & ~int(ProcessOptions.ONLY_THIS_PROCESS):
+            raise EngineError(f"{options:#x} has bits that are no DEBUG_PROCESS_* option")
+        process = self._engine.current_process("set_process_options")
+        follow = not options & ProcessOptions.ONLY_THIS_PROCESS
+        if process.trace_fork != follow:
+            process.trace_fork = follow
+            self._engine.notifier.engine_state(DEBUG_CES_PROCESS_OPTIONS, options)
+
+    def add_process_options(self, options: int) -> None:
+        """AddProcessOptions: set these DEBUG_PROCESS_* bits of the current process."""
+        self.set_process_options(self.get_process_options() | options)
+
+    def remove_process_options(self, options: int) -> None:
+        """RemoveProcessOptions: clear these DEBUG_PROCESS_* bits of the current process."""
+        self.set_process_options(self.get_process_options() & ~options)
+
+    # -- processes on the machine ---------------------------------------------------------------
+
+    def get_running_process_system_ids(self) -> list[int]:
+        """GetRunningProcessSystemIds: the pid of every process on the machine."""
+        return running_processes.running_process_ids()
+
+    def get_running_process_system_id_by_executable_name(
+        self, name: str, flags: int = GetProcFlags.DEFAULT
+    ) -> int:
+        """GetRunningProcessSystemIdByExecutableName: the pid of a running process with
+        this executable name (matched as `pidof` does; pydbg.running_processes).  flags:
+        DEBUG_GET_PROC_FULL_MATCH (name is a full path), DEBUG_GET_PROC_ONLY_MATCH (several
+        matches raise AmbiguousProcessNameError, listing each pid and command line; cdb's
+        `-pn` wants this); without it the lowest matching pid is returned.  No match raises
+        ProcessNameNotFoundError; DEBUG_GET_PROC_SERVICE_NAME (a Windows service) raises
+        EngineError."""
+        return running_processes.process_id_by_executable_name(name, flags)
+
+    def get_running_process_description(
+        self, pid: int, flags: int = ProcDescFlags.DEFAULT
+    ) -> tuple[str, str]:
+        """GetRunningProcessDescription: (executable, description) of any process on the
+        machine; the description is "Session: SID  User: NAME  Command Line: ARGV", parts
+        left out by DEBUG_PROC_DESC_NO_SESSION_ID / _NO_USER_NAME / _NO_COMMAND_LINE;
+        DEBUG_PROC_DESC_NO_PATHS gives the executable's base name."""
+        return running_processes.process_description(pid, flags)
 
     def end_session(self, flags: int) -> None:
         """EndSession: DEBUG_END_ACTIVE_TERMINATE (kill), DEBUG_END_ACTIVE_DETACH (detach),

@@ -246,6 +246,23 @@ DEBUG_ATTACH_INSTALL_DRIVER: Final = 0x00000004
 DEBUG_PROCESS_DETACH_ON_EXIT: Final = 0x00000001
 DEBUG_PROCESS_ONLY_THIS_PROCESS: Final = 0x00000002
 
+# GetRunningProcessSystemIdByExecutableName flags.  SERVICE_NAME (the name is a Windows
+# service's) has no Linux counterpart; pydbg refuses it.
+DEBUG_GET_PROC_DEFAULT: Final = 0x00000000
+DEBUG_GET_PROC_FULL_MATCH: Final = 0x00000001
+DEBUG_GET_PROC_ONLY_MATCH: Final = 0x00000002
+DEBUG_GET_PROC_SERVICE_NAME: Final = 0x00000004
+
+# GetRunningProcessDescription flags.  Linux has no services and no MTS packages: those two
+# ask to leave out what is never there.
+DEBUG_PROC_DESC_DEFAULT: Final = 0x00000000
+DEBUG_PROC_DESC_NO_PATHS: Final = 0x00000001
+DEBUG_PROC_DESC_NO_SERVICES: Final = 0x00000002
+DEBUG_PROC_DESC_NO_MTS_PACKAGES: Final = 0x00000004
+DEBUG_PROC_DESC_NO_COMMAND_LINE: Final = 0x00000008
+DEBUG_PROC_DESC_NO_SESSION_ID: Final = 0x00000010
+DEBUG_PROC_DESC_NO_USER_NAME: Final = 0x00000020
+
 # --------------------------------------------------------------------------------------------
 # §6.5 EndSession flags (DEBUG_END_*). Not bit flags, and not the DEBUG_SESSION_END_* numbers.
 # --------------------------------------------------------------------------------------------
@@ -637,6 +654,28 @@ class ProcessOptions(IntFlag):
 
     DETACH_ON_EXIT = DEBUG_PROCESS_DETACH_ON_EXIT
     ONLY_THIS_PROCESS = DEBUG_PROCESS_ONLY_THIS_PROCESS
+
+
+class GetProcFlags(IntFlag):
+    """DEBUG_GET_PROC_*: GetRunningProcessSystemIdByExecutableName flags (prefix
+    `DEBUG_GET_PROC_`)."""
+
+    DEFAULT = DEBUG_GET_PROC_DEFAULT
+    FULL_MATCH = DEBUG_GET_PROC_FULL_MATCH
+    ONLY_MATCH = DEBUG_GET_PROC_ONLY_MATCH
+    SERVICE_NAME = DEBUG_GET_PROC_SERVICE_NAME
+
+
+class ProcDescFlags(IntFlag):
+    """DEBUG_PROC_DESC_*: GetRunningProcessDescription flags (prefix `DEBUG_PROC_DESC_`)."""
+
+    DEFAULT = DEBUG_PROC_DESC_DEFAULT
+    NO_PATHS = DEBUG_PROC_DESC_NO_PATHS
+    NO_SERVICES = DEBUG_PROC_DESC_NO_SERVICES
+    NO_MTS_PACKAGES = DEBUG_PROC_DESC_NO_MTS_PACKAGES
+    NO_COMMAND_LINE = DEBUG_PROC_DESC_NO_COMMAND_LINE
+    NO_SESSION_ID = DEBUG_PROC_DESC_NO_SESSION_ID
+    NO_USER_NAME = DEBUG_PROC_DESC_NO_USER_NAME
 
 
 class DebugEnd(IntEnum):

@@ -46,6 +46,8 @@ __all__ = [
     "InsideWaitError",
     "TargetRunningError",
     "SessionFailedError",
+    "ProcessNameNotFoundError",
+    "AmbiguousProcessNameError",
     "SymbolError",
     "UnknownSymbolError",
     "AmbiguousSymbolError",
@@ -223,6 +225,32 @@ class TargetRunningError(EngineError):
 
 class SessionFailedError(EngineError):
     """The engine lost control of its targets; the session ended with DEBUG_SESSION_FAILURE."""
+
+
+# -- running processes (pydbg.running_processes: finding a pid by executable name) ---------
+
+
+class ProcessNameNotFoundError(PydbgError, LookupError):
+    """No running process has this executable name (DbgEng: E_NOINTERFACE)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no process named {name!r}")
+        self.name = name
+
+
+class AmbiguousProcessNameError(PydbgError, LookupError):
+    """Several running processes have this executable name and the caller asked for the
+    only match (DEBUG_GET_PROC_ONLY_MATCH; DbgEng: S_FALSE).  `candidates` are
+    (pid, command line) pairs, lowest pid first."""
+
+    def __init__(self, name: str, candidates: tuple[tuple[int, str], ...]) -> None:
+        shown = "; ".join(f"{pid}: {cmdline}" for pid, cmdline in candidates[:10])
+        more = f"; ... ({len(candidates)} in all)" if len(candidates) > 10 else ""
+        super().__init__(
+            f"{len(candidates)} processes are named {name!r} ({shown}{more}); give a pid"
+        )
+        self.name = name
+        self.candidates = candidates
 
 
 # -- symbols (pydbg.engine.symbolizer, pydbg.symbols and MASM expressions raise these) ------

@@ -3,9 +3,9 @@
 Execution: `g`, `gh`, `gn` (go; handled / not handled), `t [count]` (trace: step into),
 `p [count]` (step over), `tb` (to the next branch).  Counts are expressions (`t 0n100`, or
 `t 100` which in the default radix 16 is 256 steps, as in cdb).
-Session: `q` (end, killing the targets), `qd` (end, detaching), `.detach`, `.kill`.
 State: `r` (show all registers, or `r rax`, `r rax, rbx`; set with `r rax=1`, `r $t0=5`),
-`? expr` (evaluate), `~` (threads; `~Ns` selects thread N), `|` (processes; `|Ns`),
+`? expr` (evaluate), `~` (threads; `~Ns` selects thread N), processes (`|`, `.detach`...) are
+pydbg.commands.process_commands',
 `.lastevent`, `.echo text`, `n [radix]`.  What `r` and a stop show is
 pydbg.commands.state_display's (with `.prompt_allow`), the `~` selectors (`~*k`, `~2r`)
 pydbg.commands.thread_commands', `.frame` pydbg.commands.frame_commands', `.lastevent`,
@@ -23,10 +23,10 @@ from pydbg.commands.context import user_register_index
 from pydbg.commands.errors import CommandSyntaxError, ExpressionError
 from pydbg.commands.event_commands import last_event, sx_table
 from pydbg.commands.expression import parse_number
-from pydbg.commands.interpreter import Interpreter, Quit, Run, command
+from pydbg.commands.interpreter import Interpreter, Run, command
 from pydbg.commands.state_display import PROMPT_PARTS, state_text
 from pydbg.commands.thread_commands import threads_command
-from pydbg.constants import DebugEnd, DebugStatus, FilterHandling, FilterStatus
+from pydbg.constants import DebugStatus, FilterHandling, FilterStatus
 from pydbg.control import DEBUG_CURRENT_DEFAULT
 from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 
@@ -80,35 +80,6 @@ def _step_over(interp: Interpreter, rest: str) -> Run:
 @command("tb")
 def _branch(interp: Interpreter, rest: str) -> Run:
     return Run(DebugStatus.STEP_BRANCH, step_count(interp, rest))
-
-
-# -- session ------------------------------------------------------------------------------------
-
-
-@command("q", "qq")
-def _quit(interp: Interpreter, rest: str) -> Quit:
-    _no_arguments("q", rest)
-    interp.client.end_session(DebugEnd.ACTIVE_TERMINATE)
-    return Quit()
-
-
-@command("qd")
-def _quit_detach(interp: Interpreter, rest: str) -> Quit:
-    _no_arguments("qd", rest)
-    interp.client.end_session(DebugEnd.ACTIVE_DETACH)
-    return Quit()
-
-
-@command(".detach")
-def _detach(interp: Interpreter, rest: str) -> Quit:
-    interp.client.detach_processes()
-    return Quit()
-
-
-@command(".kill")
-def _kill(interp: Interpreter, rest: str) -> Quit:
-    interp.client.terminate_processes()
-    return Quit()
 
 
 # -- state --------------------------------------------------------------------------------------
@@ -215,19 +186,6 @@ def _selected(name: str, rest: str) -> int | None:
 @command("~")
 def _threads(interp: Interpreter, rest: str) -> None:
     threads_command(interp, rest)
-
-
-@command("|")
-def _processes(interp: Interpreter, rest: str) -> None:
-    objects = interp.client.system_objects
-    engine_id = _selected("|", rest)
-    if engine_id is not None:
-        objects.set_current_process_id(engine_id)
-        return
-    current = objects.get_current_process_id()
-    for engine_id, pid in zip(*objects.get_process_ids_by_index(), strict=True):
-        mark = "." if engine_id == current else " "
-        interp.out(f"{mark}{engine_id:3}\tid: {pid:x}\n")
 
 
 @command(".lastevent")

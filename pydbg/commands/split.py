@@ -15,6 +15,8 @@ and arguments.
 - A command that begins with `*` comments out the rest of the line, `;` included.
 - A newline ends a line: it separates commands like `;`, ends a `*` or `$$` comment, and may
   not occur inside a string. This lets a script file be split in one call.
+- `.create` takes the rest of the line as the program's command line, `;` and quotes
+  included (cdb: "all text after the .create command is taken as part of CommandLine").
 - A string left open raises `CommandSyntaxError` with the column of its opening quote.
 
 `split_first_word` finds the command name the way cdb does, where names need no space after
@@ -40,6 +42,8 @@ __all__ = ["split_commands", "split_first_word"]
 _SEPARATORS = ";\n"
 # The name forms of the module docstring, tried in order; anything else is a one-character name.
 _NAME = re.compile(r"\?\??|\.[A-Za-z0-9_]*|![A-Za-z0-9_.]*|[A-Za-z]+")
+# Commands whose argument is the rest of the line.
+_REST_OF_LINE = re.compile(r"\.create(?![A-Za-z0-9_])", re.IGNORECASE)
 
 
 def split_commands(text: str) -> list[str]:
@@ -78,6 +82,10 @@ def split_commands(text: str) -> list[str]:
             i += 1
         elif ch == "*" and _blank(current):
             i = _end_of(text, i, "\n")
+        elif ch == "." and _blank(current) and _REST_OF_LINE.match(text, i):
+            end = _end_of(text, i, "\n")
+            current.append(text[i:end])
+            i = end
         elif text.startswith("$$", i) and not (
             text[i + 2 : i + 3] in ("<", ">") and _blank(current)
         ):

@@ -14,6 +14,7 @@ import signal as _signal
 from collections.abc import Mapping, Sequence
 
 from pydbg.constants import (
+    DEBUG_CES_CURRENT_THREAD,
     DEBUG_CES_EXECUTION_STATUS,
     DEBUG_PROCESS,
     AttachFlags,
@@ -28,6 +29,7 @@ from pydbg.engine.interrupts import Interrupts
 from pydbg.engine.targets import Origin, Process
 from pydbg.errors import (
     EngineError,
+    NoTargetError,
     PydbgError,
 )
 
@@ -173,24 +175,28 @@ class Lifecycle(Interrupts):
         self._no_wait("terminate_processes")
         self._cancel_plan_quietly()
         for process in list(self.targets.processes.values()):
-            status = 0
-            if self._backend is not None:
-                with contextlib.suppress(PydbgError):
-                    self.breakpoints.freeze_counts(process)
-                    status = self.backend.kill(process.pid)
-            if process.announced and not process.exit_reported:
-                code = (128 + (status & 0x7F)) if status & 0x7F else (status >> 8) & 0xFF
-                process.exit_reported = True
-                event = ev.ExitProcess(process, None, exit_code=code, gone=True)
-                self.last_event = event
-                self.inside_wait = True
-                try:
-                    self.dispatcher.decide(event)
-                finally:
-                    self.inside_wait = False
+            self._kill(process)
             self._discard_process(process)
         if end:
             self._end_session(DebugSession.END_SESSION_ACTIVE_TERMINATE)
+
+    def _kill(self, process: Process) -> None:
+        """Kill and reap one process, reporting its ExitProcess if it was announced."""
+        status = 0
+        if self._backend is not None:
+            with contextlib.suppress(PydbgError):  # it may be gone already
+                self.breakpoints.freeze_counts(process)
+                status = self.backend.kill(process.pid)
+        if process.announced and not process.exit_reported:
+            code = (128 + (status & 0x7F)) if status & 0x7F else (status >> 8) & 0xFF
+            process.exit_reported = True
+            event = ev.ExitProcess(process, None, exit_code=code, gone=True)
+            self.last_event = event
+            self.inside_wait = True
+            try:
+                self.dispatcher.decide(event)
+            finally:
+                self.inside_wait = False
 
     def detach_processes(self, *, end: bool = True) -> None:
         """DetachProcesses: let every target run on, untraced."""
@@ -206,6 +212,63 @@ class Lifecycle(Interrupts):
             self._discard_process(process)
         if end:
             self._end_session(DebugSession.END_SESSION_ACTIVE_DETACH)
+
+    def detach_current_process(self) -> int:
+        """DetachCurrentProcess (cdb `.detach`): the current process runs on, untraced; the
+        session goes on with the others and ends (ACTIVE_DETACH) with the last.  Its pid."""
+        process = self._release_current("detach_current_process")
+        with contextlib.suppress(PydbgError):  # it may be gone already: nothing to release
+            self.breakpoints.freeze_counts(process)
+            self.backend.detach(process.pid)
+        self._forget(process, DebugSession.END_SESSION_ACTIVE_DETACH)
+        return process.pid
+
+    def terminate_current_process(self) -> int:
+        """TerminateCurrentProcess (cdb `.kill`): kill and reap the current process,
+        reporting ExitProcess as terminate_processes does; the session goes on with the
+        others and ends (ACTIVE_TERMINATE) with the last.  Its pid."""
+        process = self._release_current("terminate_current_process")
+        self._kill(process)
+        self._forget(process, DebugSession.END_SESSION_ACTIVE_TERMINATE)
+        return process.pid
+
+    def _release_current(self, what: str) -> Process:
+        self.check_thread(what)
+        self._no_wait(what)
+        thread = self.current
+        if thread is None or self.targets.processes.get(thread.process.pid) is not thread.process:
+            if not self.targets:
+                raise NoTargetError(f"{what}: no target")
+            raise NoTargetError(f"{what}: no current process; select one first (|Ns)")
+        self._cancel_plan_quietly()
+        self._stop_all()
+        return thread.process
+
+    def _forget(self, process: Process, end: DebugSession) -> None:
+        """Drop what the wait state keeps about a released process (queued events, signals,
+        trap bookkeeping); end the session with the last target, else make the next
+        target's first live thread current."""
+        tids = set(process.threads)
+        kept = [event for event in self._events if event.process is not process]
+        self._events.clear()
+        self._events.extend(kept)
+        for tid in tids & self._first_chance.keys():
+            del self._first_chance[tid]
+        for tid in tids:
+            self.traps.left(tid)
+        self._listen -= tids
+        self._discard = [p for p in self._discard if p is not process]
+        self._pending_announce = [e for e in self._pending_announce if e[0] is not process]
+        self._discard_process(process)  # breakpoints, modules, table, signals, current
+        if self.event_thread is not None and self.event_thread.process is process:
+            self.event_thread = None
+        if not self.targets:
+            self._end_session(end)
+            return
+        live = [t for p in self.targets.processes.values() if p.announced for t in p.live_threads()]
+        if self.current is None and live:
+            self.current = live[0]
+            self.notifier.engine_state(DEBUG_CES_CURRENT_THREAD, live[0].engine_id)
 
     def abandon(self) -> None:
         """End the session from a teardown hook (teardown.py): at interpreter exit, or from
