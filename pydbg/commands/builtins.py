@@ -4,12 +4,11 @@ Execution: `g`, `gh`, `gn` (go; handled / not handled), `t [count]` (trace: step
 `p [count]` (step over), `tb` (to the next branch).  Counts are expressions (`t 0n100`, or
 `t 100` which in the default radix 16 is 256 steps, as in cdb).
 State: `r` (show all registers, or `r rax`, `r rax, rbx`; set with `r rax=1`, `r $t0=5`),
-`? expr` (evaluate), `~` (threads; `~Ns` selects thread N), processes (`|`, `.detach`...) are
-pydbg.commands.process_commands',
-`.lastevent`, `.echo text`, `n [radix]`.  What `r` and a stop show is
-pydbg.commands.state_display's (with `.prompt_allow`), the `~` selectors (`~*k`, `~2r`)
-pydbg.commands.thread_commands', `.frame` pydbg.commands.frame_commands', `.lastevent`,
-`.exr -1` and the `sx` table pydbg.commands.event_commands'.
+`? expr` (evaluate), `~` (threads; `~Ns` selects thread N), `.lastevent`, `.echo text`,
+`n [radix]`.  Elsewhere: what `r` and a stop show (pydbg.commands.state_display, with
+`.prompt_allow`), the `~` selectors such as `~*k` (thread_commands), `.frame`
+(frame_commands), `.exr -1` and the `sx` table (event_commands), and the processes:
+`|`, `.attach`, `.create`, `.detach`, `.kill`, `q` (process_commands).
 Filters: `sx` (list), `sxe` / `sxd` / `sxn` / `sxi` `[-h] [-c "cmd"] [-c2 "cmd"] name|*`,
 `sx-` (commands only), `sxr` (reset).
 """
