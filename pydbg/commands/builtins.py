@@ -44,35 +44,45 @@ def _no_arguments(name: str, rest: str) -> None:
 # -- execution ----------------------------------------------------------------------------------
 
 
-@command("g")
+@command("g", summary="Go: run the targets until an event breaks in", syntax="g", example="g")
 def _go(interp: Interpreter, rest: str) -> Run:
     _no_arguments("g", rest)
     return Run(DebugStatus.GO)
 
 
-@command("gh")
+@command(
+    "gh",
+    summary="Go, the exception handled (its signal is not delivered)",
+    syntax="gh",
+    example="gh",
+)
 def _go_handled(interp: Interpreter, rest: str) -> Run:
     _no_arguments("gh", rest)
     return Run(DebugStatus.GO_HANDLED)
 
 
-@command("gn")
+@command(
+    "gn",
+    summary="Go, the exception not handled (its signal is delivered)",
+    syntax="gn",
+    example="gn",
+)
 def _go_not_handled(interp: Interpreter, rest: str) -> Run:
     _no_arguments("gn", rest)
     return Run(DebugStatus.GO_NOT_HANDLED)
 
 
-@command("t")
+@command("t", summary="Trace: step instructions, into calls", syntax="t [count]", example="t 3")
 def _trace(interp: Interpreter, rest: str) -> Run:
     return Run(DebugStatus.STEP_INTO, step_count(interp, rest))
 
 
-@command("p")
+@command("p", summary="Step instructions, over calls", syntax="p [count]", example="p 0n10")
 def _step_over(interp: Interpreter, rest: str) -> Run:
     return Run(DebugStatus.STEP_OVER, step_count(interp, rest))
 
 
-@command("tb")
+@command("tb", summary="Trace to the next branch taken", syntax="tb [count]", example="tb")
 def _branch(interp: Interpreter, rest: str) -> Run:
     return Run(DebugStatus.STEP_BRANCH, step_count(interp, rest))
 
@@ -80,27 +90,32 @@ def _branch(interp: Interpreter, rest: str) -> Run:
 # -- session ------------------------------------------------------------------------------------
 
 
-@command("q", "qq")
+@command("q", "qq", summary="Quit: end the session, killing the targets", syntax="q", example="q")
 def _quit(interp: Interpreter, rest: str) -> Quit:
     _no_arguments("q", rest)
     interp.client.end_session(DebugEnd.ACTIVE_TERMINATE)
     return Quit()
 
 
-@command("qd")
+@command("qd", summary="Quit, detaching: the targets run on, untraced", syntax="qd", example="qd")
 def _quit_detach(interp: Interpreter, rest: str) -> Quit:
     _no_arguments("qd", rest)
     interp.client.end_session(DebugEnd.ACTIVE_DETACH)
     return Quit()
 
 
-@command(".detach")
+@command(
+    ".detach",
+    summary="Detach from the targets: they run on, untraced",
+    syntax=".detach",
+    example=".detach",
+)
 def _detach(interp: Interpreter, rest: str) -> Quit:
     interp.client.detach_processes()
     return Quit()
 
 
-@command(".kill")
+@command(".kill", summary="Kill the targets", syntax=".kill", example=".kill")
 def _kill(interp: Interpreter, rest: str) -> Quit:
     interp.client.terminate_processes()
     return Quit()
@@ -160,7 +175,12 @@ def disassemble_at(interp: Interpreter, address: int) -> str:
 _ASSIGN = re.compile(r"^\s*(@?\$?[A-Za-z_][\w]*)\s*(?:=\s*(.*))?$", re.S)
 
 
-@command("r")
+@command(
+    "r",
+    summary="Show or set registers",
+    syntax="r [name[=value][, name[=value]...]]",
+    example="r rax, rip; r rax=0x10",
+)
 def _registers(interp: Interpreter, rest: str) -> None:
     if not rest.strip():
         interp.out(register_dump(interp))
@@ -208,7 +228,7 @@ def _write_register(interp: Interpreter, name: str, value: int) -> None:
         interp.client.registers.set_value(name, value)
 
 
-@command("?")
+@command("?", summary="Evaluate a MASM expression", syntax="? expression", example="? @rsp+0x10")
 def _evaluate(interp: Interpreter, rest: str) -> None:
     if not rest.strip():
         raise CommandSyntaxError("?", 1, "? needs an expression")
@@ -217,7 +237,7 @@ def _evaluate(interp: Interpreter, rest: str) -> None:
     interp.out(f"Evaluate expression: {signed} = {hex64(value)}\n")
 
 
-@command(".echo")
+@command(".echo", summary="Print a line of text", syntax=".echo text", example=".echo hello")
 def _echo(interp: Interpreter, rest: str) -> None:
     text = rest.strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
@@ -225,7 +245,9 @@ def _echo(interp: Interpreter, rest: str) -> None:
     interp.out(text + "\n")
 
 
-@command("n")
+@command(
+    "n", summary="Show or set the default radix (8, 10 or 16)", syntax="n [radix]", example="n 10"
+)
 def _radix(interp: Interpreter, rest: str) -> None:
     if rest.strip():
         text = rest.strip()
@@ -249,7 +271,7 @@ def _selected(name: str, rest: str) -> int | None:
     return None
 
 
-@command("~")
+@command("~", summary="List the threads, or select one", syntax="~ | ~Ns", example="~1s")
 def _threads(interp: Interpreter, rest: str) -> None:
     objects = interp.client.system_objects
     engine_id = _selected("~", rest)
@@ -263,7 +285,7 @@ def _threads(interp: Interpreter, rest: str) -> None:
         interp.out(f"{mark}{engine_id:3}  Id: {pid:x}.{tid:x}\n")
 
 
-@command("|")
+@command("|", summary="List the processes, or select one", syntax="| | |Ns", example="|0s")
 def _processes(interp: Interpreter, rest: str) -> None:
     objects = interp.client.system_objects
     engine_id = _selected("|", rest)
@@ -276,7 +298,7 @@ def _processes(interp: Interpreter, rest: str) -> None:
         interp.out(f"{mark}{engine_id:3}\tid: {pid:x}\n")
 
 
-@command(".lastevent")
+@command(".lastevent", summary="Describe the last event", syntax=".lastevent", example=".lastevent")
 def _last_event(interp: Interpreter, rest: str) -> None:
     info = interp.client.control.get_last_event_information()
     interp.out(f"Last event: {info.description if info else 'none'}\n")
@@ -291,7 +313,12 @@ _SX_WORDS = {FilterStatus.BREAK: "break", FilterStatus.SECOND_CHANCE_BREAK: "sec
 _SX_ARGS = re.compile(r'\s*(-h|-c2?\s+"(?:[^"\\]|\\.)*")')
 
 
-@command("sx")
+@command(
+    "sx",
+    summary="List the event filters: what each event or signal does",
+    syntax="sx",
+    example="sx",
+)
 def _sx_list(interp: Interpreter, rest: str) -> None:
     if rest.startswith("-"):  # `sx-` reaches here as `sx` + "-..." (names are letters)
         Interpreter.commands["sx-"](interp, rest[1:])
@@ -364,6 +391,6 @@ for _option in ("e", "d", "n", "i", "-"):
     _sx_set(_option)
 
 
-@command("sxr")
+@command("sxr", summary="Reset every event filter to its default", syntax="sxr", example="sxr")
 def _sx_reset(interp: Interpreter, rest: str) -> None:
     interp.client.control.reset_event_filters()

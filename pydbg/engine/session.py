@@ -534,6 +534,7 @@ class Engine:
         stdout: FdArg = None,
         stderr: FdArg = None,
         pass_fds: Sequence[int] = (),
+        new_process_group: bool = False,
     ) -> Process:
         self.check_thread("create_process")
         self._no_wait("create_process")
@@ -552,6 +553,8 @@ class Engine:
             pass_fds=pass_fds,
             trace_fork=True,
             kill_on_exit=True,
+            # (Only when asked: scripted test backends do not take the argument.)
+            **({"new_process_group": True} if new_process_group else {}),
         )
         process = self.targets.add_process(pid, Origin.LAUNCHED, str(argv[0]), [pid], trace_fork)
         self._acquired(process, initial_break=True)
