@@ -12,9 +12,9 @@ What is completed depends on the word under the cursor and on the command it bel
     a word after bc / bd / be         a breakpoint id
     a word starting with / ./ ../ ~   a file path
 
-Symbols come from the live module list (client.symbols).  A module's names are read once
-(`x module!*`) and kept sorted, so a completion is a binary search; the list is read again
-only when that module is loaded at another address or from another file.
+Symbols come from the live module list (client.symbols): `x module!prefix*`, which the
+symbol table answers with a binary search of its sorted names.  What a prefix found is kept
+(per module, base and path), so typing on and pressing Tab again filters it.
 """
 
 from __future__ import annotations
@@ -45,11 +45,12 @@ _REGISTER_COMMANDS = {"r"}
 
 
 class SymbolNames:
-    """The sorted symbol names of each module, read once per module load."""
+    """Symbol names by module and prefix, kept for the module's life at its address."""
 
     def __init__(self, client: DebugClient) -> None:
         self._client = client
-        self._names: dict[tuple[str, int, str], list[str]] = {}
+        # (module name, base, path) -> {prefix: sorted names that start with it}
+        self._found: dict[tuple[str, int, str], dict[str, list[str]]] = {}
 
     def modules(self) -> list[tuple[str, int, str]]:
         """(module name, base, path) of the current process's modules."""
@@ -58,28 +59,27 @@ class SymbolNames:
         except PydbgError:
             return []
 
-    def names(self, module: str) -> list[str]:
-        """Every symbol name of `module` (case-insensitive module name), sorted."""
-        for key in self.modules():
-            if key[0].lower() != module.lower():
-                continue
-            cached = self._names.get(key)
-            if cached is None:
-                try:
-                    hits = self._client.symbols.get_symbols_matching(f"{key[0]}!*")
-                except PydbgError:
-                    hits = []
-                cached = sorted({qualified.partition("!")[2] for qualified, _ in hits})
-                self._names[key] = cached
-            return cached
-        return []
-
     def with_prefix(self, module: str, prefix: str) -> list[str]:
-        """The names of `module` that start with `prefix`."""
-        names = self.names(module)
-        start = bisect.bisect_left(names, prefix)
-        end = bisect.bisect_left(names, prefix + "\U0010ffff")
-        return names[start:end]
+        """The names of `module` (case-insensitive) that start with `prefix`, sorted."""
+        key = next((k for k in self.modules() if k[0].lower() == module.lower()), None)
+        if key is None or any(ch in prefix for ch in "*?["):
+            return []
+        found = self._found.setdefault(key, {})
+        # A shorter prefix already looked up holds every answer: filter it.
+        for cut in range(len(prefix), -1, -1):
+            known = found.get(prefix[:cut])
+            if known is not None:
+                start = bisect.bisect_left(known, prefix)
+                end = bisect.bisect_left(known, prefix + "\U0010ffff")
+                return known[start:end]
+        try:
+            # The symbol table answers a prefix pattern by a binary search of its names.
+            hits = self._client.symbols.get_symbols_matching(f"{key[0]}!{prefix}*")
+        except PydbgError:
+            hits = []
+        names = sorted({qualified.partition("!")[2] for qualified, _ in hits})
+        found[prefix] = names
+        return names
 
 
 class DebuggerCompleter(Completer):

@@ -148,6 +148,8 @@ class Repl:
             completer=DebuggerCompleter(self.client),
             complete_while_typing=False,
             complete_style=CompleteStyle.READLINE_LIKE,
+            # (No lexer here: merging pygments' style rules costs the first prompt time.)
+            include_default_pygments_style=False,
         )
 
     def run(self, commands: str | None = None) -> int:
