@@ -13,7 +13,7 @@
   dies of SIGINT.
 * While a command runs (outside a wait) Ctrl-C abandons it (KeyboardInterrupt).
 
-SIGTERM and SIGHUP stay pydbg.engine.teardown's.
+SIGTERM and SIGHUP stay pydbg.engine.teardown's, after the terminal's modes are restored.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Any
 
 from pydbg.engine import teardown
 
@@ -38,10 +39,30 @@ class Interrupts:
         self._before_death = before_death
         self._waiting = False
         self._pending = False
+        self._installed = False
 
     def install(self) -> None:
+        if self._installed:
+            return
+        self._installed = True
         teardown.install_handlers(sigint=False)
         signal.signal(signal.SIGINT, self._on_sigint)
+        # SIGTERM and SIGHUP: the terminal gets the debugger's modes back (the prompt may
+        # have it raw) before teardown's handler ends the session and the debugger dies.
+        for signo in (signal.SIGTERM, signal.SIGHUP):
+            previous = signal.getsignal(signo)
+            if callable(previous):
+                signal.signal(signo, self._restoring(previous))
+
+    def _restoring(
+        self, previous: Callable[[int, FrameType | None], Any]
+    ) -> Callable[[int, FrameType | None], None]:
+        def handler(signo: int, frame: FrameType | None) -> None:
+            with contextlib.suppress(Exception):
+                self._before_death()
+            previous(signo, frame)
+
+        return handler
 
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:

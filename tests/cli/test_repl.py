@@ -232,6 +232,19 @@ def test_ctrl_c_at_the_prompt_clears_the_line(repl, targets):
     assert session.quit() == 0
 
 
+def test_sigterm_at_the_prompt_restores_the_terminal_and_kills_the_program(repl, targets):
+    session = repl("--", targets["loop"].path, "1")
+    session.prompt()
+    pid = _target_pid(session, os.path.basename(targets["loop"].path))
+    assert not termios.tcgetattr(session.child.child_fd)[3] & termios.ICANON  # raw prompt
+    session.child.kill(signal.SIGTERM)
+    session.child.expect(pexpect.EOF)
+    assert termios.tcgetattr(session.child.child_fd)[3] & termios.ICANON  # modes restored
+    session.child.close()
+    assert session.child.signalstatus == signal.SIGTERM
+    assert wait_until(lambda: not psutil.pid_exists(pid))
+
+
 def test_the_program_reads_the_terminal(repl, terminal_target):
     session = repl("--", terminal_target, "read")
     session.prompt()
