@@ -90,7 +90,13 @@ def _branch(interp: Interpreter, rest: str) -> Run:
 # -- session ------------------------------------------------------------------------------------
 
 
-@command("q", "qq", summary="Quit: end the session, killing the targets", syntax="q", example="q")
+@command(
+    "q",
+    "qq",
+    summary="Quit: end the session, killing the targets (at the prompt: detaching attached ones)",
+    syntax="q",
+    example="q",
+)
 def _quit(interp: Interpreter, rest: str) -> Quit:
     _no_arguments("q", rest)
     interp.client.end_session(DebugEnd.ACTIVE_TERMINATE)
