@@ -145,7 +145,9 @@ def _batch(args: argparse.Namespace, program: list[str]) -> int:
     attached = not program
     try:
         if program:
-            client.create_process(program)
+            from pydbg.repl.restart import Launch
+
+            Launch(client, program, new_process_group=False).start()  # (.restart works too)
         else:
             client.attach_process(args.pid if args.pid is not None else _resolve(client, args.name))
         control.wait_for_event()

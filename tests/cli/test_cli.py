@@ -72,6 +72,14 @@ def test_without_a_terminal_and_without_c_the_program_runs_to_its_end(targets):
     assert ">" not in result.stdout.splitlines()[-1]  # no prompt
 
 
+def test_restart_in_batch_keeps_the_breakpoints(targets):
+    module = os.path.basename(targets["exit7"].path).replace("-", "_")
+    result = pydbg("-c", f"bp {module}!main; g; .restart; g", "--", targets["exit7"].path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Initial breakpoint") == 2
+    assert result.stdout.count("Breakpoint 0 hit") == 2
+
+
 def test_usage_errors_exit_2():
     assert pydbg().returncode == 2
     assert pydbg("-p", "1", "--", "/bin/true").returncode == 2
