@@ -143,6 +143,10 @@ def test_prompt_runs_commands_and_enter_repeats_a_step(repl, targets):
     (two,) = _rips(session.run(""))  # Enter: `t` again, from where it stopped
     (three,) = _rips(session.run(""))
     assert len({start, one, two, three}) == 4
+    # A display goes on where it stopped: `u` shows 8 instructions, Enter the next 8.
+    first = re.findall(r"^([0-9a-f]{8}`[0-9a-f]{8}) ", session.run("u"), re.M)
+    more = re.findall(r"^([0-9a-f]{8}`[0-9a-f]{8}) ", session.run(""), re.M)
+    assert len(first) == len(more) == 8 and more[0] > first[-1]
     assert session.quit() == 0
 
 
