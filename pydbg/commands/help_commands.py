@@ -10,8 +10,6 @@ ends' "unknown command" errors.
 
 from __future__ import annotations
 
-import difflib
-
 from pydbg.commands.errors import CommandError
 from pydbg.commands.interpreter import CommandHelp, Handler, Interpreter, command
 from pydbg.commands.split import split_first_word
@@ -87,6 +85,8 @@ def list_commands() -> str:
 
 def suggest(name: str, count: int = 3) -> list[str]:
     """The known command names closest to `name`, best first."""
+    import difflib  # (only when a name is unknown: kept off the startup path)
+
     return difflib.get_close_matches(name.lower(), list(Interpreter.commands), count, 0.6)
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import sys
 import termios
@@ -104,7 +103,10 @@ class Terminal:
         self.program_ran = False
         if not self.out.isatty():
             return
-        columns = shutil.get_terminal_size().columns
+        try:
+            columns = os.get_terminal_size(self.out.fileno()).columns
+        except (OSError, ValueError):
+            return
         # At column 0 the blanks fill the row exactly (the cursor waits at its end) and CR
         # returns to its start; anywhere else they wrap, and CR goes to the next row's start.
         self.out.write(" " * columns + "\r\x1b[K")
