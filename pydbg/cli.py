@@ -188,7 +188,8 @@ def _interactive(args: argparse.Namespace, program: list[str]) -> int:
             launch.start()
         else:
             client.attach_process(args.pid if args.pid is not None else _resolve(client, args.name))
-        client.control.wait_for_event()
+        with repl.interrupts.waiting():
+            client.control.wait_for_event()
         repl.interpreter.output_current_state()
     except Exception as exc:  # noqa: BLE001 - one line (the traceback with --debug)
         _fail(exc, args.debug)

@@ -193,6 +193,7 @@ def test_tab_completes_commands_registers_symbols_ids_and_paths(repl, targets, t
     # After libc is loaded: its symbols, from the live module list.
     session.run("g")
     assert "libc_so!memfrob" in session.run("ln libc_so!memfro" + TAB)
+    assert "libc_so!getpid" in session.run("ln libc_s" + TAB + "getpid")  # a module name
     assert session.quit() == 0
 
 
