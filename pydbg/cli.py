@@ -168,6 +168,7 @@ def _batch(args: argparse.Namespace, program: list[str]) -> int:
 
 
 def _interactive(args: argparse.Namespace, program: list[str]) -> int:
+    from pydbg.repl.interrupts import stop_on_terminal_stop
     from pydbg.repl.loop import Repl
     from pydbg.repl.restart import Launch
     from pydbg.repl.terminal import Terminal
@@ -191,6 +192,8 @@ def _interactive(args: argparse.Namespace, program: list[str]) -> int:
         with repl.interrupts.waiting():
             client.control.wait_for_event()
         repl.interpreter.output_current_state()
+        if launch is not None:
+            stop_on_terminal_stop(client.control)
     except Exception as exc:  # noqa: BLE001 - one line (the traceback with --debug)
         _fail(exc, args.debug)
         if client.control.get_execution_status() != DebugStatus.NO_DEBUGGEE:

@@ -51,7 +51,7 @@ At the pydbg prompt:
                breakpoint ids (bc <Tab>) and file paths (/, ./, ~/)
   Enter        on an empty line repeats t, p, g... (from where they stopped) and u, d*
   Up / Ctrl-R  the history of earlier sessions; Ctrl-R searches it
-  Ctrl-C       while the program runs: break in; at the prompt: clear the line
+  Ctrl-C       while the program runs: break in (Ctrl-Z too); at the prompt: clear the line
   Ctrl-D, q    quit (a launched program is killed, an attached one detached); qd detaches
   .restart     run the program again, with the same arguments and breakpoints
 .help NAME shows a command's syntax and an example.

@@ -12,6 +12,10 @@
   (launched: killed, attached: detached with every breakpoint removed) and the debugger
   dies of SIGINT.
 * While a command runs (outside a wait) Ctrl-C abandons it (KeyboardInterrupt).
+* Ctrl-Z while a launched program runs sends it SIGTSTP.  Passed on, job control would
+  stop the program with the terminal still its own, and nothing could wake it: so the
+  interactive debugger breaks on SIGTSTP and goes on without delivering it, like Ctrl-C
+  (`stop_on_terminal_stop`; `sxn e0000014` undoes it).
 
 SIGTERM and SIGHUP stay pydbg.engine.teardown's, after the terminal's modes are restored.
 """
@@ -24,11 +28,26 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pydbg.constants import FilterHandling, FilterStatus
 from pydbg.engine import teardown
+from pydbg.filters import ExceptionFilterParameters
 
-__all__ = ["Interrupts"]
+if TYPE_CHECKING:
+    from pydbg.control import Control
+
+__all__ = ["Interrupts", "stop_on_terminal_stop"]
+
+# SIGTSTP's exception code: PYDBG_SIGNAL_FACILITY | SIGTSTP (pydbg.engine.signals).
+_SIGTSTP_CODE = 0xE0000000 | signal.SIGTSTP
+
+
+def stop_on_terminal_stop(control: Control) -> None:
+    """Ctrl-Z (SIGTSTP) breaks in, and is not delivered when the program goes on."""
+    control.set_exception_filter_parameters(
+        [ExceptionFilterParameters(FilterStatus.BREAK, FilterHandling.GO_HANDLED, _SIGTSTP_CODE)]
+    )
 
 
 class Interrupts:

@@ -27,7 +27,7 @@ TIMEOUT = 30
 # A new prompt: prompt_toolkit turns bracketed paste on, then draws `process:thread>`.
 PROMPT = re.compile(r"\x1b\[\?2004h.*?(\d+:\d{3}|NoTarget)>", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]")
-UP, CTRL_C, CTRL_D, CTRL_R, TAB = "\x1b[A", "\x03", "\x04", "\x12", "\t"
+UP, CTRL_C, CTRL_D, CTRL_R, CTRL_Z, TAB = "\x1b[A", "\x03", "\x04", "\x12", "\x1a", "\t"
 
 
 def plain(text: str) -> str:
@@ -222,6 +222,16 @@ def test_ctrl_c_breaks_into_a_running_program_which_does_not_get_the_sigint(repl
         session.child.send(CTRL_C)
         assert "Control-C exception" in session.prompt()
         assert psutil.pid_exists(pid) and tracer_pid(pid) == session.child.pid
+    # Ctrl-Z: SIGTSTP breaks in too, and is not delivered (job control would stop the
+    # program with the terminal its own).
+    session.child.send("g\r")
+    assert wait_until(lambda: _running(pid))
+    session.child.send(CTRL_Z)
+    assert "SIGTSTP signal" in session.prompt()
+    session.child.send("g\r")
+    assert wait_until(lambda: _running(pid))
+    session.child.send(CTRL_C)
+    assert "Control-C exception" in session.prompt()
     assert session.run("? 1+1").count("Evaluate expression: 2") == 1  # the prompt works
     assert session.quit() == 0  # Ctrl-D: the launched program is killed
     assert not psutil.pid_exists(pid)
