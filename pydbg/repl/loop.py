@@ -156,6 +156,9 @@ class Repl:
         """Run `commands` (-c), then prompt until the user quits.  Returns the exit status."""
         self.interrupts.install()
         try:
+            self.client.output(
+                OutputMask.NORMAL, ".help lists the commands, Tab completes, Ctrl-D quits\n"
+            )
             if commands:
                 self.run_line(commands)
             session = self._session()

@@ -136,6 +136,7 @@ def test_prompt_runs_commands_and_enter_repeats_a_step(repl, targets):
     session = repl("--", targets["loop"].path, "1")
     first = session.prompt()
     assert "Initial breakpoint" in first
+    assert ".help lists the commands" in first  # where a new user starts
     assert re.search(r"0:000>", plain(session.child.after))
     (start,) = _rips(session.run("r rip"))
     assert not _rips(session.run(""))  # `r` is not repeated
