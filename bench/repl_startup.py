@@ -13,7 +13,8 @@ Tab (which reads the module's names once) and the next ones (a binary search).
 
 Bars (the REPL's): prompt < 0.3 s, completion < 50 ms.  Wall time suffers from other load
 on the machine: the load average is printed, and the CPU time pydbg used up to the prompt
-(10 ms resolution).
+(10 ms resolution).  On a busy machine, run it with a real-time priority so that other
+processes do not preempt it (root: `chrt -f 10 python bench/repl_startup.py`).
 """
 
 from __future__ import annotations
