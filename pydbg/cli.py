@@ -32,6 +32,7 @@ CLI ends.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import traceback
@@ -113,9 +114,10 @@ def _fail(exc: BaseException, debug: bool) -> None:
         if found:
             message = unknown_command_message(exc, found.group(1))
     elif not isinstance(exc, PydbgError):
-        message = f"internal error: {type(exc).__name__}: {message}"
+        hint = "" if debug else " (--debug shows the traceback)"
+        message = f"internal error: {type(exc).__name__}: {message}{hint}"
     print(f"pydbg: {message}", file=sys.stderr)
-    if debug:
+    if debug or os.environ.get("PYDBG_LOG"):
         traceback.print_exc()
 
 
