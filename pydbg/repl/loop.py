@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pydbg.commands.help_commands import suggest
@@ -160,7 +161,7 @@ class Repl:
                 OutputMask.NORMAL, ".help lists the commands, Tab completes, Ctrl-D quits\n"
             )
             if commands:
-                self.run_line(commands)
+                self._guarded(self.run_line, commands)
             session = self._session()
             while not self.finished:
                 self.terminal.fresh_line()
@@ -171,10 +172,19 @@ class Repl:
                 except EOFError:
                     self.quit()
                     break
-                self.read(line)
+                self._guarded(self.read, line)
         finally:
             self.terminal.restore()
         return 0
+
+    def _guarded(self, run: Callable[[str], None], line: str) -> None:
+        """Ctrl-C between a wait and the prompt (showing the stop, say) only cuts that
+        output short."""
+        try:
+            run(line)
+        except KeyboardInterrupt:
+            self.error("interrupted")
+            self.repeat = None
 
     def read(self, line: str) -> None:
         """One line typed at the prompt."""
