@@ -1,48 +1,72 @@
-"""The `pydbg` command line: run cdb commands against a program or a running process.
+"""The `pydbg` command line: debug a program or a running process, at a prompt or in batch.
 
-    pydbg [-c "commands"] -- program [args...]
-    pydbg [-c "commands"] -p PID
+    pydbg [-c "commands"] [-i] -- program [args...]
+    pydbg [-c "commands"] [-i] -p PID
+    pydbg [-c "commands"] [-i] -pn NAME
 
-It launches the program (or attaches to PID), waits for the initial breakpoint, runs the
-commands (`;`-separated, with cdb's implicit waits: `t; r; g; ? @$ip`), and if the last
-command set the targets running it waits once more for the next event.  Then it ends the
-session: a launched program is killed, an attached process detached (it runs on).  Without
--c the command is `g`: the program runs to its end under the debugger, with its exceptions
-reported.
+It launches the program (or attaches to PID, or to the one running process whose
+executable is NAME), waits for the initial breakpoint and then:
 
-Exit status: the program's exit code if it ran to its end (128+N for death by signal N),
-1 if a command failed, 2 for bad usage, 0 otherwise.  Output of the commands goes to
-stdout, errors to stderr.
+* Interactive (stdin a terminal and no -c; or -c with -i, after the commands): a cdb
+  prompt, `0:000> `, until Ctrl-D or `q` (pydbg.repl).  A launched program runs in its own
+  process group and gets the terminal while it runs: it can read it, and Ctrl-C breaks in.
+  `.help` lists the commands.
+* Batch (-c, or stdin not a terminal): runs the commands (`;`-separated, with cdb's
+  implicit waits: `t; r; g; ? @$ip`), and if the last command set the targets running it
+  waits once more for the next event.  Without -c the command is `g`: the program runs to
+  its end under the debugger, with its exceptions reported.
+
+At the end a launched program is killed, an attached process detached (it runs on).
+
+Exit status (batch): the program's exit code if it ran to its end (128+N for death by
+signal N), 1 if a command failed, 2 for bad usage, 0 otherwise.  Interactive: 0, or 1 if
+the session could not start.  Output of the commands goes to stdout, errors to stderr, one
+line each (--debug, or PYDBG_LOG, adds the traceback).
 
 SIGTERM, SIGHUP or a second Ctrl-C end the session the same way (launched: killed,
 attached: detached with every breakpoint removed) and then the CLI dies of that signal
-(pydbg.engine.teardown).  The first Ctrl-C breaks in, as in cdb, and the CLI ends.
+(pydbg.engine.teardown).  In batch mode the first Ctrl-C breaks in, as in cdb, and the
+CLI ends.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+import traceback
 from collections.abc import Sequence
 
-from pydbg.client import create_client
+from pydbg.client import DebugClient, create_client
+from pydbg.commands.interpreter import UnknownCommandError
 from pydbg.constants import DebugEnd, DebugStatus, OutputMask
 from pydbg.engine import teardown
 from pydbg.errors import PydbgError
+from pydbg.repl import restart as _restart  # noqa: F401 - registers .restart for .help
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pydbg",
-        description="Run cdb-style debugger commands against a program or a process.",
-        epilog='example: pydbg -c "r; t 3; r rip; g" -- /bin/echo hello',
+        description="Debug a program or a process with cdb-style commands, at a prompt "
+        "or in batch.",
+        epilog="examples: pydbg -- /bin/ls -l     pydbg -p 1234     pydbg -pn myserver\n"
+        '          pydbg -c "bp main; g; k" -- ./prog      (.help at the prompt)',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "-c",
         dest="commands",
-        default="g",
+        default=None,
         metavar="COMMANDS",
-        help='commands to run after the initial breakpoint (default: "g")',
+        help='commands to run after the initial breakpoint (batch default: "g")',
+    )
+    parser.add_argument(
+        "-i",
+        dest="interactive",
+        action="store_true",
+        help="with -c: stay at the prompt after the commands",
     )
     parser.add_argument(
         "-p",
@@ -51,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PID",
         help="attach to a running process instead of launching one",
     )
+    parser.add_argument(
+        "-pn",
+        dest="name",
+        metavar="NAME",
+        help="attach to the running process whose executable is NAME",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     parser.add_argument("program", nargs=argparse.REMAINDER,
                         help="the program and its arguments, after --")  # fmt: skip
     return parser
@@ -60,11 +91,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     program = [a for a in args.program if a != "--"] if args.program[:1] == ["--"] else args.program
-    if (args.pid is None) == (not program):
+    targets = (args.pid is not None) + (args.name is not None) + bool(program)
+    if targets != 1:
         parser.print_usage(sys.stderr)
-        print("pydbg: give either -p PID or -- program [args]", file=sys.stderr)
+        print("pydbg: give one of -p PID, -pn NAME or -- program [args]", file=sys.stderr)
         return 2
+    interactive = (args.commands is None or args.interactive) and sys.stdin.isatty()
+    if args.interactive and not sys.stdin.isatty():
+        print("pydbg: -i needs a terminal on stdin", file=sys.stderr)
+        return 2
+    if interactive:
+        return _interactive(args, program)
+    return _batch(args, program)
 
+
+def _fail(exc: BaseException, debug: bool) -> None:
+    message = str(exc).strip()
+    if isinstance(exc, UnknownCommandError):
+        from pydbg.repl.loop import unknown_command_message
+
+        found = re.search(r"unknown command '([^']*)'", message)
+        if found:
+            message = unknown_command_message(exc, found.group(1))
+    elif not isinstance(exc, PydbgError):
+        hint = "" if debug else " (--debug shows the traceback)"
+        message = f"internal error: {type(exc).__name__}: {message}{hint}"
+    print(f"pydbg: {message}", file=sys.stderr)
+    if debug or os.environ.get("PYDBG_LOG"):
+        traceback.print_exc()
+
+
+def _resolve(client: DebugClient, name: str) -> int:
+    """-pn NAME: the pid of the one running process of that executable (DbgEng's
+    GetRunningProcessSystemIdByExecutableName; a PydbgError lists the candidates)."""
+    resolve = getattr(client, "get_running_process_system_id_by_executable_name", None)
+    if resolve is None:
+        raise PydbgError("-pn is not available in this build of pydbg; use -p PID")
+    pid: int = resolve(name)
+    return pid
+
+
+def _batch(args: argparse.Namespace, program: list[str]) -> int:
     def write(mask: int, text: str) -> None:
         stream = sys.stderr if mask & (OutputMask.ERROR | OutputMask.WARNING) else sys.stdout
         stream.write(text)
@@ -77,17 +144,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     client.set_output_callbacks(write)
     control = client.control
     status = 0
+    attached = not program
     try:
-        if args.pid is not None:
-            client.attach_process(args.pid)
+        if program:
+            from pydbg.repl.restart import Launch
+
+            Launch(client, program, new_process_group=False).start()  # (.restart works too)
         else:
-            client.create_process(program)
+            client.attach_process(args.pid if args.pid is not None else _resolve(client, args.name))
         control.wait_for_event()
-        control.execute(args.commands)
+        control.execute(args.commands if args.commands is not None else "g")
         if control.get_execution_status() not in (DebugStatus.BREAK, DebugStatus.NO_DEBUGGEE):
             control.wait_for_event()
-    except PydbgError as exc:
-        print(f"pydbg: {exc}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - one line (the traceback with --debug)
+        _fail(exc, args.debug)
         status = 1
     finally:
         if control.get_execution_status() == DebugStatus.NO_DEBUGGEE:
@@ -95,10 +165,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             if status == 0 and code is not None:
                 status = code
         else:
-            client.end_session(
-                DebugEnd.ACTIVE_DETACH if args.pid is not None else DebugEnd.ACTIVE_TERMINATE
-            )
+            client.end_session(DebugEnd.ACTIVE_DETACH if attached else DebugEnd.ACTIVE_TERMINATE)
     return status
+
+
+def _interactive(args: argparse.Namespace, program: list[str]) -> int:
+    from pydbg.repl.interrupts import stop_on_terminal_stop
+    from pydbg.repl.loop import Repl
+    from pydbg.repl.restart import Launch
+    from pydbg.repl.terminal import Terminal
+
+    terminal = Terminal(sys.stdin.fileno())
+    write = terminal.writer()
+
+    def output(mask: int, text: str) -> None:
+        write(sys.stderr if mask & (OutputMask.ERROR | OutputMask.WARNING) else sys.stdout, text)
+
+    client = create_client()
+    client.set_output_callbacks(output)
+    launch = Launch(client, program, new_process_group=True) if program else None
+    repl = Repl(client, terminal, launch=launch, debug=args.debug)
+    repl.interrupts.install()
+    try:
+        if launch is not None:
+            launch.start()
+        else:
+            client.attach_process(args.pid if args.pid is not None else _resolve(client, args.name))
+        with repl.interrupts.waiting():
+            client.control.wait_for_event()
+        repl.interpreter.output_current_state()
+        if launch is not None:
+            stop_on_terminal_stop(client.control)
+    except Exception as exc:  # noqa: BLE001 - one line (the traceback with --debug)
+        _fail(exc, args.debug)
+        if client.control.get_execution_status() != DebugStatus.NO_DEBUGGEE:
+            client.end_session(DebugEnd.PASSIVE)
+        terminal.restore()
+        return 1
+    return repl.run(args.commands)
 
 
 if __name__ == "__main__":

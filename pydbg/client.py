@@ -31,6 +31,7 @@ from pydbg.commands import breakpoint_commands as _breakpoint_commands  # noqa: 
 from pydbg.commands import builtins as _builtins  # noqa: F401 - registers the commands
 from pydbg.commands import event_commands as _event_commands  # noqa: F401
 from pydbg.commands import frame_commands as _frame_commands  # noqa: F401
+from pydbg.commands import help_commands as _help_commands  # noqa: F401
 from pydbg.commands import memory_commands as _memory_commands  # noqa: F401
 from pydbg.commands import process_commands as _process_commands  # noqa: F401
 from pydbg.commands import state_display as _state_display  # noqa: F401
@@ -136,6 +137,7 @@ class DebugClient:
         stdout: FdArg = None,
         stderr: FdArg = None,
         pass_fds: Sequence[int] = (),
+        new_process_group: bool = False,
     ) -> int:
         """CreateProcess: start argv (argv[0] searched in PATH) under the debugger and return
         its pid.  It is stopped before its first instruction and joins the session at the
@@ -150,7 +152,10 @@ class DebugClient:
         they mean to subprocess.  For a terminal of its own, open a pty (os.openpty()) and pass the
         slave fd as all three; it is not made the program's controlling terminal (the
         program stays in the debugger's session).  A closed or invalid fd raises
-        BadFileDescriptorError (TypeError for what is not an fd) and starts nothing."""
+        BadFileDescriptorError (TypeError for what is not an fd) and starts nothing.
+        new_process_group: the program gets a process group of its own (setpgid before
+        exec, Win32's CREATE_NEW_PROCESS_GROUP), which a front end sharing its terminal
+        makes the foreground group while the program runs."""
         return self._engine.create_process(
             argv,
             env=env,
@@ -160,6 +165,7 @@ class DebugClient:
             stdout=stdout,
             stderr=stderr,
             pass_fds=pass_fds,
+            new_process_group=new_process_group,
         ).pid
 
     def attach_process(self, pid: int, flags: int = 0) -> None:

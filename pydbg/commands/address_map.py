@@ -65,7 +65,7 @@ def _mapping(region: MemoryRegion) -> str:
 
 @command(
     "!address",
-    summary="show the address map, or the region that holds an address",
+    summary="Show the address map, or the region that holds an address",
     syntax="!address [address]",
     example="!address @rsp",
 )

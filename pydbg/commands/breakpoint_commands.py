@@ -204,7 +204,12 @@ def _existing(interp: Interpreter, desired: int) -> Breakpoint | None:
         return None
 
 
-@command("bp")
+@command(
+    "bp",
+    summary="Set a code breakpoint",
+    syntax='bp[ID] [/1] [/w "cond"] address [passes] ["commands"]',
+    example='bp main "r rip; g"',
+)
 def _bp(interp: Interpreter, rest: str) -> None:
     bp = _make(interp, "bp", rest, DEBUG_BREAKPOINT_CODE, deferred_ok=False)
     if bp.flags & DEBUG_BREAKPOINT_DEFERRED:
@@ -212,12 +217,22 @@ def _bp(interp: Interpreter, rest: str) -> None:
         interp.out(f"Bp expression '{expression}' could not be resolved, adding deferred bp\n")
 
 
-@command("bu")
+@command(
+    "bu",
+    summary="Set a deferred breakpoint, resolved again at every module load",
+    syntax='bu[ID] [/1] [/w "cond"] expression [passes] ["commands"]',
+    example="bu libc_so!malloc",
+)
 def _bu(interp: Interpreter, rest: str) -> None:
     _make(interp, "bu", rest, DEBUG_BREAKPOINT_CODE, deferred_ok=True)
 
 
-@command("ba")
+@command(
+    "ba",
+    summary="Set a processor breakpoint: execute, read or write",
+    syntax='ba[ID] [/1] [/w "cond"] {e|r|w}{1|2|4|8} address [passes] ["commands"]',
+    example="ba w8 counter",
+)
 def _ba(interp: Interpreter, rest: str) -> None:
     _make(interp, "ba", rest, DEBUG_BREAKPOINT_DATA, deferred_ok=False)
 
@@ -245,25 +260,25 @@ def _ids(interp: Interpreter, name: str, rest: str) -> Iterator[Breakpoint]:
             yield from (bp for bp in control.breakpoints() if low <= bp.get_id() <= high)
 
 
-@command("bc")
+@command("bc", summary="Clear breakpoints", syntax="bc ids|*", example="bc 1-3")
 def _bc(interp: Interpreter, rest: str) -> None:
     for bp in list(_ids(interp, "bc", rest)):
         interp.client.control.remove_breakpoint(bp)
 
 
-@command("bd")
+@command("bd", summary="Disable breakpoints", syntax="bd ids|*", example="bd 0")
 def _bd(interp: Interpreter, rest: str) -> None:
     for bp in list(_ids(interp, "bd", rest)):
         bp.remove_flags(DEBUG_BREAKPOINT_ENABLED)
 
 
-@command("be")
+@command("be", summary="Enable breakpoints", syntax="be ids|*", example="be *")
 def _be(interp: Interpreter, rest: str) -> None:
     for bp in list(_ids(interp, "be", rest)):
         bp.add_flags(DEBUG_BREAKPOINT_ENABLED)
 
 
-@command("bl")
+@command("bl", summary="List the breakpoints", syntax="bl", example="bl")
 def _bl(interp: Interpreter, rest: str) -> None:
     for bp in interp.client.control.breakpoints():
         interp.out(describe(bp) + "\n")
@@ -313,12 +328,14 @@ for _mode in (StepMode.TO_CALL, StepMode.TO_RETURN, StepMode.TO_BRANCHING):
     _step_to(_mode, over=True)
 
 
-@command("ta")
+@command(
+    "ta", summary="Trace (into calls) to an address", syntax="ta address", example="ta main+0x20"
+)
 def _trace_to(interp: Interpreter, rest: str) -> Run:
     return Run(DebugStatus.STEP_INTO, 1, StepMode.TO_ADDRESS, _address(interp, "ta", rest))
 
 
-@command("pa")
+@command("pa", summary="Step (over calls) to an address", syntax="pa address", example="pa @$ra")
 def _step_to_address(interp: Interpreter, rest: str) -> Run:
     return Run(DebugStatus.STEP_OVER, 1, StepMode.TO_ADDRESS, _address(interp, "pa", rest))
 
@@ -329,14 +346,19 @@ def _address(interp: Interpreter, name: str, rest: str) -> int:
     return interp.evaluate(rest)
 
 
-@command("gu")
+@command("gu", summary="Go up: run until the current function returns", syntax="gu", example="gu")
 def _go_up(interp: Interpreter, rest: str) -> Run:
     if rest.strip():
         raise CommandSyntaxError(f"gu {rest}", 3, "gu takes no arguments")
     return Run(DebugStatus.STEP_OVER, 1, StepMode.GO_UP)
 
 
-@command("gc")
+@command(
+    "gc",
+    summary="Go on from a breakpoint as before it (a step goes on)",
+    syntax="gc",
+    example='bp tick "gc"',
+)
 def _go_conditional(interp: Interpreter, rest: str) -> Run | Quit:
     if rest.strip():
         raise CommandSyntaxError(f"gc {rest}", 3, "gc takes no arguments")

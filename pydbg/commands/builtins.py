@@ -48,35 +48,45 @@ def _no_arguments(name: str, rest: str) -> None:
 # -- execution ----------------------------------------------------------------------------------
 
 
-@command("g")
+@command("g", summary="Go: run the targets until an event breaks in", syntax="g", example="g")
 def _go(interp: Interpreter, rest: str) -> Run:
     _no_arguments("g", rest)
     return Run(DebugStatus.GO)
 
 
-@command("gh")
+@command(
+    "gh",
+    summary="Go, the exception handled (its signal is not delivered)",
+    syntax="gh",
+    example="gh",
+)
 def _go_handled(interp: Interpreter, rest: str) -> Run:
     _no_arguments("gh", rest)
     return Run(DebugStatus.GO_HANDLED)
 
 
-@command("gn")
+@command(
+    "gn",
+    summary="Go, the exception not handled (its signal is delivered)",
+    syntax="gn",
+    example="gn",
+)
 def _go_not_handled(interp: Interpreter, rest: str) -> Run:
     _no_arguments("gn", rest)
     return Run(DebugStatus.GO_NOT_HANDLED)
 
 
-@command("t")
+@command("t", summary="Trace: step instructions, into calls", syntax="t [count]", example="t 3")
 def _trace(interp: Interpreter, rest: str) -> Run:
     return Run(DebugStatus.STEP_INTO, step_count(interp, rest))
 
 
-@command("p")
+@command("p", summary="Step instructions, over calls", syntax="p [count]", example="p 0n10")
 def _step_over(interp: Interpreter, rest: str) -> Run:
     return Run(DebugStatus.STEP_OVER, step_count(interp, rest))
 
 
-@command("tb")
+@command("tb", summary="Trace to the next branch taken", syntax="tb [count]", example="tb")
 def _branch(interp: Interpreter, rest: str) -> Run:
     return Run(DebugStatus.STEP_BRANCH, step_count(interp, rest))
 
@@ -86,7 +96,12 @@ def _branch(interp: Interpreter, rest: str) -> Run:
 _ASSIGN = re.compile(r"^\s*(@?\$?[A-Za-z_][\w]*)\s*(?:=\s*(.*))?$", re.S)
 
 
-@command("r")
+@command(
+    "r",
+    summary="Show or set registers",
+    syntax="r [name[=value][, name[=value]...]]",
+    example="r rax, rip; r rax=0x10",
+)
 def _registers(interp: Interpreter, rest: str) -> None:
     if not rest.strip():  # cdb's `r`: the registers, the symbol line and the instruction
         interp.out(state_text(interp, DEBUG_CURRENT_DEFAULT, PROMPT_PARTS.keys()))
@@ -141,7 +156,7 @@ def _write_register(interp: Interpreter, name: str, value: int) -> None:
         interp.client.registers.set_value(name, value)
 
 
-@command("?")
+@command("?", summary="Evaluate a MASM expression", syntax="? expression", example="? @rsp+0x10")
 def _evaluate(interp: Interpreter, rest: str) -> None:
     if not rest.strip():
         raise CommandSyntaxError("?", 1, "? needs an expression")
@@ -150,7 +165,7 @@ def _evaluate(interp: Interpreter, rest: str) -> None:
     interp.out(f"Evaluate expression: {signed} = {hex64(value)}\n")
 
 
-@command(".echo")
+@command(".echo", summary="Print a line of text", syntax=".echo text", example=".echo hello")
 def _echo(interp: Interpreter, rest: str) -> None:
     text = rest.strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
@@ -158,7 +173,9 @@ def _echo(interp: Interpreter, rest: str) -> None:
     interp.out(text + "\n")
 
 
-@command("n")
+@command(
+    "n", summary="Show or set the default radix (8, 10 or 16)", syntax="n [radix]", example="n 10"
+)
 def _radix(interp: Interpreter, rest: str) -> None:
     if rest.strip():
         text = rest.strip()
@@ -182,12 +199,12 @@ def _selected(name: str, rest: str) -> int | None:
     return None
 
 
-@command("~")
+@command("~", summary="List the threads, or select one", syntax="~ | ~Ns", example="~1s")
 def _threads(interp: Interpreter, rest: str) -> None:
     threads_command(interp, rest)
 
 
-@command(".lastevent")
+@command(".lastevent", summary="Describe the last event", syntax=".lastevent", example=".lastevent")
 def _last_event(interp: Interpreter, rest: str) -> None:
     last_event(interp, rest)
 
@@ -199,7 +216,12 @@ _SX_OPTION = {"e": FilterStatus.BREAK, "d": FilterStatus.SECOND_CHANCE_BREAK,
 _SX_ARGS = re.compile(r'\s*(-h|-c2?\s+"(?:[^"\\]|\\.)*")')
 
 
-@command("sx")
+@command(
+    "sx",
+    summary="List the event filters: what each event or signal does",
+    syntax="sx",
+    example="sx",
+)
 def _sx_list(interp: Interpreter, rest: str) -> None:
     if rest.startswith("-"):  # `sx-` reaches here as `sx` + "-..." (names are letters)
         Interpreter.commands["sx-"](interp, rest[1:])
@@ -259,6 +281,6 @@ for _option in ("e", "d", "n", "i", "-"):
     _sx_set(_option)
 
 
-@command("sxr")
+@command("sxr", summary="Reset every event filter to its default", syntax="sxr", example="sxr")
 def _sx_reset(interp: Interpreter, rest: str) -> None:
     interp.client.control.reset_event_filters()

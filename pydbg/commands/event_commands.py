@@ -147,7 +147,7 @@ def exception_record_text(interp: Interpreter, record: ExceptionRecord) -> str:
 
 @command(
     ".exr",
-    summary="show the last exception: code, address, parameters, signal and si_code",
+    summary="Show the last exception: code, address, parameters, signal and si_code",
     syntax=".exr -1",
     example=".exr -1",
 )

@@ -61,7 +61,7 @@ class FrameError(CommandError, IndexError):
 
 @command(
     ".frame",
-    summary="show or select the scope frame; r then shows its registers",
+    summary="Show or select the scope frame; r then shows its registers",
     syntax=".frame [/r] [N]",
     example=".frame /r 1",
 )
@@ -82,7 +82,7 @@ def _frame(interp: Interpreter, rest: str) -> None:
     ".f+",
     ".f-",
     ".f",
-    summary="select the next frame out (.f+, the caller) or in (.f-, the callee)",
+    summary="Select the next frame out (.f+, the caller) or in (.f-, the callee)",
     syntax=".f+ | .f-",
     example=".f+",
 )

@@ -237,7 +237,7 @@ def _printable(code: int, width: int) -> str:
 
 @command(
     "da",
-    summary="display an ASCII string (to its NUL, at most L count characters)",
+    summary="Display an ASCII string (to its NUL, at most L count characters)",
     syntax="da [address [L count]]",
     example="da poi(@rsp+8)",
 )
@@ -247,7 +247,7 @@ def _ascii(interp: Interpreter, rest: str) -> None:
 
 @command(
     "du",
-    summary="display a UTF-16 string (to its NUL, at most L count characters)",
+    summary="Display a UTF-16 string (to its NUL, at most L count characters)",
     syntax="du [address [L count]]",
     example="du @rdi",
 )

@@ -95,7 +95,7 @@ _enter_string("ezu", wide=True, terminated=True)
 
 @command(
     "f",
-    summary="fill a memory range with a repeated byte pattern",
+    summary="Fill a memory range with a repeated byte pattern",
     syntax="f address L count pattern... | f address end pattern...",
     example="f buffer L20 'A' 'B' 0",
 )

@@ -47,7 +47,7 @@ _SEARCH = {
 
 @command(
     "s",
-    summary="search memory for bytes, words, dwords, qwords or a string",
+    summary="Search memory for bytes, words, dwords, qwords or a string",
     syntax="s [-b|-w|-d|-q|-a|-u] address (L count | end) pattern | s -sa|-su range",
     example='s -a @rsp L1000 "HOME"',
 )
@@ -126,7 +126,7 @@ def _search_strings(interp: Interpreter, rest: str, text: str, wide: bool) -> No
 
 @command(
     "c",
-    summary="compare two memory ranges byte by byte, showing each difference",
+    summary="Compare two memory ranges byte by byte, showing each difference",
     syntax="c address (L count | end) address2",
     example="c buffer L20 buffer+40",
 )

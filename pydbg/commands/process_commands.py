@@ -38,14 +38,20 @@ def _require_process(interp: Interpreter, name: str) -> None:
 # -- ending the session -------------------------------------------------------------------------
 
 
-@command("q", "qq")
+@command(
+    "q",
+    "qq",
+    summary="Quit: end the session, killing the targets (at the prompt: detaching attached ones)",
+    syntax="q",
+    example="q",
+)
 def _quit(interp: Interpreter, rest: str) -> Quit:
     _no_arguments("q", rest)
     interp.client.end_session(DebugEnd.ACTIVE_TERMINATE)
     return Quit()
 
 
-@command("qd")
+@command("qd", summary="Quit, detaching: the targets run on, untraced", syntax="qd", example="qd")
 def _quit_detach(interp: Interpreter, rest: str) -> Quit:
     _no_arguments("qd", rest)
     interp.client.end_session(DebugEnd.ACTIVE_DETACH)
@@ -71,7 +77,7 @@ _ATTACH_FLAGS = {
 
 @command(
     ".attach",
-    summary="attach to a running process; it joins the session at the next execution",
+    summary="Attach to a running process; it joins the session at the next execution",
     syntax=".attach [-b] [-r] PID   (-b: no initial break; -r: SIGCONT it after attaching)",
     example=".attach 0n1234",
 )
@@ -96,7 +102,7 @@ def _attach(interp: Interpreter, rest: str) -> None:
 
 @command(
     ".create",
-    summary="start a program under the debugger; it joins the session at the next execution",
+    summary="Start a program under the debugger; it joins the session at the next execution",
     syntax=".create CMDLINE   (the rest of the line; quoted as in a POSIX shell)",
     example=".create /bin/sleep 10",
 )
@@ -128,7 +134,12 @@ def _released(interp: Interpreter, what: str) -> None:
         interp.out("No process is left; .create or .attach starts a new session\n")
 
 
-@command(".detach")
+@command(
+    ".detach",
+    summary="Detach from the current process: it runs on, untraced; the others stay",
+    syntax=".detach",
+    example=".detach",
+)
 def _detach(interp: Interpreter, rest: str) -> None:
     _no_arguments(".detach", rest)
     _require_process(interp, ".detach")
@@ -136,7 +147,12 @@ def _detach(interp: Interpreter, rest: str) -> None:
     _released(interp, f"Detached from process {pid}")
 
 
-@command(".kill")
+@command(
+    ".kill",
+    summary="Kill the current process; the others stay",
+    syntax=".kill",
+    example=".kill",
+)
 def _kill(interp: Interpreter, rest: str) -> None:
     _no_arguments(".kill", rest)
     _require_process(interp, ".kill")
@@ -149,7 +165,12 @@ def _kill(interp: Interpreter, rest: str) -> None:
 _PROCESS_SYNTAX = re.compile(r"\s*(\*|\.|#|[0-9]+)?\s*(s)?\s*", re.IGNORECASE)
 
 
-@command("|")
+@command(
+    "|",
+    summary="List the processes of the session, or select one",
+    syntax="| | |* | |. | |# | |N | |Ns",
+    example="|1s",
+)
 def _processes(interp: Interpreter, rest: str) -> None:
     match = _PROCESS_SYNTAX.fullmatch(rest)
     if match is None or (match.group(2) and match.group(1) in (None, "*")):
@@ -180,7 +201,7 @@ def _processes(interp: Interpreter, rest: str) -> None:
 
 @command(
     ".childdbg",
-    summary="show or set whether the current process's fork children are debugged",
+    summary="Show or set whether the current process's fork children are debugged",
     syntax=".childdbg [0|1]   (1: children join the session; 0: they run free, untraced)",
     example=".childdbg 1",
 )
@@ -202,7 +223,7 @@ def _child_debugging(interp: Interpreter, rest: str) -> None:
 
 @command(
     ".tlist",
-    summary="list the processes running on the machine (to pick one for .attach)",
+    summary="List the processes running on the machine (to pick one for .attach)",
     syntax=".tlist [-v] [-c] [PATTERN]   (-v: session, user, command line; -c: the current "
     "process only; PATTERN: wildcards on the executable's name)",
     example=".tlist -v sleep*",

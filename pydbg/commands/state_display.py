@@ -233,7 +233,7 @@ def state_text(interp: Interpreter, flags: int, allow: Collection[str]) -> str:
 
 @command(
     ".prompt_allow",
-    summary="choose what a stop shows: registers, symbol, source, instruction, address",
+    summary="Choose what a stop shows: registers, symbol, source, instruction, address",
     syntax=".prompt_allow [+|-]reg [+|-]sym [+|-]src [+|-]dis [+|-]ea ...",
     example=".prompt_allow -reg +dis",
 )

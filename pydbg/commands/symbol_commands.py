@@ -19,7 +19,7 @@ from pydbg.commands.frame_commands import frame_line
 from pydbg.commands.interpreter import Interpreter, command
 
 
-@command("lm")
+@command("lm", summary="List the loaded modules", syntax="lm", example="lm")
 def _modules(interp: Interpreter, rest: str) -> None:
     interp.out("start             end                 module name\n")
     for module in interp.client.symbols.modules():
@@ -31,7 +31,12 @@ def _modules(interp: Interpreter, rest: str) -> None:
         )
 
 
-@command("x")
+@command(
+    "x",
+    summary="Examine symbols matching a wildcard",
+    syntax="x [module!]pattern",
+    example="x libc_so!mem*",
+)
 def _examine(interp: Interpreter, rest: str) -> None:
     pattern = rest.strip()
     if not pattern:
@@ -43,7 +48,12 @@ def _examine(interp: Interpreter, rest: str) -> None:
         interp.out(f"no symbol matches {pattern!r}\n")
 
 
-@command("ln")
+@command(
+    "ln",
+    summary="The nearest symbol at or before an address",
+    syntax="ln [address]",
+    example="ln @rip",
+)
 def _nearest(interp: Interpreter, rest: str) -> None:
     address = interp.evaluate(rest) if rest.strip() else interp.evaluate("@$ip")
     name, displacement = interp.client.symbols.get_name_by_offset(address)
@@ -54,7 +64,12 @@ def _nearest(interp: Interpreter, rest: str) -> None:
 _LENGTH = re.compile(r"(?:^|\s)[lL]\s*(\S+)\s*$")
 
 
-@command("u")
+@command(
+    "u",
+    summary="Unassemble: disassemble code (Enter goes on)",
+    syntax="u [address] [L count]",
+    example="u main L10",
+)
 def _unassemble(interp: Interpreter, rest: str) -> None:
     count = 8
     text = rest.strip()
@@ -93,16 +108,21 @@ def _first_words(interp: Interpreter, address: int) -> str:
     return " : ".join(hex64(int.from_bytes(data[i : i + 8], "little")) for i in (0, 8, 16))
 
 
-@command("k")
+@command("k", summary="Show the call stack", syntax="k [frames]", example="k 5")
 def _k(interp: Interpreter, rest: str) -> None:
     _stack(interp, rest, numbered=False, words=False)
 
 
-@command("kn")
+@command("kn", summary="Show the call stack with frame numbers", syntax="kn [frames]", example="kn")
 def _kn(interp: Interpreter, rest: str) -> None:
     _stack(interp, rest, numbered=True, words=False)
 
 
-@command("kb")
+@command(
+    "kb",
+    summary="Show the call stack with the first stack words",
+    syntax="kb [frames]",
+    example="kb",
+)
 def _kb(interp: Interpreter, rest: str) -> None:
     _stack(interp, rest, numbered=True, words=True)

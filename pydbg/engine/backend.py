@@ -68,6 +68,7 @@ class Backend(Protocol):
         stderr: FdArg = None,
         pass_fds: Sequence[int] = (),
         trace_fork: bool = False,
+        new_process_group: bool = False,
         kill_on_exit: bool = True,
     ) -> int: ...
     def seize(

@@ -48,6 +48,7 @@ class Lifecycle(Interrupts):
         stdout: FdArg = None,
         stderr: FdArg = None,
         pass_fds: Sequence[int] = (),
+        new_process_group: bool = False,
     ) -> Process:
         self.check_thread("create_process")
         self._no_wait("create_process")
@@ -65,6 +66,7 @@ class Lifecycle(Interrupts):
             stderr=stderr,
             pass_fds=pass_fds,
             trace_fork=True,
+            new_process_group=new_process_group,
             kill_on_exit=True,
         )
         process = self.targets.add_process(pid, Origin.LAUNCHED, str(argv[0]), [pid], trace_fork)

@@ -19,6 +19,7 @@ TIMEOUT = 30
 def pydbg(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pydbg", *args],
+        stdin=subprocess.DEVNULL,  # not a terminal: batch mode, even under pytest -s
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -58,9 +59,32 @@ def test_unknown_command_is_reported(targets):
     assert "unknown command 'frobnicate'" in result.stderr
 
 
+def test_unknown_command_gets_the_closest_names(targets):
+    result = pydbg("-c", "hlep", "--", "/bin/true")
+    assert result.returncode == 1
+    assert "did you mean .help?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_without_a_terminal_and_without_c_the_program_runs_to_its_end(targets):
+    result = pydbg("--", targets["exit7"].path)
+    assert result.returncode == 7, result.stderr
+    assert ">" not in result.stdout.splitlines()[-1]  # no prompt
+
+
+def test_restart_in_batch_keeps_the_breakpoints(targets):
+    module = os.path.basename(targets["exit7"].path).replace("-", "_")
+    result = pydbg("-c", f"bp {module}!main; g; .restart; g", "--", targets["exit7"].path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Initial breakpoint") == 2
+    assert result.stdout.count("Breakpoint 0 hit") == 2
+
+
 def test_usage_errors_exit_2():
     assert pydbg().returncode == 2
     assert pydbg("-p", "1", "--", "/bin/true").returncode == 2
+    assert pydbg("-p", "1", "-pn", "init").returncode == 2
+    assert pydbg("-i", "-c", "r", "--", "/bin/true").returncode == 2  # -i needs a terminal
 
 
 def test_a_missing_program_is_a_clear_error():

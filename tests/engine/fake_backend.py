@@ -193,6 +193,7 @@ class FakeBackend:
         stderr: object = None,
         pass_fds: Sequence[int] = (),
         trace_fork: bool = False,
+        new_process_group: bool = False,
         kill_on_exit: bool = True,
     ) -> int:
         self._use("spawn", list(argv))
