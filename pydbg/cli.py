@@ -40,7 +40,7 @@ from collections.abc import Sequence
 
 from pydbg.client import DebugClient, create_client
 from pydbg.commands.interpreter import UnknownCommandError
-from pydbg.constants import DebugEnd, DebugStatus, OutputMask
+from pydbg.constants import DebugEnd, DebugStatus, GetProcFlags, OutputMask
 from pydbg.engine import teardown
 from pydbg.errors import PydbgError
 from pydbg.repl import restart as _restart  # noqa: F401 - registers .restart for .help
@@ -123,12 +123,9 @@ def _fail(exc: BaseException, debug: bool) -> None:
 
 def _resolve(client: DebugClient, name: str) -> int:
     """-pn NAME: the pid of the one running process of that executable (DbgEng's
-    GetRunningProcessSystemIdByExecutableName; a PydbgError lists the candidates)."""
-    resolve = getattr(client, "get_running_process_system_id_by_executable_name", None)
-    if resolve is None:
-        raise PydbgError("-pn is not available in this build of pydbg; use -p PID")
-    pid: int = resolve(name)
-    return pid
+    GetRunningProcessSystemIdByExecutableName with ONLY_MATCH, as cdb's `-pn`: several
+    matches raise an error that lists the candidates)."""
+    return client.get_running_process_system_id_by_executable_name(name, GetProcFlags.ONLY_MATCH)
 
 
 def _batch(args: argparse.Namespace, program: list[str]) -> int:

@@ -341,10 +341,6 @@ def test_attached_ctrl_c_breaks_in_and_quit_detaches(repl, targets, procs):
 
 
 def test_attach_by_executable_name(repl, targets, procs, tmp_path):
-    from pydbg.client import DebugClient
-
-    if not hasattr(DebugClient, "get_running_process_system_id_by_executable_name"):
-        pytest.skip("DebugClient.get_running_process_system_id_by_executable_name is missing")
     program = str(tmp_path / "pn-unique-loop")
     shutil.copy(targets["loop"].path, program)
     process = procs.start([program, "-1"])
@@ -353,3 +349,17 @@ def test_attach_by_executable_name(repl, targets, procs, tmp_path):
     assert f"{process.pid:x}" in session.run("|")
     assert session.quit() == 0
     assert tracer_pid(process.pid) == 0 and process.poll() is None
+
+
+def test_attach_by_an_ambiguous_name_lists_the_candidates(targets, procs, tmp_path):
+    program = str(tmp_path / "pn-twice-loop")
+    shutil.copy(targets["loop"].path, program)
+    first, second = procs.start([program, "-1"]), procs.start([program, "-1"])
+    result = subprocess.run(
+        [sys.executable, "-m", "pydbg", "-pn", "pn-twice-loop", "-c", "qd"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert str(first.pid) in result.stderr and str(second.pid) in result.stderr
+    assert tracer_pid(first.pid) == 0 and tracer_pid(second.pid) == 0
+    assert first.poll() is None and second.poll() is None
