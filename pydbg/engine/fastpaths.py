@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import signal as _signal
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydbg._native import EventKind
@@ -40,6 +41,7 @@ from pydbg.engine import translate
 from pydbg.engine.signals import earns_second_chance, exception_code
 
 if TYPE_CHECKING:
+    from pydbg.engine.backend import NativeEvent
     from pydbg.engine.session import Engine
     from pydbg.engine.targets import Process, Thread
 
@@ -73,13 +75,15 @@ CANDIDATES = tuple(s for s in range(1, _signal.SIGRTMAX + 1) if s not in _NOT_SI
 
 # -- signals decided in Python -----------------------------------------------------------------
 
+# Tracer.cont_wait's mask of the signals whose stop it may answer with facts (bit signo-1).
+_SIMPLE_MASK = sum(1 << (s - 1) for s in CANDIDATES)
 
-def _single_thread(engine: Engine) -> tuple[Process, Thread] | None:
-    """The one process and thread the signal loop runs, when nothing else needs the
-    general loop; None otherwise.  (Read again after every decision: a callback may have
-    changed any of it.)"""
+
+def _loop_fits(engine: Engine) -> bool:
+    """Whether nothing but the signal loop's own target needs the general loop.  (Read
+    again after every decision: a callback may have changed any of it.)"""
     notifier, table = engine.notifier, engine.breakpoints
-    if (
+    return not (
         engine._status != _GO
         or engine._plan is not None
         or engine._signals
@@ -97,10 +101,16 @@ def _single_thread(engine: Engine) -> tuple[Process, Thread] | None:
         or notifier.extensions
         or notifier.interests & _STATE_CHANGES
         or not notifier.interests & _EXCEPTION
-        or len(engine.targets.processes) != 1
-    ):
+    )
+
+
+def _single_thread(engine: Engine) -> tuple[Process, Thread] | None:
+    """The one process and thread the signal loop runs, when nothing else needs the
+    general loop; None otherwise."""
+    processes = engine.targets.processes
+    if len(processes) != 1 or not _loop_fits(engine):
         return None
-    process = next(iter(engine.targets.processes.values()))
+    process = next(iter(processes.values()))
     if len(process.threads) != 1:
         return None
     thread = next(iter(process.threads.values()))
@@ -110,33 +120,46 @@ def _single_thread(engine: Engine) -> tuple[Process, Thread] | None:
 def signal_go(engine: Engine, deadline: float | None) -> bool:
     """Run GO while every record is a signal of the one thread that the engine decides and
     resumes.  True if it broke in; False hands over to the general loop (with the record
-    that did not fit queued, or the thread stopped after a decision it does not resume)."""
+    that did not fit queued, or the thread stopped after a decision it does not resume).
+
+    Each round trip is one native call, Tracer.cont_wait, which answers the next signal
+    stop of the thread with its facts (siginfo and pc); the exception is built from them
+    by translate's own function, as the general path builds it from the record."""
     start = _single_thread(engine)
     if start is None:
         return False
     process, thread = start
     backend = engine.backend
-    collect, cont = backend.wait, backend.cont  # (bound once: this loop is hot)
-    tid = thread.tid
-    make_event, decide = translate._signal_event, engine._decide
+    cont_wait = backend.cont_wait  # (bound once: this loop is hot)
+    tid, pid = thread.tid, process.pid
+    make_event, make_exception = translate._signal_event, translate.signal_exception
+    decide = engine._decide
     signals = engine._signals
+    threads = process.threads
     engine._resume()
+    got: Sequence[NativeEvent] | tuple[int, int, int, int, int]
+    try:
+        got = backend.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    except KeyboardInterrupt:
+        engine._interrupt_active = True
+        return False
     while True:
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        try:
-            records = collect(remaining)
-        except KeyboardInterrupt:
-            engine._interrupt_active = True
-            return False
-        if len(records) != 1 or engine._interrupt_active or engine._interrupt_exit:
-            engine._records.extend(records)
-            return False
-        record = records[0]
-        if record.kind != _KIND_SIGNAL or record.tid != tid or record.signal in _NOT_SIMPLE:
-            engine._records.append(record)
-            return False
+        if isinstance(got, tuple):
+            # A simple signal of the thread, its facts read in its stop (records come in
+            # a list).  The general loop would decide it before looking at interrupts, so
+            # this does too.
+            event = make_exception(process, thread, *got)
+        else:
+            if len(got) != 1 or engine._interrupt_active or engine._interrupt_exit:
+                engine._records.extend(got)
+                return False
+            record = got[0]
+            if record.kind != _KIND_SIGNAL or record.tid != tid or record.signal in _NOT_SIMPLE:
+                engine._records.append(record)
+                return False
+            event = make_event(engine, process, thread, record)
         engine._running = False  # the only thread sits in its signal-delivery-stop
-        if decide(make_event(engine, process, thread, record)):
+        if decide(event):
             engine._finish_break()
             return True
         # A not-handled first chance that would kill the process: the second chance is
@@ -146,12 +169,28 @@ def signal_go(engine: Engine, deadline: float | None) -> bool:
         # Resumed here only when the decision left nothing else to do than the general
         # loop's plain resume would: the signal to deliver (or not) is in _signals.
         sig = signals.pop(tid, 0)
-        if _single_thread(engine) is None:
+        processes = engine.targets.processes
+        if (
+            len(processes) != 1
+            or processes.get(pid) is not process
+            or len(threads) != 1
+            or threads.get(tid) is not thread
+            or not _loop_fits(engine)
+        ):
             if sig:
                 signals[tid] = sig
             return False
-        cont(tid, sig)
-        engine._running = True
+        engine._running = True  # (before the call: an interrupt may end it after cont)
+        try:
+            got = cont_wait(
+                tid,
+                sig,
+                None if deadline is None else max(0.0, deadline - time.monotonic()),
+                _SIMPLE_MASK,
+            )
+        except KeyboardInterrupt:
+            engine._interrupt_active = True
+            return False
 
 
 # -- signals the native core passes on -----------------------------------------------------------
