@@ -104,7 +104,8 @@ cdef dict _REQ_NAMES = {
 # -- decoding ------------------------------------------------------------------------------
 
 cdef void _fill_siginfo(Event ev, const siginfo_t *si):
-    ev._siginfo = PyBytes_FromStringAndSize(<const char *>si, sizeof(siginfo_t))
+    ev._si = si[0]
+    ev._has_si = True
     ev._si_code = si.si_code
     if si.si_code == SI_USER or si.si_code == SI_TKILL or si.si_code == SI_QUEUE:
         ev._sender_pid = si.si_pid

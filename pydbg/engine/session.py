@@ -154,7 +154,7 @@ class Engine:
         # Callbacks run with every target thread stopped (pydbg.engine.notify).
         self.notifier.halt = self._stop_all
         # The debug log channels (pydbg.log), looked up once per wait: zero cost when off.
-        self._log = self._log_native = self._log_commands = False
+        self._log = self._log_native = False
         self._status = DebugStatus.NO_DEBUGGEE
         self._options = int(EngineOptions.INITIAL_BREAK)
         self.session_active = False
@@ -228,7 +228,7 @@ class Engine:
         vote = failed
         if vote is None and len(self._votes) > before:
             vote = self._votes[-1]
-        if self._log_commands:
+        if _COMMANDS_LOG.isEnabledFor(_DEBUG):  # (asked here: commands inside a wait are rare)
             _COMMANDS_LOG.debug("command %r -> vote %s", command, vote)
         return vote
 
@@ -613,7 +613,6 @@ class Engine:
         deadline = None if timeout is None else time.monotonic() + timeout
         self._log = _LOG.isEnabledFor(_DEBUG)
         self._log_native = _NATIVE_LOG.isEnabledFor(_DEBUG)
-        self._log_commands = _COMMANDS_LOG.isEnabledFor(_DEBUG)
         self.dispatcher.log = self._log
         self.inside_wait = True
         try:
@@ -711,7 +710,8 @@ class Engine:
             or self.targets.thread(thread.tid) is not thread
         ):
             return False
-        backend = self.backend
+        backend = self._backend  # (a plan has a live thread: the backend is open)
+        assert backend is not None
         tid = thread.tid
         pid = thread.process.pid
         sites = self.breakpoints.sites
