@@ -43,7 +43,6 @@ from pydbg.engine.signals import earns_second_chance, exception_code
 if TYPE_CHECKING:
     from pydbg.engine.backend import NativeEvent
     from pydbg.engine.session import Engine
-    from pydbg.engine.targets import Process, Thread
 
 __all__ = ["native_pass_signals", "signal_go"]
 
@@ -79,44 +78,6 @@ CANDIDATES = tuple(s for s in range(1, _signal.SIGRTMAX + 1) if s not in _NOT_SI
 _SIMPLE_MASK = sum(1 << (s - 1) for s in CANDIDATES)
 
 
-def _loop_fits(engine: Engine) -> bool:
-    """Whether nothing but the signal loop's own target needs the general loop.  (Read
-    again after every decision: a callback may have changed any of it.)"""
-    notifier, table = engine.notifier, engine.breakpoints
-    return not (
-        engine._status != _GO
-        or engine._plan is not None
-        or engine._signals
-        or engine._listen
-        or engine._first_chance
-        or engine._events
-        or engine._records
-        or engine._discard
-        or engine._pending_announce
-        or engine._interrupt_active
-        or engine._interrupt_exit
-        or engine.resumed_on_site
-        or table.sites
-        or table.hw_sites
-        or notifier.extensions
-        or notifier.interests & _STATE_CHANGES
-        or not notifier.interests & _EXCEPTION
-    )
-
-
-def _single_thread(engine: Engine) -> tuple[Process, Thread] | None:
-    """The one process and thread the signal loop runs, when nothing else needs the
-    general loop; None otherwise."""
-    processes = engine.targets.processes
-    if len(processes) != 1 or not _loop_fits(engine):
-        return None
-    process = next(iter(processes.values()))
-    if len(process.threads) != 1:
-        return None
-    thread = next(iter(process.threads.values()))
-    return process, thread
-
-
 def signal_go(engine: Engine, deadline: float | None) -> bool:
     """Run GO while every record is a signal of the one thread that the engine decides and
     resumes.  True if it broke in; False hands over to the general loop (with the record
@@ -125,72 +86,96 @@ def signal_go(engine: Engine, deadline: float | None) -> bool:
     Each round trip is one native call, Tracer.cont_wait, which answers the next signal
     stop of the thread with its facts (siginfo and pc); the exception is built from them
     by translate's own function, as the general path builds it from the record."""
-    start = _single_thread(engine)
-    if start is None:
+    processes = engine.targets.processes
+    if len(processes) != 1:
         return False
-    process, thread = start
+    process = next(iter(processes.values()))
+    threads = process.threads
+    if len(threads) != 1:
+        return False
+    thread = next(iter(threads.values()))
+    pid, tid = process.pid, thread.tid
+    notifier, table = engine.notifier, engine.breakpoints
+    # Containers the engine mutates and never replaces (as its own fast loops rely on):
+    # bound once, tested every round.
+    signals, listen, first_chance = engine._signals, engine._listen, engine._first_chance
+    events, records, discard = engine._events, engine._records, engine._discard
+    pending, resumed = engine._pending_announce, engine.resumed_on_site
+    sites, hw_sites, extensions = table.sites, table.hw_sites, notifier.extensions
     backend = engine.backend
     cont_wait = backend.cont_wait  # (bound once: this loop is hot)
-    tid, pid = thread.tid, process.pid
-    make_event, make_exception = translate._signal_event, translate.signal_exception
-    decide = engine._decide
-    signals = engine._signals
-    threads = process.threads
-    engine._resume()
-    got: Sequence[NativeEvent] | tuple[int, int, int, int, int]
-    try:
-        got = backend.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
-    except KeyboardInterrupt:
-        engine._interrupt_active = True
-        return False
+    make_event, decide = translate.signal_exception, engine._decide
+    sig = 0
+    started = False
+    got: Sequence[NativeEvent] | tuple[int, int, int, int, int] = []
     while True:
+        # The loop's one condition, before the first resume and after every decision (a
+        # callback may have changed any of it): nothing but this thread's signals needs
+        # the general loop.
+        interests = notifier.interests
+        if (
+            engine._status != _GO
+            or engine._plan is not None
+            or signals
+            or listen
+            or first_chance
+            or events
+            or records
+            or discard
+            or pending
+            or engine._interrupt_active
+            or engine._interrupt_exit
+            or resumed
+            or sites
+            or hw_sites
+            or extensions
+            or interests & _STATE_CHANGES
+            or not interests & _EXCEPTION
+            or len(processes) != 1
+            or processes.get(pid) is not process
+            or len(threads) != 1
+            or threads.get(tid) is not thread
+        ):
+            if sig:
+                signals[tid] = sig
+            return False
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            if started:
+                engine._running = True  # (before the call: an interrupt may end it later)
+                got = cont_wait(tid, sig, remaining, _SIMPLE_MASK)
+            else:
+                engine._resume()
+                started = True
+                got = backend.wait(remaining)
+        except KeyboardInterrupt:
+            engine._interrupt_active = True
+            return False
         if isinstance(got, tuple):
             # A simple signal of the thread, its facts read in its stop (records come in
             # a list).  The general loop would decide it before looking at interrupts, so
             # this does too.
-            event = make_exception(process, thread, *got)
+            event = make_event(process, thread, *got)
         else:
             if len(got) != 1 or engine._interrupt_active or engine._interrupt_exit:
-                engine._records.extend(got)
+                records.extend(got)
                 return False
             record = got[0]
             if record.kind != _KIND_SIGNAL or record.tid != tid or record.signal in _NOT_SIMPLE:
-                engine._records.append(record)
+                records.append(record)
                 return False
-            event = make_event(engine, process, thread, record)
+            event = translate._signal_event(engine, process, thread, record)
         engine._running = False  # the only thread sits in its signal-delivery-stop
         if decide(event):
             engine._finish_break()
             return True
         # A not-handled first chance that would kill the process: the second chance is
         # reported by the general loop (the same rule function queues it).
-        if engine._first_chance and engine._second_chance_due():
+        if first_chance and engine._second_chance_due():
             return False
         # Resumed here only when the decision left nothing else to do than the general
         # loop's plain resume would: the signal to deliver (or not) is in _signals.
         sig = signals.pop(tid, 0)
-        processes = engine.targets.processes
-        if (
-            len(processes) != 1
-            or processes.get(pid) is not process
-            or len(threads) != 1
-            or threads.get(tid) is not thread
-            or not _loop_fits(engine)
-        ):
-            if sig:
-                signals[tid] = sig
-            return False
-        engine._running = True  # (before the call: an interrupt may end it after cont)
-        try:
-            got = cont_wait(
-                tid,
-                sig,
-                None if deadline is None else max(0.0, deadline - time.monotonic()),
-                _SIMPLE_MASK,
-            )
-        except KeyboardInterrupt:
-            engine._interrupt_active = True
-            return False
 
 
 # -- signals the native core passes on -----------------------------------------------------------
