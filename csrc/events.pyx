@@ -63,7 +63,9 @@ cdef class Event:
     cdef readonly unsigned long long message
     cdef unsigned long long _address
     cdef int _si_code
-    cdef object _siginfo
+    # The siginfo as read (bytes made only when asked for: most events never are).
+    cdef siginfo_t _si
+    cdef bint _has_si
     cdef pid_t _sender_pid
     # Signals other than SIGTRAP fetch their siginfo on first use, while the thread still
     # sits in the same stop: most loops never look at it, and GETSIGINFO is a syscall.
@@ -95,7 +97,9 @@ cdef class Event:
     @property
     def siginfo(self):
         self._resolve()
-        return self._siginfo
+        if not self._has_si:
+            return None
+        return PyBytes_FromStringAndSize(<const char *>&self._si, sizeof(siginfo_t))
 
     @property
     def sender_pid(self):

@@ -161,6 +161,23 @@ cdef class Tracer:
             timeout = float(timeout)
         return _wait(self.s, timeout)
 
+    def cont_wait(self, pid_t tid, int sig=0, timeout=None, unsigned long long simple=0):
+        """cont(tid, sig), then wait(timeout), in one call: the round trip of a loop that
+        decides one thread's signals.  When the wait yields exactly one signal-delivery-
+        stop of that thread whose signal is in `simple` (a mask, bit signo-1; SIGTRAP
+        never qualifies), returns (signo, si_code, address, pc, sender_pid), its siginfo
+        (as Event.si_code / address / sender_pid give it) and pc read in that stop;
+        otherwise the list wait() returns."""
+        self._enter("cont_wait")
+        _cont(self.s, _stopped(self.s, tid, "cont_wait"), PTRACE_CONT, sig)
+        if timeout is not None:
+            timeout = float(timeout)
+        cdef _Thread th = _find_thread(self.s, tid)
+        cdef list events = _wait(self.s, timeout)
+        if th is None or not simple:
+            return events
+        return _signal_facts(events, th, simple)
+
     def wake(self):
         """Make a blocked (or the next) wait return [].  Callable from any thread."""
         pydbg_set_flag(&self.s.wake_flag, 1)

@@ -104,7 +104,8 @@ cdef dict _REQ_NAMES = {
 # -- decoding ------------------------------------------------------------------------------
 
 cdef void _fill_siginfo(Event ev, const siginfo_t *si):
-    ev._siginfo = PyBytes_FromStringAndSize(<const char *>si, sizeof(siginfo_t))
+    ev._si = si[0]
+    ev._has_si = True
     ev._si_code = si.si_code
     if si.si_code == SI_USER or si.si_code == SI_TKILL or si.si_code == SI_QUEUE:
         ev._sender_pid = si.si_pid
@@ -127,6 +128,39 @@ cdef Event _trap_event(int kind, _Thread th, int status, const siginfo_t *si):
     ev.signal = SIGTRAP
     _fill_siginfo(ev, si)
     return ev
+
+
+cdef object _signal_facts(list events, _Thread th, unsigned long long simple):
+    """What cont_wait returns: (signo, si_code, address, pc, sender_pid) when `events` is
+    exactly one signal-delivery-stop of th, for a signal in `simple` (bit signo-1), with
+    its siginfo and pc read now, while th sits in that stop; else `events` unchanged.
+    (SIGTRAP events are classified eagerly and never lazy, so they never qualify.)"""
+    cdef Event ev
+    cdef siginfo_t si
+    cdef long value
+    cdef int sig
+    cdef unsigned long long address = 0
+    cdef pid_t sender = 0
+    if len(events) != 1:
+        return events
+    ev = <Event>events[0]
+    sig = ev.signal
+    if ev._kind != K_SIGNAL or ev._lazy_thread is not th or sig <= 0 or sig > 64 \
+            or not (simple & (1ULL << (sig - 1))):
+        return events
+    if th.state != ST_STOPPED or th.stop_seq != ev._lazy_seq:
+        return events
+    if ptrace(PTRACE_GETSIGINFO, th.tid, NULL, &si) < 0:
+        return events
+    errno = 0
+    value = ptrace(PTRACE_PEEKUSER, th.tid, <void *>PYDBG_RIP_OFFSET, NULL)
+    if value == -1 and errno != 0:
+        return events
+    if si.si_code == SI_USER or si.si_code == SI_TKILL or si.si_code == SI_QUEUE:
+        sender = si.si_pid
+    else:
+        address = <unsigned long long>si.si_addr
+    return (sig, si.si_code, address, <unsigned long long>value, sender)
 
 
 cdef void _fetch_lazy_siginfo(Event ev):
@@ -893,6 +927,12 @@ cdef bint _take(_State s, list events, _Thread th, int status) except -1:
     if ev is None and not s.stash and th.state == ST_RUNNING:
         return True
     _collect(s, events, ev)
+    if th.state == ST_STOPPED and len(s.threads) == 1 and not s.unknown \
+            and not s.reapable and not s.foreign:
+        # The only thread sits in the stop just decoded: nothing of ours can be waiting
+        # (_drain's own end test), so asking costs a waitid per event for nothing.  A
+        # status due meanwhile (a SIGKILL from outside) is reported by the next wait.
+        return False
     _drain(s, events)
     return False
 

@@ -374,6 +374,15 @@ class Tracer:
         """PTRACE_CONT.  A thread stopped by BREAKPOINT first steps over it (see step),
         with the other threads left as they are: to resume several stopped threads use
         `cont_all`, or a running thread may pass the breakpoint during the step-over."""
+    def cont_wait(
+        self, tid: int, sig: int = 0, timeout: float | None = None, simple: int = 0
+    ) -> list[Event] | tuple[int, int, int, int, int]:
+        """`cont(tid, sig)`, then `wait(timeout)`, in one call: the round trip of a loop
+        that decides one thread's signals.  When the wait yields exactly one signal-delivery-
+        stop of that thread whose signal is in `simple` (a mask: bit signo-1; SIGTRAP never
+        qualifies), returns (signo, si_code, address, pc, sender_pid), read while the thread
+        sits in that stop (address and sender_pid as Event gives them); otherwise, or when
+        the thread vanished meanwhile, the list `wait` returns."""
     def cont_all(self, pid: int | None = None, signals: Mapping[int, int] | None = None) -> None:
         """Resume every STOPPED thread (of `pid`, or of every process) with PTRACE_CONT.
 

@@ -55,9 +55,12 @@ class Arming(Delivery):
         whoever calls it (a callback or a command).  `count` repeats a step."""
         if threading.get_ident() != self.owner:
             self.check_thread("set_execution_status")
+        kind = status.__class__
         member = (
             _SETTABLE.get(status)
-            if isinstance(status, int) and not isinstance(status, bool)
+            if kind is int
+            or kind is DebugStatus
+            or (isinstance(status, int) and not isinstance(status, bool))
             else None
         )
         if member is None:

@@ -44,6 +44,7 @@ from pydbg.errors import (
 )
 from pydbg.filters import EventFilters
 from pydbg.log import COMMANDS as _COMMANDS_LOG
+from pydbg.log import DEBUG as _DEBUG
 from pydbg.log import NATIVE as _NATIVE_LOG
 
 _CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
@@ -69,7 +70,7 @@ class EngineCore(Options):
         # Callbacks run with every target thread stopped (pydbg.engine.notify).
         self.notifier.halt = self._stop_all
         # The debug log channels (pydbg.log), looked up once per wait: zero cost when off.
-        self._log = self._log_native = self._log_commands = False
+        self._log = self._log_native = False
         self._status = DebugStatus.NO_DEBUGGEE
         self._options = int(EngineOptions.INITIAL_BREAK)
         self.session_active = False
@@ -144,7 +145,7 @@ class EngineCore(Options):
         vote = failed
         if vote is None and len(self._votes) > before:
             vote = self._votes[-1]
-        if self._log_commands:
+        if _COMMANDS_LOG.isEnabledFor(_DEBUG):  # (asked here: commands inside a wait are rare)
             _COMMANDS_LOG.debug("command %r -> vote %s", command, vote)
         return vote
 

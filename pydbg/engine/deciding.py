@@ -56,7 +56,8 @@ class Deciding(Resuming):
             self._stop_all()
         self._set_current(event)
         self.last_event = event
-        self._votes = []
+        if self._votes:
+            self._votes = []
         self._step_mode = None
         if self._log:
             _LOG.debug(
@@ -83,7 +84,7 @@ class Deciding(Resuming):
 
     def _set_current(self, event: ev.Event) -> None:
         thread = event.thread
-        if thread is None or not self._alive(thread):
+        if thread is None or self.targets.thread(thread.tid) is not thread:  # (_alive)
             live = [t for t in event.process.threads.values() if self._alive(t)]
             thread = live[0] if live else thread
         self.event_thread = thread
@@ -95,10 +96,18 @@ class Deciding(Resuming):
         if isinstance(event, ev.ExceptionEvent) and event.signo and event.thread is not None:
             # Decided now even when breaking: a later plain `g` applies the filter's
             # continue option, `gh` / `gn` override it (_handle_last_exception).
-            self._set_delivery(event, self._not_handled(event, decision))
+            not_handled = self._not_handled(event, decision)
+            if not_handled or self._signals or self._first_chance:  # (else: nothing to undo)
+                self._set_delivery(event, not_handled)
         if decision in _GO_FAMILY:  # (the common decision, tested first)
-            new = _S_GO
-        elif decision == _S_BREAK:
+            # What _arm(GO) does: no step plan any more.
+            if self._plan is not None:
+                self._cancel_plan()
+            self._step_count = 1
+            if self._status != _S_GO:
+                self._report_status(_S_GO)
+            return False
+        if decision == _S_BREAK:
             self._cancel_plan()
             return True
         elif decision == _S_RESTART:

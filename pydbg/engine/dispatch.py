@@ -55,11 +55,14 @@ _SECOND_CHANCE_BREAK, _IGNORE, _OUTPUT = (
     FilterStatus.OUTPUT,
 )
 _NORMAL = OutputMask.NORMAL
+# The first-chance break statuses under which an exception's filter only prints its line.
+_PRINTS_ONLY_FIRST = frozenset({_OUTPUT, _SECOND_CHANCE_BREAK})
 
 # Runs a filter command inside the wait; returns the vote of its execution command, if any.
 CommandRunner = Callable[[str], int | None]
 
 _BREAKPOINT_EVENT = BreakpointHit.mask
+_EXCEPTION_BIT, _EXCEPTION_METHOD = ExceptionEvent.mask, ExceptionEvent.method
 _GO = int(DebugStatus.GO)
 _GO_STATUS = DebugStatus.GO
 _BREAK_STATUS = DebugStatus.BREAK
@@ -100,29 +103,48 @@ class Dispatcher:
         self.log = False
 
     def decide(self, event: Event) -> DebugStatus:
-        kind = event.__class__
-        if kind is not ExceptionEvent:  # (an exception, the common case, skips the tests)
+        if isinstance(event, ExceptionEvent) and not event.initial:
+            # An exception, the common case: its filter as _filter_of reads it, and a
+            # line that would only be printed (_filter_vote) costs no call when nobody
+            # takes the output.  (Inline: this is the signal loop's path.)
+            record = event.record
+            assert record is not None  # (every exception but the initial break has one)
+            params = self.filters.exception(record.exception_code)[1]
+            execution: FilterStatus | None = params.execution_option
+            if event.first_chance:
+                command = params.command
+                prints_only = execution in _PRINTS_ONLY_FIRST
+            else:
+                command = params.second_command
+                prints_only = execution == _OUTPUT
+            quiet = execution == _IGNORE or (
+                prints_only and not self.notifier.takes_output(_NORMAL)
+            )
+            bit, method = _EXCEPTION_BIT, _EXCEPTION_METHOD
+        else:
             if isinstance(event, StepComplete):
                 return _BREAK_STATUS
             if isinstance(event, BreakpointHit):
                 return self.breakpoint(event)
+            execution, command = self._filter_of(event)
+            quiet = execution is None or execution == _IGNORE
+            bit, method = event.mask, event.method
         votes: list[int | None] = []
-        execution, command = self._filter_of(event)
         if command:
             votes.append(self.run_command(command))
-        if execution is not None and execution != _IGNORE:
+        if not quiet:
+            assert execution is not None
             filter_vote = self._filter_vote(event, execution)
             if filter_vote is not None:
                 votes.append(filter_vote)
-        # (A plain loop, no comprehension: this is the signal loop's path.)
-        bit = event.mask
+        # (A plain loop, no comprehension.)
         args: tuple[object, ...] | None = None
         for slot in self.notifier.clients:
             callbacks = slot.event_callbacks
             if callbacks is not None and slot.interest_mask & bit:
                 if args is None:
                     args = event.args()
-                votes.append(self.vote(callbacks, event.method, args))
+                votes.append(self.vote(callbacks, method, args))
         if len(votes) == 1 and not self.log:
             # One vote, as vote() or a command left it: combine() of it alone is its plain
             # status when it is one (True or 1.0 never get here from vote()).
@@ -133,7 +155,7 @@ class Dispatcher:
                     return status
         decision = combine(votes)
         if self.log:
-            _LOG.debug("vote %s: %s -> %s", event.method, _names(votes), decision.name)
+            _LOG.debug("vote %s: %s -> %s", method, _names(votes), decision.name)
         return decision
 
     def breakpoint(self, event: BreakpointHit) -> DebugStatus:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import signal as _signal
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from pydbg._native import EventKind
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from pydbg.engine.breakpoints import BreakpointTable
     from pydbg.engine.notify import Notifier
     from pydbg.engine.stepping import StepPlan
-    from pydbg.engine.targets import Process, TargetTable, Thread
+    from pydbg.engine.targets import Process, TargetTable
     from pydbg.filters import EventFilters
 
 __all__ = ["native_pass_signals", "signal_go"]
@@ -135,85 +136,108 @@ class Wait(PassSource, Protocol):
 
 # -- signals decided in Python -----------------------------------------------------------------
 
-
-def _single_thread(engine: Wait) -> tuple[Process, Thread] | None:
-    """The one process and thread the signal loop runs, when nothing else needs the
-    general loop; None otherwise.  (Read again after every decision: a callback may have
-    changed any of it.)"""
-    notifier, table = engine.notifier, engine.breakpoints
-    if (
-        engine._status != _GO
-        or engine._plan is not None
-        or engine._signals
-        or engine._listen
-        or engine._first_chance
-        or engine._events
-        or engine._records
-        or engine._discard
-        or engine._pending_announce
-        or engine._interrupt_active
-        or engine._interrupt_exit
-        or engine.resumed_on_site
-        or table.sites
-        or table.hw_sites
-        or notifier.extensions
-        or notifier.interests & _STATE_CHANGES
-        or not notifier.interests & _EXCEPTION
-        or len(engine.targets.processes) != 1
-    ):
-        return None
-    process = next(iter(engine.targets.processes.values()))
-    if len(process.threads) != 1:
-        return None
-    thread = next(iter(process.threads.values()))
-    return process, thread
+# Tracer.cont_wait's mask of the signals whose stop it may answer with facts (bit signo-1).
+_SIMPLE_MASK = sum(1 << (s - 1) for s in CANDIDATES)
 
 
 def signal_go(engine: Wait, deadline: float | None) -> bool:
     """Run GO while every record is a signal of the one thread that the engine decides and
     resumes.  True if it broke in; False hands over to the general loop (with the record
-    that did not fit queued, or the thread stopped after a decision it does not resume)."""
-    start = _single_thread(engine)
-    if start is None:
+    that did not fit queued, or the thread stopped after a decision it does not resume).
+
+    Each round trip is one native call, Tracer.cont_wait, which answers the next signal
+    stop of the thread with its facts (siginfo and pc); the exception is built from them
+    by translate's own function, as the general path builds it from the record."""
+    processes = engine.targets.processes
+    if len(processes) != 1:
         return False
-    process, thread = start
+    process = next(iter(processes.values()))
+    threads = process.threads
+    if len(threads) != 1:
+        return False
+    thread = next(iter(threads.values()))
+    pid, tid = process.pid, thread.tid
+    notifier, table = engine.notifier, engine.breakpoints
+    # Containers the engine mutates and never replaces (as its own fast loops rely on):
+    # bound once, tested every round.
+    signals, listen, first_chance = engine._signals, engine._listen, engine._first_chance
+    events, records, discard = engine._events, engine._records, engine._discard
+    pending, resumed = engine._pending_announce, engine.resumed_on_site
+    sites, hw_sites, extensions = table.sites, table.hw_sites, notifier.extensions
     backend = engine.backend
-    collect, cont = backend.wait, backend.cont  # (bound once: this loop is hot)
-    tid = thread.tid
-    make_event, decide = translate._signal_event, engine._decide
-    signals = engine._signals
-    engine._resume()
+    cont_wait = backend.cont_wait  # (bound once: this loop is hot)
+    make_event, decide = translate.signal_exception, engine._decide
+    sig = 0
+    started = False
+    got: Sequence[NativeEvent] | tuple[int, int, int, int, int] = []
     while True:
+        # The loop's one condition, before the first resume and after every decision (a
+        # callback may have changed any of it): nothing but this thread's signals needs
+        # the general loop.
+        interests = notifier.interests
+        if (
+            engine._status != _GO
+            or engine._plan is not None
+            or signals
+            or listen
+            or first_chance
+            or events
+            or records
+            or discard
+            or pending
+            or engine._interrupt_active
+            or engine._interrupt_exit
+            or resumed
+            or sites
+            or hw_sites
+            or extensions
+            or interests & _STATE_CHANGES
+            or not interests & _EXCEPTION
+            or len(processes) != 1
+            or processes.get(pid) is not process
+            or len(threads) != 1
+            or threads.get(tid) is not thread
+        ):
+            if sig:
+                signals[tid] = sig
+            return False
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            records = collect(remaining)
+            if started:
+                engine._running = True  # (before the call: an interrupt may end it later)
+                got = cont_wait(tid, sig, remaining, _SIMPLE_MASK)
+            else:
+                engine._resume()
+                started = True
+                got = backend.wait(remaining)
         except KeyboardInterrupt:
             engine._interrupt_active = True
             return False
-        if len(records) != 1 or engine._interrupt_active or engine._interrupt_exit:
-            engine._records.extend(records)
-            return False
-        record = records[0]
-        if record.kind != _KIND_SIGNAL or record.tid != tid or record.signal in _NOT_SIMPLE:
-            engine._records.append(record)
-            return False
+        if isinstance(got, tuple):
+            # A simple signal of the thread, its facts read in its stop (records come in
+            # a list).  The general loop would decide it before looking at interrupts, so
+            # this does too.
+            event = make_event(process, thread, *got)
+        else:
+            if len(got) != 1 or engine._interrupt_active or engine._interrupt_exit:
+                records.extend(got)
+                return False
+            record = got[0]
+            if record.kind != _KIND_SIGNAL or record.tid != tid or record.signal in _NOT_SIMPLE:
+                records.append(record)
+                return False
+            event = translate._signal_event(backend, process, thread, record)
         engine._running = False  # the only thread sits in its signal-delivery-stop
-        if decide(make_event(backend, process, thread, record)):
+        if decide(event):
             engine._finish_break()
             return True
         # A not-handled first chance that would kill the process: the second chance is
         # reported by the general loop (the same rule function queues it).
-        if engine._first_chance and engine._second_chance_due():
+        if first_chance and engine._second_chance_due():
             return False
         # Resumed here only when the decision left nothing else to do than the general
         # loop's plain resume would: the signal to deliver (or not) is in _signals.
         sig = signals.pop(tid, 0)
-        if _single_thread(engine) is None:
-            if sig:
-                signals[tid] = sig
-            return False
-        cont(tid, sig)
-        engine._running = True
 
 
 # -- signals the native core passes on -----------------------------------------------------------

@@ -75,23 +75,21 @@ class Outcome(Enum):
 
 
 class StepPlan:
-    """A step of `mode` by `thread`, `count` times; `status` is what the engine reports."""
+    """A step of `mode` by `thread`, `count` times; `status` is what the engine reports.
 
-    __slots__ = (
-        "status",
-        "mode",
-        "over",
-        "address",
-        "thread",
-        "remaining",
-        "frame",
-        "_return_address",
-        "_stack",
-        "_inserted",
-        "_decoded",
-        "runs_all",
-        "single_thread",
-    )
+    (One is made per `t`, so what most plans keep as it starts is a class default: an
+    instance sets only what differs.)"""
+
+    # GO_UP: (return address, stack pointer after the return) of the current frame.
+    frame: tuple[int, int] | None = None
+    address: int | None = None
+    # A temporary breakpoint (over a call, or gu's return) and the stack depth to return to.
+    _return_address: int | None = None
+    _stack: int = 0
+    _inserted = False
+    _decoded: dict[int, tuple[Insn, int]] | None = None
+    # Every thread runs (True) or only the plan's thread steps (False).
+    runs_all = False
 
     def __init__(
         self,
@@ -102,25 +100,17 @@ class StepPlan:
         address: int | None = None,
         frame: tuple[int, int] | None = None,
     ) -> None:
-        # (This runs once per `t`: kept to plain assignments.)
         self.status = status
         if mode is None:
             mode = _BRANCH if status is _STEP_BRANCH else _INTO
         self.mode = mode
         self.over = over = status is _STEP_OVER
-        self.address = address
         self.thread = thread
         self.remaining = count if count > 1 else 1
-        # GO_UP: (return address, stack pointer after the return) of the current frame.
-        self.frame = frame
-        # A temporary breakpoint (over a call, or gu's return) and the stack depth to
-        # return to.
-        self._return_address: int | None = None
-        self._stack: int = 0
-        self._inserted = False
-        self._decoded: dict[int, tuple[Insn, int]] | None = None
-        # Every thread runs (True) or only the plan's thread steps (False).
-        self.runs_all = False
+        if address is not None:
+            self.address = address
+        if frame is not None:
+            self.frame = frame
         # The plan only ever single-steps its thread (the engine's tight loop can run it).
         self.single_thread = not over and mode is not _GO_UP
 

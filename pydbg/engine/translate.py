@@ -283,6 +283,14 @@ def _signal_event(
         pc = backend.get_pc(thread.tid)
     except OSError:
         pc = 0
+    return signal_exception(process, thread, signo, si_code, address, pc, sender)
+
+
+def signal_exception(
+    process: Process, thread: Thread, signo: int, si_code: int, address: int, pc: int, sender: int
+) -> ev.Event:
+    """The exception of a signal-delivery-stop, from its siginfo and pc (also what the
+    signal fast loop builds from Tracer.cont_wait's facts)."""
     if signo == _signal.SIGTRAP and si_code == _SI_KERNEL:
         # A foreign int3 (not one of pydbg's): the pc is past it, as on Windows x64 once
         # the exception is handled, so a handled resume simply goes on.

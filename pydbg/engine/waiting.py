@@ -61,7 +61,6 @@ from pydbg.errors import (
     PydbgError,
     SessionFailedError,
 )
-from pydbg.log import COMMANDS as _COMMANDS_LOG
 from pydbg.log import DEBUG as _DEBUG
 from pydbg.log import ENGINE as _LOG
 from pydbg.log import NATIVE as _NATIVE_LOG
@@ -75,6 +74,7 @@ _KIND_HW_BREAKPOINT = EventKind.HW_BREAKPOINT
 _BREAKPOINT_EVENT = int(DebugEvent.BREAKPOINT)
 
 _GO = int(DebugStatus.GO)
+_S_BREAK = DebugStatus.BREAK  # (a module constant: enum attribute reads cost ~150 ns)
 
 _CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
 
@@ -101,12 +101,11 @@ class Waiting(Deciding):
             raise EngineError(f"timeout must be >= 0 seconds or None, not {timeout}")
         if not self.targets.processes and not self._pending_announce:
             raise NoTargetError("wait_for_event: no target; create or attach a process first")
-        if self._status == DebugStatus.BREAK and not self._queued():
+        if self._status == _S_BREAK and not self._queued():
             return True  # nothing armed: the session simply stays broken in (§4.2)
         deadline = None if timeout is None else time.monotonic() + timeout
         self._log = _LOG.isEnabledFor(_DEBUG)
         self._log_native = _NATIVE_LOG.isEnabledFor(_DEBUG)
-        self._log_commands = _COMMANDS_LOG.isEnabledFor(_DEBUG)
         self.dispatcher.log = self._log
         self.inside_wait = True
         try:
@@ -206,7 +205,8 @@ class Waiting(Deciding):
             or self.targets.thread(thread.tid) is not thread
         ):
             return False
-        backend = self.backend
+        backend = self._backend  # (a plan has a live thread: the backend is open)
+        assert backend is not None
         tid = thread.tid
         pid = thread.process.pid
         sites = self.breakpoints.sites

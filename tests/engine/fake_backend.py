@@ -293,6 +293,13 @@ class FakeBackend:
         self._stopped(tid, "cont")
         self.state[tid] = ThreadState.RUNNING
 
+    def cont_wait(
+        self, tid: int, sig: int = 0, timeout: float | None = None, simple: int = 0
+    ) -> Sequence[FakeEvent]:
+        # The records as they are, never the facts tuple: the caller must take both.
+        self.cont(tid, sig)
+        return self.wait(timeout)
+
     def cont_all(self, pid: int | None = None, signals: Mapping[int, int] | None = None) -> None:
         self._use("cont_all", dict(signals or {}))
         scope = self._scope(pid)
