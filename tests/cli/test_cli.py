@@ -62,7 +62,7 @@ def test_unknown_command_is_reported(targets):
 def test_unknown_command_gets_the_closest_names(targets):
     result = pydbg("-c", "hlep", "--", "/bin/true")
     assert result.returncode == 1
-    assert "did you mean .help?" in result.stderr
+    assert re.search(r"did you mean [^\n]*\.help", result.stderr)
     assert "Traceback" not in result.stderr
 
 

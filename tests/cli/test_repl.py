@@ -156,7 +156,7 @@ def test_errors_are_one_line_and_unknown_commands_suggest_names(repl, targets):
     session.prompt()
     out = session.run("? 1/0")
     assert "pydbg: division by zero" in out and "Traceback" not in out
-    assert "did you mean .help?" in session.run("hlep")
+    assert re.search(r"did you mean [^\n]*\.help", session.run("hlep"))
     assert "did you mean bl" in session.run("bll")
     assert session.quit() == 0
 
