@@ -190,7 +190,7 @@ def _interactive(args: argparse.Namespace, program: list[str]) -> int:
             client.attach_process(args.pid if args.pid is not None else _resolve(client, args.name))
         with repl.interrupts.waiting():
             client.control.wait_for_event()
-        repl.interpreter.output_current_state()
+        client.control.output_current_state()
         if launch is not None:
             stop_on_terminal_stop(client.control)
     except Exception as exc:  # noqa: BLE001 - one line (the traceback with --debug)

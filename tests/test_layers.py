@@ -25,7 +25,12 @@ ENGINE = PACKAGE / "engine"
 
 
 def _front_files() -> list[Path]:
-    return sorted((PACKAGE / "commands").glob("*.py")) + [PACKAGE / "cli.py"]
+    return sorted((PACKAGE / "commands").glob("*.py")) + _front_end_files()
+
+
+def _front_end_files() -> list[Path]:
+    """The front ends: the CLI and the REPL."""
+    return [PACKAGE / "cli.py", *sorted((PACKAGE / "repl").glob("*.py"))]
 
 
 def _engine_files() -> list[Path]:
@@ -84,6 +89,18 @@ def test_commands_and_cli_use_only_the_facets():
     found = []
     for path in _front_files():
         found += engine_accesses(path.read_text(), str(path.relative_to(ROOT)))
+    assert not found, "\n".join(found)
+
+
+def test_front_ends_use_no_private_client_attribute():
+    """The CLI and the REPL sit above the commands: the client's interpreter, like its
+    engine, is reached through public facets (control.execute, output_current_state)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}: reaches into .{node.attr}"
+        for path in _front_end_files()
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in ("_engine", "_interpreter")
+    ]
     assert not found, "\n".join(found)
 
 

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
 
     from pydbg.client import DebugClient
-    from pydbg.commands.interpreter import Interpreter
 
 __all__ = ["Repl", "unknown_command_message"]
 
@@ -106,10 +105,6 @@ class Repl:
         self.finished = False
         if launch is not None:
             launch.on_restart = terminal.new_program
-
-    @property
-    def interpreter(self) -> Interpreter:
-        return self.client._interpreter  # the interpreter whose output_current_state we show
 
     # -- output -----------------------------------------------------------------------------
 
@@ -250,7 +245,7 @@ class Repl:
             return False
         if broke:
             try:
-                self.interpreter.output_current_state()
+                self.control.output_current_state()
             except Exception as exc:  # noqa: BLE001
                 self._failed(exc)
         return broke
