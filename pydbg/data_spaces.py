@@ -9,7 +9,8 @@ A read or write that cannot cover the whole range raises MemoryAccessError whose
 the target changes beyond those.  `fill_virtual` checks its whole range first and writes
 nothing when any of it is out of reach.
 
-The address map (`query_virtual`, `regions`) is /proc/PID/maps as psutil reads it, told in
+The address map (`query_virtual`, `regions`) is /proc/PID/smaps (the maps lines, with the
+facts a core file needs besides: file offset, copy-on-write pages, VmFlags), told in
 DbgEng's terms (MEMORY_BASIC_INFORMATION64): every mapping is one committed region whose
 protection follows its r/w/x bits; the gaps between mappings are free regions.  What the
 memory interface can reach is what a region `accessible` says: a mapping that grants some
@@ -18,13 +19,12 @@ access (a PROT_NONE page is as unreachable to the debugger as to the program).
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
-
-import psutil
 
 from pydbg.constants import DEBUG_CDS_DATA, DataSpace
 from pydbg.errors import EngineError, MemoryAccessError
@@ -86,7 +86,11 @@ class MemoryRegion:
     """MEMORY_BASIC_INFORMATION64, as Linux has it: one line of /proc/PID/maps, or a gap.
 
     `perms` is the maps line's "r-xp" ("" for a gap) and `path` its last column: a file
-    path, "[heap]", "[stack]", "[vdso]"..., or "" for anonymous memory and gaps.
+    path, "[heap]", "[stack]", "[vdso]"..., or "" for anonymous memory and gaps.  pydbg
+    adds what a core file writer needs: `offset`, the file offset the mapping starts at;
+    `anonymous`, its bytes of private anonymous memory (smaps' Anonymous: for a file
+    mapping, the pages written since, copy-on-write); `vm_flags`, smaps' two-letter
+    VmFlags ("dd": not to be dumped, "io": device memory...).
     """
 
     base: int
@@ -96,6 +100,9 @@ class MemoryRegion:
     type: MemoryType
     perms: str = ""
     path: str = ""
+    offset: int = 0
+    anonymous: int = 0
+    vm_flags: frozenset[str] = frozenset()
 
     @property
     def end(self) -> int:
@@ -222,19 +229,17 @@ class DataSpaces:
         over QueryVirtual), with the free gaps between them when `include_free`."""
         pid = self._pid("regions")
         try:
-            maps = psutil.Process(pid).memory_maps(grouped=False)
-        except (psutil.Error, OSError) as exc:
+            maps = _read_smaps(pid)
+        except (OSError, ValueError) as exc:
             raise EngineError(f"cannot read the address map of process {pid}: {exc}") from exc
         images = {obj.path for obj in self._engine.symbols.modules(pid)}
         rows: list[MemoryRegion] = []
-        for row in maps:
-            base, end = (int(x, 16) for x in row.addr.split("-"))
-            path = "" if row.path == "[anon]" else row.path
+        for base, end, perms, offset, path, anonymous, flags in maps:
             rows.append(
                 MemoryRegion(
                     base, end - base, MemoryState.COMMIT,
-                    _PROTECTION.get(row.perms[:3], PageProtection.NOACCESS),
-                    _type_of(path, row.perms, images), row.perms, path,
+                    _PROTECTION.get(perms[:3], PageProtection.NOACCESS),
+                    _type_of(path, perms, images), perms, path, offset, anonymous, flags,
                 )
             )  # fmt: skip
         rows.sort(key=lambda region: region.base)
@@ -271,3 +276,43 @@ def _type_of(path: str, perms: str, images: set[str]) -> MemoryType:
     if path.startswith("/") or perms[3:4] == "s":
         return MemoryType.MAPPED
     return MemoryType.PRIVATE
+
+
+_SmapsRow = tuple[int, int, str, int, str, int, frozenset[str]]
+
+
+def _read_smaps(pid: int) -> list[_SmapsRow]:
+    """(start, end, perms, offset, path, anonymous bytes, VmFlags) of every mapping, from
+    /proc/PID/smaps.  Paths are decoded as os.fsdecode does; a " (deleted)" suffix is kept
+    only while a file of that name exists (as psutil's memory_maps, which this replaces:
+    psutil leaves out the offset and the flags)."""
+    with open(f"/proc/{pid}/smaps", "rb") as f:
+        data = f.read()
+    rows: list[_SmapsRow] = []
+    header: list[bytes] | None = None
+    anonymous = 0
+    flags: frozenset[str] = frozenset()
+
+    def flush() -> None:
+        if header is None:
+            return
+        start, end = (int(x, 16) for x in header[0].split(b"-"))
+        path = os.fsdecode(header[5]).strip() if len(header) > 5 else ""
+        if path.endswith(" (deleted)") and not os.path.lexists(path):
+            path = path[: -len(" (deleted)")]
+        perms = header[1].decode()
+        rows.append((start, end, perms, int(header[2], 16), path, anonymous, flags))
+
+    for line in data.split(b"\n"):
+        if not line:
+            continue
+        fields = line.split(None, 5)
+        if not fields[0].endswith(b":"):  # a maps line: the next mapping begins
+            flush()
+            header, anonymous, flags = fields, 0, frozenset()
+        elif fields[0] == b"Anonymous:":
+            anonymous = int(fields[1]) * 1024
+        elif fields[0] == b"VmFlags:":
+            flags = frozenset(word.decode() for word in line.split()[1:])
+    flush()
+    return rows
