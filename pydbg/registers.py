@@ -173,6 +173,16 @@ class Registers:
             out.append(None if value is None else (value >> shift) & ((1 << width) - 1))
         return out
 
+    def get_xsave_area(self) -> bytes:
+        """The current thread's XSAVE area, as PTRACE_GETREGSET(NT_X86_XSTATE) returns it
+        (pydbg; DbgEng's GetThreadContext carries the same state in the CONTEXT's FltSave
+        and its extended part): the 512-byte FXSAVE region (x87, MXCSR, xmm0-15; bytes
+        464..471 hold XCR0, as Linux fills its software-reserved part), the XSAVE header
+        at 512, then the enabled components (AVX...).  Core files store its first 512
+        bytes as NT_FPREGSET and all of it as NT_X86_XSTATE."""
+        thread = self._engine.require_stopped("get_xsave_area")
+        return self._engine.backend.get_fpregs(thread.tid).raw
+
     def set_value(self, register: int | str, value: int) -> None:
         """SetValue: change one register of the current thread."""
         name = self._name(register)
