@@ -51,6 +51,7 @@ __all__ = [
     "SymbolError",
     "UnknownSymbolError",
     "AmbiguousSymbolError",
+    "CoreFileError",
     "from_errno",
 ]
 
@@ -251,6 +252,17 @@ class AmbiguousProcessNameError(PydbgError, LookupError):
         )
         self.name = name
         self.candidates = candidates
+
+
+# -- core files (pydbg.coredump) ---------------------------------------------------------------
+
+
+class CoreFileError(PydbgError, OSError):
+    """A core file could not be written (the path cannot be created, the disk is full):
+    `errno`/`strerror` as for OSError, `filename` the core file's path."""
+
+    def __str__(self) -> str:
+        return f"cannot write the core file {self.filename}: {self.strerror}"
 
 
 # -- symbols (pydbg.engine.symbolizer, pydbg.symbols and MASM expressions raise these) ------
