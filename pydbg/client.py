@@ -29,6 +29,7 @@ from pydbg import running_processes
 from pydbg.callbacks import EventCallbacks, OutputCallbacks
 from pydbg.commands import breakpoint_commands as _breakpoint_commands  # noqa: F401
 from pydbg.commands import builtins as _builtins  # noqa: F401 - registers the commands
+from pydbg.commands import dump_commands as _dump_commands  # noqa: F401
 from pydbg.commands import event_commands as _event_commands  # noqa: F401
 from pydbg.commands import frame_commands as _frame_commands  # noqa: F401
 from pydbg.commands import help_commands as _help_commands  # noqa: F401
