@@ -21,6 +21,7 @@ import re
 from pydbg.commands.errors import CommandError, CommandSyntaxError
 from pydbg.commands.interpreter import Interpreter, command
 from pydbg.coredump import write_core
+from pydbg.errors import NoTargetError
 
 __all__ = ["DumpFileExistsError", "UnsupportedDumpOptionError"]
 
@@ -43,6 +44,8 @@ class DumpFileExistsError(CommandError, FileExistsError):
 )
 def _dump(interp: Interpreter, rest: str) -> None:
     all_memory, overwrite, path = _parse(rest)
+    if not interp.client.system_objects.get_number_processes():
+        raise NoTargetError(".dump: no process is being debugged")
     if os.path.lexists(path) and not overwrite:
         raise DumpFileExistsError(f".dump: {path} exists; .dump /o overwrites it")
     kind = "all memory" if all_memory else "memory as the kernel dumps it"
@@ -61,7 +64,7 @@ def _parse(rest: str) -> tuple[bool, bool, str]:
         match = _OPTION.match(rest, position)
         if match is None:
             break
-        options.append(match.group().lower())
+        options.append(match.group())  # case matters: cdb's /mA is not /ma
         position = match.end()
     kinds = [option for option in options if option in ("/f", "/ma")]
     for option in options:
