@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
@@ -43,7 +44,7 @@ from pydbg.control import LastEventException
 from pydbg.coredump import elf_layout as elf
 from pydbg.coredump import process_facts
 from pydbg.data_spaces import MemoryRegion, PageProtection
-from pydbg.errors import CoreFileError, MemoryAccessError
+from pydbg.errors import CoreFileError, MemoryAccessError, PydbgError
 from pydbg.registers import DEBUG_REGSRC_DEBUGGEE
 
 if TYPE_CHECKING:
@@ -222,29 +223,38 @@ def _round_page(n: int) -> int:
 def _write_file(
     client: DebugClient, path: str, head: bytes, segments: Sequence[elf.Segment], size: int
 ) -> None:
+    """Write the core; on failure remove what was written, if it is a regular file (a
+    device such as /dev/null or /dev/full is written to, never removed or truncated)."""
     try:
         f = open(path, "wb")  # noqa: SIM115 - closed below, and removed on failure
     except OSError as exc:
         raise CoreFileError(exc.errno or _errno.EIO, exc.strerror or str(exc), path) from exc
+    regular = stat.S_ISREG(os.fstat(f.fileno()).st_mode)
     try:
         with f:
             f.write(head)
+            written = len(head)
             for segment in segments:
                 if segment.filesz:
-                    f.seek(segment.offset)
-                    _copy(client, segment.vaddr, segment.filesz, f)
-            f.truncate(size)  # the last pages may be holes
-    except OSError as exc:
-        os.unlink(path)
-        raise CoreFileError(exc.errno or _errno.EIO, exc.strerror or str(exc), path) from exc
-    except BaseException:
-        os.unlink(path)
+                    if regular:  # what lies between is a hole
+                        f.seek(segment.offset)
+                    else:  # a pipe or a device: every byte in order
+                        f.write(bytes(segment.offset - written))
+                    _copy(client, segment.vaddr, segment.filesz, f, regular)
+                    written = segment.offset + segment.filesz
+            if regular:
+                f.truncate(size)  # the last pages may be holes
+    except BaseException as exc:
+        if regular:
+            os.unlink(path)
+        if isinstance(exc, OSError) and not isinstance(exc, PydbgError):  # the file's
+            raise CoreFileError(exc.errno or _errno.EIO, exc.strerror or str(exc), path) from exc
         raise
 
 
-def _copy(client: DebugClient, address: int, size: int, f: BinaryIO) -> None:
+def _copy(client: DebugClient, address: int, size: int, f: BinaryIO, sparse: bool) -> None:
     """The target's bytes [address, address+size) to f at its position; pages that cannot
-    be read are zeros, chunks of zeros are skipped over (a hole)."""
+    be read are zeros; with `sparse`, chunks of zeros are skipped over (a hole)."""
     read = client.data_spaces.read_virtual
     position, end = address, address + size
     while position < end:
@@ -256,7 +266,7 @@ def _copy(client: DebugClient, address: int, size: int, f: BinaryIO) -> None:
             data = exc.data
             stop = min(end, (position + len(data)) // _PAGE * _PAGE + _PAGE)
             data += bytes(stop - position - len(data))
-        if data == _ZEROS[: len(data)]:
+        if sparse and data == _ZEROS[: len(data)]:
             f.seek(len(data), os.SEEK_CUR)
         else:
             f.write(data)

@@ -3,8 +3,11 @@ on), and a target that runs on after the dump exactly as it would have without i
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
+import threading
 
 import pytest
 
@@ -159,3 +162,35 @@ def test_at_the_prompt_an_error_is_one_line_and_the_prompt_comes_back(targets, t
     finally:
         session.close()
     assert os.path.getsize(tmp_path / "x.core") > 0
+
+
+def test_a_full_device_fails_cleanly_and_is_left_in_place(at_breakpoint):
+    with pytest.raises(pydbg.CoreFileError, match="No space left on device") as error:
+        at_breakpoint.run(".dump /o /f /dev/full")
+    assert error.value.errno == errno.ENOSPC
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # a device is never removed
+    assert "Dump successfully written" in at_breakpoint.run(".dump /o /f /dev/null")
+
+
+def test_a_core_streamed_into_a_pipe_is_the_same_as_a_file(at_breakpoint, tmp_path):
+    """A FIFO cannot seek: the holes are written as zeros, and the bytes are the same."""
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    received = bytearray()
+
+    def drain() -> None:
+        with open(fifo, "rb") as f:
+            while chunk := f.read(1 << 16):
+                received.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        at_breakpoint.run(f".dump /o /f {fifo}")
+    finally:
+        if reader.is_alive():
+            with open(fifo, "wb"):
+                pass  # the reader never saw a writer: let it end
+        reader.join()
+    at_breakpoint.run(f".dump /f {tmp_path}/file.core")
+    assert bytes(received) == (tmp_path / "file.core").read_bytes()

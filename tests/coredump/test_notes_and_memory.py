@@ -48,8 +48,10 @@ def test_thread_notes_hold_each_threads_registers_event_thread_first(at_breakpoi
             regs.get_value("rip"), regs.get_value("rsp"), regs.get_value("rax"),
             regs.get_xsave_area(),
         )  # fmt: skip
-    objects.set_current_thread_id(engine_ids[tids.index(event_tid)])
+    worker = next(e for e, t in zip(engine_ids, tids, strict=True) if t != event_tid)
+    objects.set_current_thread_id(worker)  # current: a worker; the event's thread: main
     write_core(client, core_path)
+    assert objects.get_current_thread_id() == worker
     found = notes(core_path)
     statuses = [desc for _, kind, desc in found if kind == "NT_PRSTATUS"]
     fpregs = [desc for _, kind, desc in found if kind == "NT_FPREGSET"]
