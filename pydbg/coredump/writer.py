@@ -13,15 +13,19 @@ masks, CPU times, the auxiliary vector) are read from /proc (pydbg.coredump.proc
 The notes are the kernel's, in its order (fs/binfmt_elf.c, write_note_info): for the first
 thread NT_PRSTATUS, then the process's NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE, then the
 thread's NT_FPREGSET and NT_X86_XSTATE; for every other thread NT_PRSTATUS, NT_FPREGSET,
-NT_X86_XSTATE.  The first thread is the last event's (else the current one).  The signal:
-a signal event's (pr_cursig in every thread's NT_PRSTATUS, as the kernel writes it, and
-NT_SIGINFO with its si_code and address); a breakpoint hit is the SIGTRAP Linux raised for
-it (si_code SI_KERNEL, as gdb's gcore reports it); any other stop has none (0, no
-NT_SIGINFO), which gdb shows as no signal.
+NT_X86_XSTATE.  The first thread is the last event's (else the current one).  Recent
+kernels add NT_X86_XSAVE_LAYOUT (the XSAVE components' offsets, from CPUID); it is left
+out, as gdb and eu-stack do without it.
+
+The signal: a signal event's, as pr_cursig in every thread's NT_PRSTATUS (as the kernel
+writes it) and as NT_SIGINFO with its si_code and address, or its sender's pid (the
+sender's uid is not known: 0); a breakpoint hit is the SIGTRAP Linux raised for it
+(si_code SI_KERNEL, as gdb's gcore reports such a stop); any other stop has none (0, no
+NT_SIGINFO), and gdb then names no signal.
 
 Memory, one PT_LOAD per mapping, by address (the kernel's default coredump_filter, 0x33):
 whole for anonymous memory that was touched, shared anonymous memory, writable private
-mappings, private file mappings with copy-on-write pages (relocated data, RELRO), and the
+file mappings, private file mappings with copy-on-write pages (relocated data, RELRO), and the
 [vdso]; the first page of a file mapped from offset 0 that starts with an ELF header
 (build ids are found there, coredump_filter bit 4); nothing (p_filesz 0) for the rest:
 file contents, PROT_NONE and guard pages, [vvar] and what the kernel marks not to dump
@@ -85,7 +89,8 @@ def write_core(
 
     No target, or targets running: the facets' NoTargetError / TargetRunningError, before
     any file is made.  A file that cannot be written: CoreFileError (an OSError), and no
-    partial file is left behind."""
+    partial file is left behind (a device or a FIFO as `path` is written in order, without
+    holes, and never removed)."""
     objects = client.system_objects
     pid = objects.get_current_process_system_id()
     threads = _threads(client)
