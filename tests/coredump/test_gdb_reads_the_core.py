@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+from pydbg.constants import DEBUG_STATUS_GO
 from pydbg.coredump import write_core
-from tests.coredump.conftest import gdb, gdb_frames, up_to_main
+from tests.api.helpers import wait
+from tests.coredump.conftest import gdb, gdb_frames, launch, up_to_main
 
 
 def _gdb_threads(text: str) -> set[int]:
@@ -104,3 +106,30 @@ def test_all_memory_puts_the_code_of_every_module_in_the_core(at_breakpoint, cor
         core=core_path,
     )
     assert "= {" + ", ".join(f"{b:#x}" for b in live) + "}" in text
+
+
+def test_a_crash_in_another_thread_makes_it_gdbs_current_thread(client, output, targets, core_path):
+    stopped = launch(client, output, targets["coredump"], "thread-crash")
+    client.control.set_execution_status(DEBUG_STATUS_GO)
+    assert wait(client)
+    tid = client.system_objects.get_current_thread_system_id()
+    assert tid != stopped.pid
+    live_k = stopped.k_functions()
+    assert live_k[:4] == ["inner", "middle", "outer", "crasher"]
+    write_core(client, core_path)
+    text = gdb("bt", program=stopped.binary.path, core=core_path)
+    assert "Program terminated with signal SIGSEGV" in text
+    assert re.search(rf"Current thread is 1 \(Thread 0x[0-9a-f]+ \(LWP {tid}\)\)", text)
+    assert gdb_frames(text)[:4] == live_k[:4]
+
+
+def test_a_non_pie_program(client, output, targets, core_path):
+    stopped = launch(client, output, targets.get("coredump", "nopie"), "stop")
+    client.control.execute(f"bp {stopped.module}!dump_here")
+    client.control.set_execution_status(DEBUG_STATUS_GO)
+    assert wait(client)
+    live_k = stopped.k_functions()
+    write_core(client, core_path)
+    text = gdb("bt", "print/x marker", program=stopped.binary.path, core=core_path)
+    assert gdb_frames(text) == up_to_main(live_k) and live_k[0] == "dump_here"
+    assert "= 0x1122334455667788" in text

@@ -7,6 +7,7 @@
  *          workers are released and joined.  Exit status 42 if every byte the program
  *          wrote (globals, heap block, the big mapping) reads back as written, else 3.
  *   crash  the same calls, and inner() writes through a null pointer (SIGSEGV).
+ *   thread-crash  the crash, in a third thread (crasher -> outer -> middle -> inner).
  * MIB: the size of an anonymous mapping filled with a non-zero pattern (default 0).
  */
 #include <pthread.h>
@@ -60,6 +61,13 @@ __attribute__((noipa)) void worker_wait(void)
         abort();
 }
 
+static void *crasher(void *arg)
+{
+    (void)arg;
+    outer(1);
+    return NULL;
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
@@ -102,6 +110,12 @@ int main(int argc, char **argv)
             return 2;
     while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < NWORKERS)
         usleep(1000);
+    if (strcmp(argc > 1 ? argv[1] : "", "thread-crash") == 0) {
+        pthread_t tid;
+        if (pthread_create(&tid, NULL, crasher, NULL) != 0)
+            return 2;
+        pthread_join(tid, NULL);
+    }
     outer(crash);
     if (write(release_pipe[1], "xx", NWORKERS) != NWORKERS)
         return 2;
