@@ -1,7 +1,8 @@
 """Layers point down only (COMMON rules: csrc -> engine -> facets -> commands -> front
 ends): a source check, like tests/test_boundary.py.
 
-* The command language (pydbg/commands) and the CLI use the public facets: no `_engine`.
+* The command language (pydbg/commands), the core file writer (pydbg/coredump) and the CLI
+  use the public facets: no `_engine`.
 * Nothing under pydbg/engine imports pydbg.commands (the engine gets the language as
   callables: pydbg.engine.breakpoints.Language, wired in by pydbg.client).
 * No engine module imports pydbg.engine.session, not even for type checking: the session
@@ -25,7 +26,13 @@ ENGINE = PACKAGE / "engine"
 
 
 def _front_files() -> list[Path]:
-    return sorted((PACKAGE / "commands").glob("*.py")) + _front_end_files()
+    """The command language, the core file writer (it reads the process through the
+    facets, as a command would) and the front ends."""
+    return (
+        sorted((PACKAGE / "commands").glob("*.py"))
+        + sorted((PACKAGE / "coredump").glob("*.py"))
+        + _front_end_files()
+    )
 
 
 def _front_end_files() -> list[Path]:
