@@ -8,8 +8,10 @@ import os
 import struct
 import subprocess
 
+from pydbg.constants import DEBUG_STATUS_GO
 from pydbg.coredump import write_core
-from tests.coredump.conftest import core_bytes, loads, need, notes
+from tests.api.helpers import wait
+from tests.coredump.conftest import core_bytes, gdb, loads, need, notes
 from tests.support import auxv, maps
 
 # elf_prstatus: pr_info (3 ints), pr_cursig, pad, sigpend, sighold, pid, ppid, pgrp, sid,
@@ -167,3 +169,23 @@ def test_regions_carry_the_file_offset_of_each_mapping(at_breakpoint):
     by_path = {r.path: r for r in regions}
     assert "dd" in by_path["[vvar]"].vm_flags
     assert by_path["[heap]"].anonymous > 0
+
+
+def test_the_xsave_area_holds_the_sse_and_avx_registers(client, targets, core_path):
+    """registers.get_xsave_area at the fpu target's labels: xmm0 in the FXSAVE region,
+    ymm1's upper half in the AVX component; gdb reads both back from the core."""
+    binary = targets["fpu"]
+    client.create_process([binary.path])
+    assert wait(client)
+    module = os.path.basename(binary.path).replace("-", "_")
+    client.control.execute(f"bp {module}!sse_loaded")
+    client.control.set_execution_status(DEBUG_STATUS_GO)
+    assert wait(client)
+    area = client.registers.get_xsave_area()
+    xmm_in = binary.file_bytes(binary.sym("xmm_in"), 16)
+    assert area[160:176] == xmm_in  # xmm0: FXSAVE offset 160
+    assert int.from_bytes(area[464:472], "little") & 0b11 == 0b11  # XCR0: x87, SSE
+    assert len(area) > 512
+    write_core(client, core_path)
+    text = gdb("print/x $xmm0.uint128", program=binary.path, core=core_path)
+    assert f"= {int.from_bytes(xmm_in, 'little'):#x}" in text
