@@ -7,20 +7,21 @@
 Records are the `event` lines of pydbg.reports.jsonl.  The callbacks run with every thread
 stopped (pydbg.callbacks), so the pc and its symbol are read through the client's facets
 then.  The log votes DEBUG_STATUS_BREAK on a second-chance exception (a signal the program
-does not handle and whose default action kills it) and has no opinion otherwise, so a
-crash stops the run before the signal is delivered whatever the event filters say.
+does not handle and whose default action kills it) and on a break-in (set_interrupt,
+Ctrl-C: a breakpoint exception no signal raised, other than a process's initial
+breakpoint), and has no opinion otherwise, so a crash or a break-in stops the run whatever
+the event filters say.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydbg.callbacks import EventCallbacks, Vote
 from pydbg.commands.event_commands import signal_name
-from pydbg.constants import DebugStatus
+from pydbg.constants import STATUS_BREAKPOINT, DebugStatus
 from pydbg.errors import PydbgError
 
 if TYPE_CHECKING:
@@ -45,6 +46,14 @@ class EventLog(EventCallbacks):
         self.records: list[dict[str, Any]] = []
         # pid -> exit code (128+N for death by signal N), as ExitProcess reported it.
         self.exit_codes: dict[int, int] = {}
+        # Processes whose initial breakpoint is still to come (it is no break-in).
+        self._initial: set[int] = set()
+
+    def _current_pid(self) -> int | None:
+        try:
+            return self.client.system_objects.get_current_process_system_id()
+        except PydbgError:
+            return None
 
     def _record(self, kind: str, **fields: Any) -> None:
         objects = self.client.system_objects
@@ -81,7 +90,15 @@ class EventLog(EventCallbacks):
             "signal_name": signal_name(exception.signo) if exception.signo else None,
         }
         self._record("exception", **fields)
-        return None if first_chance else DebugStatus.BREAK
+        if not first_chance:
+            return DebugStatus.BREAK
+        if exception.signo or exception.exception_code != STATUS_BREAKPOINT:
+            return None
+        pid = self._current_pid()
+        if pid in self._initial:
+            self._initial.discard(pid)
+            return None
+        return DebugStatus.BREAK  # a break-in
 
     def breakpoint(self, bp: object) -> Vote:
         get_id = getattr(bp, "get_id", None)
@@ -110,12 +127,13 @@ class EventLog(EventCallbacks):
         thread_data_offset: int,
         start_offset: int,
     ) -> Vote:
+        self._initial.add(handle)  # (the pid: pydbg.callbacks)
         self._record("create_process", image=image_name, base=base_offset)
         return None
 
     def exit_process(self, exit_code: int) -> Vote:
-        with contextlib.suppress(PydbgError):  # (no current process: nothing to key it by)
-            pid = self.client.system_objects.get_current_process_system_id()
+        pid = self._current_pid()
+        if pid is not None:
             self.exit_codes[pid] = exit_code
         self._record("exit_process", exit_code=exit_code)
         return None
