@@ -32,10 +32,10 @@ _GDB_SCRIPT = textwrap.dedent(
     gdb.execute("run", to_string=True)
     names = []
     frame = gdb.newest_frame()
-    while frame is not None and len(names) < %d:
+    while frame is not None and len(names) < FRAMES:
         if frame.type() in (gdb.NORMAL_FRAME, gdb.SIGTRAMP_FRAME):
             pc = frame.pc() if frame.level() == 0 else frame.pc() - 1
-            text = gdb.execute("info symbol %%#x" %% pc, to_string=True)
+            text = gdb.execute(f"info symbol {pc:#x}", to_string=True)
             names.append(text.split(" + ")[0].split(" in section ")[0].split("@")[0].strip())
         frame = frame.older()
     info = gdb.parse_and_eval("$_siginfo")
@@ -50,8 +50,7 @@ _GDB_SCRIPT = textwrap.dedent(
         "where": where.strip(),
     }))
     """
-    % FRAMES
-)
+).replace("FRAMES", str(FRAMES))
 
 
 def gdb_oracle(program: list[str], tmp_path) -> dict:
