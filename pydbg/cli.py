@@ -3,6 +3,8 @@
     pydbg [-c "commands"] [-i] -- program [args...]
     pydbg [-c "commands"] [-i] -p PID
     pydbg [-c "commands"] [-i] -pn NAME
+    pydbg run [--timeout SECONDS] [--json FILE] -- program [args...]
+    pydbg --version
 
 It launches the program (or attaches to PID, or to the one running process whose
 executable is NAME), waits for the initial breakpoint and then:
@@ -13,20 +15,31 @@ executable is NAME), waits for the initial breakpoint and then:
   `.help` lists the commands.
 * Batch (-c, or stdin not a terminal): runs the commands (`;`-separated, with cdb's
   implicit waits: `t; r; g; ? @$ip`), and if the last command set the targets running it
-  waits once more for the next event.  Without -c the command is `g`: the program runs to
-  its end under the debugger, with its exceptions reported.
+  waits once more for the next event.
+* Run (`pydbg run`, and a launch without -c and without a terminal; pydbg.batch): the
+  program runs to its end, quietly; a crash (a signal it does not handle and that kills
+  it) is reported on stderr before the signal is delivered (pydbg.reports.crash), then it
+  dies of it.  --timeout: when the time is up, every thread's stack, the program killed,
+  exit 124.  --json FILE: the event log and the report as JSON Lines
+  (pydbg.reports.jsonl).
 
-At the end a launched program is killed, an attached process detached (it runs on).
+Only the first `--` separates pydbg's arguments from the program's: later ones are the
+program's.  At the end a launched program is killed, an attached process detached (it
+runs on).
 
-Exit status (batch): the program's exit code if it ran to its end (128+N for death by
-signal N), 1 if a command failed, 2 for bad usage, 0 otherwise.  Interactive: 0, or 1 if
-the session could not start.  Output of the commands goes to stdout, errors to stderr, one
-line each (--debug, or PYDBG_LOG, adds the traceback).
+Exit status (batch and run): the program's exit code if it ran to its end (128+N for death
+by signal N, as a shell reports it), 124 when --timeout expired, 1 if a command or pydbg
+failed, 2 for bad usage, 0 otherwise.  Interactive: 0, or 1 if the session could not
+start.  Output of the commands goes to stdout, errors and reports to stderr, one line each
+for errors (--debug, or PYDBG_LOG, adds the traceback).
+
+The command line only parses and dispatches: the session, the batch run and the reports
+live in their modules.
 
 SIGTERM, SIGHUP or a second Ctrl-C end the session the same way (launched: killed,
 attached: detached with every breakpoint removed) and then the CLI dies of that signal
 (pydbg.engine.teardown).  In batch mode the first Ctrl-C breaks in, as in cdb, and the
-CLI ends.
+CLI ends (a run shows every thread's stack first, and exits 130).
 """
 
 from __future__ import annotations
