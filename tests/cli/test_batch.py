@@ -16,6 +16,8 @@ import sys
 
 import pytest
 
+from tests.support import wait_until
+
 TIMEOUT = 60
 
 
@@ -206,3 +208,34 @@ def test_a_program_that_does_not_exist_is_one_line():
     result = pydbg("run", "--", "/nonexistent/program")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "pydbg:" in result.stderr
+
+
+def test_ctrl_c_shows_the_stacks_and_exits_130(targets, tmp_path):
+    report = tmp_path / "int.jsonl"
+    command = [sys.executable, "-m", "pydbg", "run", "--json", str(report), "--",
+               targets["crash"].path, "sleep"]  # fmt: skip
+    debugger = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        # The program is asleep once its libc is loaded and it has had a moment to get there.
+        assert wait_until(lambda: report.exists() and "libc" in report.read_text(), 30)
+        assert wait_until(lambda: _sleeping(debugger.pid), 30)
+        debugger.send_signal(signal.SIGINT)
+        _, stderr = debugger.communicate(timeout=TIMEOUT)
+    finally:
+        if debugger.poll() is None:
+            debugger.kill()
+            debugger.communicate()
+    assert debugger.returncode == 128 + signal.SIGINT, stderr
+    assert "pydbg: interrupted" in stderr and "sleep_forever" in stderr
+    assert records(report)[-1]["reason"] == "interrupted"
+
+
+def _sleeping(pid: int) -> bool:
+    """Whether the debugger's child sleeps (state S) in the kernel."""
+    import psutil
+
+    children = psutil.Process(pid).children()
+    return bool(children) and children[0].status() == psutil.STATUS_SLEEPING
