@@ -23,12 +23,13 @@ code, or 128+N when signal N killed it (as a shell reports it).
 
 from __future__ import annotations
 
+import functools
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from pydbg.client import DebugClient, create_client
 from pydbg.constants import (
@@ -94,12 +95,31 @@ def _broke_for_crash(client: DebugClient) -> bool:
     )
 
 
-def _ended(client: DebugClient, log: EventLog, pid: int, result: RunResult) -> None:
+_Report = TypeVar("_Report", CrashReport, HangReport)
+
+
+def _report(out: IO[str], writer: JsonLines | None, build: Callable[[], _Report]) -> _Report | None:
+    """Build a report and write it out.  A report that cannot be built costs one line,
+    never the program's exit status."""
+    try:
+        report = build()
+    except Exception as exc:  # noqa: BLE001 - the run goes on: the status is what matters
+        out.write(f"pydbg: no report: {type(exc).__name__}: {exc}\n")
+        out.flush()
+        return None
+    out.write(report.text())
+    out.flush()
+    if writer is not None:
+        writer.write(report.to_json())
+    return report
+
+
+def _ended(client: DebugClient, log: EventLog, pid: int, result: RunResult, crashed: bool) -> None:
     """The program is gone: its exit status becomes the run's."""
     code = log.exit_codes.get(pid, client.get_exit_code())
     result.exit_code = code
     result.status = 1 if code is None else code
-    if result.crash is not None:
+    if crashed:
         result.reason = "crashed"
     elif code is not None and code > 128:
         result.reason = "killed"
@@ -140,22 +160,21 @@ def run_program(
         writer.start(list(argv), pid, version, timeout)
     result = RunResult(1, "error", events=log.records)
     deadline = None if timeout is None else started + timeout
+    reported = False
     try:
         while True:
             if control.get_execution_status() == DebugStatus.NO_DEBUGGEE:
-                _ended(client, log, pid, result)
+                _ended(client, log, pid, result, reported)
                 break
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             broke = control.wait_for_event(remaining)
             if control.get_execution_status() == DebugStatus.NO_DEBUGGEE:
                 continue
             if broke and _broke_for_crash(client):
-                if result.crash is None:  # (a second crash while dying: only the first)
-                    result.crash = build_crash_report(client)
-                    out.write(result.crash.text())
-                    out.flush()
-                    if writer is not None:
-                        writer.write(result.crash.to_json())
+                if not reported:  # (only the first crash)
+                    reported = True
+                    build = functools.partial(build_crash_report, client)
+                    result.crash = _report(out, writer, build)
                 control.set_execution_status(DebugStatus.GO_NOT_HANDLED)
                 continue
             if broke:  # a break-in nobody asked for here: Ctrl-C
@@ -166,11 +185,7 @@ def run_program(
                 if control.get_execution_status() == DebugStatus.NO_DEBUGGEE:
                     continue  # it ended meanwhile
                 reason, status = f"timeout after {timeout:g} s", TIMEOUT_STATUS
-            result.hang = build_hang_report(client, reason)
-            out.write(result.hang.text())
-            out.flush()
-            if writer is not None:
-                writer.write(result.hang.to_json())
+            result.hang = _report(out, writer, functools.partial(build_hang_report, client, reason))
             result.status = status
             result.reason = "timeout" if status == TIMEOUT_STATUS else "interrupted"
             break

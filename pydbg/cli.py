@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Debug a program or a process with cdb-style commands, at a prompt "
         "or in batch.",
         epilog="examples: pydbg -- /bin/ls -l     pydbg -p 1234     pydbg -pn myserver\n"
-        '          pydbg -c "bp main; g; k" -- ./prog      (.help at the prompt)',
+        '          pydbg -c "bp main; g; k" -- ./prog      (.help at the prompt)\n'
+        "          pydbg run --timeout 60 --json run.jsonl -- ./prog   (CI: pydbg run -h)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(

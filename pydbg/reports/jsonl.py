@@ -36,7 +36,9 @@ return_address, stack_pointer, symbol ("module!function+0x1f"), module, function
 file, line}, innermost first, null where unknown.
 
 End REASONs: "exited" (exit_code: its status), "crashed" (a crash record came first;
-exit_code 128+signal), "killed" (died of a signal without a second chance, e.g. SIGKILL),
+exit_code 128+signal), "killed" (exit_code above 128 without a crash: a signal that gives
+no second chance, e.g. SIGKILL; the engine reports death by signal N as exit code 128+N,
+so an exit(129..255) reads as this too),
 "timeout" (status 124, a hang record came first), "interrupted" (the user broke in; status
 130), "error" (pydbg failed; status 1).
 """
