@@ -92,6 +92,12 @@ def pydbg_run(program: list[str], tmp_path) -> tuple[subprocess.CompletedProcess
     return result, crashes[0]
 
 
+@pytest.fixture(params=["pie", "nopie"])
+def crash_target(request, targets):
+    """The crash target, built as PIE and not."""
+    return targets.get("crash", request.param)
+
+
 def _base_name(name: str | None) -> str:
     """gdb's `info symbol` and pydbg agree on ELF names; versions (`@@GLIBC_2.34`) aside."""
     return (name or "??").split("@")[0]
@@ -122,23 +128,23 @@ def _compare(program: list[str], tmp_path, prefix_only: bool = False) -> tuple[d
     return oracle, crash
 
 
-def test_segv_in_a_nested_call(targets, tmp_path):
-    program = [targets["crash"].path, "segv"]
+def test_segv_in_a_nested_call(crash_target, tmp_path):
+    program = [crash_target.path, "segv"]
     oracle, crash = _compare(program, tmp_path)
     assert oracle["frames"][:4] == ["inner", "middle", "outer", "main"]
     assert crash["address"] == oracle["address"] == 0xDEAD0
     assert crash["mapping"]["mapped"] is False
 
 
-def test_abort_from_a_failed_assert(targets, tmp_path):
-    oracle, crash = _compare([targets["crash"].path, "abort"], tmp_path)
+def test_abort_from_a_failed_assert(crash_target, tmp_path):
+    oracle, crash = _compare([crash_target.path, "abort"], tmp_path)
     assert {"abort", "check_value", "main"} <= set(oracle["frames"])
     assert crash["address"] is None  # SIGABRT carries no faulting address
     assert crash["signal_name"] == "SIGABRT"
 
 
-def test_integer_divide_by_zero(targets, tmp_path):
-    oracle, crash = _compare([targets["crash"].path, "fpe"], tmp_path)
+def test_integer_divide_by_zero(crash_target, tmp_path):
+    oracle, crash = _compare([crash_target.path, "fpe"], tmp_path)
     assert oracle["frames"][:2] == ["divide", "main"]
     # SIGFPE's si_addr is the dividing instruction: the pc, in both.
     assert oracle["address"] == oracle["pc"]
@@ -148,8 +154,8 @@ def test_integer_divide_by_zero(targets, tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["overflow", "altstack"])
-def test_stack_overflow(targets, tmp_path, mode):
-    oracle, crash = _compare([targets["crash"].path, mode], tmp_path, prefix_only=True)
+def test_stack_overflow(crash_target, tmp_path, mode):
+    oracle, crash = _compare([crash_target.path, mode], tmp_path, prefix_only=True)
     assert set(oracle["frames"]) == {"recurse"}
     # The faulting address is below the stack pointer by what the frame being pushed
     # needs: the same in both runs.
@@ -157,8 +163,8 @@ def test_stack_overflow(targets, tmp_path, mode):
     assert crash["threads"][0]["truncated"]
 
 
-def test_crash_in_a_thread_that_is_not_main(targets, tmp_path):
-    oracle, crash = _compare([targets["crash"].path, "thread"], tmp_path)
+def test_crash_in_a_thread_that_is_not_main(crash_target, tmp_path):
+    oracle, crash = _compare([crash_target.path, "thread"], tmp_path)
     assert oracle["frames"][:3] == ["thread_inner", "thread_outer", "crashing_thread"]
     assert crash["address"] == oracle["address"] == 0xDEAD0
     assert crash["tid"] != crash["pid"]
