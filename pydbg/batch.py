@@ -33,6 +33,7 @@ from typing import IO, Any, TypeVar
 
 from pydbg.client import DebugClient, create_client
 from pydbg.constants import (
+    STATUS_BREAKPOINT,
     DebugEnd,
     DebugStatus,
     FilterHandling,
@@ -82,6 +83,18 @@ def quiet_filters(client: DebugClient) -> None:
             )
             for p in control.get_exception_filter_parameters(start=specific)
         ]
+    )
+
+
+def _broke_in(client: DebugClient) -> bool:
+    """Whether the last event is a break-in (Ctrl-C, set_interrupt): a breakpoint
+    exception no signal raised."""
+    info = client.control.get_last_event_information()
+    return (
+        info is not None
+        and isinstance(info.extra, LastEventException)
+        and info.extra.exception_record.exception_code == STATUS_BREAKPOINT
+        and not info.extra.exception_record.signo
     )
 
 
@@ -176,6 +189,10 @@ def run_program(
                     build = functools.partial(build_crash_report, client)
                     result.crash = _report(out, writer, build)
                 control.set_execution_status(DebugStatus.GO_NOT_HANDLED)
+                continue
+            if broke and not _broke_in(client):
+                # Something else broke (a callback of another client, say): go on.
+                control.set_execution_status(DebugStatus.GO)
                 continue
             if broke:  # a break-in nobody asked for here: Ctrl-C
                 reason, status = "interrupted", INTERRUPTED_STATUS

@@ -121,7 +121,11 @@ def _compare(program: list[str], tmp_path, prefix_only: bool = False) -> tuple[d
     # address randomisation off, pydbg leaves it on).
     top = crashed["frames"][0]
     name, _, offset = oracle["where"].partition(" + ")
-    assert (top["function"], top["offset"]) == (_base_name(name), int(offset or 0))
+    if prefix_only:  # a stack overflow faults where the frame meets the stack's end, which
+        # moves with the randomised stack top: the same function, maybe another instruction
+        assert top["function"] == _base_name(name)
+    else:
+        assert (top["function"], top["offset"]) == (_base_name(name), int(offset or 0))
     faulting = [i for i in crash["instructions"] if i["faulting"]]
     assert [i["address"] for i in faulting] == [top["pc"]] == [crash["registers"]["rip"]]
     assert len(crash["instructions"]) == 6, crash["instructions"]
@@ -157,9 +161,10 @@ def test_integer_divide_by_zero(crash_target, tmp_path):
 def test_stack_overflow(crash_target, tmp_path, mode):
     oracle, crash = _compare([crash_target.path, mode], tmp_path, prefix_only=True)
     assert set(oracle["frames"]) == {"recurse"}
-    # The faulting address is below the stack pointer by what the frame being pushed
-    # needs: the same in both runs.
-    assert crash["address"] - crash["registers"]["rsp"] == oracle["address"] - oracle["sp"]
+    # The faulting address is the stack's next page, next to the stack pointer, unmapped.
+    assert abs(crash["address"] - crash["registers"]["rsp"]) < 0x1000
+    assert abs(oracle["address"] - oracle["sp"]) < 0x1000
+    assert not crash["mapping"]["mapped"] or crash["mapping"]["perms"][:2] != "rw"
     assert crash["threads"][0]["truncated"]
 
 
