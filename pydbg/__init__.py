@@ -62,9 +62,10 @@ if TYPE_CHECKING:
     from pydbg.callbacks import EventCallbacks, OutputCallbacks
     from pydbg.client import DebugClient, create_client
 
-__version__ = "0.1.0"
+    __version__: str
 
 __all__ = [
+    "__version__",
     "DebugClient",
     "EventCallbacks",
     "OutputCallbacks",
@@ -114,7 +115,20 @@ _LAZY = {
 }
 
 
+def _version() -> str:
+    """The distribution's version (pyproject.toml's, through the installed metadata)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pydbg-engine")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> object:
+    if name == "__version__":  # (read on demand: importlib.metadata costs milliseconds)
+        globals()[name] = version = _version()
+        return version
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pydbg' has no attribute {name!r}")

@@ -3,6 +3,8 @@
     pydbg [-c "commands"] [-i] -- program [args...]
     pydbg [-c "commands"] [-i] -p PID
     pydbg [-c "commands"] [-i] -pn NAME
+    pydbg run [--timeout SECONDS] [--json FILE] -- program [args...]
+    pydbg --version
 
 It launches the program (or attaches to PID, or to the one running process whose
 executable is NAME), waits for the initial breakpoint and then:
@@ -13,20 +15,31 @@ executable is NAME), waits for the initial breakpoint and then:
   `.help` lists the commands.
 * Batch (-c, or stdin not a terminal): runs the commands (`;`-separated, with cdb's
   implicit waits: `t; r; g; ? @$ip`), and if the last command set the targets running it
-  waits once more for the next event.  Without -c the command is `g`: the program runs to
-  its end under the debugger, with its exceptions reported.
+  waits once more for the next event.
+* Run (`pydbg run`, and a launch without -c and without a terminal; pydbg.batch): the
+  program runs to its end, quietly; a crash (a signal it does not handle and that kills
+  it) is reported on stderr before the signal is delivered (pydbg.reports.crash), then it
+  dies of it.  --timeout: when the time is up, every thread's stack, the program killed,
+  exit 124.  --json FILE: the event log and the report as JSON Lines
+  (pydbg.reports.jsonl).
 
-At the end a launched program is killed, an attached process detached (it runs on).
+Only the first `--` separates pydbg's arguments from the program's: later ones are the
+program's.  At the end a launched program is killed, an attached process detached (it
+runs on).
 
-Exit status (batch): the program's exit code if it ran to its end (128+N for death by
-signal N), 1 if a command failed, 2 for bad usage, 0 otherwise.  Interactive: 0, or 1 if
-the session could not start.  Output of the commands goes to stdout, errors to stderr, one
-line each (--debug, or PYDBG_LOG, adds the traceback).
+Exit status (batch and run): the program's exit code if it ran to its end (128+N for death
+by signal N, as a shell reports it), 124 when --timeout expired, 1 if a command or pydbg
+failed, 2 for bad usage, 0 otherwise.  Interactive: 0, or 1 if the session could not
+start.  Output of the commands goes to stdout, errors and reports to stderr, one line each
+for errors (--debug, or PYDBG_LOG, adds the traceback).
+
+The command line only parses and dispatches: the session, the batch run and the reports
+live in their modules.
 
 SIGTERM, SIGHUP or a second Ctrl-C end the session the same way (launched: killed,
 attached: detached with every breakpoint removed) and then the CLI dies of that signal
 (pydbg.engine.teardown).  In batch mode the first Ctrl-C breaks in, as in cdb, and the
-CLI ends.
+CLI ends (a run shows every thread's stack first, and exits 130).
 """
 
 from __future__ import annotations
@@ -52,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Debug a program or a process with cdb-style commands, at a prompt "
         "or in batch.",
         epilog="examples: pydbg -- /bin/ls -l     pydbg -p 1234     pydbg -pn myserver\n"
-        '          pydbg -c "bp main; g; k" -- ./prog      (.help at the prompt)',
+        '          pydbg -c "bp main; g; k" -- ./prog      (.help at the prompt)\n'
+        "          pydbg run --timeout 60 --json run.jsonl -- ./prog   (CI: pydbg run -h)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -82,15 +96,71 @@ def _parser() -> argparse.ArgumentParser:
         help="attach to the running process whose executable is NAME",
     )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    _run_options(parser)
+    parser.add_argument("--version", action="version", version=f"pydbg {_version()}")
     parser.add_argument("program", nargs=argparse.REMAINDER,
                         help="the program and its arguments, after --")  # fmt: skip
     return parser
 
 
+def _version() -> str:
+    import pydbg
+
+    return pydbg.__version__
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"the timeout must be more than 0 s, not {text}")
+    return value
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="batch run: when the time is up, show every thread's stack, kill, exit 124",
+    )
+    parser.add_argument(
+        "--json",
+        dest="json_file",
+        metavar="FILE",
+        help="batch run: write the event log and the report to FILE as JSON Lines",
+    )
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pydbg run",
+        description="Run a program to its end under the debugger (batch / CI mode): a crash "
+        "report on stderr when it crashes, its exit status as pydbg's.",
+        epilog="example: pydbg run --timeout 60 --json run.jsonl -- ./tests --verbose",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    _run_options(parser)
+    parser.add_argument("program", nargs=argparse.REMAINDER,
+                        help="the program and its arguments, after --")  # fmt: skip
+    return parser
+
+
+def _program(words: list[str]) -> list[str]:
+    """The program's argv: what follows the first `--` (later ones are the program's)."""
+    return words[1:] if words[:1] == ["--"] else words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["run"]:
+        return _run_command(words[1:])
     parser = _parser()
-    args = parser.parse_args(argv)
-    program = [a for a in args.program if a != "--"] if args.program[:1] == ["--"] else args.program
+    args = parser.parse_args(words)
+    program = _program(args.program)
     targets = (args.pid is not None) + (args.name is not None) + bool(program)
     if targets != 1:
         parser.print_usage(sys.stderr)
@@ -101,8 +171,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("pydbg: -i needs a terminal on stdin", file=sys.stderr)
         return 2
     if interactive:
+        if args.timeout is not None or args.json_file is not None:
+            return _usage(parser, "--timeout and --json are for batch runs (pydbg run)")
         return _interactive(args, program)
+    if args.commands is None and program:
+        return _run(args, program)
+    if args.timeout is not None or args.json_file is not None:
+        return _usage(parser, "--timeout and --json run a program to its end: no -c, no -p")
     return _batch(args, program)
+
+
+def _usage(parser: argparse.ArgumentParser, message: str) -> int:
+    parser.print_usage(sys.stderr)
+    print(f"pydbg: {message}", file=sys.stderr)
+    return 2
+
+
+def _run_command(words: list[str]) -> int:
+    """`pydbg run [options] -- program args`."""
+    parser = _run_parser()
+    args = parser.parse_args(words)
+    program = _program(args.program)
+    if not program:
+        return _usage(parser, "give the program to run: pydbg run [options] -- program [args]")
+    return _run(args, program)
+
+
+def _run(args: argparse.Namespace, program: list[str]) -> int:
+    """Batch / CI mode (pydbg.batch): the program's exit status, 124 on timeout."""
+    from pydbg.batch import run_program
+
+    teardown.install_handlers(sigint=True)
+    try:
+        if args.json_file is None:
+            return run_program(program, timeout=args.timeout, version=_version()).status
+        with open(args.json_file, "w", encoding="utf-8") as json_file:
+            return run_program(
+                program, timeout=args.timeout, json_file=json_file, version=_version()
+            ).status
+    except Exception as exc:  # noqa: BLE001 - one line (the traceback with --debug)
+        _fail(exc, args.debug)
+        return 1
 
 
 def _fail(exc: BaseException, debug: bool) -> None:

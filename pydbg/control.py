@@ -409,6 +409,55 @@ class Control:
             self._engine.output(OutputMask.NORMAL, text + "\n")
         return lines[-1][1]
 
+    def get_near_instruction(self, offset: int, delta: int) -> int:
+        """GetNearInstruction: the address of the instruction `delta` instructions after
+        (delta > 0) or before (delta < 0) the one at `offset`.
+
+        x86 cannot be decoded backwards, so the instructions before `offset` are found by
+        decoding forwards from a start whose instruction stream lands exactly on `offset`:
+        first the start of the function holding it (when it is at most 64 KiB back), else
+        the farthest of the |delta| * 15 bytes before it from which decoding meets
+        `offset` with no undecodable byte on the way (x86 streams resynchronise within a
+        few instructions, so the farthest good start is the likeliest true one).  Raises
+        EngineError when no start fits (unreadable or garbage code before `offset`)."""
+        from pydbg.engine.disassembler import MAX_INSN, decode
+
+        engine = self._engine
+        pid = engine.require_stopped("get_near_instruction").process.pid
+        if delta >= 0:
+            code = engine.backend.read_memory(pid, offset, (delta + 1) * MAX_INSN, partial=True)
+            found = decode(code, offset, delta + 1)
+            if len(found) <= delta or any(i.mnemonic == "(bad)" for i in found):
+                raise EngineError(f"no instruction {delta} after {offset:#x}")
+            return found[delta].address
+        want = -delta
+
+        def stream(start: int) -> list[int] | None:
+            """Instruction addresses from start up to offset, None unless one is offset."""
+            if start < 0:
+                return None
+            code = engine.backend.read_memory(pid, start, offset - start, partial=True)
+            if len(code) != offset - start:
+                return None
+            addresses, end = [], start
+            for insn in decode(code, start, len(code)):
+                if insn.mnemonic == "(bad)":
+                    return None
+                addresses.append(insn.address)
+                end = insn.address + insn.size
+            return addresses if end == offset else None
+
+        named = engine.symbols.name_at(pid, offset)
+        if named is not None and "!" in named[0] and 0 < named[1] <= 0x10000:
+            addresses = stream(offset - named[1])
+            if addresses is not None and len(addresses) >= want:
+                return addresses[-want]
+        for start in range(offset - want * MAX_INSN, offset):
+            addresses = stream(start)
+            if addresses is not None and len(addresses) >= want:
+                return addresses[-want]
+        raise EngineError(f"no {want} instructions decode up to {offset:#x}")
+
     def _disassembly(self, offset: int, count: int, labels: bool = False) -> list[tuple[str, int]]:
         from pydbg.engine.disassembler import MAX_INSN, decode, render
 

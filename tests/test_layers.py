@@ -36,8 +36,13 @@ def _front_files() -> list[Path]:
 
 
 def _front_end_files() -> list[Path]:
-    """The front ends: the CLI and the REPL."""
-    return [PACKAGE / "cli.py", *sorted((PACKAGE / "repl").glob("*.py"))]
+    """The front ends: the CLI, the REPL, batch mode and its reports."""
+    return [
+        PACKAGE / "cli.py",
+        PACKAGE / "batch.py",
+        *sorted((PACKAGE / "repl").glob("*.py")),
+        *sorted((PACKAGE / "reports").glob("*.py")),
+    ]
 
 
 def _engine_files() -> list[Path]:
@@ -100,7 +105,7 @@ def test_commands_and_cli_use_only_the_facets():
 
 
 def test_front_ends_use_no_private_client_attribute():
-    """The CLI and the REPL sit above the commands: the client's interpreter, like its
+    """The CLI, the REPL and the reports sit above the commands: the client's interpreter, like its
     engine, is reached through public facets (control.execute, output_current_state)."""
     found = [
         f"{path.relative_to(ROOT)}:{node.lineno}: reaches into .{node.attr}"

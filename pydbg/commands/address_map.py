@@ -78,7 +78,7 @@ def _address(interp: Interpreter, rest: str) -> None:
         )
     if text:
         address = interp.evaluate(text)
-        interp.out(_describe(address, spaces.query_virtual(address)))
+        interp.out(describe_region(address, spaces.query_virtual(address)))
         return
     header = (
         f"  {'BaseAddress':>17} {'EndAddress+1':>17} {'RegionSize':>17} "
@@ -94,7 +94,9 @@ def _address(interp: Interpreter, rest: str) -> None:
     interp.out("\n".join(lines) + "\n")
 
 
-def _describe(address: int, region: MemoryRegion) -> str:
+def describe_region(address: int, region: MemoryRegion) -> str:
+    """`!address ADDR`: the region holding ADDR (client.data_spaces.query_virtual), one
+    field a line."""
     fields = [
         ("Usage", usage(region)),
         ("Base Address", hex64(region.base)),

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from pydbg.commands.interpreter import Interpreter
     from pydbg.engine.signals import ExceptionRecord
 
-__all__ = ["last_event", "si_code_words", "sx_table"]
+__all__ = ["exception_record_text", "last_event", "si_code_words", "signal_name", "sx_table"]
 
 # si_code values (asm-generic/siginfo.h): the ones any signal may carry...
 _SI_ANY = {
@@ -105,7 +105,8 @@ def si_code_words(signo: int, si_code: int) -> str:
     return f"{code} {named[0]} ({named[1]})" if named else f"{code}"
 
 
-def _signal_name(signo: int) -> str:
+def signal_name(signo: int) -> str:
+    """SIGSEGV, SIGRTMIN+3, or `signal N` for a number no signal has."""
     try:
         return signal.Signals(signo).name
     except ValueError:
@@ -134,7 +135,7 @@ def exception_record_text(interp: Interpreter, record: ExceptionRecord) -> str:
     for index, value in enumerate(record.exception_information):
         lines.append(f"   Parameter[{index}]: {value & (1 << 64) - 1:016x}")
     if record.signo:
-        lines.append(f"          Signal: {_signal_name(record.signo)} ({record.signo})")
+        lines.append(f"          Signal: {signal_name(record.signo)} ({record.signo})")
         lines.append(f"         si_code: {si_code_words(record.signo, record.si_code)}")
         if record.signo in _FAULTS:
             info = record.exception_information

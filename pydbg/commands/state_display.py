@@ -38,7 +38,7 @@ from pydbg.errors import PydbgError
 if TYPE_CHECKING:
     from pydbg.commands.interpreter import Interpreter
 
-__all__ = ["PROMPT_PARTS", "register_lines", "state_text"]
+__all__ = ["PROMPT_PARTS", "SHOWN_REGISTERS", "register_lines", "state_text"]
 
 # `.prompt_allow` items, in the order cdb lists them, with cdb's descriptions.
 PROMPT_PARTS = {
@@ -49,7 +49,8 @@ PROMPT_PARTS = {
     "src": "Source info for current instruction",
 }
 
-_SHOWN = (
+# The registers `r` shows, in its order.
+SHOWN_REGISTERS = _SHOWN = (
     "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rip", "rsp", "rbp", "r8", "r9", "r10",
     "r11", "r12", "r13", "r14", "r15", "efl", "cs", "ss", "ds", "es", "fs", "gs",
 )  # fmt: skip

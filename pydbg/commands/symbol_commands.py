@@ -17,18 +17,24 @@ from pydbg.addresses import hex64
 from pydbg.commands.errors import CommandSyntaxError
 from pydbg.commands.frame_commands import frame_line
 from pydbg.commands.interpreter import Interpreter, command
+from pydbg.symbols import Module
+
+MODULES_HEADER = "start             end                 module name"
+
+
+def module_line(module: Module) -> str:
+    """One `lm` line: start, end, module name, path and build id."""
+    build = f"  build id {module.build_id}" if module.build_id else ""
+    end = module.base + module.size
+    name = f"{module.module_name:<18}"
+    return f"{hex64(module.base)} {hex64(end)}   {name} {module.image_name}{build}"
 
 
 @command("lm", summary="List the loaded modules", syntax="lm", example="lm")
 def _modules(interp: Interpreter, rest: str) -> None:
-    interp.out("start             end                 module name\n")
+    interp.out(MODULES_HEADER + "\n")
     for module in interp.client.symbols.modules():
-        build = f"  build id {module.build_id}" if module.build_id else ""
-        end = module.base + module.size
-        interp.out(
-            f"{hex64(module.base)} {hex64(end)}   {module.module_name:<18} "
-            f"{module.image_name}{build}\n"
-        )
+        interp.out(module_line(module) + "\n")
 
 
 @command(
