@@ -46,6 +46,7 @@ from pydbg.errors import (
     PtraceError,
     PtracePermissionError,
     PydbgError,
+    RegisterAttributeError,
     RegisterValueError,
     SelfAttachError,
     SessionFailedError,
@@ -60,14 +61,44 @@ from pydbg.errors import (
 if TYPE_CHECKING:
     from pydbg.callbacks import EventCallbacks, OutputCallbacks
     from pydbg.client import DebugClient, create_client
+    from pydbg.scripting import (
+        BreakIn,
+        BreakpointHit,
+        Event,
+        ModuleLoaded,
+        ModuleUnloaded,
+        Process,
+        ProcessExited,
+        SignalEvent,
+        ThreadCreated,
+        ThreadExited,
+        WatchpointHit,
+        attach,
+        launch,
+    )
 
-__version__ = "0.1.0"
+    __version__: str
 
 __all__ = [
+    "__version__",
     "DebugClient",
     "EventCallbacks",
     "OutputCallbacks",
     "create_client",
+    # the layer for scripts (pydbg.scripting)
+    "launch",
+    "attach",
+    "Process",
+    "Event",
+    "BreakIn",
+    "BreakpointHit",
+    "WatchpointHit",
+    "SignalEvent",
+    "ThreadCreated",
+    "ThreadExited",
+    "ModuleLoaded",
+    "ModuleUnloaded",
+    "ProcessExited",
     # errors (pydbg.errors), base class first
     "PydbgError",
     "AlreadyTracedError",
@@ -90,6 +121,7 @@ __all__ = [
     "ProgramNotFoundError",
     "PtraceError",
     "PtracePermissionError",
+    "RegisterAttributeError",
     "RegisterValueError",
     "SelfAttachError",
     "SessionFailedError",
@@ -109,13 +141,60 @@ _LAZY = {
     "create_client": "pydbg.client",
     "EventCallbacks": "pydbg.callbacks",
     "OutputCallbacks": "pydbg.callbacks",
+    **dict.fromkeys(
+        (
+            "launch",
+            "attach",
+            "Process",
+            "Event",
+            "BreakIn",
+            "BreakpointHit",
+            "WatchpointHit",
+            "SignalEvent",
+            "ThreadCreated",
+            "ThreadExited",
+            "ModuleLoaded",
+            "ModuleUnloaded",
+            "ProcessExited",
+        ),
+        "pydbg.scripting",
+    ),
 }
 
 
+def _version() -> str:
+    """The installed distribution's version; in a source checkout that is not installed,
+    pyproject.toml's (read with a pattern: tomllib is 3.11+)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pydbg-engine")
+    except metadata.PackageNotFoundError:
+        pass
+    import re
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        found = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(), re.MULTILINE)
+    except OSError:
+        found = None
+    return found.group(1) if found else "0+unknown"
+
+
 def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pydbg' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if name == "__version__":
+        value: object = _version()
+    else:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'pydbg' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """What the module has, and what __getattr__ loads on first use (IPython completes
+    from this)."""
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})
