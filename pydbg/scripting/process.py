@@ -362,7 +362,7 @@ class Process:
             return self._wait(timeout)
         if self._state is _State.ENDED:
             return self._listener.exited
-        self._check("wait")
+        self._check("wait for a stop")
         return self._last
 
     def interrupt(self) -> None:
