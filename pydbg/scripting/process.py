@@ -72,6 +72,9 @@ __all__ = ["Process", "attach", "launch"]
 # (the script's own), or subprocess.DEVNULL / subprocess.STDOUT.
 Stream = int | IO[bytes] | IO[str] | None
 
+# control.trace records the pcs of a chunk: bounded, so a long trace needs no huge buffer.
+_TRACE_CHUNK = 1 << 20
+
 _ACCESS = {
     "w": DEBUG_BREAK_WRITE,
     "r": DEBUG_BREAK_READ,  # x86 has no read-only watch: reads and writes trigger it
@@ -389,6 +392,30 @@ class Process:
         self._wait(None, stepping=True)
         self._check("finish")
         return self.regs.rip
+
+    def trace(self, max_steps: int | None = None) -> int:
+        """Single-step the current thread in the native loop (control.trace) until the
+        process stops for an event, ends, or `max_steps` instructions ran; return how
+        many ran.  Only this thread runs.  Events on the way are decided as under `cont()`
+        (a module load, a breakpoint whose callback lets it go on, a caught signal: the
+        trace goes on; the step that delivers a signal lands on its handler and counts)."""
+        self._check("trace")
+        control = self._client.control
+        total = 0
+        while max_steps is None or total < max_steps:
+            chunk = _TRACE_CHUNK if max_steps is None else min(_TRACE_CHUNK, max_steps - total)
+            result = control.trace(chunk)
+            total += result.steps
+            if result.steps == chunk:
+                continue  # (reason COUNT)
+            # An event or a breakpoint is pending: the engine decides it while stepping
+            # one instruction, which goes on only if nothing stops the process.
+            control.set_execution_status(DebugStatus.STEP_INTO)
+            self._wait(None, stepping=True)
+            if self._state is not _State.STOPPED or not control.last_wait_ended_a_step():
+                break
+            total += 1
+        return total
 
     def events(self, timeout: float | None = None) -> Iterator[Event]:
         """Resume, stopping at every event (threads, modules, signals, breakpoint hits

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 import pytest
 
@@ -21,7 +22,7 @@ from tests.api.scripting_support import (
     printed,
     sym,
 )
-from tests.support import tracer_pid
+from tests.support import ROOT, tracer_pid
 
 
 @pytest.fixture
@@ -397,3 +398,30 @@ def test_leaving_the_block_kills_a_launched_process(script, tmp_path):
         proc.cont()
     assert proc.state == "closed"
     assert not os.path.exists(f"/proc/{pid}")  # killed and reaped
+
+
+# -- trace ------------------------------------------------------------------------------------
+
+
+def test_trace_counts_what_the_raw_native_loop_counts(script, tmp_path):
+    # The oracle: examples/count_instructions.py, the native tracer stepping alone.
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    try:
+        from count_instructions import count
+    finally:
+        sys.path.remove(os.path.join(ROOT, "examples"))
+    expected, code = count([script.path, "exit", "3"])
+    with launched(script, tmp_path / "out", "exit", 3) as proc:
+        assert proc.trace() == expected
+        assert proc.state == "ended" and proc.exit_code == code == 3
+
+
+def test_trace_stops_at_max_steps_and_at_a_breakpoint(script, tmp_path):
+    with launched(script, tmp_path / "out", "calls", 2) as proc:
+        start = proc.regs.rip
+        assert proc.trace(100) == 100
+        assert proc.state == "stopped" and proc.regs.rip != start
+        bp = proc.breakpoint(sym(script, "work"))
+        assert proc.trace() > 0
+        assert isinstance(proc.last_event, pydbg.BreakpointHit)
+        assert proc.regs.rip == bp.address and proc.regs.rdi == 3
