@@ -7,6 +7,14 @@
     print(hex(client.registers.get_value("rip")))
     client.control.execute("t; r rip; g")
 
+For scripts, `pydbg.launch(argv)` / `pydbg.attach(pid)` give one process with registers,
+memory, breakpoints with callbacks and typed events, on top of the facets
+(pydbg.scripting):
+
+    with pydbg.launch(["./prog"]) as proc:
+        proc.breakpoint("prog!work", lambda hit: print(proc.regs.rdi))
+        print(proc.cont())                          # ProcessExited(... exit_code=0 ...)
+
 `create_client` and the facets follow the Windows Debugger Engine (see pydbg.client);
 `EventCallbacks` and `OutputCallbacks` are the classes to subclass; constants carry their
 dbgeng.h names and values in `pydbg.constants`.  The native core is `pydbg._native` (its
