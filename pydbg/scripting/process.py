@@ -177,11 +177,16 @@ class Process:
         yield
 
     def close(self) -> None:
-        """End the session: a launched process is killed (and reaped), an attached one
-        detached and left running.  Closing twice does nothing."""
+        """End the session: a launched process is killed (and reaped; exit_signal is then
+        SIGKILL), an attached one detached and left running.  Closing twice does
+        nothing."""
         if self._state is _State.CLOSED:
             return
         try:
+            if not self._attached and self._state in (_State.STOPPED, _State.RUNNING):
+                # Killed here rather than by the passive end of the session, so that its
+                # ExitProcess is reported: exit_code and exit_signal say SIGKILL.
+                self._client.terminate_processes()
             self._stack.close()
         finally:
             if self._state is not _State.ENDED:

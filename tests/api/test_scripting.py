@@ -398,6 +398,7 @@ def test_leaving_the_block_kills_a_launched_process(script, tmp_path):
         proc.cont()
     assert proc.state == "closed"
     assert not os.path.exists(f"/proc/{pid}")  # killed and reaped
+    assert (proc.exit_code, proc.exit_signal) == (128 + signal.SIGKILL, signal.SIGKILL)
 
 
 # -- trace ------------------------------------------------------------------------------------
@@ -425,3 +426,18 @@ def test_trace_stops_at_max_steps_and_at_a_breakpoint(script, tmp_path):
         assert proc.trace() > 0
         assert isinstance(proc.last_event, pydbg.BreakpointHit)
         assert proc.regs.rip == bp.address and proc.regs.rdi == 3
+
+
+def test_leaving_the_block_kills_a_running_process(targets):
+    read_end, write_end = os.pipe()  # its stdin never reaches EOF: it waits forever
+    try:
+        with pydbg.launch([targets["threads"].path, "2"], stdin=read_end) as proc:
+            assert proc.cont(timeout=0.2) is None
+            assert proc.state == "running"
+            pid = proc.pid
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert proc.state == "closed"
+    assert not os.path.exists(f"/proc/{pid}")
+    assert proc.exit_signal == signal.SIGKILL
