@@ -119,10 +119,10 @@ class Listener(EventCallbacks):
             return _BREAK
         if verdict is None or verdict is False:
             return self.go
-        self.seen.append(hit)
-        if verdict is True:
-            return _BREAK
-        return int(verdict)  # a DebugStatus: the callback's own vote
+        vote = _BREAK if verdict is True else int(verdict)  # or the callback's own vote
+        if vote == _BREAK:
+            self.seen.append(hit)
+        return vote
 
     # -- everything else ------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from enum import Enum
 from types import TracebackType
 from typing import IO
@@ -52,6 +52,7 @@ from pydbg.constants import (
 )
 from pydbg.control import StepMode
 from pydbg.errors import (
+    InsideWaitError,
     NoTargetError,
     ProcessExitedError,
     PydbgError,
@@ -170,6 +171,15 @@ class Process:
         raise TargetRunningError(
             f"{what}: process {self._pid} is running; wait() for it or interrupt() it first"
         )
+
+    def _ready(self, what: str) -> None:
+        """_check, and not from a callback: the process runs only from outside a wait."""
+        if self._state is _State.WAITING:
+            raise InsideWaitError(
+                f"{what}: called from a callback, inside the wait; return True from the "
+                "callback to stop the process there instead"
+            )
+        self._check(what)
 
     @contextmanager
     def _access(self, what: str) -> Iterator[None]:
@@ -357,7 +367,7 @@ class Process:
         timeout (seconds) that passes first: None, and the process runs on (`wait()`,
         `interrupt()`)."""
         if self._state is not _State.RUNNING:
-            self._check("continue")
+            self._ready("continue")
             self._client.control.set_execution_status(DebugStatus.GO)
         return self._wait(timeout)
 
@@ -382,7 +392,7 @@ class Process:
         """Run one instruction of the current thread (`t`); return the new pc.  A call is
         stepped into.  An event that comes first (a signal) ends the step too: see
         `last_event`."""
-        self._check("step")
+        self._ready("step")
         self._client.control.set_execution_status(DebugStatus.STEP_INTO)
         self._wait(None, stepping=True)
         self._check("step")
@@ -392,7 +402,7 @@ class Process:
         """Run until the current function returns to its caller (`gu`); return the pc
         there, the return address.  Breakpoints met on the way stop it (as in cdb) unless
         their callbacks let the process go on."""
-        self._check("finish")
+        self._ready("finish")
         self._client.control.step(StepMode.GO_UP)
         self._wait(None, stepping=True)
         self._check("finish")
@@ -404,7 +414,7 @@ class Process:
         many ran.  Only this thread runs.  Events on the way are decided as under `cont()`
         (a module load, a breakpoint whose callback lets it go on, a caught signal: the
         trace goes on; the step that delivers a signal lands on its handler and counts)."""
-        self._check("trace")
+        self._ready("trace")
         control = self._client.control
         total = 0
         while max_steps is None or total < max_steps:
@@ -429,7 +439,7 @@ class Process:
         in time, break in and yield the BreakIn."""
         while self._state is not _State.ENDED:
             if self._state is not _State.RUNNING:
-                self._check("iterate over events")
+                self._ready("iterate over events")
                 self._client.control.set_execution_status(DebugStatus.GO)
             event = self._wait(timeout, every_event=True)
             if event is None:  # nothing in time: stop it and show where it is
@@ -452,7 +462,9 @@ class Process:
         try:
             broke = control.wait_for_event(timeout)
         except BaseException:
-            self._settle(broke=False)
+            # (Ctrl-C, a lost session): whatever state the engine is left in.
+            with suppress(PydbgError):
+                self._settle(control.get_execution_status() == DebugStatus.BREAK)
             raise
         finally:
             listener.every_event = False
@@ -465,11 +477,15 @@ class Process:
     def _settle(self, broke: bool) -> Event | None:
         """The state after a wait, and the event it stopped for."""
         listener = self._listener
+        control = self._client.control
         if broke:
             self._state = _State.STOPPED
-            self._last = listener.seen[-1] if listener.seen else self._step_stop()
+            if control.last_wait_ended_a_step() or not listener.seen:
+                self._last = self._step_stop()
+            else:
+                self._last = listener.seen[-1]  # the engine breaks right after it
             return self._last
-        if self._client.control.get_execution_status() != DebugStatus.NO_DEBUGGEE:
+        if control.get_execution_status() != DebugStatus.NO_DEBUGGEE:
             self._state = _State.RUNNING
             return None
         if listener.exited is None:  # the session ended some other way (a detach)
