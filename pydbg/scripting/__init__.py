@@ -9,7 +9,8 @@
         proc.cont()                                   # to ProcessExited
     print(sizes.most_common(5))
 
-Modules: process (Process, launch, attach), events (the typed events), handles
+Modules: process (Process, launch, attach), events (the typed events), placing (where
+breakpoints and watchpoints go, through the control facet), handles
 (breakpoint and watchpoint handles, what callbacks return), registers_view (`proc.regs`),
 memory_view (`proc.memory`), threads (`proc.threads`, frames), listener (the event
 callbacks that turn DbgEng events into typed events and votes).

@@ -40,16 +40,7 @@ from typing import IO
 
 from pydbg.breakpoints import Breakpoint
 from pydbg.client import DebugClient, create_client
-from pydbg.constants import (
-    DEBUG_BREAK_EXECUTE,
-    DEBUG_BREAK_READ,
-    DEBUG_BREAK_WRITE,
-    DEBUG_BREAKPOINT_CODE,
-    DEBUG_BREAKPOINT_DATA,
-    DEBUG_BREAKPOINT_ENABLED,
-    DebugInterrupt,
-    DebugStatus,
-)
+from pydbg.constants import DebugInterrupt, DebugStatus
 from pydbg.control import StepMode
 from pydbg.errors import (
     InsideWaitError,
@@ -57,15 +48,15 @@ from pydbg.errors import (
     ProcessExitedError,
     PydbgError,
     TargetRunningError,
-    UnknownSymbolError,
 )
+from pydbg.scripting import placing
 from pydbg.scripting.events import BreakIn, Event, ProcessExited
 from pydbg.scripting.handles import BreakpointHandle, Callback, WatchpointHandle
 from pydbg.scripting.listener import Listener
 from pydbg.scripting.memory_view import MemoryView
 from pydbg.scripting.registers_view import RegistersView
 from pydbg.scripting.threads import Frame, ThreadView, frames
-from pydbg.symbols import Module, UnknownModuleSymbolError
+from pydbg.symbols import Module
 
 __all__ = ["Process", "attach", "launch"]
 
@@ -75,13 +66,6 @@ Stream = int | IO[bytes] | IO[str] | None
 
 # control.trace records the pcs of a chunk: bounded, so a long trace needs no huge buffer.
 _TRACE_CHUNK = 1 << 20
-
-_ACCESS = {
-    "w": DEBUG_BREAK_WRITE,
-    "r": DEBUG_BREAK_READ,  # x86 has no read-only watch: reads and writes trigger it
-    "rw": DEBUG_BREAK_READ,
-    "x": DEBUG_BREAK_EXECUTE,
-}
 
 
 class _State(Enum):
@@ -284,28 +268,10 @@ class Process:
         whose condition is false is not counted and does not call the callback.
         callback: called at each hit, see pydbg.scripting.handles for what it returns."""
         self._check("set a breakpoint")
-        address = self._where(where)
-        control = self._client.control
-        bp = control.add_breakpoint(DEBUG_BREAKPOINT_DATA if hardware else DEBUG_BREAKPOINT_CODE)
-        try:
-            if hardware:
-                if address is None:
-                    raise UnknownSymbolError(
-                        str(where),
-                        f"{where}: its module is not loaded yet, and a hardware breakpoint "
-                        "cannot wait for it",
-                    )
-                bp.set_data_parameters(1, DEBUG_BREAK_EXECUTE)
-            if address is None:
-                bp.set_offset_expression(str(where))
-            else:
-                bp.set_offset(address)
-            if condition is not None:
-                bp.condition = condition if isinstance(condition, str) else self._test(condition)
-            bp.add_flags(DEBUG_BREAKPOINT_ENABLED)
-        except BaseException:
-            control.remove_breakpoint(bp)
-            raise
+        test = (
+            condition if condition is None or isinstance(condition, str) else self._test(condition)
+        )
+        bp = placing.code_breakpoint(self._client, where, hardware=hardware, condition=test)
         return self._keep(BreakpointHandle(bp, callback, hardware, self._remove))
 
     def watch(
@@ -316,36 +282,10 @@ class Process:
         reads alone) or "x" (execution, size 1).  Each hit is a WatchpointHit with the
         bytes before and after."""
         self._check("set a watchpoint")
-        if access not in _ACCESS:
-            raise ValueError(f"access is 'w', 'r', 'rw' or 'x', not {access!r}")
-        address = self._where(where)
-        if address is None:
-            raise UnknownSymbolError(str(where), f"{where}: its module is not loaded yet")
-        control = self._client.control
-        bp = control.add_breakpoint(DEBUG_BREAKPOINT_DATA)
-        try:
-            bp.set_offset(address)
-            bp.set_data_parameters(size, _ACCESS[access])
-            value = self.memory.read(address, size)
-            bp.add_flags(DEBUG_BREAKPOINT_ENABLED)
-        except BaseException:
-            control.remove_breakpoint(bp)
-            raise
+        bp, value = placing.data_breakpoint(self._client, where, size, access)
         handle = WatchpointHandle(bp, callback, self._remove, access, size, value)
         self._keep(handle)
         return handle
-
-    def _where(self, where: int | str) -> int | None:
-        """An address, or a symbol's address; None for `module!name` of a module that is
-        not loaded yet."""
-        if isinstance(where, str):
-            try:
-                return self._client.symbols.get_offset_by_name(where)
-            except UnknownModuleSymbolError:
-                return None
-        if isinstance(where, bool) or not isinstance(where, int) or not 0 <= where < 1 << 64:
-            raise ValueError(f"a breakpoint is set at an address or a symbol, not {where!r}")
-        return where
 
     def _test(self, condition: Callable[[Process], object]) -> Callable[[Breakpoint], object]:
         return lambda bp: condition(self)
