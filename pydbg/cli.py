@@ -38,6 +38,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+import pydbg
 from pydbg.client import DebugClient, create_client
 from pydbg.commands.interpreter import UnknownCommandError
 from pydbg.constants import DebugEnd, DebugStatus, GetProcFlags, OutputMask
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         help="attach to the running process whose executable is NAME",
     )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    parser.add_argument("--version", action="version", version=f"pydbg {pydbg.__version__}")
     parser.add_argument("program", nargs=argparse.REMAINDER,
                         help="the program and its arguments, after --")  # fmt: skip
     return parser
