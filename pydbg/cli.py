@@ -47,6 +47,17 @@ from pydbg.errors import PydbgError
 from pydbg.repl import restart as _restart  # noqa: F401 - registers .restart for .help
 
 
+class _Version(argparse.Action):
+    """--version, looked up only when asked for (importlib.metadata costs start-up time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"pydbg {pydbg.__version__}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pydbg",
@@ -83,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         help="attach to the running process whose executable is NAME",
     )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
-    parser.add_argument("--version", action="version", version=f"pydbg {pydbg.__version__}")
+    parser.add_argument("--version", action=_Version, help="show pydbg's version and exit")
     parser.add_argument("program", nargs=argparse.REMAINDER,
                         help="the program and its arguments, after --")  # fmt: skip
     return parser
