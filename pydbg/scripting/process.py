@@ -176,6 +176,8 @@ class Process:
         nothing."""
         if self._state is _State.CLOSED:
             return
+        if self._state is _State.WAITING:
+            raise InsideWaitError("close: called from a callback, inside the wait")
         try:
             if not self._attached and self._state in (_State.STOPPED, _State.RUNNING):
                 # Killed here rather than by the passive end of the session, so that its

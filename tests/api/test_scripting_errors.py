@@ -106,11 +106,15 @@ def test_a_callback_that_raises_stops_and_cont_raises_it(script, tmp_path):
 
 def test_running_the_process_from_a_callback_is_refused(script, tmp_path):
     with launched(script, tmp_path / "out", "calls", 3) as proc:
-        proc.breakpoint(sym(script, "work"), lambda hit: proc.cont())
+        bp = proc.breakpoint(sym(script, "work"), lambda hit: proc.cont())
         with pytest.raises(pydbg.InsideWaitError, match="return True"):
             proc.cont()
         assert proc.state == "stopped" and proc.regs.rdi == 3
         assert isinstance(proc.last_event, pydbg.BreakpointHit)
+        bp.callback = lambda hit: proc.close()
+        with pytest.raises(pydbg.InsideWaitError, match="close"):
+            proc.cont()
+        assert proc.state == "stopped" and proc.regs.rdi == 10
 
 
 def test_use_after_the_process_ended(script, tmp_path):
