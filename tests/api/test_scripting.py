@@ -441,3 +441,46 @@ def test_leaving_the_block_kills_a_running_process(targets):
     assert proc.state == "closed"
     assert not os.path.exists(f"/proc/{pid}")
     assert proc.exit_signal == signal.SIGKILL
+
+
+def test_callbacks_on_other_threads_see_that_thread(targets):
+    threads_target = targets["threads"]
+    read_end, write_end = os.pipe()  # the program runs until its stdin reaches EOF
+    seen: dict[int, int] = {}
+
+    def tick(hit: pydbg.BreakpointHit) -> bool:
+        assert proc.thread.tid == hit.tid and proc.regs.rip == hit.pc
+        seen[hit.tid] = seen.get(hit.tid, 0) + 1
+        return len(seen) == 3  # stop once every worker has ticked
+
+    try:
+        with pydbg.launch([threads_target.path, "3"], stdin=read_end) as proc:
+            os.close(read_end)
+            bp = proc.breakpoint(sym(threads_target, "worker_tick"), tick)
+            event = proc.cont()
+            assert isinstance(event, pydbg.BreakpointHit) and event.pc == bp.address
+            workers = {t.tid for t in proc.threads} - {proc.pid}
+            assert set(seen) == workers and len(workers) == 3
+            bp.remove()
+            os.close(write_end)
+            write_end = -1
+            assert isinstance(proc.cont(), pydbg.ProcessExited)
+    finally:
+        if write_end >= 0:
+            os.close(write_end)
+    assert proc.exit_code == 0
+    assert bp.hits == sum(seen.values())
+
+
+def test_a_callback_may_vote_a_debug_status(script, tmp_path):
+    from pydbg.constants import DebugStatus
+
+    def vote(hit: pydbg.BreakpointHit) -> DebugStatus:
+        return DebugStatus.BREAK if proc.regs.rdi == 17 else DebugStatus.GO
+
+    with launched(script, tmp_path / "out", "calls", 4) as proc:
+        bp = proc.breakpoint(sym(script, "work"), vote)
+        event = proc.cont()
+        assert isinstance(event, pydbg.BreakpointHit) and proc.regs.rdi == 17
+        assert isinstance(proc.cont(), pydbg.ProcessExited)
+    assert bp.hits == 4
