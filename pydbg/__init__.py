@@ -7,6 +7,14 @@
     print(hex(client.registers.get_value("rip")))
     client.control.execute("t; r rip; g")
 
+For scripts, `pydbg.launch(argv)` / `pydbg.attach(pid)` give one process with registers,
+memory, breakpoints with callbacks and typed events, on top of the facets
+(pydbg.scripting):
+
+    with pydbg.launch(["./prog"]) as proc:
+        proc.breakpoint("prog!work", lambda hit: print(proc.regs.rdi))
+        print(proc.cont())                          # ProcessExited(... exit_code=0 ...)
+
 `create_client` and the facets follow the Windows Debugger Engine (see pydbg.client);
 `EventCallbacks` and `OutputCallbacks` are the classes to subclass; constants carry their
 dbgeng.h names and values in `pydbg.constants`.  The native core is `pydbg._native` (its
@@ -47,6 +55,7 @@ from pydbg.errors import (
     PtraceError,
     PtracePermissionError,
     PydbgError,
+    RegisterAttributeError,
     RegisterValueError,
     SelfAttachError,
     SessionFailedError,
@@ -61,6 +70,21 @@ from pydbg.errors import (
 if TYPE_CHECKING:
     from pydbg.callbacks import EventCallbacks, OutputCallbacks
     from pydbg.client import DebugClient, create_client
+    from pydbg.scripting import (
+        BreakIn,
+        BreakpointHit,
+        Event,
+        ModuleLoaded,
+        ModuleUnloaded,
+        Process,
+        ProcessExited,
+        SignalEvent,
+        ThreadCreated,
+        ThreadExited,
+        WatchpointHit,
+        attach,
+        launch,
+    )
 
     __version__: str
 
@@ -70,6 +94,20 @@ __all__ = [
     "EventCallbacks",
     "OutputCallbacks",
     "create_client",
+    # the layer for scripts (pydbg.scripting)
+    "launch",
+    "attach",
+    "Process",
+    "Event",
+    "BreakIn",
+    "BreakpointHit",
+    "WatchpointHit",
+    "SignalEvent",
+    "ThreadCreated",
+    "ThreadExited",
+    "ModuleLoaded",
+    "ModuleUnloaded",
+    "ProcessExited",
     # errors (pydbg.errors), base class first
     "PydbgError",
     "AlreadyTracedError",
@@ -93,6 +131,7 @@ __all__ = [
     "ProgramNotFoundError",
     "PtraceError",
     "PtracePermissionError",
+    "RegisterAttributeError",
     "RegisterValueError",
     "SelfAttachError",
     "SessionFailedError",
@@ -112,26 +151,60 @@ _LAZY = {
     "create_client": "pydbg.client",
     "EventCallbacks": "pydbg.callbacks",
     "OutputCallbacks": "pydbg.callbacks",
+    **dict.fromkeys(
+        (
+            "launch",
+            "attach",
+            "Process",
+            "Event",
+            "BreakIn",
+            "BreakpointHit",
+            "WatchpointHit",
+            "SignalEvent",
+            "ThreadCreated",
+            "ThreadExited",
+            "ModuleLoaded",
+            "ModuleUnloaded",
+            "ProcessExited",
+        ),
+        "pydbg.scripting",
+    ),
 }
 
 
 def _version() -> str:
-    """The distribution's version (pyproject.toml's, through the installed metadata)."""
+    """The installed distribution's version; in a source checkout that is not installed,
+    pyproject.toml's (read with a pattern: tomllib is 3.11+)."""
     from importlib import metadata
 
     try:
         return metadata.version("pydbg-engine")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "0+unknown"
+    except metadata.PackageNotFoundError:
+        pass
+    import re
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        found = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(), re.MULTILINE)
+    except OSError:
+        found = None
+    return found.group(1) if found else "0+unknown"
 
 
 def __getattr__(name: str) -> object:
-    if name == "__version__":  # (read on demand: importlib.metadata costs milliseconds)
-        globals()[name] = version = _version()
-        return version
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pydbg' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if name == "__version__":
+        value: object = _version()
+    else:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'pydbg' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """What the module has, and what __getattr__ loads on first use (IPython completes
+    from this)."""
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})

@@ -51,12 +51,24 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+import pydbg
 from pydbg.client import DebugClient, create_client
 from pydbg.commands.interpreter import UnknownCommandError
 from pydbg.constants import DebugEnd, DebugStatus, GetProcFlags, OutputMask
 from pydbg.engine import teardown
 from pydbg.errors import PydbgError
 from pydbg.repl import restart as _restart  # noqa: F401 - registers .restart for .help
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked for (importlib.metadata costs start-up time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"pydbg {pydbg.__version__}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     _run_options(parser)
-    parser.add_argument("--version", action="version", version=f"pydbg {_version()}")
+    parser.add_argument("--version", action=_Version, help="show pydbg's version and exit")
     parser.add_argument("program", nargs=argparse.REMAINDER,
                         help="the program and its arguments, after --")  # fmt: skip
     return parser

@@ -102,9 +102,12 @@ class LastEventExitThread:
 
 @dataclass(frozen=True)
 class LastEventExitProcess:
-    """DEBUG_LAST_EVENT_INFO_EXIT_PROCESS."""
+    """DEBUG_LAST_EVENT_INFO_EXIT_PROCESS, and (a pydbg addition) the signal that killed
+    the process: 0 when it exited, so that exit(128 + N) and a death by signal N, both
+    exit code 128 + N, can be told apart."""
 
     exit_code: int
+    exit_signal: int = 0
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def _extra(event: ev.Event) -> LastEventExtra | None:
     if isinstance(event, ev.ExitThread):
         return LastEventExitThread(event.exit_code)
     if isinstance(event, ev.ExitProcess):
-        return LastEventExitProcess(event.exit_code)
+        return LastEventExitProcess(event.exit_code, event.exit_signal)
     if isinstance(event, ev.LoadModule):
         return LastEventLoadModule(event.base_offset)
     if isinstance(event, ev.UnloadModule):

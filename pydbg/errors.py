@@ -32,6 +32,7 @@ __all__ = [
     "MemoryAccessError",
     "InvalidArgumentError",
     "InvalidRegisterError",
+    "RegisterAttributeError",
     "RegisterValueError",
     "InvalidStatusError",
     "NotStoppedError",
@@ -145,6 +146,13 @@ class InvalidRegisterError(PydbgError, KeyError):
     def __str__(self) -> str:
         hint = f"; known: {', '.join(self.known)}" if self.known else ""
         return f"no register named {self.name!r}{hint}"
+
+
+# (AttributeError.name may be None; this error's is always the name asked for.)
+class RegisterAttributeError(InvalidRegisterError, AttributeError):  # type: ignore[misc]
+    """An attribute of a register view (`proc.regs.nosuch`) that names no register: an
+    InvalidRegisterError that is also the AttributeError hasattr() and getattr() with a
+    default expect."""
 
 
 class RegisterValueError(PydbgError, ValueError):

@@ -3,6 +3,8 @@ ends): a source check, like tests/test_boundary.py.
 
 * The command language (pydbg/commands), the core file writer (pydbg/coredump) and the CLI
   use the public facets: no `_engine`.
+* The layer for scripts (pydbg/scripting) sits on the facets too: no `_engine`, and no
+  import of the engine or the native core but for type checking.
 * Nothing under pydbg/engine imports pydbg.commands (the engine gets the language as
   callables: pydbg.engine.breakpoints.Language, wired in by pydbg.client).
 * No engine module imports pydbg.engine.session, not even for type checking: the session
@@ -113,6 +115,20 @@ def test_front_ends_use_no_private_client_attribute():
         for node in ast.walk(ast.parse(path.read_text(), str(path)))
         if isinstance(node, ast.Attribute) and node.attr in ("_engine", "_interpreter")
     ]
+    assert not found, "\n".join(found)
+
+
+def test_the_scripting_layer_uses_only_the_facets():
+    found = []
+    for path in sorted((PACKAGE / "scripting").glob("*.py")):
+        name = str(path.relative_to(ROOT))
+        source = path.read_text()
+        found += engine_accesses(source, name)
+        found += [
+            f"{name}:{line}: imports {module}"
+            for module, line, typing_only in imports(source, name)
+            if not typing_only and (_is(module, "pydbg.engine") or _is(module, "pydbg._native"))
+        ]
     assert not found, "\n".join(found)
 
 

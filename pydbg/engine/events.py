@@ -75,6 +75,9 @@ class CreateProcess(Event):
 @dataclass(eq=False)
 class ExitProcess(Event):
     exit_code: int = 0
+    # The signal that killed it (0: it exited): exit_code alone cannot tell a death by
+    # signal N from an exit(128 + N).
+    exit_signal: int = 0
     # The process was already reaped when pydbg learnt of its end (killed by SIGKILL, which
     # skips the exit stop): it cannot be inspected, and it is discarded right after.
     gone: bool = False

@@ -192,7 +192,9 @@ class Lifecycle(Interrupts):
         if process.announced and not process.exit_reported:
             code = (128 + (status & 0x7F)) if status & 0x7F else (status >> 8) & 0xFF
             process.exit_reported = True
-            event = ev.ExitProcess(process, None, exit_code=code, gone=True)
+            event = ev.ExitProcess(
+                process, None, exit_code=code, exit_signal=status & 0x7F, gone=True
+            )
             self.last_event = event
             self.inside_wait = True
             try:

@@ -202,7 +202,11 @@ def translate(
         # A task the table does not know yet (its CLONE is still queued): adopt it.
         thread = table.add_thread(process, record.tid)
     if kind == EventKind.EXIT:
-        return Translation(_exiting(context, process, thread, record.exit_code))
+        # The EXIT stop's message is the wait status the process will have (ptrace(2),
+        # PTRACE_EVENT_EXIT), so a death by signal is known before the reap.
+        status = record.message
+        killed_by = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+        return Translation(_exiting(context, process, thread, record.exit_code, killed_by))
     if kind == EventKind.CLONE:
         new = table.thread(record.message) or table.add_thread(process, record.message)
         return Translation([_create_thread(backend, new)])
@@ -325,7 +329,9 @@ def _dying(pid: int, tid: int) -> bool:
     return bool(pending & (1 << (_signal.SIGKILL - 1)))
 
 
-def _exiting(context: Context, process: Process, thread: Thread, exit_code: int) -> list[ev.Event]:
+def _exiting(
+    context: Context, process: Process, thread: Thread, exit_code: int, exit_signal: int = 0
+) -> list[ev.Event]:
     """An exit stop: the thread, or with the last one the process, is about to go.
 
     The process ends here when every other thread has exited or is dying: then each of
@@ -346,7 +352,7 @@ def _exiting(context: Context, process: Process, thread: Thread, exit_code: int)
         out.append(ev.ExitThread(process, other, exit_code=exit_code))
     process.exit_reported = True
     process.exit_code = exit_code
-    out.append(ev.ExitProcess(process, thread, exit_code=exit_code))
+    out.append(ev.ExitProcess(process, thread, exit_code=exit_code, exit_signal=exit_signal))
     return out
 
 
@@ -355,7 +361,8 @@ def _reaped(
 ) -> Translation:
     out: list[ev.Event] = []
     # Death by a signal reads as 128+N, as the shell and the EXIT stop report it.
-    code = 128 + record.signal if record.kind == EventKind.KILLED else record.exit_code
+    killed_by = record.signal if record.kind == EventKind.KILLED else 0
+    code = 128 + killed_by if killed_by else record.exit_code
     gone = record.tid == process.pid  # the leader's status is the process's: it comes last
     if thread is not None and not thread.exit_reported and not gone and not process.exit_reported:
         thread.exit_reported = True
@@ -366,7 +373,9 @@ def _reaped(
         if not process.exit_reported:
             process.exit_reported = True
             process.exit_code = code
-            out.append(ev.ExitProcess(process, None, exit_code=code, gone=True))
+            out.append(
+                ev.ExitProcess(process, None, exit_code=code, exit_signal=killed_by, gone=True)
+            )
         else:
             return Translation(out, (Discard(process),))
     return Translation(out)

@@ -116,3 +116,15 @@ def test_attach_to_a_wrong_pid_is_a_clear_error(bad):
     assert result.returncode == 1
     assert bad in result.stderr or "process" in result.stderr.lower()
     assert os.path.exists("/proc/self")
+
+
+def test_version_is_the_package_version():
+    import pydbg as package
+
+    result = pydbg("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"pydbg {package.__version__}"
+    # After --, --version is the program's.
+    result = pydbg("--", "/bin/echo", "--version")
+    assert result.returncode == 0 and result.stdout
+    assert f"pydbg {package.__version__}" not in result.stdout
