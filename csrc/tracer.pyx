@@ -212,11 +212,11 @@ cdef class Tracer:
         self._enter("cont")
         _cont(self.s, _stopped(self.s, tid, "cont"), PTRACE_CONT, sig)
 
-    def cont_all(self, pid=None, signals=None):
+    def cont_all(self, pid=None, signals=None, syscall=None):
         self._enter("cont_all")
         if pid is not None:
             _proc(self.s, pid, "cont_all")
-        _cont_all(self.s, pid, signals)
+        _cont_all(self.s, pid, signals, syscall)
 
     def singlestep(self, pid_t tid, int sig=0):
         self._enter("singlestep")

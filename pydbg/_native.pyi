@@ -71,7 +71,7 @@ removal), are copied to fork children with the int3 sites (with their counts sta
 afresh), and are dropped with the sites at exec.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from enum import IntEnum
 from typing import Final, Protocol, TypeAlias
 
@@ -383,8 +383,15 @@ class Tracer:
         qualifies), returns (signo, si_code, address, pc, sender_pid), read while the thread
         sits in that stop (address and sender_pid as Event gives them); otherwise, or when
         the thread vanished meanwhile, the list `wait` returns."""
-    def cont_all(self, pid: int | None = None, signals: Mapping[int, int] | None = None) -> None:
-        """Resume every STOPPED thread (of `pid`, or of every process) with PTRACE_CONT.
+    def cont_all(
+        self,
+        pid: int | None = None,
+        signals: Mapping[int, int] | None = None,
+        syscall: Container[int] | None = None,
+    ) -> None:
+        """Resume every STOPPED thread (of `pid`, or of every process) with PTRACE_CONT,
+        or with PTRACE_SYSCALL for the tids in `syscall` (their next syscall entry or exit
+        is a SYSCALL event; TRACESYSGOOD is always set, so it is never taken for a SIGTRAP).
 
         First every thread sitting on a breakpoint is stepped off it while all the others
         are still stopped, then all of them run.  `signals` maps tid -> signal to deliver.

@@ -9,7 +9,7 @@ really makes is what keeps that fake honest.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Protocol
 
 from pydbg._native import EventKind, FPRegs, Regs, ThreadState, TraceResult
@@ -47,6 +47,12 @@ class NativeEvent(Protocol):
     def sender_pid(self) -> int: ...
     @property
     def dr6(self) -> int: ...
+    @property
+    def syscall_op(self) -> int: ...
+    @property
+    def syscall_nr(self) -> int: ...
+    @property
+    def syscall_ret(self) -> int: ...
 
 
 class Backend(Protocol):
@@ -87,7 +93,10 @@ class Backend(Protocol):
         self, tid: int, sig: int = 0, timeout: float | None = None, simple: int = 0
     ) -> Sequence[NativeEvent] | tuple[int, int, int, int, int]: ...
     def cont_all(
-        self, pid: int | None = None, signals: Mapping[int, int] | None = None
+        self,
+        pid: int | None = None,
+        signals: Mapping[int, int] | None = None,
+        syscall: Container[int] | None = None,
     ) -> None: ...
     def listen(self, tid: int) -> None: ...
     def step(self, tid: int, sig: int = 0) -> NativeEvent: ...
