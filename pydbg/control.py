@@ -43,6 +43,7 @@ __all__ = [
     "LastEventExitThread",
     "LastEventInformation",
     "LastEventLoadModule",
+    "LastEventSyscall",
     "LastEventUnloadModule",
     "StackFrame",
     "StepMode",
@@ -121,6 +122,17 @@ class LastEventUnloadModule:
     base: int
 
 
+@dataclass(frozen=True)
+class LastEventSyscall:
+    """pydbg extension (type DEBUG_EVENT_SYSCALL): a system call entry or exit."""
+
+    number: int
+    name: str
+    args: tuple[int, ...]
+    is_exit: bool
+    result: int | None  # the exit's return value (-errno on failure); None at an entry
+
+
 LastEventExtra = (
     LastEventBreakpoint
     | LastEventException
@@ -128,6 +140,7 @@ LastEventExtra = (
     | LastEventExitProcess
     | LastEventLoadModule
     | LastEventUnloadModule
+    | LastEventSyscall
 )
 
 
@@ -164,6 +177,10 @@ def _extra(event: ev.Event) -> LastEventExtra | None:
         return LastEventLoadModule(event.base_offset)
     if isinstance(event, ev.UnloadModule):
         return LastEventUnloadModule(event.base_offset)
+    if isinstance(event, ev.SyscallEvent):
+        return LastEventSyscall(
+            event.number, event.name, event.arguments, event.is_exit, event.result
+        )
     return None
 
 
@@ -467,8 +484,9 @@ class Control:
     def get_event_filter_index(self, name: str) -> int:
         """The index of the filter an sx code names (`ld`, `av`, `cc`...).  A hexadecimal
         exception code without a filter of its own gets a new arbitrary filter with the
-        default filter's settings, as `sxe c0000096` does in cdb.  Raises FilterError for
-        anything else.  pydbg extension."""
+        default filter's settings, as `sxe c0000096` does in cdb; `sys` and `sys:NAME` /
+        `sys:NUMBER` name syscall rows, a missing one added with `sys`'s settings.  Raises
+        FilterError for anything else.  pydbg extension."""
         return self._engine.filters.index_of_name(name)
 
     def reset_event_filters(self) -> None:
@@ -514,6 +532,21 @@ class Control:
 
     def set_exception_filter_second_command(self, index: int, command: str) -> None:
         self._engine.filters.set_exception_filter_second_command(index, command)
+
+    def get_number_syscall_filters(self) -> int:
+        """The syscall filter rows, `sys` first; their indices follow the DbgEng filters'
+        (get_number_event_filters).  pydbg extension: see pydbg.filters."""
+        return self._engine.filters.get_number_syscall_filters()
+
+    def get_syscall_filter_parameters(self, index: int) -> SpecificFilterParameters:
+        """The break status and command of a syscall row (`sys`, `sys:openat`...), by the
+        index get_event_filter_index gives for that name.  pydbg extension."""
+        return self._engine.filters.get_syscall_filter_parameters(index)
+
+    def set_syscall_filter_parameters(self, index: int, params: SpecificFilterParameters) -> None:
+        """Set a syscall row's break status (BREAK, OUTPUT, IGNORE; SECOND_CHANCE_BREAK
+        breaks, as for the specific filters).  pydbg extension."""
+        self._engine.filters.set_syscall_filter_parameters(index, params)
 
 
 def stack_trace(engine: Engine, thread: Thread, max_frames: int) -> list[StackFrame]:

@@ -191,3 +191,23 @@ class UnloadModule(Event):
 
     def filter_name(self) -> str:
         return self.image_base_name
+
+
+@dataclass(eq=False)
+class SyscallEvent(Event):
+    """pydbg extension: a system call entry or exit (PTRACE_SYSCALL with TRACESYSGOOD),
+    governed by the syscall filter rows (pydbg.filters) and heard by `syscall` callbacks
+    under DEBUG_EVENT_SYSCALL."""
+
+    number: int = -1
+    name: str = ""
+    arguments: tuple[int, ...] = ()
+    is_exit: bool = False
+    result: int | None = None  # the exit's return value (-errno on failure)
+
+    mask = int(DebugEvent.SYSCALL)
+    method = "syscall"
+
+    def args(self) -> tuple[object, ...]:
+        tid = self.thread.tid if self.thread else 0
+        return (tid, self.number, self.name, self.arguments, self.is_exit, self.result)

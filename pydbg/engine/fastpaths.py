@@ -39,6 +39,7 @@ from pydbg.constants import (
 )
 from pydbg.engine import translate
 from pydbg.engine.signals import earns_second_chance, exception_code
+from pydbg.engine.syscalls import tracing
 
 if TYPE_CHECKING:
     from collections import deque
@@ -197,6 +198,7 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
             or processes.get(pid) is not process
             or len(threads) != 1
             or threads.get(tid) is not thread
+            or tracing(engine)  # (cont_wait resumes with PTRACE_CONT only)
         ):
             if sig:
                 signals[tid] = sig

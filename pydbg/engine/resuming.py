@@ -1,5 +1,6 @@
 """Resuming the targets after a decision: the signals to deliver, threads to restart
-with PTRACE_LISTEN, the step plan or a plain cont_all, and the set of signals the native
+with PTRACE_LISTEN, the step plan or a plain cont_all (PTRACE_SYSCALL for the threads
+pydbg.engine.syscalls.traced_threads names), and the set of signals the native
 core may pass on without reporting them (kept in step with everything it depends on).
 """
 
@@ -11,6 +12,7 @@ from pydbg.engine import events as ev
 from pydbg.engine import fastpaths
 from pydbg.engine.arming import Arming
 from pydbg.engine.backend import NativeEvent
+from pydbg.engine.syscalls import traced_threads
 from pydbg.errors import (
     PydbgError,
 )
@@ -64,6 +66,7 @@ class Resuming(Arming):
             signals = {tid: sig for tid, sig in self._signals.items() if self._alive_tid(tid)}
             self._signals.clear()
         plan = self._plan
+        syscall = traced_threads(self)  # (the one rule: syscalls.py)
         if self.breakpoints.sites or self.breakpoints.hw_sites:
             thread = plan.thread if plan is not None else self.current
             # (A thread that trapped at an int3 is stepped over it by the core.)
@@ -78,7 +81,7 @@ class Resuming(Arming):
             if self._log:
                 _LOG.debug("resume: %r, signals %s", plan, signals)
             try:
-                record = plan.run(backend, signals)
+                record = plan.run(backend, signals, syscall)
             except ProcessLookupError:
                 # The stepping thread was killed while stopped (a group exit): there is
                 # nothing left to step; let the rest run to report the exit.
@@ -89,7 +92,7 @@ class Resuming(Arming):
                 return record if record is None else self._collected([record])[0]
         self._plan = None
         if self._log:
-            _LOG.debug("resume: cont_all, signals %s", signals)
-        backend.cont_all(signals=signals)
+            _LOG.debug("resume: cont_all, signals %s, syscall stops %s", signals, sorted(syscall))
+        backend.cont_all(signals=signals, syscall=syscall)
         self._running = True
         return None

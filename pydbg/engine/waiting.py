@@ -53,6 +53,7 @@ from pydbg.engine.backend import NativeEvent
 from pydbg.engine.deciding import Deciding
 from pydbg.engine.dispatch import describe
 from pydbg.engine.stepping import Outcome, StepMode, StepPlan
+from pydbg.engine.syscalls import tracing
 from pydbg.errors import (
     EngineError,
     InsideWaitError,
@@ -265,6 +266,7 @@ class Waiting(Deciding):
             or self._interrupt_exit
             or self.notifier.interests & _STATE_CHANGES
             or len(self.targets.processes) != 1
+            or tracing(self)  # (it resumes with PTRACE_CONT only)
         ):
             return False
         process = next(iter(self.targets.processes.values()))
