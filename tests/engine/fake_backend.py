@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,6 +60,10 @@ class FakeEvent:
     address: int = 0
     si_code: int = 0
     sender_pid: int = 0
+    dr6: int = 0
+    syscall_op: int = 0  # SYSCALL: 1 entry, 2 exit
+    syscall_nr: int = -1
+    syscall_ret: int = 0
 
 
 class _Timeout:
@@ -300,8 +304,18 @@ class FakeBackend:
         self.cont(tid, sig)
         return self.wait(timeout)
 
-    def cont_all(self, pid: int | None = None, signals: Mapping[int, int] | None = None) -> None:
-        self._use("cont_all", dict(signals or {}))
+    def cont_all(
+        self,
+        pid: int | None = None,
+        signals: Mapping[int, int] | None = None,
+        syscall: Container[int] | None = None,
+    ) -> None:
+        # (Recorded as ("cont_all", signals), plus the sorted PTRACE_SYSCALL tids if any.)
+        traced = sorted(t for t in self._scope(pid) if syscall and t in syscall)
+        if traced:
+            self._use("cont_all", dict(signals or {}), traced)
+        else:
+            self._use("cont_all", dict(signals or {}))
         scope = self._scope(pid)
         assert scope, "cont_all() with no thread"
         running = [t for t in scope if self.state[t] == ThreadState.RUNNING]
