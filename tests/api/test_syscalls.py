@@ -124,9 +124,8 @@ def test_sxe_openat_breaks_at_entry_with_the_path_and_at_exit_with_the_fd(
     assert f".{tid:x}): Syscall openat" in output.text()
     output.take()
     control.execute(".lastevent")
-    assert output.take().startswith(
-        f"Last event: {client.system_objects.get_current_process_system_id():x}.{tid:x}: Syscall openat("
-    )
+    pid = client.system_objects.get_current_process_system_id()
+    assert output.take().startswith(f"Last event: {pid:x}.{tid:x}: Syscall openat(")
     control.execute("sx")
     listing = output.take()
     assert " sys - System call - ignore" in listing
