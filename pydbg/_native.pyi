@@ -592,6 +592,18 @@ class Tracer:
         (not stop-all, steps or traces), and not at a pc where a breakpoint sits.
         Replaces the previous set; {} reports every signal.  SIGKILL, SIGSTOP and SIGTRAP
         raise ValueError."""
+    def set_syscall_pass(self, report: Iterable[int] | None = None) -> None:
+        """Syscall stops that wait() resumes without reporting them, as set_pass_signals
+        does for signals.  None (the default): every syscall stop is reported.  Otherwise
+        only those of the numbers in `report` (and of numbers >= 1024) are; the others are
+        resumed with PTRACE_SYSCALL, and their entries counted (`syscall_counts`).  Only
+        stops of threads the caller let run with PTRACE_SYSCALL (cont_all's `syscall`), in
+        wait (not stop-all, steps or traces), with no interrupt pending.  An exit stop goes
+        by the number of the entry the thread stopped at last; an exit whose entry the core
+        did not see (tracing began inside the call) is reported."""
+    def syscall_counts(self, reset: bool = False) -> dict[int, int]:
+        """number -> syscall entries `wait` passed on unreported (set_syscall_pass), in
+        every thread of every process since the last reset."""
     def breakpoint_counts(self, pid: int, address: int) -> tuple[int, int]:
         """(hits, matches) since the condition at address was set: every trap there, and
         those that passed the tid, register and memory tests (reported or skipped).

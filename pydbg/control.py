@@ -533,6 +533,31 @@ class Control:
     def set_exception_filter_second_command(self, index: int, command: str) -> None:
         self._engine.filters.set_exception_filter_second_command(index, command)
 
+    def set_syscall_counting(self, enabled: bool) -> None:
+        """Count every system call of every thread from the next resume on (True; the
+        counts start again at zero) or stop counting (False).  While nothing else listens,
+        the native core counts and resumes each syscall stop itself: an strace -c that
+        costs no trip through Python per call.  pydbg extension."""
+        engine = self._engine
+        engine.check_thread("set_syscall_counting")
+        if enabled:
+            engine.syscall_counted.clear()
+            backend = engine._backend  # (none yet: nothing was counted)
+            if backend is not None and not backend.closed:
+                backend.syscall_counts(reset=True)
+        engine.syscall_counting = bool(enabled)
+
+    def get_syscall_counts(self) -> dict[str, int]:
+        """System call name -> entries counted since set_syscall_counting(True), in
+        every thread of every target.  pydbg extension."""
+        from pydbg.engine.syscalls import counts
+
+        engine = self._engine
+        engine.check_thread("get_syscall_counts")
+        backend = engine._backend
+        native = backend.syscall_counts() if backend is not None and not backend.closed else {}
+        return counts(native, engine.syscall_counted)
+
     def get_number_syscall_filters(self) -> int:
         """The syscall filter rows, `sys` first; their indices follow the DbgEng filters'
         (get_number_event_filters).  pydbg extension: see pydbg.filters."""

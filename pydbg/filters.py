@@ -173,6 +173,12 @@ def _syscall_defaults() -> list[_Specific]:
     ]
 
 
+def _syscall_row_name(number: int) -> str:
+    """`sys:openat`, or `sys:999` for a number the table does not know."""
+    known = _SYSCALLS.get(number)
+    return f"{_SYSCALL_ALL}:{known[0] if known is not None else number}"
+
+
 def _syscall_row_number(name: str) -> int:
     """The number a `sys:NAME` / `sys:NUMBER` filter name designates."""
     what = name.partition(":")[2].strip()
@@ -288,7 +294,7 @@ class EventFilters:
         if name == _SYSCALL_ALL:
             return base
         number = _syscall_row_number(name)
-        row = f"{_SYSCALL_ALL}:{syscall_name(number)}"
+        row = _syscall_row_name(number)
         for index, entry in enumerate(self._syscalls):
             if entry.name == row:
                 return base + index
@@ -467,7 +473,7 @@ class EventFilters:
         """The syscall row that governs system call `number`: its own, else `sys`."""
         found = self._by_syscall.get(number)
         if found is None:
-            row = f"{_SYSCALL_ALL}:{syscall_name(number)}"
+            row = _syscall_row_name(number)
             entry = next((e for e in self._syscalls if e.name == row), self._syscalls[0])
             found = self._by_syscall[number] = entry.params
         return found
@@ -481,6 +487,18 @@ class EventFilters:
                 e.params.execution_option != IGNORE or e.params.command for e in self._syscalls
             )
         return wanted
+
+    def syscall_rows_wanted(self) -> frozenset[int] | None:
+        """The numbers whose own row breaks, prints or runs a command; None when the `sys`
+        row does (then every system call matters)."""
+        rows = self._syscalls
+        if rows[0].params.execution_option != IGNORE or rows[0].params.command:
+            return None
+        return frozenset(
+            _syscall_row_number(e.name)
+            for e in rows[1:]
+            if e.params.execution_option != IGNORE or e.params.command
+        )
 
     def _exception_params(self, index: int) -> ExceptionFilterParameters:
         entry = self._entry(index)

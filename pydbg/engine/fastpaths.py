@@ -103,6 +103,7 @@ class Wait(PassSource, Protocol):
 
     _running: bool
     _interrupt_active: bool
+    syscall_counting: bool
 
     @property
     def _status(self) -> DebugStatus: ...

@@ -1,7 +1,8 @@
 """Resuming the targets after a decision: the signals to deliver, threads to restart
 with PTRACE_LISTEN, the step plan or a plain cont_all (PTRACE_SYSCALL for the threads
-pydbg.engine.syscalls.traced_threads names), and the set of signals the native
-core may pass on without reporting them (kept in step with everything it depends on).
+pydbg.engine.syscalls.decide names, which also says the syscall stops the core passes on),
+and the set of signals the native core may pass on without reporting them (kept in step
+with everything it depends on).
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 import contextlib
 
 from pydbg.engine import events as ev
-from pydbg.engine import fastpaths
+from pydbg.engine import fastpaths, syscalls
 from pydbg.engine.arming import Arming
 from pydbg.engine.backend import NativeEvent
-from pydbg.engine.syscalls import traced_threads
 from pydbg.errors import (
     PydbgError,
 )
@@ -66,7 +66,11 @@ class Resuming(Arming):
             signals = {tid: sig for tid, sig in self._signals.items() if self._alive_tid(tid)}
             self._signals.clear()
         plan = self._plan
-        syscall = traced_threads(self)  # (the one rule: syscalls.py)
+        tracing = syscalls.decide(self)  # (the one rule: syscalls.py)
+        if (backend, tracing.report) != self._syscall_pass:
+            backend.set_syscall_pass(tracing.report)
+            self._syscall_pass = (backend, tracing.report)
+        syscall = tracing.threads
         if self.breakpoints.sites or self.breakpoints.hw_sites:
             thread = plan.thread if plan is not None else self.current
             # (A thread that trapped at an int3 is stepped over it by the core.)

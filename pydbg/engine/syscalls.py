@@ -1,12 +1,17 @@
 """Syscall events (a pydbg extension): which threads run under PTRACE_SYSCALL, how a
 syscall stop becomes a `SyscallEvent`, and the line that describes one.
 
-Who is traced is decided in one place, `traced_threads`, at every resume (the general
-loop's and a step plan's): when any client's interest mask has DEBUG_EVENT_SYSCALL, or any
-syscall filter row breaks, prints or runs a command, every thread of the session's
-processes runs under PTRACE_SYSCALL; otherwise none does, and resuming is the plain
-PTRACE_CONT it always was (no syscall stop, no cost).  The fast loops (waiting._fast_go,
-fastpaths.signal_go) resume with PTRACE_CONT only, so they step aside while it is non-empty.
+Who is traced is decided in one place, `decide`, at every resume (the general loop's and
+a step plan's): when any client's interest mask has DEBUG_EVENT_SYSCALL, any syscall filter
+row breaks, prints or runs a command, or syscall counting is on (Control.
+set_syscall_counting), every thread of the session's processes runs under PTRACE_SYSCALL;
+otherwise none does, and resuming is the plain PTRACE_CONT it always was (no syscall stop,
+no cost).  The same function says which stops the native core must report: all of them
+when a callback listens, else only those of the numbers a filter row wants; the core
+resumes the others at once and counts their entries (Tracer.set_syscall_pass, as it passes
+ignored signals), so `sxe sys:openat` costs a kernel round trip per other call, not a trip
+through Python.  The fast loops (waiting._fast_go, fastpaths.signal_go) resume with
+PTRACE_CONT only, so they step aside while tracing is on.
 
 The native core starts every tracee with PTRACE_O_TRACESYSGOOD, so a syscall stop is
 SIGTRAP|0x80 and decodes as a SYSCALL record, never as a SIGTRAP signal (hazards §3, §4).
@@ -22,6 +27,7 @@ entry, exit (-ERESTART*), signal-delivery-stop, handler, restart: each one is an
 from __future__ import annotations
 
 import errno
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from pydbg.addresses import hex64
@@ -31,15 +37,16 @@ from pydbg.filters import syscall_name
 from pydbg.syscall_table import SYSCALLS
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pydbg.engine.backend import Backend, NativeEvent
     from pydbg.engine.notify import Notifier
     from pydbg.engine.targets import Process, TargetTable, Thread
     from pydbg.filters import EventFilters
 
-__all__ = ["describe_syscall", "syscall_event", "traced_threads", "tracing"]
+__all__ = ["Tracing", "counts", "decide", "describe_syscall", "syscall_event", "tracing"]
 
 _SYSCALL_BIT = int(DebugEvent.SYSCALL)
-_NONE: frozenset[int] = frozenset()
 _ENTRY, _EXIT = 1, 2  # PTRACE_SYSCALL_INFO_ENTRY / _EXIT
 # The x86_64 syscall argument registers, in order (syscall(2)).
 _ARGUMENT_REGISTERS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
@@ -51,6 +58,8 @@ _RESTARTS = {-512: "ERESTARTSYS", -513: "ERESTARTNOINTR", -514: "ERESTARTNOHAND"
 class TraceSource(Protocol):
     """What the decision is made from."""
 
+    syscall_counting: bool
+
     @property
     def notifier(self) -> Notifier: ...
     @property
@@ -59,18 +68,43 @@ class TraceSource(Protocol):
     def targets(self) -> TargetTable: ...
 
 
-def traced_threads(engine: TraceSource) -> frozenset[int]:
-    """The tids to resume with PTRACE_SYSCALL (module docstring): every thread of the
-    session when anyone listens to syscalls, else none."""
-    if not tracing(engine):
-        return _NONE
-    return frozenset(engine.targets.thread_ids())
+@dataclass(frozen=True, slots=True)
+class Tracing:
+    """How the next resume traces system calls."""
+
+    threads: frozenset[int]  # the tids resumed with PTRACE_SYSCALL (empty: plain PTRACE_CONT)
+    report: frozenset[int] | None  # numbers the core must report; the rest it passes on
+    #                                 and counts (Tracer.set_syscall_pass); None: all
+
+
+_OFF = Tracing(frozenset(), None)
+
+
+def decide(engine: TraceSource) -> Tracing:
+    """The one rule (module docstring): who runs under PTRACE_SYSCALL, and which syscall
+    stops the native core must report rather than pass on.  Everything is reported when a
+    client listens (its callback hears every call) or the `sys` row wants every call;
+    otherwise only the numbers of the rows that break, print or run a command (none when
+    only counting)."""
+    listening = bool(engine.notifier.interests & _SYSCALL_BIT)
+    rows = engine.filters.syscalls_wanted()
+    if not (listening or rows or engine.syscall_counting):
+        return _OFF
+    threads = frozenset(engine.targets.thread_ids())
+    if listening:
+        return Tracing(threads, None)
+    wanted = engine.filters.syscall_rows_wanted() if rows else frozenset()
+    return Tracing(threads, wanted)
 
 
 def tracing(engine: TraceSource) -> bool:
-    """Does anyone listen to syscalls: a client's interest mask, or a syscall filter row?
-    (traced_threads' rule, for the fast loops that only resume with PTRACE_CONT.)"""
-    return bool(engine.notifier.interests & _SYSCALL_BIT) or engine.filters.syscalls_wanted()
+    """Will the next resume trace syscalls (decide's first test, for the fast loops that
+    only resume with PTRACE_CONT)?"""
+    return (
+        bool(engine.notifier.interests & _SYSCALL_BIT)
+        or engine.syscall_counting
+        or engine.filters.syscalls_wanted()
+    )
 
 
 def syscall_event(
@@ -142,3 +176,13 @@ def describe_syscall(event: ev.SyscallEvent) -> str:
     else:
         shown = hex64(result)
     return f"{text} = {shown}"
+
+
+def counts(native: Mapping[int, int], reported: Mapping[int, int]) -> dict[str, int]:
+    """Syscall entries counted since counting began, by name: those the core passed on
+    (`native`: Tracer.syscall_counts) plus those reported to the engine (`reported`)."""
+    total: dict[str, int] = {}
+    for number in set(native) | set(reported):
+        name = syscall_name(number)
+        total[name] = total.get(name, 0) + native.get(number, 0) + reported.get(number, 0)
+    return total

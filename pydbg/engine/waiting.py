@@ -72,6 +72,8 @@ _KIND_BREAKPOINT = EventKind.BREAKPOINT
 
 _KIND_HW_BREAKPOINT = EventKind.HW_BREAKPOINT
 
+_KIND_SYSCALL = EventKind.SYSCALL
+
 _BREAKPOINT_EVENT = int(DebugEvent.BREAKPOINT)
 
 _GO = int(DebugStatus.GO)
@@ -387,6 +389,9 @@ class Waiting(Deciding):
     def _take(self, record: NativeEvent) -> None:
         """Turn one native record into queued events, or resume past it."""
         self.traps.took(record)
+        if self.syscall_counting and record.kind == _KIND_SYSCALL and record.syscall_op == 1:
+            counted = self.syscall_counted  # (an entry the core reported, not counted there)
+            counted[record.syscall_nr] = counted.get(record.syscall_nr, 0) + 1
         plan = self._plan
         if plan is not None:
             outcome = plan.on_record(record, self.backend)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -118,6 +118,10 @@ class FakeBackend:
         # What the engine asked the core to pass on unreported (set_pass_signals); the fake
         # reports every signal anyway: scripted records are what the core did report.
         self.pass_signals: dict[int, bool] = {}
+        # The same for syscall stops (set_syscall_pass; None: report all), and the counts
+        # syscall_counts answers with (a test fills them in: what the core "passed").
+        self.syscall_report: list[int] | None = None
+        self.passed_syscalls: dict[int, int] = {}
 
     # -- scripting helpers ------------------------------------------------------------------
 
@@ -438,6 +442,16 @@ class FakeBackend:
 
     def set_pass_signals(self, signals: Mapping[int, bool]) -> None:
         self.pass_signals = dict(signals)
+
+    def set_syscall_pass(self, report: Iterable[int] | None = None) -> None:
+        # (Like pass_signals: recorded, and every scripted syscall record is reported.)
+        self.syscall_report = None if report is None else sorted(report)
+
+    def syscall_counts(self, reset: bool = False) -> dict[int, int]:
+        counts = dict(self.passed_syscalls)
+        if reset:
+            self.passed_syscalls.clear()
+        return counts
 
     def insert_breakpoint(self, pid: int, address: int) -> None:
         self._use("insert_breakpoint", pid, address)
