@@ -221,3 +221,34 @@ def test_turning_the_filters_off_returns_to_plain_cont(client, targets, tmp_path
     assert requests(client, pid) == {REQ_CONT}
     run_to_end(client)
     assert read_lines(out) == [f"pid {pid}"]
+
+
+def test_counting_alone_counts_every_call_of_every_thread(client, targets, tmp_path):
+    out = str(tmp_path / "out")
+    launched(client, targets, "threads", out, 25, 3)
+    client.control.set_syscall_counting(True)
+    run_to_end(client)
+    assert read_lines(out) == ["calls 75"]
+    counts = client.control.get_syscall_counts()
+    assert counts["getpid"] == 75
+    assert counts.get("clone3", 0) + counts.get("clone", 0) == 3
+    assert counts["exit_group"] == 1
+
+
+def test_sxe_on_one_call_passes_the_others_natively_and_counts_both(client, targets, tmp_path):
+    out = str(tmp_path / "out")
+    pid = launched(client, targets, "getpid", out, 100)
+    control = client.control
+    control.set_syscall_counting(True)
+    control.execute("sxe sys:write")  # the fprintf at the end: one break per write stop
+    stops = 0
+    control.set_execution_status(DEBUG_STATUS_GO)
+    while wait(client):
+        info = control.get_last_event_information()
+        assert isinstance(info.extra, LastEventSyscall) and info.extra.name == "write"
+        stops += 1
+        control.set_execution_status(DEBUG_STATUS_GO)
+    assert read_lines(out) == [f"pid {pid}"]
+    counts = control.get_syscall_counts()
+    assert counts["getpid"] == 100  # passed on by the core, counted there
+    assert stops == 2 * counts["write"] >= 2  # reported (entry and exit), counted here

@@ -21,7 +21,7 @@ from pydbg.control import LastEventSyscall
 from pydbg.errors import EngineError
 from pydbg.filters import EventFilters, FilterError, SpecificFilterParameters
 from pydbg.syscall_table import NUMBERS, SYSCALLS
-from tests.engine.fake_backend import FakeEvent
+from tests.engine.fake_backend import TIMEOUT, FakeEvent
 from tests.engine.recording import PID, TID2, Recorder, Rig, ces_status, launch, notice
 
 OPENAT, GETPID, CLOSE = 257, 39, 3
@@ -234,3 +234,46 @@ def test_the_syscall_bit_is_a_valid_interest_and_the_default_mask_finds_the_meth
             return DEBUG_STATUS_GO
 
     assert Counting().get_interest_mask() == DEBUG_EVENT_SYSCALL
+
+
+# -- what the native core is told to report ---------------------------------------------------
+
+
+def test_only_the_wanted_rows_are_reported_when_no_callback_listens() -> None:
+    rig = Rig()
+    broken_in(rig)
+    control = rig.client.control
+    control.execute("sxe sys:openat; sxn sys:close")
+    rig.fake.then(FakeEvent(EventKind.EXITED, PID, PID, exit_code=0))
+    assert control.wait_for_event() is False
+    assert rig.fake.syscall_report == [CLOSE, OPENAT]
+
+
+def test_a_callback_or_the_sys_row_has_every_call_reported() -> None:
+    rig = syscall_rig()
+    broken_in(rig)
+    rig.client.control.execute("sxe sys:openat")
+    rig.fake.then(FakeEvent(EventKind.EXITED, PID, PID, exit_code=0))
+    assert rig.client.control.wait_for_event() is False
+    assert rig.fake.syscall_report is None
+    rig = Rig()
+    broken_in(rig)
+    rig.client.control.execute("sxn sys")
+    rig.fake.then(FakeEvent(EventKind.EXITED, PID, PID, exit_code=0))
+    assert rig.client.control.wait_for_event() is False
+    assert rig.fake.syscall_report is None
+    assert ("cont_all", {}, [PID]) in rig.fake.actions("cont_all")
+
+
+def test_counting_traces_reports_nothing_and_adds_both_counts() -> None:
+    rig = Rig()
+    broken_in(rig)
+    control = rig.client.control
+    control.set_syscall_counting(True)
+    rig.fake.passed_syscalls.update({GETPID: 7, CLOSE: 1})  # what the core passed on
+    rig.fake.then(entry(GETPID)).then(exit_(PID))  # ...and one it reported
+    rig.fake.then(TIMEOUT)
+    assert control.wait_for_event(timeout=1.0) is False  # (the targets run on)
+    assert rig.fake.syscall_report == []
+    assert ("cont_all", {}, [PID]) in rig.fake.actions("cont_all")
+    assert control.get_syscall_counts() == {"getpid": 8, "close": 1}
