@@ -694,21 +694,21 @@ def do_engine_syscalls(workload: str, n: int, target: str) -> None:
         else:
             control.set_syscall_counting(True)
 
-            def counted() -> int:
-                return sum(control.get_syscall_counts().values())
+            def counted() -> tuple[int, int]:
+                counts = control.get_syscall_counts()
+                return sum(counts.values()), counts.get("getpid", 0)
 
             control.set_execution_status(DEBUG_STATUS_GO)
             t_start = time.perf_counter()
             if control.wait_for_event(timeout=0.3):
                 raise BenchError(f"{workload}: counting broke in")
-            warm = counted()
-            rate_guess = warm / (time.perf_counter() - t_start)
-            c0, t0 = warm, time.perf_counter()
+            (c0, g0), t0 = counted(), time.perf_counter()
+            rate_guess = c0 / (t0 - t_start)
             if control.wait_for_event(timeout=n / rate_guess):
                 raise BenchError(f"{workload}: counting broke in")
-            c1, t1 = counted(), time.perf_counter()
-            if control.get_syscall_counts().get("getpid", 0) < c1 - 10:
-                raise BenchError(f"{workload}: not the target's getpid calls")
+            (c1, g1), t1 = counted(), time.perf_counter()
+            if g1 - g0 != c1 - c0:  # the loop makes nothing but getpid calls
+                raise BenchError(f"{workload}: {c1 - c0} calls, {g1 - g0} of them getpid")
             count, seconds = c1 - c0, t1 - t0
     finally:
         client.end_session(DEBUG_END_ACTIVE_TERMINATE)
