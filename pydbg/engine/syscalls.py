@@ -20,8 +20,10 @@ tracing starts while a thread sits in a blocking call (its first stop is an exit
 across exec (the execve exit stop follows the EXEC event).  Should the kernel not say, the
 thread's recorded entry decides.  An exit's record has no number or arguments: they are
 the entry's (Thread.syscall_entry), or orig_rax and the argument registers (unchanged by
-the kernel) when the entry was not seen.  A signal during a blocked call keeps the order
-entry, exit (-ERESTART*), signal-delivery-stop, handler, restart: each one is an event.
+the kernel) when the entry was not seen: after an exec those are the new image's (a launch
+whose initial break sits in the exec stop sees its own execve's exit first, with zeros).
+A signal during a blocked call keeps the order entry, exit (-ERESTART*),
+signal-delivery-stop, handler, restart: each one is an event.
 """
 
 from __future__ import annotations

@@ -252,3 +252,32 @@ def test_sxe_on_one_call_passes_the_others_natively_and_counts_both(client, targ
     counts = control.get_syscall_counts()
     assert counts["getpid"] == 100  # passed on by the core, counted there
     assert stops == 2 * counts["write"] >= 2  # reported (entry and exit), counted here
+
+
+def test_the_execve_exit_stop_after_the_exec_is_its_exit(client, targets, tmp_path):
+    # Hazards: the execve exit stop comes after the EXEC event, in the new image.
+    out, program = str(tmp_path / "out"), targets["exit7"].path
+    pid = launched(client, targets, "exec", out, program)
+    control = client.control
+    control.execute("sxe sys:execve")
+    control.set_execution_status(DEBUG_STATUS_GO)
+    assert wait(client)
+    info = control.get_last_event_information()
+    assert isinstance(info.extra, LastEventSyscall) and info.extra.number == 59
+    if info.extra.is_exit:
+        # The initial break sat in the launch's own execve (its exec stop): its exit stop
+        # comes first, with the new image's registers (its entry was never seen).
+        assert info.extra.result == 0
+        control.set_execution_status(DEBUG_STATUS_GO)
+        assert wait(client)
+        info = control.get_last_event_information()
+    assert isinstance(info.extra, LastEventSyscall) and not info.extra.is_exit
+    assert c_string(client.data_spaces, info.extra.args[0]) == program
+    control.set_execution_status(DEBUG_STATUS_GO)
+    assert wait(client)
+    info = control.get_last_event_information()
+    assert info.extra == LastEventSyscall(59, "execve", info.extra.args, True, 0)
+    assert os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(program)
+    control.execute("sxi sys:execve")
+    run_to_end(client)
+    assert client.get_exit_code() == 7

@@ -5,6 +5,7 @@
  *   syscalls threads OUT N T    T threads, each making N raw getpid calls: "calls N*T"
  *   syscalls sleep OUT          a SIGUSR1 handler, then nanosleep(30 s), which the tracer
  *                               interrupts with SIGUSR1: "handled H ret R errno E"
+ *   syscalls exec OUT PROG      execv(PROG, {PROG}) (OUT is left empty)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,11 @@ int main(int argc, char **argv)
         struct timespec ts = {30, 0};
         int ret = nanosleep(&ts, NULL);
         fprintf(out, "handled %d ret %d errno %d\n", (int)handled, ret, ret ? errno : 0);
+    } else if (strcmp(argv[1], "exec") == 0 && argc == 4) {
+        fclose(out);
+        char *args[] = {argv[3], NULL};
+        execv(argv[3], args);
+        return 4;
     } else {
         return 2;
     }
