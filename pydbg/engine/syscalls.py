@@ -46,7 +46,15 @@ if TYPE_CHECKING:
     from pydbg.engine.targets import Process, TargetTable, Thread
     from pydbg.filters import EventFilters
 
-__all__ = ["Tracing", "counts", "decide", "describe_syscall", "syscall_event", "tracing"]
+__all__ = [
+    "Tracing",
+    "count_reported",
+    "counts",
+    "decide",
+    "describe_syscall",
+    "syscall_event",
+    "tracing",
+]
 
 _SYSCALL_BIT = int(DebugEvent.SYSCALL)
 _ENTRY, _EXIT = 1, 2  # PTRACE_SYSCALL_INFO_ENTRY / _EXIT
@@ -61,6 +69,7 @@ class TraceSource(Protocol):
     """What the decision is made from."""
 
     syscall_counting: bool
+    syscall_counted: dict[int, int]
 
     @property
     def notifier(self) -> Notifier: ...
@@ -107,6 +116,14 @@ def tracing(engine: TraceSource) -> bool:
         or engine.syscall_counting
         or engine.filters.syscalls_wanted()
     )
+
+
+def count_reported(engine: TraceSource, record: NativeEvent) -> None:
+    """Syscall counting (Control.set_syscall_counting): count the entry of a syscall stop
+    the core reported (it counts those it passes on itself)."""
+    if engine.syscall_counting and record.syscall_op == _ENTRY:
+        counted = engine.syscall_counted
+        counted[record.syscall_nr] = counted.get(record.syscall_nr, 0) + 1
 
 
 def syscall_event(

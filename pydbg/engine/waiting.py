@@ -48,7 +48,7 @@ from pydbg.constants import (
     DebugStatus,
 )
 from pydbg.engine import events as ev
-from pydbg.engine import fastpaths, translate
+from pydbg.engine import fastpaths, syscalls, translate
 from pydbg.engine.backend import NativeEvent
 from pydbg.engine.deciding import Deciding
 from pydbg.engine.dispatch import describe
@@ -179,7 +179,9 @@ class Waiting(Deciding):
                     # (Back to the tight loop after, say, a module load was decided.)
                     if self._fast_go(deadline):
                         return True
-                elif self._plan is None and fastpaths.signal_go(self, deadline):
+                elif self._plan is None and (
+                    fastpaths.signal_go(self, deadline) or fastpaths.syscall_go(self, deadline)
+                ):
                     return True
                 if self._running or self._events:
                     continue  # a fast path resumed the targets and handed a record over
@@ -389,9 +391,8 @@ class Waiting(Deciding):
     def _take(self, record: NativeEvent) -> None:
         """Turn one native record into queued events, or resume past it."""
         self.traps.took(record)
-        if self.syscall_counting and record.kind == _KIND_SYSCALL and record.syscall_op == 1:
-            counted = self.syscall_counted  # (an entry the core reported, not counted there)
-            counted[record.syscall_nr] = counted.get(record.syscall_nr, 0) + 1
+        if record.kind == _KIND_SYSCALL:
+            syscalls.count_reported(self, record)
         plan = self._plan
         if plan is not None:
             outcome = plan.on_record(record, self.backend)

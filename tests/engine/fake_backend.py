@@ -89,6 +89,7 @@ ScriptEntry = Sequence[FakeEvent] | _Timeout | Hook
 _ACTIONS = frozenset(
     {
         "spawn", "seize", "detach", "kill", "close", "wait", "stop_all", "cont", "cont_all",
+        "syscall",
         "listen", "step", "branch_step", "set_regs", "set_reg", "set_pc", "write_memory",
         "insert_breakpoint", "remove_breakpoint",
     }
@@ -330,6 +331,12 @@ class FakeBackend:
         for tid in scope:
             if self.state[tid] == ThreadState.STOPPED:
                 self.state[tid] = ThreadState.RUNNING
+
+    def syscall(self, tid: int, sig: int = 0) -> None:
+        # (PTRACE_SYSCALL: recorded as itself, otherwise a cont.)
+        self._use("syscall", tid, sig)
+        self._stopped(tid, "syscall")
+        self.state[tid] = ThreadState.RUNNING
 
     def listen(self, tid: int) -> None:
         self._use("listen", tid)

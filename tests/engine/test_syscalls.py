@@ -14,6 +14,7 @@ from pydbg.constants import (
     DEBUG_EVENT_SYSCALL,
     DEBUG_STATUS_BREAK,
     DEBUG_STATUS_GO,
+    DEBUG_STATUS_GO_HANDLED,
     FilterHandling,
     FilterStatus,
 )
@@ -153,7 +154,13 @@ def test_a_syscall_callback_traces_every_thread_and_hears_entry_and_exit() -> No
     log = rig.take()
     assert ("syscall", PID, OPENAT, "openat", ARGS, False, None) in log
     assert ("syscall", PID, OPENAT, "openat", ARGS, True, 3) in log
-    assert rig.fake.actions("cont_all") == [("cont_all", {}, [PID])] * 3
+    # One thread, nobody listening to state changes: the syscall loop (fastpaths) resumes
+    # it with PTRACE_SYSCALL after the first resume.
+    assert rig.fake.actions("cont_all", "syscall") == [
+        ("cont_all", {}, [PID]),
+        ("syscall", PID, 0),
+        ("syscall", PID, 0),
+    ]
 
 
 def test_a_syscall_filter_that_breaks_reports_the_line_and_the_last_event() -> None:
@@ -277,3 +284,23 @@ def test_counting_traces_reports_nothing_and_adds_both_counts() -> None:
     assert rig.fake.syscall_report == []
     assert ("cont_all", {}, [PID]) in rig.fake.actions("cont_all")
     assert control.get_syscall_counts() == {"getpid": 8, "close": 1}
+
+
+def test_the_syscall_loop_hands_a_signal_over_and_takes_the_calls_again() -> None:
+    rig = Rig(mask=DEBUG_EVENT_SYSCALL | 0x2)  # syscalls and exceptions
+    rig.reply("syscall", DEBUG_STATUS_GO)
+    rig.reply("exception", DEBUG_STATUS_GO_HANDLED)
+    broken_in(rig)
+    usr1 = FakeEvent(EventKind.SIGNAL, PID, PID, signal=10, si_code=0)
+    rig.fake.then(entry(GETPID)).then(usr1).then(exit_(PID))
+    rig.fake.then(FakeEvent(EventKind.EXITED, PID, PID, exit_code=0))
+    assert rig.client.control.wait_for_event() is False
+    heard = [e[0] for e in rig.take() if e[0] in ("syscall", "exception")]
+    assert heard == ["syscall", "exception", "syscall"]
+    # The general loop resumed after the signal (handled: suppressed), still tracing.
+    assert rig.fake.actions("cont_all", "syscall") == [
+        ("cont_all", {}, [PID]),
+        ("syscall", PID, 0),
+        ("cont_all", {}, [PID]),
+        ("syscall", PID, 0),
+    ]
