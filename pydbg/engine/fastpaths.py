@@ -106,6 +106,7 @@ class Wait(PassSource, Protocol):
     _interrupt_active: bool
     syscall_counting: bool
     syscall_counted: dict[int, int]
+    _filters_version: int
 
     @property
     def _status(self) -> DebugStatus: ...
@@ -258,8 +259,8 @@ def syscall_go(engine: Wait, deadline: float | None) -> bool:
     (there are none, so the trap ledger has nothing to note) and of signals.  What it keeps
     is every rule: the event is built by syscalls.syscall_event, counted by
     syscalls.count_reported, decided by `Engine._decide`, and the loop runs only while
-    syscalls.decide (the one rule of who is traced and what is reported) gives what it
-    gave when the loop began; anything else returns to the general loop."""
+    everything syscalls.decide (the one rule of who is traced and what is reported) reads
+    is what it was when the loop began; anything else returns to the general loop."""
     processes = engine.targets.processes
     if len(processes) != 1 or engine._running:
         return False
@@ -272,6 +273,9 @@ def syscall_go(engine: Wait, deadline: float | None) -> bool:
     tracing = syscalls.decide(engine)
     if tid not in tracing.threads:
         return False
+    # What syscalls.decide reads besides the one thread (checked below): while these stay
+    # the same, so does its decision, and the loop need not ask it again each round.
+    inputs = (engine.notifier.interests, engine._filters_version, engine.syscall_counting)
     notifier, table = engine.notifier, engine.breakpoints
     signals, listen, first_chance = engine._signals, engine._listen, engine._first_chance
     events, records, discard = engine._events, engine._records, engine._discard
@@ -304,7 +308,7 @@ def syscall_go(engine: Wait, deadline: float | None) -> bool:
             or processes.get(pid) is not process
             or len(threads) != 1
             or threads.get(tid) is not thread
-            or (started and syscalls.decide(engine) != tracing)
+            or (notifier.interests, engine._filters_version, engine.syscall_counting) != inputs
         ):
             return False
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())

@@ -29,6 +29,7 @@ signal-delivery-stop, handler, restart: each one is an event.
 from __future__ import annotations
 
 import errno
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -41,6 +42,7 @@ from pydbg.syscall_table import SYSCALLS
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from pydbg._native import Regs
     from pydbg.engine.backend import Backend, NativeEvent
     from pydbg.engine.notify import Notifier
     from pydbg.engine.targets import Process, TargetTable, Thread
@@ -60,6 +62,7 @@ _SYSCALL_BIT = int(DebugEvent.SYSCALL)
 _ENTRY, _EXIT = 1, 2  # PTRACE_SYSCALL_INFO_ENTRY / _EXIT
 # The x86_64 syscall argument registers, in order (syscall(2)).
 _ARGUMENT_REGISTERS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
+_ARGUMENT_VALUES = operator.attrgetter(*_ARGUMENT_REGISTERS)
 # The kernel's restart codes (-ERESTARTSYS ... -ERESTART_RESTARTBLOCK), shown by name.
 _RESTARTS = {-512: "ERESTARTSYS", -513: "ERESTARTNOINTR", -514: "ERESTARTNOHAND",
              -516: "ERESTART_RESTARTBLOCK"}  # fmt: skip
@@ -141,14 +144,19 @@ def syscall_event(
         if entry is None or result is None:
             regs = _registers(backend, thread.tid)
             if entry is None:
-                number = _signed(regs.get("orig_rax", -1))
+                number = _signed(regs.orig_rax) if regs is not None else -1
                 entry = (number, _arguments(number, regs))
             if result is None:
-                result = _signed(regs.get("rax", 0))
+                result = _signed(regs.rax) if regs is not None else 0
         number, arguments = entry
     else:
-        regs = _registers(backend, thread.tid)
-        number = record.syscall_nr if op == _ENTRY else _signed(regs.get("orig_rax", -1))
+        if op == _ENTRY:
+            number = record.syscall_nr
+            # (No register read for a call without arguments: getpid costs none.)
+            regs = _registers(backend, thread.tid) if _count(number) else None
+        else:
+            regs = _registers(backend, thread.tid)
+            number = _signed(regs.orig_rax) if regs is not None else -1
         arguments = _arguments(number, regs)
         thread.syscall_entry = (number, arguments)
     return ev.SyscallEvent(
@@ -162,17 +170,26 @@ def syscall_event(
     )
 
 
-def _registers(backend: Backend, tid: int) -> dict[str, int]:
+def _registers(backend: Backend, tid: int) -> Regs | None:
     try:
-        return backend.get_regs(tid).as_dict()
+        return backend.get_regs(tid)
     except OSError:
-        return {}  # gone meanwhile (a group exit): its exit report follows
+        return None  # gone meanwhile (a group exit): its exit report follows
 
 
-def _arguments(number: int, regs: dict[str, int]) -> tuple[int, ...]:
+def _count(number: int) -> int:
     known = SYSCALLS.get(number)
-    count = known[1] if known is not None else len(_ARGUMENT_REGISTERS)
-    return tuple(regs.get(name, 0) for name in _ARGUMENT_REGISTERS[:count])
+    return known[1] if known is not None else len(_ARGUMENT_REGISTERS)
+
+
+def _arguments(number: int, regs: Regs | None) -> tuple[int, ...]:
+    count = _count(number)
+    if not count:
+        return ()
+    if regs is None:
+        return (0,) * count
+    values: tuple[int, ...] = _ARGUMENT_VALUES(regs)
+    return values[:count]
 
 
 def _signed(value: int) -> int:
