@@ -282,7 +282,7 @@ def syscall_go(engine: Wait, deadline: float | None) -> bool:
     pending, resumed = engine._pending_announce, engine.resumed_on_site
     sites, hw_sites, extensions = table.sites, table.hw_sites, notifier.extensions
     backend = engine.backend
-    wait, resume = backend.wait, backend.syscall  # (bound once: this loop is hot)
+    collect, resume = backend.wait, backend.syscall  # (bound once: this loop is hot)
     make_event, count, decide = syscalls.syscall_event, syscalls.count_reported, engine._decide
     started = False
     while True:
@@ -319,7 +319,7 @@ def syscall_go(engine: Wait, deadline: float | None) -> bool:
             else:
                 engine._resume()  # (sets the core's syscall pass as the rule says)
                 started = True
-            got = wait(remaining)
+            got = collect(remaining)
         except KeyboardInterrupt:
             engine._interrupt_active = True
             return False
