@@ -12,7 +12,8 @@ ends (spec §4.6: "engine-internal, not an Exception callback").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pydbg.constants import DebugEvent, SpecificFilter
@@ -204,6 +205,10 @@ class SyscallEvent(Event):
     arguments: tuple[int, ...] = ()
     is_exit: bool = False
     result: int | None = None  # the exit's return value (-errno on failure)
+    # Reads the NUL-terminated string at an address of the process while the thread sits
+    # in this stop (None when unreadable); set for calls with path arguments, used only
+    # when the event is described (pydbg.engine.syscalls.describe_syscall).
+    read_string: Callable[[int], str | None] | None = field(default=None, repr=False)
 
     mask = int(DebugEvent.SYSCALL)
     method = "syscall"

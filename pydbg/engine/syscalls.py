@@ -31,6 +31,7 @@ from __future__ import annotations
 import errno
 import operator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from pydbg.addresses import hex64
@@ -63,6 +64,27 @@ _ENTRY, _EXIT = 1, 2  # PTRACE_SYSCALL_INFO_ENTRY / _EXIT
 # The x86_64 syscall argument registers, in order (syscall(2)).
 _ARGUMENT_REGISTERS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
 _ARGUMENT_VALUES = operator.attrgetter(*_ARGUMENT_REGISTERS)
+# Calls whose arguments at these positions are paths, shown as strings in the event's line.
+_STRING_ARGS: dict[str, tuple[int, ...]] = {
+    **dict.fromkeys(
+        ("open", "stat", "lstat", "access", "execve", "truncate", "chdir", "mkdir", "rmdir",
+         "creat", "unlink", "readlink", "chmod", "chown", "lchown", "statfs", "chroot",
+         "acct", "swapon", "swapoff", "uselib", "utime", "utimes", "mknod"),
+        (0,),
+    ),
+    **dict.fromkeys(
+        ("openat", "newfstatat", "unlinkat", "readlinkat", "faccessat", "faccessat2",
+         "mkdirat", "mknodat", "fchownat", "fchmodat", "fchmodat2", "futimesat",
+         "utimensat", "execveat", "statx", "openat2", "open_tree", "inotify_add_watch"),
+        (1,),
+    ),
+    **dict.fromkeys(("rename", "link", "symlink", "pivot_root"), (0, 1)),
+    **dict.fromkeys(("renameat", "renameat2", "linkat"), (1, 3)),
+    "symlinkat": (0, 2),
+    "mount": (0, 1, 2),
+    "umount2": (0,),
+}  # fmt: skip
+_STRING_MAX = 96  # longer strings are cut, with "..."
 # The kernel's restart codes (-ERESTARTSYS ... -ERESTART_RESTARTBLOCK), shown by name.
 _RESTARTS = {-512: "ERESTARTSYS", -513: "ERESTARTNOINTR", -514: "ERESTARTNOHAND",
              -516: "ERESTART_RESTARTBLOCK"}  # fmt: skip
@@ -159,15 +181,31 @@ def syscall_event(
             number = _signed(regs.orig_rax) if regs is not None else -1
         arguments = _arguments(number, regs)
         thread.syscall_entry = (number, arguments)
+    name = syscall_name(number)
     return ev.SyscallEvent(
         process,
         thread,
         number=number,
-        name=syscall_name(number),
+        name=name,
         arguments=arguments,
         is_exit=is_exit,
         result=result,
+        read_string=partial(_c_string, backend, process.pid) if name in _STRING_ARGS else None,
     )
+
+
+def _c_string(backend: Backend, pid: int, address: int) -> str | None:
+    if not address:
+        return None
+    try:
+        data = backend.read_memory(pid, address, _STRING_MAX + 1, partial=True)
+    except OSError:
+        return None
+    text, nul, _ = data.partition(b"\0")
+    if not text and not nul:
+        return None  # nothing readable there
+    shown = text[:_STRING_MAX].decode("utf-8", "backslashreplace")
+    return shown if nul else shown + "..."  # (no NUL within _STRING_MAX bytes: cut)
 
 
 def _registers(backend: Backend, tid: int) -> Regs | None:
@@ -198,9 +236,15 @@ def _signed(value: int) -> int:
 
 
 def describe_syscall(event: ev.SyscallEvent) -> str:
-    """`Syscall openat(0xffffff9c, 0x5581c0a0, 0x0, 0x0)` at an entry; at an exit the same
-    with ` = 3`, ` = 0x7f3a1c000000` (large values in hex) or ` = -2 (ENOENT)`."""
-    arguments = ", ".join(f"{a:#x}" for a in event.arguments)
+    """`Syscall openat(0xffffff9c, 0x5581c0a0 "/etc/hosts", 0x0, 0x0)` at an entry (path
+    arguments shown as strings when readable); at an exit the same with ` = 3`,
+    ` = 0x7f3a1c000000` (large values in hex) or ` = -2 (ENOENT)`."""
+    strings = _STRING_ARGS.get(event.name, ()) if event.read_string is not None else ()
+    shown_args = []
+    for index, value in enumerate(event.arguments):
+        text = event.read_string(value) if index in strings and event.read_string else None
+        shown_args.append(f"{value:#x}" if text is None else f"{value:#x} {_quote(text)}")
+    arguments = ", ".join(shown_args)
     text = f"Syscall {event.name}({arguments})"
     result = event.result
     if not event.is_exit or result is None:
@@ -222,3 +266,9 @@ def counts(native: Mapping[int, int], reported: Mapping[int, int]) -> dict[str, 
         name = syscall_name(number)
         total[name] = total.get(name, 0) + native.get(number, 0) + reported.get(number, 0)
     return total
+
+
+def _quote(text: str) -> str:
+    """A string argument as C would write it."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'

@@ -120,7 +120,9 @@ def test_sxe_openat_breaks_at_entry_with_the_path_and_at_exit_with_the_fd(
     info = control.get_last_event_information()
     assert isinstance(info.extra, LastEventSyscall) and info.extra.is_exit
     fd = info.extra.result
-    assert "Syscall openat(" in output.text() and output.text().rstrip().endswith(f"= {fd}")
+    line = output.text().rstrip()
+    assert f'Syscall openat(0xffffff9c, {info.extra.args[1]:#x} "{path}", 0x0' in line
+    assert line.endswith(f"= {fd}")
     assert f".{tid:x}): Syscall openat" in output.text()
     output.take()
     control.execute(".lastevent")

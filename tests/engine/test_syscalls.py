@@ -304,3 +304,33 @@ def test_the_syscall_loop_hands_a_signal_over_and_takes_the_calls_again() -> Non
         ("cont_all", {}, [PID]),
         ("syscall", PID, 0),
     ]
+
+
+def test_path_arguments_are_shown_as_strings_when_readable() -> None:
+    rig = Rig()
+    broken_in(rig)
+    long_name = "/" + "d" * 120
+    rig.fake.memory[PID] = (PATH, bytearray(b'/tmp/a "b"\n\0' + long_name.encode() + b"\0"))
+    control = rig.client.control
+    control.execute("sxe sys:openat; sxe sys:rename")
+    rig.fake.then(entry(OPENAT))
+    assert control.wait_for_event() is True
+    assert notice(
+        f"({PID:x}.{PID:x}): Syscall openat(0xffffff9c, 0x7ffd00002000 "
+        '"/tmp/a \\"b\\"\\n", 0x0, 0x0)'
+    ) in rig.take()
+    # rename(old, new): both paths; the second is cut after 96 bytes.
+    second = PATH + 12
+    regs = rig.fake.regs[PID]
+    regs.rdi, regs.rsi = PATH, second
+    control.set_execution_status(DEBUG_STATUS_GO)
+    rig.fake.then(exit_(3)).then(entry(82))
+    assert control.wait_for_event() is True  # (the openat exit broke first)
+    control.set_execution_status(DEBUG_STATUS_GO)
+    assert control.wait_for_event() is True
+    info = control.get_last_event_information()
+    assert info is not None
+    assert info.description == (
+        f'({PID:x}.{PID:x}): Syscall rename(0x7ffd00002000 "/tmp/a \\"b\\"\\n", '
+        f'{second:#x} "{long_name[:96]}...")'
+    )
