@@ -315,10 +315,13 @@ def test_path_arguments_are_shown_as_strings_when_readable() -> None:
     control.execute("sxe sys:openat; sxe sys:rename")
     rig.fake.then(entry(OPENAT))
     assert control.wait_for_event() is True
-    assert notice(
-        f"({PID:x}.{PID:x}): Syscall openat(0xffffff9c, 0x7ffd00002000 "
-        '"/tmp/a \\"b\\"\\n", 0x0, 0x0)'
-    ) in rig.take()
+    assert (
+        notice(
+            f"({PID:x}.{PID:x}): Syscall openat(0xffffff9c, 0x7ffd00002000 "
+            '"/tmp/a \\"b\\"\\n", 0x0, 0x0)'
+        )
+        in rig.take()
+    )
     # rename(old, new): both paths; the second is cut after 96 bytes.
     second = PATH + 12
     regs = rig.fake.regs[PID]
