@@ -89,6 +89,8 @@ cdef int _resume(_State s, _Thread th, int req, int sig, bint quiet=False) excep
     th.last_sig = sig
     th.bp_hit = 0
     th.stop_sig = 0
+    if req != PTRACE_SYSCALL:
+        th.sc_nr = -1   # its syscall exit will not stop: the entry seen is history
     return 0
 
 

@@ -126,6 +126,7 @@ class EngineCore(Options):
         self.syscall_counting = False
         self.syscall_counted: dict[int, int] = {}
         self._syscall_pass: tuple[object, frozenset[int] | None] = (None, None)
+        self._syscalls_traced = False  # the last resume traced syscalls
 
     @property
     def backend(self) -> Backend:

@@ -71,6 +71,12 @@ class Resuming(Arming):
             backend.set_syscall_pass(tracing.report)
             self._syscall_pass = (backend, tracing.report)
         syscall = tracing.threads
+        if not syscall and self._syscalls_traced:
+            # Their syscall exits will not stop now: an entry seen is history, and must
+            # not name the exit of a later call that tracing meets midway.
+            for each in self.targets.threads():
+                each.syscall_entry = None
+        self._syscalls_traced = bool(syscall)
         if self.breakpoints.sites or self.breakpoints.hw_sites:
             thread = plan.thread if plan is not None else self.current
             # (A thread that trapped at an int3 is stepped over it by the core.)

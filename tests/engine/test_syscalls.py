@@ -23,7 +23,7 @@ from pydbg.errors import EngineError
 from pydbg.filters import EventFilters, FilterError, SpecificFilterParameters
 from pydbg.syscall_table import NUMBERS, SYSCALLS
 from tests.engine.fake_backend import TIMEOUT, FakeEvent
-from tests.engine.recording import PID, TID2, Recorder, Rig, ces_status, launch, notice
+from tests.engine.recording import PID, TID2, Recorder, Rig, ces_status, int3, launch, notice
 
 OPENAT, GETPID, CLOSE = 257, 39, 3
 ENTRY, EXIT = 1, 2
@@ -337,3 +337,24 @@ def test_path_arguments_are_shown_as_strings_when_readable() -> None:
         f'({PID:x}.{PID:x}): Syscall rename(0x7ffd00002000 "/tmp/a \\"b\\"\\n", '
         f'{second:#x} "{long_name[:96]}...")'
     )
+
+
+def test_an_entry_seen_before_tracing_stopped_does_not_name_a_later_exit() -> None:
+    rig = Rig()
+    broken_in(rig)
+    control = rig.client.control
+    control.execute("sxe sys")
+    rig.fake.then(entry(OPENAT))  # an entry, then tracing ends before its exit
+    assert control.wait_for_event() is True
+    control.execute("sxi sys")
+    control.set_execution_status(DEBUG_STATUS_GO)
+    rig.fake.then(int3(PID))  # (it ran untraced, to a foreign int3 that breaks)
+    assert control.wait_for_event() is True
+    assert rig.fake.actions("cont_all")[-1] == ("cont_all", {})
+    control.execute("sxe sys")  # traced again; the thread sat in close(2) meanwhile
+    with_args(rig, nr=CLOSE)
+    control.set_execution_status(DEBUG_STATUS_GO)
+    rig.fake.then(exit_(0))
+    assert control.wait_for_event() is True
+    info = control.get_last_event_information()
+    assert info is not None and info.extra == LastEventSyscall(CLOSE, "close", (AT_FDCWD,), True, 0)
