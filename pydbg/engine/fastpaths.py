@@ -59,6 +59,7 @@ _KIND_SIGNAL = EventKind.SIGNAL
 _KIND_SYSCALL = EventKind.SYSCALL
 _GO = DebugStatus.GO
 _EXCEPTION = int(DebugEvent.EXCEPTION)
+_SYSCALL = int(DebugEvent.SYSCALL)
 _STATE_CHANGES = int(DebugEvent.CHANGE_ENGINE_STATE) | int(DebugEvent.CHANGE_DEBUGGEE_STATE)
 
 # Signals neither path may take: a SIGTRAP is a breakpoint, step or foreign int3 (its
@@ -175,6 +176,11 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
     sig = 0
     started = False
     got: Sequence[NativeEvent] | tuple[int, int, int, int, int] = []
+    # cont_wait resumes with PTRACE_CONT only: not while syscalls are traced.  Asked once;
+    # each round then only tests that what syscalls.tracing reads has not changed.
+    if syscalls.tracing(engine):
+        return False
+    filters_version = engine._filters_version
     while True:
         # The loop's one condition, before the first resume and after every decision (a
         # callback may have changed any of it): nothing but this thread's signals needs
@@ -202,7 +208,9 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
             or processes.get(pid) is not process
             or len(threads) != 1
             or threads.get(tid) is not thread
-            or syscalls.tracing(engine)  # (cont_wait resumes with PTRACE_CONT only)
+            or interests & _SYSCALL
+            or engine.syscall_counting
+            or engine._filters_version != filters_version
         ):
             if sig:
                 signals[tid] = sig

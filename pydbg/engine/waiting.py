@@ -76,6 +76,8 @@ _KIND_SYSCALL = EventKind.SYSCALL
 
 _BREAKPOINT_EVENT = int(DebugEvent.BREAKPOINT)
 
+_SYSCALL_EVENT = int(DebugEvent.SYSCALL)
+
 _GO = int(DebugStatus.GO)
 _S_BREAK = DebugStatus.BREAK  # (a module constant: enum attribute reads cost ~150 ns)
 
@@ -287,6 +289,7 @@ class Waiting(Deciding):
         # command run from a callback): _conclude combines it with the vote.
         asked = self._votes = []
         self._step_mode = None
+        filters_version = self._filters_version
         self._resume()
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -330,7 +333,14 @@ class Waiting(Deciding):
                 # (Ctrl-C in a callback: the wait ends with the thread trapped here.)
                 self._trapped[record.tid] = record.address
                 raise
-            if decision == _GO and not asked:
+            if (
+                decision == _GO
+                and not asked
+                # (A callback that turned syscall tracing on needs the general resume.)
+                and not self.notifier.interests & _SYSCALL_EVENT
+                and not self.syscall_counting
+                and self._filters_version == filters_version
+            ):
                 if log:
                     _LOG.debug("resume: cont thread %d (fast GO loop)", record.tid)
                 self._running = True

@@ -283,3 +283,20 @@ def test_the_execve_exit_stop_after_the_exec_is_its_exit(client, targets, tmp_pa
     control.execute("sxi sys:execve")
     run_to_end(client)
     assert client.get_exit_code() == 7
+
+
+def test_a_breakpoint_callback_that_turns_counting_on_is_obeyed(client, targets, tmp_path):
+    # The breakpoint loop (waiting._fast_go) resumes with PTRACE_CONT: it must hand over.
+    out = str(tmp_path / "out")
+
+    class TurnOn(pydbg.EventCallbacks):
+        def breakpoint(self, bp: object) -> int:
+            client.control.set_syscall_counting(True)
+            return DEBUG_STATUS_GO
+
+    client.set_event_callbacks(TurnOn())
+    pid = launched(client, targets, "getpid", out, 40)
+    client.control.execute("bp main")
+    run_to_end(client)
+    assert read_lines(out) == [f"pid {pid}"]
+    assert client.control.get_syscall_counts()["getpid"] == 40
