@@ -19,7 +19,8 @@ tracer has to look at.
 Usage: python bench/pydbg_worker.py WORKLOAD ARGS...   (see raw_tracer.c for ARGS;
 engine-step and engine-step-all take the ARGS of `step`, int3-native and hwbp-native
 those of `int3`, engine-signal and engine-signal-filtered those of `signal` plus the offset
-of the target's handler count, bench_handled)
+of the target's handler count, bench_handled; syscall-count, through the engine, and
+engine-syscall-callback those of raw syscall-count)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from pydbg.constants import (
     DEBUG_END_ACTIVE_TERMINATE,
     DEBUG_EVENT_BREAKPOINT,
     DEBUG_EVENT_EXCEPTION,
+    DEBUG_EVENT_SYSCALL,
     DEBUG_STATUS_BREAK,
     DEBUG_STATUS_GO,
     DEBUG_STATUS_GO_HANDLED,
@@ -635,6 +637,84 @@ def do_engine_signal(workload: str, n: int, target: str, handled_off: int) -> No
     rate(workload, count, seconds, "signals/s")
 
 
+class SyscallCallbacks(pydbg.EventCallbacks):
+    """engine-syscall-callback: a syscall callback that counts entries and votes GO, then
+    BREAK once `limit` calls were entered."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.calls = 0
+        self.t0 = 0.0
+
+    def get_interest_mask(self) -> int:
+        return DEBUG_EVENT_SYSCALL
+
+    def syscall(
+        self,
+        thread: int,
+        number: int,
+        name: str,
+        args: tuple[int, ...],
+        is_exit: bool,
+        result: int | None,
+    ) -> int:
+        if is_exit:
+            return DEBUG_STATUS_GO
+        self.calls += 1
+        if self.calls == WARMUP_HITS:
+            self.t0 = time.perf_counter()
+        return DEBUG_STATUS_BREAK if self.calls > self.limit else DEBUG_STATUS_GO
+
+
+def do_engine_syscalls(workload: str, n: int, target: str) -> None:
+    """getpid in a loop, every system call counted through the engine's public API.
+
+    syscall-count: Control.set_syscall_counting, nothing else listening, so the native
+    core counts and resumes each syscall stop (strace -c's job); the counts are read with
+    get_syscall_counts around a timed wait_for_event(timeout), as long as the warm-up
+    suggests n calls take.  engine-syscall-callback: a Python syscall callback hears
+    every entry and exit (votes GO) until n calls after the warm-up were entered.
+    """
+    if COLOCATE:
+        client = pydbg.create_client()
+    else:
+        client = pydbg.create_client(backend_factory=lambda: Tracer(colocate=False))
+    try:
+        client.create_process([target])
+        control = client.control
+        if not control.wait_for_event():  # the initial breakpoint
+            raise BenchError(f"{workload}: no initial break")
+        if workload == "engine-syscall-callback":
+            callbacks = SyscallCallbacks(WARMUP_HITS + n)
+            client.set_event_callbacks(callbacks)
+            control.set_execution_status(DEBUG_STATUS_GO)
+            if not control.wait_for_event() or callbacks.calls != WARMUP_HITS + n + 1:
+                raise BenchError(f"{workload}: broke in after {callbacks.calls} calls")
+            count, seconds = n, time.perf_counter() - callbacks.t0
+        else:
+            control.set_syscall_counting(True)
+
+            def counted() -> tuple[int, int]:
+                counts = control.get_syscall_counts()
+                return sum(counts.values()), counts.get("getpid", 0)
+
+            control.set_execution_status(DEBUG_STATUS_GO)
+            t_start = time.perf_counter()
+            if control.wait_for_event(timeout=0.3):
+                raise BenchError(f"{workload}: counting broke in")
+            (c0, g0), t0 = counted(), time.perf_counter()
+            rate_guess = c0 / (t0 - t_start)
+            if control.wait_for_event(timeout=n / rate_guess):
+                raise BenchError(f"{workload}: counting broke in")
+            (c1, g1), t1 = counted(), time.perf_counter()
+            if g1 - g0 != c1 - c0:  # the loop makes nothing but getpid calls
+                raise BenchError(f"{workload}: {c1 - c0} calls, {g1 - g0} of them getpid")
+            count, seconds = c1 - c0, t1 - t0
+    finally:
+        client.end_session(DEBUG_END_ACTIVE_TERMINATE)
+    rate(workload, count, seconds, "syscalls/s")
+
+
 def main(argv: Sequence[str]) -> int:
     workload, args = (argv[0], list(argv[1:])) if argv else ("", [])
 
@@ -661,6 +741,8 @@ def main(argv: Sequence[str]) -> int:
         ("engine-hwbp-cond", 3): lambda: do_engine_breakpoint(workload, num(0), args[1], num(2)),
         ("engine-signal", 3): lambda: do_engine_signal(workload, num(0), args[1], num(2)),
         ("engine-signal-filtered", 3): lambda: do_engine_signal(workload, num(0), args[1], num(2)),
+        ("syscall-count", 2): lambda: do_engine_syscalls(workload, num(0), args[1]),
+        ("engine-syscall-callback", 2): lambda: do_engine_syscalls(workload, num(0), args[1]),
     }
     run = runs.get((workload, len(args)))
     if run is None:

@@ -15,6 +15,7 @@
  *   raw_tracer hwbp       N TARGET HIT_OFF
  *   raw_tracer signal     N TARGET [HANDLED_OFF]   (the offset is ignored: the engine
  *                                                 signal workloads pass it on)
+ *   raw_tracer syscall-count N TARGET
  *   raw_tracer attach100  CYCLES PID
  *   raw_tracer read16m    REPS TARGET READY_OFF BUF_OFF SIZE
  *   raw_tracer branch1000 TARGET START_OFF DEST_OFF
@@ -37,6 +38,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -388,6 +390,40 @@ static void do_signal(long n, const char *target)
     kill_child();
 }
 
+/* strace -c's job: every syscall stop of the target, counted by number.  PTRACE_SYSCALL
+ * with TRACESYSGOOD (SIGTRAP|0x80 marks a syscall stop); PTRACE_GET_SYSCALL_INFO says
+ * entry or exit and the number, as strace reads it.  Rate: syscalls (entry + exit) per s. */
+static void do_syscall_count(long n, const char *target)
+{
+    static long counts[1024];
+    struct __ptrace_syscall_info info; /* (glibc's name for the uapi struct) */
+    pid_t pid = spawn(target, NULL);
+    if (ptrace(PTRACE_SYSCALL, pid, 0, 0) != 0)
+        die("PTRACE_SYSCALL");
+    double t0 = 0;
+    long calls = 0;
+    for (long i = 0; i < 2 * (WARMUP_HITS + n); i++) {
+        if (i == 2 * WARMUP_HITS)
+            t0 = now();
+        int st = wait_tid(pid);
+        if (!WIFSTOPPED(st) || WSTOPSIG(st) != (SIGTRAP | 0x80) || (st >> 16) != 0)
+            fail("syscall-count: unexpected stop");
+        if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info) <= 0)
+            die("PTRACE_GET_SYSCALL_INFO");
+        if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+            counts[info.entry.nr & 1023]++;
+            calls++;
+        }
+        if (ptrace(PTRACE_SYSCALL, pid, 0, 0) != 0)
+            die("PTRACE_SYSCALL");
+    }
+    double t1 = now();
+    if (calls != WARMUP_HITS + n || counts[SYS_getpid] < n)
+        fail("syscall-count: lost a syscall");
+    emit_rate("syscall-count", n, t1 - t0, "syscalls/s");
+    kill_child();
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -628,6 +664,8 @@ int main(int argc, char **argv)
         do_hwbp(arg_long(argv[2]), argv[3], arg_u64(argv[4]));
     else if (!strcmp(w, "signal") && (argc == 4 || argc == 5))
         do_signal(arg_long(argv[2]), argv[3]);
+    else if (!strcmp(w, "syscall-count") && argc == 4)
+        do_syscall_count(arg_long(argv[2]), argv[3]);
     else if (!strcmp(w, "attach100") && argc == 4)
         do_attach(arg_long(argv[2]), (pid_t)arg_long(argv[3]));
     else if (!strcmp(w, "read16m") && argc == 7)

@@ -67,6 +67,7 @@ STEPS = 20_000
 TRACE_STEPS = 50_000
 HITS = 10_000
 SIGNALS = 50_000  # (signal stops got cheaper: 20000 took well under 0.1 s pinned)
+SYSCALLS = 50_000  # getpid calls: two syscall stops each
 ATTACH_CYCLES = 10
 ATTACH_THREADS = 100
 READ_REPS = 20
@@ -152,6 +153,8 @@ ROWS = [
         min_ratio=0.9,
         bar=">= 0.9x",
     ),
+    Row("syscall-count", "syscall-count", "syscalls/s", "higher", min_ratio=0.8, bar=">= 0.8x"),
+    Row("engine-syscall-callback", "engine-syscall-callback", "syscalls/s", "higher"),
     Row("attach100", "attach100", "ms", "lower", min_ratio=0.5, bar="<= 2x raw time"),
     Row("detach100", "attach100", "ms", "lower", key="detach_ms"),
     Row("read16m", "read16m", "MiB/s", "higher", min_ratio=0.9, bar=">= 0.9x"),
@@ -177,6 +180,7 @@ RAW_WORKLOAD = {
     "engine-hwbp-cond": "hwbp",
     "engine-signal": "signal",
     "engine-signal-filtered": "signal",
+    "engine-syscall-callback": "syscall-count",
 }
 
 
@@ -271,6 +275,8 @@ def workload_args(b: Build, workload: str, attach_pid: int) -> list[str]:
             str(t["signal_loop"]),
             sym("signal_loop:bench_handled"),
         ],
+        "syscall-count": [str(SYSCALLS), str(t["getpid_loop"])],
+        "engine-syscall-callback": [str(SYSCALLS), str(t["getpid_loop"])],
         "attach100": [str(ATTACH_CYCLES), str(attach_pid)],
         "read16m": [
             str(READ_REPS),
@@ -704,6 +710,14 @@ METHOD = f"""\
   not handled), so the native core delivers each SIGUSR1 without reporting it
   (`Tracer.set_pass_signals`); counted by the target's own handler count, read around a
   timed `wait_for_event(timeout)`.  Both are compared with raw signal.
+- syscall-count: strace -c's job on a target calling getpid in a loop: every syscall
+  stop (entry and exit) counted by number.  raw: a PTRACE_SYSCALL loop reading
+  PTRACE_GET_SYSCALL_INFO at each stop.  pydbg: through the engine,
+  `Control.set_syscall_counting(True)` with nothing else listening, so the native core
+  counts and resumes each stop (`Tracer.set_syscall_pass`); counted with
+  `get_syscall_counts` around a timed `wait_for_event(timeout)`.  {SYSCALLS} calls.
+  engine-syscall-callback: the same through a Python `syscall` callback (interest mask
+  DEBUG_EVENT_SYSCALL) hearing every entry and exit; compared with raw syscall-count.
 - attach100 / detach100: a running target of {ATTACH_THREADS} threads (sleeping in
   nanosleep loops); seize every thread (re-listing /proc/PID/task) and interrupt it until
   all are stopped, then detach; median of {ATTACH_CYCLES} cycles per run.

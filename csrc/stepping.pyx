@@ -197,8 +197,9 @@ cdef int _cont(_State s, _Thread th, int req, int sig) except -1:
     return 0
 
 
-cdef int _cont_all(_State s, object pid, object signals) except -1:
-    """Resume every STOPPED thread (of pid, or of all processes) with PTRACE_CONT.
+cdef int _cont_all(_State s, object pid, object signals, object syscall) except -1:
+    """Resume every STOPPED thread (of pid, or of all processes) with PTRACE_CONT, or
+    with PTRACE_SYSCALL for the tids in `syscall` (a container, or None).
 
     Every thread sitting on a breakpoint is stepped off it first, while all others are
     still stopped; only then does any thread run.  Resuming threads one by one with
@@ -217,7 +218,8 @@ cdef int _cont_all(_State s, object pid, object signals) except -1:
             # quiet: a thread killed while stopped (a group exit, SIGKILL) cannot be
             # resumed, and must not keep the others stopped; its exit report is on the
             # way (hazards §6.1 rule 4, §7).
-            _resume(s, th, PTRACE_CONT, signals.get(th.tid, 0) if signals else 0, True)
+            _resume(s, th, PTRACE_SYSCALL if syscall and th.tid in syscall else PTRACE_CONT,
+                    signals.get(th.tid, 0) if signals else 0, True)
     return 0
 
 

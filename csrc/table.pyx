@@ -39,6 +39,11 @@ REQ_SINGLESTEP = PTRACE_SINGLESTEP
 REQ_SYSCALL = PTRACE_SYSCALL
 REQ_LISTEN = PTRACE_LISTEN
 
+# System call numbers the syscall pass knows (x86_64 numbers are below 512; larger ones,
+# x32's included, are always reported).
+cdef enum:
+    SC_NUMBERS = 1024
+
 
 cdef class _Thread:
     cdef pid_t tid
@@ -76,6 +81,9 @@ cdef class _Thread:
     # The current stop is inside a system call (a ptrace event or syscall stop): the
     # first single-step from it only finishes the call and traps at the same pc.
     cdef bint in_syscall
+    # The number of the system call entered at the last syscall-enter stop (-1: none
+    # seen): exit stops do not carry it (wait.pyx, _pass_syscall).
+    cdef long sc_nr
 
     def __cinit__(self, pid_t tid, _Process proc, int state):
         self.tid = tid
@@ -83,6 +91,7 @@ cdef class _Thread:
         self.proc = proc
         self.state = state
         self.last_req = PTRACE_CONT
+        self.sc_nr = -1
 
 
 # One breakpoint address of a process: an inserted int3 site, a native condition, or both
@@ -270,6 +279,12 @@ cdef class _State:
     # ones it delivers (the others are suppressed); see _pass_on in wait.pyx.
     cdef unsigned long long pass_mask
     cdef unsigned long long pass_deliver
+    # Syscall stops Tracer.wait resumes without reporting them (Tracer.set_syscall_pass):
+    # when sc_pass is set, every number below SC_NUMBERS whose sc_report byte is 0; the
+    # entries so passed are counted per number in sc_counts.
+    cdef bint sc_pass
+    cdef unsigned char sc_report[SC_NUMBERS]
+    cdef unsigned long long sc_counts[SC_NUMBERS]
 
     def __cinit__(self):
         self.threads = {}

@@ -212,11 +212,11 @@ cdef class Tracer:
         self._enter("cont")
         _cont(self.s, _stopped(self.s, tid, "cont"), PTRACE_CONT, sig)
 
-    def cont_all(self, pid=None, signals=None):
+    def cont_all(self, pid=None, signals=None, syscall=None):
         self._enter("cont_all")
         if pid is not None:
             _proc(self.s, pid, "cont_all")
-        _cont_all(self.s, pid, signals)
+        _cont_all(self.s, pid, signals, syscall)
 
     def singlestep(self, pid_t tid, int sig=0):
         self._enter("singlestep")
@@ -426,6 +426,27 @@ cdef class Tracer:
                 deliver |= bit
         self.s.pass_mask = mask
         self.s.pass_deliver = deliver
+
+    def set_syscall_pass(self, report=None):
+        self._enter("set_syscall_pass")
+        cdef int nr
+        if report is None:
+            self.s.sc_pass = False
+            return
+        numbers = [int(n) for n in report]
+        memset(self.s.sc_report, 0, sizeof(self.s.sc_report))
+        for nr in numbers:
+            if 0 <= nr < SC_NUMBERS:
+                self.s.sc_report[nr] = 1
+        self.s.sc_pass = True
+
+    def syscall_counts(self, bint reset=False):
+        self._enter("syscall_counts")
+        cdef int nr
+        out = {nr: self.s.sc_counts[nr] for nr in range(SC_NUMBERS) if self.s.sc_counts[nr]}
+        if reset:
+            memset(self.s.sc_counts, 0, sizeof(self.s.sc_counts))
+        return out
 
     def breakpoint_counts(self, pid_t pid, unsigned long long address):
         self._enter("breakpoint_counts")

@@ -89,6 +89,8 @@ cdef int _resume(_State s, _Thread th, int req, int sig, bint quiet=False) excep
     th.last_sig = sig
     th.bp_hit = 0
     th.stop_sig = 0
+    if req != PTRACE_SYSCALL:
+        th.sc_nr = -1   # its syscall exit will not stop: the entry seen is history
     return 0
 
 
@@ -277,9 +279,31 @@ cdef object _decode_syscall(_State s, _Thread th, int status):
         ev._address = info.instruction_pointer
         if info.op == PTRACE_SYSCALL_INFO_ENTRY:
             ev.syscall_nr = PYDBG_SCI_NR(&info)
+            th.sc_nr = <long>ev.syscall_nr
         elif info.op == PTRACE_SYSCALL_INFO_EXIT:
             ev.syscall_ret = PYDBG_SCI_RVAL(&info)
+        if s.sc_pass and _pass_syscall(s, th, info.op):
+            return None
     return ev
+
+
+cdef bint _pass_syscall(_State s, _Thread th, int op) except -1:
+    """Resume a syscall stop nobody listens to (Tracer.set_syscall_pass), as _pass_on
+    does for signals: only in Tracer.wait, for a thread the caller let run with
+    PTRACE_SYSCALL, with no interrupt of its own to report.  An exit stop goes by the
+    number its entry had; an exit without a seen entry is reported."""
+    cdef long nr = th.sc_nr
+    if op == PTRACE_SYSCALL_INFO_EXIT:
+        th.sc_nr = -1
+    elif op != PTRACE_SYSCALL_INFO_ENTRY:
+        return False
+    if nr < 0 or nr >= SC_NUMBERS or s.sc_report[nr] or not s.in_wait or s.in_stop_all \
+            or th.last_req != PTRACE_SYSCALL or th.exiting or th.interrupt_pending:
+        return False
+    if op == PTRACE_SYSCALL_INFO_ENTRY:
+        s.sc_counts[nr] += 1
+    _resume(s, th, PTRACE_SYSCALL, 0, quiet=True)
+    return True
 
 
 cdef object _decode_signal(_State s, _Thread th, int status, int sig):

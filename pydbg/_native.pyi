@@ -71,7 +71,7 @@ removal), are copied to fork children with the int3 sites (with their counts sta
 afresh), and are dropped with the sites at exec.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from enum import IntEnum
 from typing import Final, Protocol, TypeAlias
 
@@ -383,8 +383,15 @@ class Tracer:
         qualifies), returns (signo, si_code, address, pc, sender_pid), read while the thread
         sits in that stop (address and sender_pid as Event gives them); otherwise, or when
         the thread vanished meanwhile, the list `wait` returns."""
-    def cont_all(self, pid: int | None = None, signals: Mapping[int, int] | None = None) -> None:
-        """Resume every STOPPED thread (of `pid`, or of every process) with PTRACE_CONT.
+    def cont_all(
+        self,
+        pid: int | None = None,
+        signals: Mapping[int, int] | None = None,
+        syscall: Container[int] | None = None,
+    ) -> None:
+        """Resume every STOPPED thread (of `pid`, or of every process) with PTRACE_CONT,
+        or with PTRACE_SYSCALL for the tids in `syscall` (their next syscall entry or exit
+        is a SYSCALL event; TRACESYSGOOD is always set, so it is never taken for a SIGTRAP).
 
         First every thread sitting on a breakpoint is stepped off it while all the others
         are still stopped, then all of them run.  `signals` maps tid -> signal to deliver.
@@ -585,6 +592,18 @@ class Tracer:
         (not stop-all, steps or traces), and not at a pc where a breakpoint sits.
         Replaces the previous set; {} reports every signal.  SIGKILL, SIGSTOP and SIGTRAP
         raise ValueError."""
+    def set_syscall_pass(self, report: Iterable[int] | None = None) -> None:
+        """Syscall stops that wait() resumes without reporting them, as set_pass_signals
+        does for signals.  None (the default): every syscall stop is reported.  Otherwise
+        only those of the numbers in `report` (and of numbers >= 1024) are; the others are
+        resumed with PTRACE_SYSCALL, and their entries counted (`syscall_counts`).  Only
+        stops of threads the caller let run with PTRACE_SYSCALL (cont_all's `syscall`), in
+        wait (not stop-all, steps or traces), with no interrupt pending.  An exit stop goes
+        by the number of the entry the thread stopped at last; an exit whose entry the core
+        did not see (tracing began inside the call) is reported."""
+    def syscall_counts(self, reset: bool = False) -> dict[int, int]:
+        """number -> syscall entries `wait` passed on unreported (set_syscall_pass), in
+        every thread of every process since the last reset."""
     def breakpoint_counts(self, pid: int, address: int) -> tuple[int, int]:
         """(hits, matches) since the condition at address was set: every trap there, and
         those that passed the tid, register and memory tests (reported or skipped).

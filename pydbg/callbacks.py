@@ -10,7 +10,8 @@ caused a state change), with every thread of every target stopped, so that every
 works inside them; the one exception is ChangeEngineState(EXECUTION_STATUS, ... |
 DEBUG_STATUS_WAIT_TIMEOUT), which reports that a wait timed out with the targets running.
 
-The nine target events return a `DEBUG_STATUS_*` instruction; the engine collects the votes
+The nine target events (and the `syscall` extension below) return a `DEBUG_STATUS_*`
+instruction; the engine collects the votes
 of every client's callbacks, the event filter and any command, and acts on the one with the
 highest precedence (BREAK > STEP_INTO > STEP_BRANCH > STEP_OVER > GO_NOT_HANDLED >
 GO_HANDLED > GO > IGNORE_EVENT > RESTART_REQUESTED > NO_CHANGE).  Returning None is
@@ -43,6 +44,13 @@ Order, for one session (`*` marks optional repetition)::
 Loaded extensions (`client.load_extension`) hear DEBUG_NOTIFY_SESSION_ACTIVE after
 session_status(ACTIVE) reached every callback, DEBUG_NOTIFY_SESSION_INACTIVE after any other
 session_status, and ACCESSIBLE / INACCESSIBLE whenever the targets stop or start running.
+
+`syscall(thread, number, name, args, is_exit, result)` is a pydbg extension under its own
+interest bit, DEBUG_EVENT_SYSCALL (0x00100000, a bit DbgEng leaves unused): a system call
+entry (is_exit False, result None) or exit (is_exit True, result the raw return value, a
+negative errno on failure) of any thread.  It votes like the nine target events.  While any
+client's mask has the bit (or a `sys` event filter breaks, prints or has a command), every
+thread runs under PTRACE_SYSCALL; otherwise under plain PTRACE_CONT, at no cost.
 
 Linux has no handles: `create_process` receives the pid as `handle` and the initial tid as
 `initial_thread_handle`; `create_thread` the tid as `handle`, the thread's fs_base (its TLS
@@ -138,6 +146,21 @@ class EventCallbacks:
         """SystemError: never called on Linux (spec §9.4)."""
         return None
 
+    def syscall(
+        self,
+        thread: int,
+        number: int,
+        name: str,
+        args: tuple[int, ...],
+        is_exit: bool,
+        result: int | None,
+    ) -> Vote:
+        """pydbg extension (DEBUG_EVENT_SYSCALL): thread `thread` (its tid) enters system
+        call `number` (`name` from pydbg.syscall_table, "syscall_N" if unknown) with `args`
+        (as many as the call takes, unsigned 64-bit), or leaves it (is_exit, `result` the
+        signed return value: -errno on failure).  Registers and memory are readable."""
+        return None
+
     def session_status(self, status: int) -> None:
         """SessionStatus: a DEBUG_SESSION_* change.  Needs DEBUG_EVENT_SESSION_STATUS."""
 
@@ -165,6 +188,7 @@ METHOD_OF_EVENT: dict[DebugEvent, str] = {
     DebugEvent.CHANGE_DEBUGGEE_STATE: "change_debuggee_state",
     DebugEvent.CHANGE_ENGINE_STATE: "change_engine_state",
     DebugEvent.CHANGE_SYMBOL_STATE: "change_symbol_state",
+    DebugEvent.SYSCALL: "syscall",
 }
 
 

@@ -308,7 +308,7 @@ class DebugClient:
         mask = callbacks.get_interest_mask()
         if isinstance(mask, bool) or not isinstance(mask, int) or mask < 0:
             raise EngineError(f"get_interest_mask() returned {mask!r}, not a DEBUG_EVENT_* mask")
-        unknown = mask & ~int(DebugEvent(0x1FFF))
+        unknown = mask & ~(0x1FFF | int(DebugEvent.SYSCALL))
         if unknown:
             raise EngineError(f"get_interest_mask() has unknown DEBUG_EVENT_* bits {unknown:#x}")
         self._slot.event_callbacks, self._slot.interest_mask = callbacks, mask

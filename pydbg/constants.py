@@ -94,6 +94,10 @@ DEBUG_EVENT_SESSION_STATUS: Final = 0x00000200
 DEBUG_EVENT_CHANGE_DEBUGGEE_STATE: Final = 0x00000400
 DEBUG_EVENT_CHANGE_ENGINE_STATE: Final = 0x00000800
 DEBUG_EVENT_CHANGE_SYMBOL_STATE: Final = 0x00001000
+# pydbg extension: syscall-enter and -exit stops (EventCallbacks.syscall).  DbgEng's bits end
+# at 0x1000 (newer headers add SERVICE_EXCEPTION 0x2000); a high bit stays clear of any it
+# may add.  Not a GetLastEventInformation Type DbgEng knows.
+DEBUG_EVENT_SYSCALL: Final = 0x00100000
 
 # --------------------------------------------------------------------------------------------
 # §3.3 ChangeDebuggeeState flags (DEBUG_CDS_*), its REFRESH reasons, and the data spaces
@@ -483,6 +487,7 @@ class DebugEvent(IntFlag):
     CHANGE_DEBUGGEE_STATE = DEBUG_EVENT_CHANGE_DEBUGGEE_STATE
     CHANGE_ENGINE_STATE = DEBUG_EVENT_CHANGE_ENGINE_STATE
     CHANGE_SYMBOL_STATE = DEBUG_EVENT_CHANGE_SYMBOL_STATE
+    SYSCALL = DEBUG_EVENT_SYSCALL  # pydbg extension (see DEBUG_EVENT_SYSCALL)
 
 
 class DebuggeeState(IntFlag):

@@ -43,6 +43,7 @@ __all__ = [
     "LastEventExitThread",
     "LastEventInformation",
     "LastEventLoadModule",
+    "LastEventSyscall",
     "LastEventUnloadModule",
     "StackFrame",
     "StepMode",
@@ -124,6 +125,17 @@ class LastEventUnloadModule:
     base: int
 
 
+@dataclass(frozen=True)
+class LastEventSyscall:
+    """pydbg extension (type DEBUG_EVENT_SYSCALL): a system call entry or exit."""
+
+    number: int
+    name: str
+    args: tuple[int, ...]
+    is_exit: bool
+    result: int | None  # the exit's return value (-errno on failure); None at an entry
+
+
 LastEventExtra = (
     LastEventBreakpoint
     | LastEventException
@@ -131,6 +143,7 @@ LastEventExtra = (
     | LastEventExitProcess
     | LastEventLoadModule
     | LastEventUnloadModule
+    | LastEventSyscall
 )
 
 
@@ -167,6 +180,10 @@ def _extra(event: ev.Event) -> LastEventExtra | None:
         return LastEventLoadModule(event.base_offset)
     if isinstance(event, ev.UnloadModule):
         return LastEventUnloadModule(event.base_offset)
+    if isinstance(event, ev.SyscallEvent):
+        return LastEventSyscall(
+            event.number, event.name, event.arguments, event.is_exit, event.result
+        )
     return None
 
 
@@ -519,8 +536,9 @@ class Control:
     def get_event_filter_index(self, name: str) -> int:
         """The index of the filter an sx code names (`ld`, `av`, `cc`...).  A hexadecimal
         exception code without a filter of its own gets a new arbitrary filter with the
-        default filter's settings, as `sxe c0000096` does in cdb.  Raises FilterError for
-        anything else.  pydbg extension."""
+        default filter's settings, as `sxe c0000096` does in cdb; `sys` and `sys:NAME` /
+        `sys:NUMBER` name syscall rows, a missing one added with `sys`'s settings.  Raises
+        FilterError for anything else.  pydbg extension."""
         return self._engine.filters.index_of_name(name)
 
     def reset_event_filters(self) -> None:
@@ -566,6 +584,46 @@ class Control:
 
     def set_exception_filter_second_command(self, index: int, command: str) -> None:
         self._engine.filters.set_exception_filter_second_command(index, command)
+
+    def set_syscall_counting(self, enabled: bool) -> None:
+        """Count every system call of every thread from the next resume on (True; the
+        counts start again at zero) or stop counting (False).  While nothing else listens,
+        the native core counts and resumes each syscall stop itself: an strace -c that
+        costs no trip through Python per call.  pydbg extension."""
+        engine = self._engine
+        engine.check_thread("set_syscall_counting")
+        if enabled:
+            engine.syscall_counted.clear()
+            backend = engine._backend  # (none yet: nothing was counted)
+            if backend is not None and not backend.closed:
+                backend.syscall_counts(reset=True)
+        engine.syscall_counting = bool(enabled)
+
+    def get_syscall_counts(self) -> dict[str, int]:
+        """System call name -> entries counted since set_syscall_counting(True), in
+        every thread of every target.  pydbg extension."""
+        from pydbg.engine.syscalls import counts
+
+        engine = self._engine
+        engine.check_thread("get_syscall_counts")
+        backend = engine._backend
+        native = backend.syscall_counts() if backend is not None and not backend.closed else {}
+        return counts(native, engine.syscall_counted)
+
+    def get_number_syscall_filters(self) -> int:
+        """The syscall filter rows, `sys` first; their indices follow the DbgEng filters'
+        (get_number_event_filters).  pydbg extension: see pydbg.filters."""
+        return self._engine.filters.get_number_syscall_filters()
+
+    def get_syscall_filter_parameters(self, index: int) -> SpecificFilterParameters:
+        """The break status and command of a syscall row (`sys`, `sys:openat`...), by the
+        index get_event_filter_index gives for that name.  pydbg extension."""
+        return self._engine.filters.get_syscall_filter_parameters(index)
+
+    def set_syscall_filter_parameters(self, index: int, params: SpecificFilterParameters) -> None:
+        """Set a syscall row's break status (BREAK, OUTPUT, IGNORE; SECOND_CHANCE_BREAK
+        breaks, as for the specific filters).  pydbg extension."""
+        self._engine.filters.set_syscall_filter_parameters(index, params)
 
 
 def stack_trace(engine: Engine, thread: Thread, max_frames: int) -> list[StackFrame]:

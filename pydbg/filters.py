@@ -7,7 +7,14 @@ The table has three parts, indexed together as in DbgEng (§5.1):
 2. specific exception filters for the built-in codes; the first is the *default* exception
    filter (`*`), used for every code without a filter of its own;
 3. arbitrary exception filters, added by code with `set_exception_filter_parameters`
-   (removing one renumbers the ones after it).
+   (removing one renumbers the ones after it);
+4. syscall filters, a pydbg extension: `sys`, for every system call without a row of its
+   own (ignore by default), then one row per system call named by `sxe sys:openat` or
+   `sxe sys:257` (`sys:openat` either way: names come from pydbg.syscall_table), added on
+   first use in that order.  They come last so that DbgEng's indices stay DbgEng's (an
+   arbitrary exception filter added later renumbers them); `get_number_event_filters`
+   counts the DbgEng parts only, `get_number_syscall_filters` these.  Syscall rows take
+   the break statuses of specific filters; the continue option means nothing for them.
 
 Defaults are cdb's (§5.4): exceptions nobody anticipated break on the second chance and are
 not handled; breakpoints, single steps and Ctrl+C break and are handled; create/exit events
@@ -51,12 +58,15 @@ from pydbg.constants import (
     SpecificFilter,
 )
 from pydbg.errors import PydbgError
+from pydbg.syscall_table import NUMBERS as _SYSCALL_NUMBERS
+from pydbg.syscall_table import SYSCALLS as _SYSCALLS
 
 __all__ = [
     "EventFilters",
     "ExceptionFilterParameters",
     "FilterError",
     "SpecificFilterParameters",
+    "syscall_name",
 ]
 
 BREAK, SECOND, OUTPUT, IGNORE = (
@@ -146,6 +156,44 @@ _EXCEPTION_DEFAULTS: tuple[tuple[str, int, str, FilterStatus, FilterHandling], .
 _ALIASES = {"cc": "cce", "bpec": "bpe", "ssec": "sse", "hc": "ch"}
 
 
+_SYSCALL_ALL = "sys"
+
+
+def syscall_name(number: int) -> str:
+    """The name of a system call number (`syscall_N` when the table does not know it)."""
+    known = _SYSCALLS.get(number)
+    return known[0] if known is not None else f"syscall_{number}"
+
+
+def _syscall_defaults() -> list[_Specific]:
+    return [
+        _Specific(
+            _SYSCALL_ALL, SpecificFilterParameters(IGNORE, NOT_HANDLED, "System call", "", None)
+        )
+    ]
+
+
+def _syscall_row_name(number: int) -> str:
+    """`sys:openat`, or `sys:999` for a number the table does not know."""
+    known = _SYSCALLS.get(number)
+    return f"{_SYSCALL_ALL}:{known[0] if known is not None else number}"
+
+
+def _syscall_row_number(name: str) -> int:
+    """The number a `sys:NAME` / `sys:NUMBER` filter name designates."""
+    what = name.partition(":")[2].strip()
+    number = _SYSCALL_NUMBERS.get(what)
+    if number is not None:
+        return number
+    try:
+        number = int(what, 0)
+    except ValueError:
+        raise FilterError(f"{what!r} is not an x86_64 system call name or number") from None
+    if not 0 <= number < 1 << 31:
+        raise FilterError(f"system call number {number} out of range")
+    return number
+
+
 def _specific_defaults() -> list[_Specific]:
     return [
         _Specific(
@@ -180,9 +228,15 @@ class EventFilters:
         self._specific = _specific_defaults()
         self._exceptions = _exception_defaults()
         self._arbitrary: list[_Exception] = []
+        self._syscalls = _syscall_defaults()
+        # syscall number -> the parameters of its row (or `sys`'s); cleared at every change.
+        self._by_syscall: dict[int, SpecificFilterParameters] = {}
+        self._syscalls_wanted: bool | None = None
 
     def _on_change(self, index: int) -> None:
         self._by_code.clear()
+        self._by_syscall.clear()
+        self._syscalls_wanted = None
         self._notify(index)
 
     # -- counts and indices -------------------------------------------------------------------
@@ -191,8 +245,15 @@ class EventFilters:
         """(specific events, specific exceptions, arbitrary exceptions)."""
         return len(self._specific), len(self._exceptions), len(self._arbitrary)
 
-    def __len__(self) -> int:
+    def get_number_syscall_filters(self) -> int:
+        """The syscall rows (pydbg extension), `sys` included; they follow the others."""
+        return len(self._syscalls)
+
+    def _dbgeng_count(self) -> int:
         return len(self._specific) + len(self._exceptions) + len(self._arbitrary)
+
+    def __len__(self) -> int:
+        return self._dbgeng_count() + len(self._syscalls)
 
     def _exception_entries(self) -> list[_Exception]:
         return self._exceptions + self._arbitrary
@@ -200,6 +261,8 @@ class EventFilters:
     def index_of_name(self, name: str) -> int:
         """The index of the filter an sx code names (`av`, `ld`, `*`, or a code in hex)."""
         name = _ALIASES.get(name.lower(), name.lower())
+        if name == _SYSCALL_ALL or name.startswith(_SYSCALL_ALL + ":"):
+            return self._syscall_index(name)
         for index, specific in enumerate(self._specific):
             if specific.name == name:
                 return index
@@ -222,6 +285,22 @@ class EventFilters:
         if not add:
             return len(self._specific)  # the default filter
         self.set_exception_filter_parameters([replace(entries[0].params, exception_code=code)])
+        return self._dbgeng_count() - 1
+
+    def _syscall_index(self, name: str) -> int:
+        """The index of the `sys` or `sys:NAME` row, added (with `sys`'s settings) when
+        missing."""
+        base = self._dbgeng_count()
+        if name == _SYSCALL_ALL:
+            return base
+        number = _syscall_row_number(name)
+        row = _syscall_row_name(number)
+        for index, entry in enumerate(self._syscalls):
+            if entry.name == row:
+                return base + index
+        params = replace(self._syscalls[0].params, text=f"System call {syscall_name(number)}")
+        self._syscalls.append(_Specific(row, params))
+        self._on_change(len(self) - 1)
         return len(self) - 1
 
     def name_of(self, index: int) -> str:
@@ -232,6 +311,8 @@ class EventFilters:
             raise FilterError(f"event filter index {index} out of range (0..{len(self) - 1})")
         if index < len(self._specific):
             return self._specific[index]
+        if index >= self._dbgeng_count():
+            return self._syscalls[index - self._dbgeng_count()]
         return self._exception_entries()[index - len(self._specific)]
 
     # -- DbgEng getters and setters ------------------------------------------------------------
@@ -314,9 +395,24 @@ class EventFilters:
                     ExceptionFilterParameters(execution, handling, code, f"Exception {code:#x}"),
                 )
                 self._arbitrary.append(entry)
-                self._on_change(len(self) - 1)
+                self._on_change(self._dbgeng_count() - 1)
                 continue
             self._replace(index, execution_option=execution, continue_option=handling)
+
+    def get_syscall_filter_parameters(self, index: int) -> SpecificFilterParameters:
+        """The parameters of the syscall row at `index` (pydbg extension)."""
+        if not self._dbgeng_count() <= index < len(self):
+            raise FilterError(f"event filter {index} is not a syscall filter")
+        return self._syscalls[index - self._dbgeng_count()].params
+
+    def set_syscall_filter_parameters(self, index: int, params: SpecificFilterParameters) -> None:
+        """Set the break status of the syscall row at `index` (pydbg extension)."""
+        self.get_syscall_filter_parameters(index)  # range check
+        self._replace(
+            index,
+            execution_option=_status(params.execution_option),
+            continue_option=_handling(params.continue_option),
+        )
 
     def get_exception_filter_second_command(self, index: int) -> str:
         entry = self._entry(index)
@@ -333,11 +429,15 @@ class EventFilters:
         self._specific = _specific_defaults()
         self._exceptions = _exception_defaults()
         self._arbitrary = []
+        self._syscalls = _syscall_defaults()
         self._on_change(DEBUG_ANY_ID)
 
     def _replace(self, index: int, **changes: object) -> None:
         entry = self._entry(index)
-        if isinstance(entry, _Specific):
+        if isinstance(entry, _Specific) and index >= self._dbgeng_count():
+            syscall = _Specific(entry.name, replace(entry.params, **changes))  # type: ignore[arg-type]
+            self._syscalls[index - self._dbgeng_count()] = syscall
+        elif isinstance(entry, _Specific):
             self._specific[index] = _Specific(entry.name, replace(entry.params, **changes))  # type: ignore[arg-type]
         else:
             new = _Exception(entry.name, replace(entry.params, **changes))  # type: ignore[arg-type]
@@ -368,6 +468,37 @@ class EventFilters:
             index = self.index_of_code(code)
             found = self._by_code[code] = (index, self._exception_params(index))
         return found
+
+    def syscall(self, number: int) -> SpecificFilterParameters:
+        """The syscall row that governs system call `number`: its own, else `sys`."""
+        found = self._by_syscall.get(number)
+        if found is None:
+            row = _syscall_row_name(number)
+            entry = next((e for e in self._syscalls if e.name == row), self._syscalls[0])
+            found = self._by_syscall[number] = entry.params
+        return found
+
+    def syscalls_wanted(self) -> bool:
+        """Does any syscall row break, print or run a command?  (Then syscalls must be
+        traced for the filters' sake.)"""
+        wanted = self._syscalls_wanted
+        if wanted is None:
+            wanted = self._syscalls_wanted = any(
+                e.params.execution_option != IGNORE or e.params.command for e in self._syscalls
+            )
+        return wanted
+
+    def syscall_rows_wanted(self) -> frozenset[int] | None:
+        """The numbers whose own row breaks, prints or runs a command; None when the `sys`
+        row does (then every system call matters)."""
+        rows = self._syscalls
+        if rows[0].params.execution_option != IGNORE or rows[0].params.command:
+            return None
+        return frozenset(
+            _syscall_row_number(e.name)
+            for e in rows[1:]
+            if e.params.execution_option != IGNORE or e.params.command
+        )
 
     def _exception_params(self, index: int) -> ExceptionFilterParameters:
         entry = self._entry(index)

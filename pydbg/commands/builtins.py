@@ -257,6 +257,12 @@ def _sx_set(option: str) -> None:
         if option == "-":
             return
         handling_alias = name.lower() in ("cc", "hc", "bpec", "ssec")
+        if index >= sum(filters.get_number_event_filters()):  # a syscall row (sys, sys:NAME)
+            params = filters.get_syscall_filter_parameters(index)
+            filters.set_syscall_filter_parameters(
+                index, SpecificFilterParameters(_SX_OPTION[option], params.continue_option)
+            )
+            return
         specific = index < filters.get_number_event_filters()[0]
         if specific:
             params = filters.get_specific_filter_parameters(index, 1)[0]

@@ -8,7 +8,8 @@ si_code), where kind is 0 because x86 Linux does not say whether a fault read or
 other signals (signo, si_code, si_addr).
 
 `sx` lists the filters as cdb does: the events, a blank line, the exceptions, a blank line,
-the default (`*`).  Breakpoint, single-step, Ctrl-C and invalid-handle exceptions take two
+the default (`*`), a blank line, the syscall rows (`sys`, then `sys:openat`...; a pydbg
+extension).  Breakpoint, single-step, Ctrl-C and invalid-handle exceptions take two
 lines, the second one (`bpec`, `ssec`, `cc`, `hc`) their handling; a filter's commands and
 argument follow it, indented.
 """
@@ -245,4 +246,12 @@ def sx_table(interp: Interpreter) -> str:
         group.extend(_extras(code))
     if default:
         lines.extend(["", *default])
+    # The syscall rows (pydbg extension): `sys`, then each named system call.
+    lines.append("")
+    first = specific + exceptions + arbitrary
+    for index in range(first, first + control.get_number_syscall_filters()):
+        row = control.get_syscall_filter_parameters(index)
+        name = control.get_event_filter_name(index)
+        lines.append(f"{name:>4} - {row.text} - {_WORDS[row.execution_option]}")
+        lines.extend(_extras(row))
     return "\n".join(lines) + "\n"

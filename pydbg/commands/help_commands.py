@@ -26,9 +26,9 @@ _FALLBACK = {
     "th": CommandHelp("Trace to the next branching instruction", "th [count]", "th"),
     "ph": CommandHelp("Step (over calls) to the next branching instruction", "ph [count]", "ph"),
     "sxe": CommandHelp(
-        "Break on an event or signal (sxe -h: go on handled)",
+        "Break on an event, signal or system call (sys, sys:openat; sxe -h: go on handled)",
         'sxe [-h] [-c "cmds"] [-c2 "cmds"] name',
-        "sxe av",
+        "sxe sys:openat",
     ),
     "sxd": CommandHelp(
         "Break on an event or signal at its second chance only",

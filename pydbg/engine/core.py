@@ -120,6 +120,13 @@ class EngineCore(Options):
         self._filters_version = 0
         self._pass_key: object = None
         self._pass_checked: ev.Event | None = None
+        # Syscall events (syscalls.py): counting on (Control.set_syscall_counting), the
+        # entries counted in Python (the stops reported to the engine; the core counts
+        # those it passed on), and what the core was last told to pass, for which backend.
+        self.syscall_counting = False
+        self.syscall_counted: dict[int, int] = {}
+        self._syscall_pass: tuple[object, frozenset[int] | None] = (None, None)
+        self._syscalls_traced = False  # the last resume traced syscalls
 
     @property
     def backend(self) -> Backend:

@@ -39,9 +39,11 @@ from pydbg.engine.events import (
     ExceptionEvent,
     LoadModule,
     StepComplete,
+    SyscallEvent,
     UnloadModule,
 )
 from pydbg.engine.notify import Notifier
+from pydbg.engine.syscalls import describe_syscall
 from pydbg.errors import InvalidStatusError
 from pydbg.filters import EventFilters
 from pydbg.log import ENGINE as _LOG
@@ -81,6 +83,8 @@ def describe(event: Event) -> str:
     if isinstance(event, BreakpointHit):
         bp: Any = event.breakpoint
         return f"{where}Hit breakpoint {bp.get_id()}"
+    if isinstance(event, SyscallEvent):
+        return where + describe_syscall(event)
     if isinstance(event, ExceptionEvent) and event.record is not None:
         record = event.record
         if event.initial:
@@ -229,6 +233,9 @@ class Dispatcher:
             _, params = self.filters.exception(event.record.exception_code)
             command = params.command if event.first_chance else params.second_command
             return params.execution_option, command
+        if isinstance(event, SyscallEvent):
+            row = self.filters.syscall(event.number)
+            return row.execution_option, row.command
         if event.specific_filter is None:
             return None, ""
         specific = self.filters.specific(event.specific_filter, event.filter_name())

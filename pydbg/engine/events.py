@@ -12,7 +12,8 @@ ends (spec §4.6: "engine-internal, not an Exception callback").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pydbg.constants import DebugEvent, SpecificFilter
@@ -194,3 +195,27 @@ class UnloadModule(Event):
 
     def filter_name(self) -> str:
         return self.image_base_name
+
+
+@dataclass(eq=False)
+class SyscallEvent(Event):
+    """pydbg extension: a system call entry or exit (PTRACE_SYSCALL with TRACESYSGOOD),
+    governed by the syscall filter rows (pydbg.filters) and heard by `syscall` callbacks
+    under DEBUG_EVENT_SYSCALL."""
+
+    number: int = -1
+    name: str = ""
+    arguments: tuple[int, ...] = ()
+    is_exit: bool = False
+    result: int | None = None  # the exit's return value (-errno on failure)
+    # Reads the NUL-terminated string at an address of the process while the thread sits
+    # in this stop (None when unreadable); set for calls with path arguments, used only
+    # when the event is described (pydbg.engine.syscalls.describe_syscall).
+    read_string: Callable[[int], str | None] | None = field(default=None, repr=False)
+
+    mask = int(DebugEvent.SYSCALL)
+    method = "syscall"
+
+    def args(self) -> tuple[object, ...]:
+        tid = self.thread.tid if self.thread else 0
+        return (tid, self.number, self.name, self.arguments, self.is_exit, self.result)

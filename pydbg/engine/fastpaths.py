@@ -1,5 +1,6 @@
-"""Fast paths of WaitForEvent that skip work, never rules: signals decided in Python, and
-the set of signals the native core passes on without reporting them.
+"""Fast paths of WaitForEvent that skip work, never rules: signals decided in Python,
+syscall stops decided in Python (`syscall_go`, on the same pattern as `signal_go`), and the
+set of signals the native core passes on without reporting them.
 
 `signal_go` is GO in one single-threaded process without breakpoints, while its signals
 are exceptions that clients' exception callbacks decide: a tight loop of wait, one
@@ -37,7 +38,7 @@ from pydbg.constants import (
     FilterHandling,
     FilterStatus,
 )
-from pydbg.engine import translate
+from pydbg.engine import syscalls, translate
 from pydbg.engine.signals import earns_second_chance, exception_code
 
 if TYPE_CHECKING:
@@ -52,11 +53,13 @@ if TYPE_CHECKING:
     from pydbg.engine.targets import Process, TargetTable
     from pydbg.filters import EventFilters
 
-__all__ = ["native_pass_signals", "signal_go"]
+__all__ = ["native_pass_signals", "signal_go", "syscall_go"]
 
 _KIND_SIGNAL = EventKind.SIGNAL
+_KIND_SYSCALL = EventKind.SYSCALL
 _GO = DebugStatus.GO
 _EXCEPTION = int(DebugEvent.EXCEPTION)
+_SYSCALL = int(DebugEvent.SYSCALL)
 _STATE_CHANGES = int(DebugEvent.CHANGE_ENGINE_STATE) | int(DebugEvent.CHANGE_DEBUGGEE_STATE)
 
 # Signals neither path may take: a SIGTRAP is a breakpoint, step or foreign int3 (its
@@ -102,6 +105,9 @@ class Wait(PassSource, Protocol):
 
     _running: bool
     _interrupt_active: bool
+    syscall_counting: bool
+    syscall_counted: dict[int, int]
+    _filters_version: int
 
     @property
     def _status(self) -> DebugStatus: ...
@@ -170,6 +176,11 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
     sig = 0
     started = False
     got: Sequence[NativeEvent] | tuple[int, int, int, int, int] = []
+    # cont_wait resumes with PTRACE_CONT only: not while syscalls are traced.  Asked once;
+    # each round then only tests that what syscalls.tracing reads has not changed.
+    if syscalls.tracing(engine):
+        return False
+    filters_version = engine._filters_version
     while True:
         # The loop's one condition, before the first resume and after every decision (a
         # callback may have changed any of it): nothing but this thread's signals needs
@@ -197,6 +208,9 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
             or processes.get(pid) is not process
             or len(threads) != 1
             or threads.get(tid) is not thread
+            or interests & _SYSCALL
+            or engine.syscall_counting
+            or engine._filters_version != filters_version
         ):
             if sig:
                 signals[tid] = sig
@@ -238,6 +252,97 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
         # Resumed here only when the decision left nothing else to do than the general
         # loop's plain resume would: the signal to deliver (or not) is in _signals.
         sig = signals.pop(tid, 0)
+
+
+# -- syscall stops decided in Python -----------------------------------------------------------
+
+
+def syscall_go(engine: Wait, deadline: float | None) -> bool:
+    """Run GO while every record is a syscall stop of the one thread, each decided by the
+    engine (callbacks, the `sys` filter rows) and resumed with PTRACE_SYSCALL.  True if it
+    broke in; False hands over to the general loop, as signal_go does.
+
+    What it skips is what the general loop does for nothing there: the event queue, the
+    stop-all (there is no other thread), the resume's bookkeeping of breakpoint sites
+    (there are none, so the trap ledger has nothing to note) and of signals.  What it keeps
+    is every rule: the event is built by syscalls.syscall_event, counted by
+    syscalls.count_reported, decided by `Engine._decide`, and the loop runs only while
+    everything syscalls.decide (the one rule of who is traced and what is reported) reads
+    is what it was when the loop began; anything else returns to the general loop."""
+    processes = engine.targets.processes
+    if len(processes) != 1 or engine._running:
+        return False
+    process = next(iter(processes.values()))
+    threads = process.threads
+    if len(threads) != 1:
+        return False
+    thread = next(iter(threads.values()))
+    pid, tid = process.pid, thread.tid
+    tracing = syscalls.decide(engine)
+    if tid not in tracing.threads:
+        return False
+    # What syscalls.decide reads besides the one thread (checked below): while these stay
+    # the same, so does its decision, and the loop need not ask it again each round.
+    inputs = (engine.notifier.interests, engine._filters_version, engine.syscall_counting)
+    notifier, table = engine.notifier, engine.breakpoints
+    signals, listen, first_chance = engine._signals, engine._listen, engine._first_chance
+    events, records, discard = engine._events, engine._records, engine._discard
+    pending, resumed = engine._pending_announce, engine.resumed_on_site
+    sites, hw_sites, extensions = table.sites, table.hw_sites, notifier.extensions
+    backend = engine.backend
+    collect, resume = backend.wait, backend.syscall  # (bound once: this loop is hot)
+    make_event, count, decide = syscalls.syscall_event, syscalls.count_reported, engine._decide
+    started = False
+    while True:
+        # The loop's one condition, before the first resume and after every decision.
+        if (
+            engine._status != _GO
+            or engine._plan is not None
+            or signals
+            or listen
+            or first_chance
+            or events
+            or records
+            or discard
+            or pending
+            or engine._interrupt_active
+            or engine._interrupt_exit
+            or resumed
+            or sites
+            or hw_sites
+            or extensions
+            or notifier.interests & _STATE_CHANGES
+            or len(processes) != 1
+            or processes.get(pid) is not process
+            or len(threads) != 1
+            or threads.get(tid) is not thread
+            or (notifier.interests, engine._filters_version, engine.syscall_counting) != inputs
+        ):
+            return False
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            engine._running = True  # (before the calls: an interrupt may end it later)
+            if started:
+                resume(tid)
+            else:
+                engine._resume()  # (sets the core's syscall pass as the rule says)
+                started = True
+            got = collect(remaining)
+        except KeyboardInterrupt:
+            engine._interrupt_active = True
+            return False
+        if len(got) != 1 or engine._interrupt_active or engine._interrupt_exit:
+            records.extend(got)
+            return False
+        record = got[0]
+        if record.kind != _KIND_SYSCALL or record.tid != tid:
+            records.append(record)
+            return False
+        engine._running = False  # the only thread sits in its syscall stop
+        count(engine, record)
+        if decide(make_event(backend, process, thread, record)):
+            engine._finish_break()
+            return True
 
 
 # -- signals the native core passes on -----------------------------------------------------------

@@ -135,6 +135,9 @@ class Lifecycle(Interrupts):
         if self._backend is not None:
             backend, self._backend = self._backend, None
             with contextlib.suppress(PydbgError):
+                # The core's syscall counts go with it: keep them (get_syscall_counts).
+                for number, count in backend.syscall_counts(reset=True).items():
+                    self.syscall_counted[number] = self.syscall_counted.get(number, 0) + count
                 backend.close()
         was_active = self.session_active
         self.session_active = False

@@ -1,6 +1,8 @@
 """Resuming the targets after a decision: the signals to deliver, threads to restart
-with PTRACE_LISTEN, the step plan or a plain cont_all, and the set of signals the native
-core may pass on without reporting them (kept in step with everything it depends on).
+with PTRACE_LISTEN, the step plan or a plain cont_all (PTRACE_SYSCALL for the threads
+pydbg.engine.syscalls.decide names, which also says the syscall stops the core passes on),
+and the set of signals the native core may pass on without reporting them (kept in step
+with everything it depends on).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import contextlib
 
 from pydbg.engine import events as ev
-from pydbg.engine import fastpaths
+from pydbg.engine import fastpaths, syscalls
 from pydbg.engine.arming import Arming
 from pydbg.engine.backend import NativeEvent
 from pydbg.errors import (
@@ -64,6 +66,17 @@ class Resuming(Arming):
             signals = {tid: sig for tid, sig in self._signals.items() if self._alive_tid(tid)}
             self._signals.clear()
         plan = self._plan
+        tracing = syscalls.decide(self)  # (the one rule: syscalls.py)
+        if (backend, tracing.report) != self._syscall_pass:
+            backend.set_syscall_pass(tracing.report)
+            self._syscall_pass = (backend, tracing.report)
+        syscall = tracing.threads
+        if not syscall and self._syscalls_traced:
+            # Their syscall exits will not stop now: an entry seen is history, and must
+            # not name the exit of a later call that tracing meets midway.
+            for each in self.targets.threads():
+                each.syscall_entry = None
+        self._syscalls_traced = bool(syscall)
         if self.breakpoints.sites or self.breakpoints.hw_sites:
             thread = plan.thread if plan is not None else self.current
             # (A thread that trapped at an int3 is stepped over it by the core.)
@@ -78,7 +91,7 @@ class Resuming(Arming):
             if self._log:
                 _LOG.debug("resume: %r, signals %s", plan, signals)
             try:
-                record = plan.run(backend, signals)
+                record = plan.run(backend, signals, syscall)
             except ProcessLookupError:
                 # The stepping thread was killed while stopped (a group exit): there is
                 # nothing left to step; let the rest run to report the exit.
@@ -89,7 +102,7 @@ class Resuming(Arming):
                 return record if record is None else self._collected([record])[0]
         self._plan = None
         if self._log:
-            _LOG.debug("resume: cont_all, signals %s", signals)
-        backend.cont_all(signals=signals)
+            _LOG.debug("resume: cont_all, signals %s, syscall stops %s", signals, sorted(syscall))
+        backend.cont_all(signals=signals, syscall=syscall)
         self._running = True
         return None

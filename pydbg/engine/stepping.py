@@ -30,6 +30,7 @@ for something else the plan goes on (IGNORE_EVENT semantics, §4.6).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Set
 from enum import Enum
 
 from pydbg._native import EventKind
@@ -139,9 +140,12 @@ class StepPlan:
             return pc == self.address
         return self.decode(backend, pc)[0] in _STOPS_AT[mode]
 
-    def run(self, backend: Backend, signals: dict[int, int]) -> NativeEvent | None:
+    def run(
+        self, backend: Backend, signals: dict[int, int], syscall: Set[int] = frozenset()
+    ) -> NativeEvent | None:
         """Start (or go on with) the plan.  Returns the record of a synchronous step, or
-        None when threads were set running and the record will come from a wait."""
+        None when threads were set running and the record will come from a wait; those
+        in `syscall` run under PTRACE_SYSCALL (pydbg.engine.syscalls)."""
         tid = self.thread.tid
         pid = self.thread.process.pid
         if self.mode == StepMode.BRANCH:
@@ -168,7 +172,7 @@ class StepPlan:
                 self._inserted = True
         if self._inserted:
             self.runs_all = True
-            backend.cont_all(signals=signals)
+            backend.cont_all(signals=signals, syscall=syscall)
             signals.clear()
             return None
         self.runs_all = False

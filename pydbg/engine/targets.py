@@ -33,6 +33,9 @@ class Thread:
     process: Process
     # ExitThread (or ExitProcess, for the last thread) has been reported for it.
     exit_reported: bool = False
+    # The system call it entered at its last syscall-enter stop, (number, arguments), until
+    # the matching exit stop: the exit's record carries neither.
+    syscall_entry: tuple[int, tuple[int, ...]] | None = None
 
     def __repr__(self) -> str:
         return f"<Thread {self.engine_id} tid={self.tid} pid={self.process.pid}>"
@@ -118,6 +121,10 @@ class TargetTable:
 
     def threads(self) -> list[Thread]:
         return [t for p in self.processes.values() for t in p.threads.values()]
+
+    def thread_ids(self) -> list[int]:
+        """The tid of every thread of every process."""
+        return [tid for p in self.processes.values() for tid in p.threads]
 
     def process_by_engine_id(self, engine_id: int) -> Process | None:
         for process in self.processes.values():

@@ -10,9 +10,10 @@
     reaped without an EXIT stop -> ExitThread / ExitProcess (SIGKILL skips the stop)
     leader reaped               -> the process is discarded (no event)
     SIGNAL                      -> Exception(code of the signal, first chance)
+    SYSCALL (PTRACE_SYSCALL)    -> SyscallEvent, entry or exit (pydbg extension, syscalls.py)
     SIGTRAP of a foreign int3   -> Exception(STATUS_BREAKPOINT); trace trap: STATUS_SINGLE_STEP
     STEP / BREAKPOINT of a step -> the step plan's business (StepComplete when it ends)
-    GROUP_STOP, CONTINUED, VFORK_DONE, stray INTERRUPT -> nothing (the thread just goes on)
+    GROUP_STOP, CONTINUED, VFORK_DONE, stray INTERRUPT, SECCOMP -> nothing (the thread just goes on)
 
 Translation is one way: it gets the record and narrow collaborators (a `Context`: the
 target table, the trap ledger, the module registry, the breakpoint table, the unfollowed
@@ -42,6 +43,7 @@ from pydbg.engine.breakpoints import BreakpointTable
 from pydbg.engine.images import image_facts
 from pydbg.engine.modules import ModuleRegistry
 from pydbg.engine.signals import ExceptionRecord, breakpoint_record, signal_record
+from pydbg.engine.syscalls import syscall_event
 from pydbg.engine.targets import Origin, Process, TargetTable, Thread
 from pydbg.engine.traps import TrapLedger
 
@@ -216,6 +218,8 @@ def translate(
         return Translation(_exec(context, process, record))
     if kind == EventKind.SIGNAL:
         return Translation([_signal_event(backend, process, thread, record)])
+    if kind == EventKind.SYSCALL:
+        return Translation([syscall_event(backend, process, thread, record)])
     if kind == EventKind.BREAKPOINT:
         return Translation(_breakpoint(context, process, thread, record, stepping))
     breakpoints = context.breakpoints
@@ -233,7 +237,7 @@ def translate(
         return Translation([ev.ExceptionEvent(process, thread, record=record_)])
     if kind == EventKind.GROUP_STOP:
         return Translation([], (Listen(record.tid),))
-    # CONTINUED, VFORK_DONE, INTERRUPT, SYSCALL, SECCOMP: nothing to decide.
+    # CONTINUED, VFORK_DONE, INTERRUPT, SECCOMP: nothing to decide.
     return Translation([])
 
 

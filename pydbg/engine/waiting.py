@@ -48,11 +48,12 @@ from pydbg.constants import (
     DebugStatus,
 )
 from pydbg.engine import events as ev
-from pydbg.engine import fastpaths, translate
+from pydbg.engine import fastpaths, syscalls, translate
 from pydbg.engine.backend import NativeEvent
 from pydbg.engine.deciding import Deciding
 from pydbg.engine.dispatch import describe
 from pydbg.engine.stepping import Outcome, StepMode, StepPlan
+from pydbg.engine.syscalls import tracing
 from pydbg.errors import (
     EngineError,
     InsideWaitError,
@@ -71,7 +72,11 @@ _KIND_BREAKPOINT = EventKind.BREAKPOINT
 
 _KIND_HW_BREAKPOINT = EventKind.HW_BREAKPOINT
 
+_KIND_SYSCALL = EventKind.SYSCALL
+
 _BREAKPOINT_EVENT = int(DebugEvent.BREAKPOINT)
+
+_SYSCALL_EVENT = int(DebugEvent.SYSCALL)
 
 _GO = int(DebugStatus.GO)
 _S_BREAK = DebugStatus.BREAK  # (a module constant: enum attribute reads cost ~150 ns)
@@ -176,7 +181,9 @@ class Waiting(Deciding):
                     # (Back to the tight loop after, say, a module load was decided.)
                     if self._fast_go(deadline):
                         return True
-                elif self._plan is None and fastpaths.signal_go(self, deadline):
+                elif self._plan is None and (
+                    fastpaths.signal_go(self, deadline) or fastpaths.syscall_go(self, deadline)
+                ):
                     return True
                 if self._running or self._events:
                     continue  # a fast path resumed the targets and handed a record over
@@ -265,6 +272,7 @@ class Waiting(Deciding):
             or self._interrupt_exit
             or self.notifier.interests & _STATE_CHANGES
             or len(self.targets.processes) != 1
+            or tracing(self)  # (it resumes with PTRACE_CONT only)
         ):
             return False
         process = next(iter(self.targets.processes.values()))
@@ -281,6 +289,7 @@ class Waiting(Deciding):
         # command run from a callback): _conclude combines it with the vote.
         asked = self._votes = []
         self._step_mode = None
+        filters_version = self._filters_version
         self._resume()
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -324,7 +333,14 @@ class Waiting(Deciding):
                 # (Ctrl-C in a callback: the wait ends with the thread trapped here.)
                 self._trapped[record.tid] = record.address
                 raise
-            if decision == _GO and not asked:
+            if (
+                decision == _GO
+                and not asked
+                # (A callback that turned syscall tracing on needs the general resume.)
+                and not self.notifier.interests & _SYSCALL_EVENT
+                and not self.syscall_counting
+                and self._filters_version == filters_version
+            ):
                 if log:
                     _LOG.debug("resume: cont thread %d (fast GO loop)", record.tid)
                 self._running = True
@@ -385,6 +401,8 @@ class Waiting(Deciding):
     def _take(self, record: NativeEvent) -> None:
         """Turn one native record into queued events, or resume past it."""
         self.traps.took(record)
+        if record.kind == _KIND_SYSCALL:
+            syscalls.count_reported(self, record)
         plan = self._plan
         if plan is not None:
             outcome = plan.on_record(record, self.backend)

@@ -78,7 +78,7 @@ def test_sx_lists_events_exceptions_and_the_default_as_cdb_does(client, output, 
     start(client, output, binary, "steps")
     client.control.execute('sxe -c "r rip" ld; sxe -h cc; sx')
     text = output.take()
-    events, exceptions, default = text.split("\n\n")
+    events, exceptions, default, syscalls = text.split("\n\n")
     rows = events.splitlines()
     assert rows[0] == "  ct - Create thread - ignore"
     assert "  ld - Load module - break" in rows
@@ -87,6 +87,13 @@ def test_sx_lists_events_exceptions_and_the_default_as_cdb_does(client, output, 
     assert " bpe - Break instruction exception - break" in exceptions.splitlines()
     assert "bpec - Break instruction exception continue - handled" in exceptions.splitlines()
     assert "  cc - Control-C exception continue - handled" in exceptions.splitlines()
-    assert re.fullmatch(r"   \* - .* - second-chance break - not handled\n", default)
+    assert re.fullmatch(r"   \* - .* - second-chance break - not handled", default)
+    assert syscalls == " sys - System call - ignore\n"  # (pydbg extension: syscall rows)
+    client.control.execute('sxn -c "k" sys:257; sx')
+    assert output.take().split("\n\n")[3] == (
+        " sys - System call - ignore\n"
+        "sys:openat - System call openat - output\n"
+        '       Command: "k"\n'
+    )
     with pytest.raises(CommandError, match="sx takes no arguments"):
         client.control.execute("sx av")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,6 +60,10 @@ class FakeEvent:
     address: int = 0
     si_code: int = 0
     sender_pid: int = 0
+    dr6: int = 0
+    syscall_op: int = 0  # SYSCALL: 1 entry, 2 exit
+    syscall_nr: int = -1
+    syscall_ret: int = 0
 
 
 class _Timeout:
@@ -85,6 +89,7 @@ ScriptEntry = Sequence[FakeEvent] | _Timeout | Hook
 _ACTIONS = frozenset(
     {
         "spawn", "seize", "detach", "kill", "close", "wait", "stop_all", "cont", "cont_all",
+        "syscall",
         "listen", "step", "branch_step", "set_regs", "set_reg", "set_pc", "write_memory",
         "insert_breakpoint", "remove_breakpoint",
     }
@@ -114,6 +119,10 @@ class FakeBackend:
         # What the engine asked the core to pass on unreported (set_pass_signals); the fake
         # reports every signal anyway: scripted records are what the core did report.
         self.pass_signals: dict[int, bool] = {}
+        # The same for syscall stops (set_syscall_pass; None: report all), and the counts
+        # syscall_counts answers with (a test fills them in: what the core "passed").
+        self.syscall_report: list[int] | None = None
+        self.passed_syscalls: dict[int, int] = {}
 
     # -- scripting helpers ------------------------------------------------------------------
 
@@ -300,8 +309,18 @@ class FakeBackend:
         self.cont(tid, sig)
         return self.wait(timeout)
 
-    def cont_all(self, pid: int | None = None, signals: Mapping[int, int] | None = None) -> None:
-        self._use("cont_all", dict(signals or {}))
+    def cont_all(
+        self,
+        pid: int | None = None,
+        signals: Mapping[int, int] | None = None,
+        syscall: Container[int] | None = None,
+    ) -> None:
+        # (Recorded as ("cont_all", signals), plus the sorted PTRACE_SYSCALL tids if any.)
+        traced = sorted(t for t in self._scope(pid) if syscall and t in syscall)
+        if traced:
+            self._use("cont_all", dict(signals or {}), traced)
+        else:
+            self._use("cont_all", dict(signals or {}))
         scope = self._scope(pid)
         assert scope, "cont_all() with no thread"
         running = [t for t in scope if self.state[t] == ThreadState.RUNNING]
@@ -312,6 +331,12 @@ class FakeBackend:
         for tid in scope:
             if self.state[tid] == ThreadState.STOPPED:
                 self.state[tid] = ThreadState.RUNNING
+
+    def syscall(self, tid: int, sig: int = 0) -> None:
+        # (PTRACE_SYSCALL: recorded as itself, otherwise a cont.)
+        self._use("syscall", tid, sig)
+        self._stopped(tid, "syscall")
+        self.state[tid] = ThreadState.RUNNING
 
     def listen(self, tid: int) -> None:
         self._use("listen", tid)
@@ -424,6 +449,16 @@ class FakeBackend:
 
     def set_pass_signals(self, signals: Mapping[int, bool]) -> None:
         self.pass_signals = dict(signals)
+
+    def set_syscall_pass(self, report: Iterable[int] | None = None) -> None:
+        # (Like pass_signals: recorded, and every scripted syscall record is reported.)
+        self.syscall_report = None if report is None else sorted(report)
+
+    def syscall_counts(self, reset: bool = False) -> dict[int, int]:
+        counts = dict(self.passed_syscalls)
+        if reset:
+            self.passed_syscalls.clear()
+        return counts
 
     def insert_breakpoint(self, pid: int, address: int) -> None:
         self._use("insert_breakpoint", pid, address)

@@ -80,6 +80,9 @@ class Recorder(EventCallbacks):
     def unload_module(self, image_base_name: str | None, base_offset: int) -> Any:
         return self._record("unload_module", image_base_name, base_offset)
 
+    def syscall(self, *args: object) -> Any:
+        return self._record("syscall", *args)
+
     def system_error(self, error: int, level: int) -> Any:
         return self._record("system_error", error, level)
 

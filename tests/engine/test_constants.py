@@ -97,6 +97,7 @@ EXPECTED: dict[str, int] = {
     "DEBUG_EVENT_CHANGE_DEBUGGEE_STATE": 0x00000400,
     "DEBUG_EVENT_CHANGE_ENGINE_STATE": 0x00000800,
     "DEBUG_EVENT_CHANGE_SYMBOL_STATE": 0x00001000,
+    "DEBUG_EVENT_SYSCALL": 0x00100000,  # pydbg extension (not in dbgeng.h)
     # §3.3 ChangeDebuggeeState, refresh reasons, data spaces
     "DEBUG_CDS_ALL": 0xFFFFFFFF,
     "DEBUG_CDS_REGISTERS": 0x00000001,
