@@ -308,6 +308,7 @@ cdef bint _pass_syscall(_State s, _Thread th, int op) except -1:
 
 cdef object _decode_signal(_State s, _Thread th, int status, int sig):
     cdef Event ev
+    cdef object lost
     cdef siginfo_t si
     if sig != SIGTRAP:
         if s.pass_mask and _pass_on(s, th, sig):
@@ -329,6 +330,11 @@ cdef object _decode_signal(_State s, _Thread th, int status, int sig):
         return _int3_trap(s, th, status, &si)
     if si.si_code == TRAP_HWBKPT:
         return _hw_trap(s, th, status, &si)
+    if si.si_code == TRAP_BRKPT and th.dr7 & _DR7_ENABLED and th.last_req != PTRACE_SINGLESTEP \
+            and th.last_req != PTRACE_SINGLEBLOCK:
+        lost = _lost_dr6_trap(s, th, status, &si)
+        if lost is not _NOT_A_SLOT:
+            return lost
     ev = _trap_event(K_SIGNAL, th, status, &si)
     if th.last_req == PTRACE_SINGLESTEP or th.last_req == PTRACE_SINGLEBLOCK:
         if ev._si_code == SIGTRAP:

@@ -32,6 +32,7 @@
 
 #define PYDBG_DR_OFFSET(i) ((long)offsetof(struct user, u_debugreg) + (long)(i) * 8)
 #define PYDBG_RIP_OFFSET ((long)offsetof(struct user, regs.rip))
+#define PYDBG_EFLAGS_OFFSET ((long)offsetof(struct user, regs.eflags))
 #define PYDBG_ORIG_RAX_OFFSET ((long)offsetof(struct user, regs.orig_rax))
 
 /* struct ptrace_syscall_info keeps its payload in an anonymous union Cython cannot name. */

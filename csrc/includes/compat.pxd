@@ -8,6 +8,7 @@ from kernel cimport sigevent, siginfo_t
 cdef extern from "compat.h" nogil:
     long PYDBG_DR_OFFSET(int index)
     long PYDBG_RIP_OFFSET
+    long PYDBG_EFLAGS_OFFSET
     long PYDBG_ORIG_RAX_OFFSET
     long long PYDBG_SCI_NR(ptrace_syscall_info *info)
     long long PYDBG_SCI_RVAL(ptrace_syscall_info *info)
