@@ -19,11 +19,15 @@ code, or 128+N when signal N killed it (as a shell reports it).
 * Ctrl-C breaks in the same way (reason "interrupted", status 130); a second Ctrl-C, or
   SIGTERM/SIGHUP, kill the program and the debugger (pydbg.engine.teardown).
 * `json_file` receives the event log and the report as JSON Lines (pydbg.reports.jsonl).
+* `core` (a path): at a crash or a timeout, after the report and before the program dies,
+  an ELF core file of it is written there (pydbg.coredump), for gdb or eu-stack later.  A
+  core that cannot be written is said on `report` in one line; the run goes on.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
 import time
@@ -41,6 +45,8 @@ from pydbg.constants import (
     OutputMask,
 )
 from pydbg.control import LastEventException
+from pydbg.coredump import write_core
+from pydbg.errors import PydbgError
 from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 from pydbg.reports.crash import CrashReport, build_crash_report
 from pydbg.reports.events import EventLog
@@ -63,6 +69,7 @@ class RunResult:
     exit_code: int | None = None
     crash: CrashReport | None = None
     hang: HangReport | None = None
+    core: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -140,6 +147,22 @@ def _ended(client: DebugClient, log: EventLog, pid: int, result: RunResult, cras
         result.reason = "exited"
 
 
+def _dump(client: DebugClient, core: str | os.PathLike[str] | None, out: IO[str]) -> str | None:
+    """Write the core file asked for, at the stop the report was made at; its path, or
+    None (not asked for, or not written: said on `out`)."""
+    if core is None:
+        return None
+    try:
+        write_core(client, core)
+    except (PydbgError, OSError) as exc:
+        out.write(f"pydbg: core file not written: {exc}\n")
+        out.flush()
+        return None
+    out.write(f"pydbg: core file written to {os.fspath(core)}\n")
+    out.flush()
+    return os.fspath(core)
+
+
 def run_program(
     argv: Sequence[str],
     *,
@@ -147,6 +170,7 @@ def run_program(
     json_file: IO[str] | None = None,
     report: IO[str] | None = None,
     version: str = "",
+    core: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Run argv to its end under a new client and return how it ended (module docstring).
     Reports are written to `report` (default: sys.stderr) as they are made.  Raises what
@@ -188,6 +212,7 @@ def run_program(
                     reported = True
                     build = functools.partial(build_crash_report, client)
                     result.crash = _report(out, writer, build)
+                    result.core = _dump(client, core, out)
                 control.set_execution_status(DebugStatus.GO_NOT_HANDLED)
                 continue
             if broke and not _broke_in(client):
@@ -203,6 +228,7 @@ def run_program(
                     continue  # it ended meanwhile
                 reason, status = f"timeout after {timeout:g} s", TIMEOUT_STATUS
             result.hang = _report(out, writer, functools.partial(build_hang_report, client, reason))
+            result.core = _dump(client, core, out)
             result.status = status
             result.reason = "timeout" if status == TIMEOUT_STATUS else "interrupted"
             break
@@ -217,6 +243,7 @@ def run_program(
                     "status": result.status,
                     "reason": result.reason,
                     "exit_code": result.exit_code,
+                    "core": result.core,
                     "signal": result.exit_code - 128
                     if result.exit_code is not None and result.exit_code > 128
                     else None,

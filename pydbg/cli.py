@@ -144,6 +144,11 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="batch run: write the event log and the report to FILE as JSON Lines",
     )
+    parser.add_argument(
+        "--core",
+        metavar="FILE",
+        help="batch run: at a crash or a timeout, write an ELF core file of the program",
+    )
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -183,13 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("pydbg: -i needs a terminal on stdin", file=sys.stderr)
         return 2
     if interactive:
-        if args.timeout is not None or args.json_file is not None:
-            return _usage(parser, "--timeout and --json are for batch runs (pydbg run)")
+        if args.timeout is not None or args.json_file is not None or args.core is not None:
+            return _usage(parser, "--timeout, --json and --core are for batch runs (pydbg run)")
         return _interactive(args, program)
     if args.commands is None and program:
         return _run(args, program)
-    if args.timeout is not None or args.json_file is not None:
-        return _usage(parser, "--timeout and --json run a program to its end: no -c, no -p")
+    if args.timeout is not None or args.json_file is not None or args.core is not None:
+        return _usage(parser, "--timeout, --json and --core run a program to its end: no -c, no -p")
     return _batch(args, program)
 
 
@@ -216,10 +221,16 @@ def _run(args: argparse.Namespace, program: list[str]) -> int:
     teardown.install_handlers(sigint=True)
     try:
         if args.json_file is None:
-            return run_program(program, timeout=args.timeout, version=_version()).status
+            return run_program(
+                program, timeout=args.timeout, version=_version(), core=args.core
+            ).status
         with open(args.json_file, "w", encoding="utf-8") as json_file:
             return run_program(
-                program, timeout=args.timeout, json_file=json_file, version=_version()
+                program,
+                timeout=args.timeout,
+                json_file=json_file,
+                version=_version(),
+                core=args.core,
             ).status
     except Exception as exc:  # noqa: BLE001 - one line (the traceback with --debug)
         _fail(exc, args.debug)

@@ -239,3 +239,40 @@ def _sleeping(pid: int) -> bool:
 
     children = psutil.Process(pid).children()
     return bool(children) and children[0].status() == psutil.STATUS_SLEEPING
+
+
+def test_core_at_a_crash_opens_in_gdb_with_the_crashing_stack(targets, tmp_path):
+    path = targets["crash"].path
+    core = tmp_path / "crash.core"
+    log = tmp_path / "run.jsonl"
+    result = pydbg("run", "--core", str(core), "--json", str(log), "--", path, "segv")
+    assert result.returncode == 128 + signal.SIGSEGV, result.stderr
+    assert f"core file written to {core}" in result.stderr
+    assert records(log)[-1]["core"] == str(core)
+    gdb = subprocess.run(
+        ["gdb", "-nx", "-batch", "-ex", "bt", path, str(core)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    text = gdb.stdout + gdb.stderr
+    assert "Program terminated with signal SIGSEGV" in text
+    bt = text[text.rindex("#0 ") :]  # (gdb shows frame #0 alone first, on opening the core)
+    frames = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+)", bt, re.MULTILINE)
+    assert frames[:4] == ["inner", "middle", "outer", "main"], text
+
+
+def test_core_at_a_timeout_and_a_core_that_cannot_be_written(targets, tmp_path):
+    path = targets["crash"].path
+    core = tmp_path / "hang.core"
+    result = pydbg("run", "--timeout", "1", "--core", str(core), "--", path, "sleep")
+    assert result.returncode == 124 and core.stat().st_size > 0, result.stderr
+    result = pydbg("run", "--core", str(tmp_path / "no" / "such" / "dir"), "--", path, "segv")
+    assert result.returncode == 128 + signal.SIGSEGV  # the run goes on without it
+    assert "pydbg: core file not written:" in result.stderr
+    assert "pydbg: crash: SIGSEGV (11)" in result.stderr
+
+
+def test_core_is_for_runs_only(targets):
+    result = pydbg("-c", "g", "--core", "x.core", "--", targets["crash"].path, "exit", "0")
+    assert result.returncode == 2 and "--core" in result.stderr
