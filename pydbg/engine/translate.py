@@ -62,6 +62,7 @@ __all__ = [
 ]
 
 _SI_KERNEL = 0x80
+_SIGTRAP = int(_signal.SIGTRAP)  # (a plain int: compared on every signal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +300,7 @@ def signal_exception(
 ) -> ev.Event:
     """The exception of a signal-delivery-stop, from its siginfo and pc (also what the
     signal fast loop builds from Tracer.cont_wait's facts)."""
-    if signo == _signal.SIGTRAP and si_code == _SI_KERNEL:
+    if signo == _SIGTRAP and si_code == _SI_KERNEL:
         # A foreign int3 (not one of pydbg's): the pc is past it, as on Windows x64 once
         # the exception is handled, so a handled resume simply goes on.
         return ev.ExceptionEvent(process, thread, record=breakpoint_record(pc - 1), signo=signo)
