@@ -230,7 +230,7 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
             # A simple signal of the thread, its facts read in its stop (records come in
             # a list).  The general loop would decide it before looking at interrupts, so
             # this does too.
-            event = make_event(process, thread, *got)
+            event = make_event(process, thread, got)
         else:
             if len(got) != 1 or engine._interrupt_active or engine._interrupt_exit:
                 records.extend(got)
