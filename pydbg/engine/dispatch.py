@@ -142,13 +142,12 @@ class Dispatcher:
                 votes.append(filter_vote)
         # (A plain loop, no comprehension.)
         args: tuple[object, ...] | None = None
-        vote_of = self.vote
         for slot in notifier.clients:
             callbacks = slot.event_callbacks
             if callbacks is not None and slot.interest_mask & bit:
                 if args is None:
                     args = event.args()
-                votes.append(vote_of(callbacks, method, args))
+                votes.append(self.vote(callbacks, method, args))
         log = self.log
         if len(votes) == 1 and not log:
             # One vote, as vote() or a command left it: combine() of it alone is its plain
