@@ -46,6 +46,8 @@ _S_BREAK, _S_RESTART = DebugStatus.BREAK, DebugStatus.RESTART_REQUESTED
 
 _S_QUIET = (DebugStatus.NO_CHANGE, DebugStatus.IGNORE_EVENT)
 
+_EXCEPTION_EVENT, _EXIT_PROCESS = ev.ExceptionEvent, ev.ExitProcess
+
 
 class Deciding(Resuming):
     """The decision step of the event path."""
@@ -54,7 +56,15 @@ class Deciding(Resuming):
         """Decide one event; True when the engine breaks in."""
         if self._running:
             self._stop_all()
-        self._set_current(event)
+        # The event's thread becomes current (or, if it is gone, a live one of its process).
+        thread = event.thread
+        if thread is None or self.targets.thread(thread.tid) is not thread:  # (_alive)
+            live = [t for t in event.process.threads.values() if self._alive(t)]
+            thread = live[0] if live else thread
+        self.event_thread = thread
+        if thread is not None and thread is not self.current:
+            self.current = thread
+            self.notifier.engine_state(DEBUG_CES_CURRENT_THREAD, thread.engine_id)
         self.last_event = event
         if self._votes:
             self._votes = []
@@ -67,38 +77,28 @@ class Deciding(Resuming):
 
     def _conclude(self, event: ev.Event, decision: DebugStatus) -> bool:
         """What the dispatcher decided, with what the callbacks asked for by other means
-        (set_execution_status, commands) and the engine's own rules; True when it breaks.
-        (Every decision goes through here, the fast GO loop's too.)"""
+        (set_execution_status, commands) and the engine's own rules, applied: the signal's
+        delivery, then the execution mode of the next resume; True when it breaks.
+        (Every decision goes through here, the fast GO loop's too.  One step, not two
+        calls: this is every signal's path.)"""
         if self._votes:  # set_execution_status / commands called from the callbacks
             from pydbg.status import combine
 
             decision = combine([decision, *self._votes])
             if self._log:
                 _LOG.debug("vote with set_execution_status/commands -> %s", decision.name)
-        if isinstance(event, ev.ExitProcess):
+        if isinstance(event, _EXCEPTION_EVENT):
+            if event.signo and event.thread is not None:
+                # Decided now even when breaking: a later plain `g` applies the filter's
+                # continue option, `gh` / `gn` override it (_handle_last_exception).
+                not_handled = self._not_handled(event, decision)
+                if not_handled or self._signals or self._first_chance:  # (else: nothing to undo)
+                    self._set_delivery(event, not_handled)
+        elif isinstance(event, _EXIT_PROCESS):
             if event.gone:
                 self._discard.append(event.process)
             elif self._options & EngineOptions.FINAL_BREAK:
                 decision = DebugStatus.BREAK
-        return self._apply(event, decision)
-
-    def _set_current(self, event: ev.Event) -> None:
-        thread = event.thread
-        if thread is None or self.targets.thread(thread.tid) is not thread:  # (_alive)
-            live = [t for t in event.process.threads.values() if self._alive(t)]
-            thread = live[0] if live else thread
-        self.event_thread = thread
-        if thread is not None and thread is not self.current:
-            self.current = thread
-            self.notifier.engine_state(DEBUG_CES_CURRENT_THREAD, thread.engine_id)
-
-    def _apply(self, event: ev.Event, decision: DebugStatus) -> bool:
-        if isinstance(event, ev.ExceptionEvent) and event.signo and event.thread is not None:
-            # Decided now even when breaking: a later plain `g` applies the filter's
-            # continue option, `gh` / `gn` override it (_handle_last_exception).
-            not_handled = self._not_handled(event, decision)
-            if not_handled or self._signals or self._first_chance:  # (else: nothing to undo)
-                self._set_delivery(event, not_handled)
         if decision in _GO_FAMILY:  # (the common decision, tested first)
             # What _arm(GO) does: no step plan any more.
             if self._plan is not None:

@@ -107,6 +107,7 @@ class Dispatcher:
         self.log = False
 
     def decide(self, event: Event) -> DebugStatus:
+        notifier = self.notifier
         if isinstance(event, ExceptionEvent) and not event.initial:
             # An exception, the common case: its filter as _filter_of reads it, and a
             # line that would only be printed (_filter_vote) costs no call when nobody
@@ -121,9 +122,7 @@ class Dispatcher:
             else:
                 command = params.second_command
                 prints_only = execution == _OUTPUT
-            quiet = execution == _IGNORE or (
-                prints_only and not self.notifier.takes_output(_NORMAL)
-            )
+            quiet = execution == _IGNORE or (prints_only and not notifier.takes_output(_NORMAL))
             bit, method = _EXCEPTION_BIT, _EXCEPTION_METHOD
         else:
             if isinstance(event, StepComplete):
@@ -143,13 +142,14 @@ class Dispatcher:
                 votes.append(filter_vote)
         # (A plain loop, no comprehension.)
         args: tuple[object, ...] | None = None
-        for slot in self.notifier.clients:
+        for slot in notifier.clients:
             callbacks = slot.event_callbacks
             if callbacks is not None and slot.interest_mask & bit:
                 if args is None:
                     args = event.args()
                 votes.append(self.vote(callbacks, method, args))
-        if len(votes) == 1 and not self.log:
+        log = self.log
+        if len(votes) == 1 and not log:
             # One vote, as vote() or a command left it: combine() of it alone is its plain
             # status when it is one (True or 1.0 never get here from vote()).
             vote = votes[0]
@@ -158,7 +158,7 @@ class Dispatcher:
                 if status is not None:
                     return status
         decision = combine(votes)
-        if self.log:
+        if log:
             _LOG.debug("vote %s: %s -> %s", method, _names(votes), decision.name)
         return decision
 

@@ -61,6 +61,8 @@ _GO = DebugStatus.GO
 _EXCEPTION = int(DebugEvent.EXCEPTION)
 _SYSCALL = int(DebugEvent.SYSCALL)
 _STATE_CHANGES = int(DebugEvent.CHANGE_ENGINE_STATE) | int(DebugEvent.CHANGE_DEBUGGEE_STATE)
+# The interests signal_go reads: exceptions wanted, state changes and syscalls not.
+_SIGNAL_GO_BITS = _STATE_CHANGES | _EXCEPTION | _SYSCALL
 
 # Signals neither path may take: a SIGTRAP is a breakpoint, step or foreign int3 (its
 # meaning depends on the siginfo); stop signals are group-stop business (PTRACE_LISTEN);
@@ -185,9 +187,9 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
         # The loop's one condition, before the first resume and after every decision (a
         # callback may have changed any of it): nothing but this thread's signals needs
         # the general loop.
-        interests = notifier.interests
         if (
-            engine._status != _GO
+            notifier.interests & _SIGNAL_GO_BITS != _EXCEPTION
+            or engine._status != _GO
             or engine._plan is not None
             or signals
             or listen
@@ -202,13 +204,10 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
             or sites
             or hw_sites
             or extensions
-            or interests & _STATE_CHANGES
-            or not interests & _EXCEPTION
             or len(processes) != 1
             or processes.get(pid) is not process
             or len(threads) != 1
             or threads.get(tid) is not thread
-            or interests & _SYSCALL
             or engine.syscall_counting
             or engine._filters_version != filters_version
         ):
@@ -231,7 +230,7 @@ def signal_go(engine: Wait, deadline: float | None) -> bool:
             # A simple signal of the thread, its facts read in its stop (records come in
             # a list).  The general loop would decide it before looking at interrupts, so
             # this does too.
-            event = make_event(process, thread, *got)
+            event = make_event(process, thread, got)
         else:
             if len(got) != 1 or engine._interrupt_active or engine._interrupt_exit:
                 records.extend(got)

@@ -16,7 +16,6 @@ resume delivers the fatal signal.
 
 from __future__ import annotations
 
-import functools
 import signal as _signal
 from dataclasses import dataclass
 
@@ -147,18 +146,31 @@ _DESCRIPTIONS = {
 }
 
 
-@functools.lru_cache(maxsize=256)
-def signal_record(signo: int, si_code: int, address: int, pc: int, sender: int) -> ExceptionRecord:
-    """The record for a signal-delivery-stop: `address` is si_addr (0 if none), `pc` the
-    thread's pc (the exception address for faults and for signals alike).  Records are
-    immutable, so a signal raised again at the same place shares its record (cached:
-    building one costs more than a ptrace round trip)."""
+# signal_record's records by their facts (bounded: emptied when full).
+_RECORDS: dict[tuple[int, int, int, int, int], ExceptionRecord] = {}
+_RECORDS_MAX = 256
+
+
+def signal_record(facts: tuple[int, int, int, int, int]) -> ExceptionRecord:
+    """The record for a signal-delivery-stop from its facts (signo, si_code, address, pc,
+    sender): `address` is si_addr (0 if none), `pc` the thread's pc (the exception address
+    for faults and for signals alike).  Records are immutable, so a signal raised again at
+    the same place shares its record (cached, by the facts tuple as Tracer.cont_wait returns
+    it: building one costs more than a ptrace round trip)."""
+    record = _RECORDS.get(facts)
+    if record is not None:
+        return record
+    signo, si_code, address, pc, sender = facts
     code = exception_code(signo, si_code)
     if code == STATUS_ACCESS_VIOLATION:
         info: tuple[int, ...] = (0, address, signo, si_code)
     else:
         info = (signo, si_code, address)
-    return ExceptionRecord(code, 0, 0, pc, info, signo, si_code, sender)
+    record = ExceptionRecord(code, 0, 0, pc, info, signo, si_code, sender)
+    if len(_RECORDS) >= _RECORDS_MAX:
+        _RECORDS.clear()
+    _RECORDS[facts] = record
+    return record
 
 
 def breakpoint_record(pc: int) -> ExceptionRecord:

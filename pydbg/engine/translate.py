@@ -62,6 +62,7 @@ __all__ = [
 ]
 
 _SI_KERNEL = 0x80
+_SIGTRAP = int(_signal.SIGTRAP)  # (a plain int: compared on every signal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,19 +292,23 @@ def _signal_event(
         pc = backend.get_pc(thread.tid)
     except OSError:
         pc = 0
-    return signal_exception(process, thread, signo, si_code, address, pc, sender)
+    return signal_exception(process, thread, (signo, si_code, address, pc, sender))
 
 
 def signal_exception(
-    process: Process, thread: Thread, signo: int, si_code: int, address: int, pc: int, sender: int
+    process: Process, thread: Thread, facts: tuple[int, int, int, int, int]
 ) -> ev.Event:
-    """The exception of a signal-delivery-stop, from its siginfo and pc (also what the
-    signal fast loop builds from Tracer.cont_wait's facts)."""
-    if signo == _signal.SIGTRAP and si_code == _SI_KERNEL:
+    """The exception of a signal-delivery-stop, from its facts: (signo, si_code, address,
+    pc, sender), its siginfo and pc, as Tracer.cont_wait returns them to the signal fast
+    loop (the general path builds the same tuple from the record)."""
+    signo = facts[0]
+    if signo == _SIGTRAP and facts[1] == _SI_KERNEL:
         # A foreign int3 (not one of pydbg's): the pc is past it, as on Windows x64 once
         # the exception is handled, so a handled resume simply goes on.
-        return ev.ExceptionEvent(process, thread, record=breakpoint_record(pc - 1), signo=signo)
-    exc = signal_record(signo, si_code, address, pc, sender)
+        return ev.ExceptionEvent(
+            process, thread, record=breakpoint_record(facts[3] - 1), signo=signo
+        )
+    exc = signal_record(facts)
     # (Positional: process, thread, record, first_chance, initial, signo.  Keywords cost a
     # third of the construction, and this is the signal loop's path.)
     return ev.ExceptionEvent(process, thread, exc, True, False, signo)
