@@ -9,8 +9,8 @@ written as the run goes, each with a `type`.  Schema version 1:
     {"type": "end", "time": 0.25, "status": 139, "reason": REASON,
      "exit_code": 139 | null, "signal": 11 | null, "core": "path" | null}
 
-`time` is seconds since the launch; `core` is the core file written (--core), if any.  Numbers (addresses, pcs, registers) are plain JSON
-integers.  Event KINDs and their extra fields:
+`time` is seconds since the launch; `core` is the core file written (--core), if any.
+Numbers (addresses, pcs, registers) are plain JSON integers.  Event KINDs and their extra fields:
 
     create_process   image, base              exit_process   exit_code (128+N: signal N)
     create_thread                             exit_thread    exit_code
