@@ -147,3 +147,38 @@ def test_the_fixture_works_without_the_options(tmp_path, targets):
     inner = run_inner(tmp_path, source)
     assert "2 passed" in inner.output and "1 failed" in inner.output, inner.output
     assert "pydbg crash report" not in inner.output and "SIGSEGV" not in inner.output
+
+
+def test_the_fixture_tears_down_ended_failed_and_several_sessions(tmp_path, targets):
+    prog = targets["crash"].path
+    source = f"""
+        import psutil
+        import pytest
+
+        from pydbg.constants import DebugStatus
+        from pydbg.errors import PydbgError
+
+        def test_program_ended_before_teardown(native_debugger):
+            client = native_debugger([{prog!r}, "exit", "0"])
+            assert client.control.wait_for_event(timeout=30)
+            client.control.set_execution_status(DebugStatus.GO)
+            client.control.wait_for_event(timeout=30)
+            assert client.control.get_execution_status() == DebugStatus.NO_DEBUGGEE
+
+        def test_program_not_found(native_debugger):
+            with pytest.raises(PydbgError):
+                native_debugger([{str(tmp_path / "missing")!r}])
+
+        def test_two_programs(native_debugger):
+            first = native_debugger([{prog!r}, "sleep"])
+            second = native_debugger([{prog!r}, "sleep"])
+            assert first.control.wait_for_event(timeout=30)
+            assert second.control.wait_for_event(timeout=30)
+            assert len(psutil.Process().children()) == 2
+
+        def test_nothing_is_left():
+            assert psutil.Process().children(recursive=True) == []
+    """
+    inner = run_inner(tmp_path, source, "--pydbg-crash-report")
+    assert inner.returncode == 0 and "4 passed" in inner.output, inner.output
+    assert "pydbg crash report" not in inner.output
