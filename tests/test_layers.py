@@ -38,10 +38,12 @@ def _front_files() -> list[Path]:
 
 
 def _front_end_files() -> list[Path]:
-    """The front ends: the CLI, the REPL, batch mode and its reports."""
+    """The front ends: the CLI, the REPL, batch mode and its reports, the pytest plugin."""
     return [
         PACKAGE / "cli.py",
         PACKAGE / "batch.py",
+        PACKAGE / "testing.py",
+        PACKAGE / "pytest_plugin.py",
         *sorted((PACKAGE / "repl").glob("*.py")),
         *sorted((PACKAGE / "reports").glob("*.py")),
     ]
