@@ -141,7 +141,7 @@ def _ended(client: DebugClient, log: EventLog, pid: int, result: RunResult, cras
     result.status = 1 if code is None else code
     if crashed:
         result.reason = "crashed"
-    elif code is not None and code > 128:
+    elif log.exit_signals.get(pid, 0):
         result.reason = "killed"
     else:
         result.reason = "exited"
@@ -244,9 +244,7 @@ def run_program(
                     "reason": result.reason,
                     "exit_code": result.exit_code,
                     "core": result.core,
-                    "signal": result.exit_code - 128
-                    if result.exit_code is not None and result.exit_code > 128
-                    else None,
+                    "signal": log.exit_signals.get(pid) or None,
                 }
             )
     return result

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydbg.callbacks import EventCallbacks, Vote
 from pydbg.commands.event_commands import signal_name
 from pydbg.constants import STATUS_BREAKPOINT, DebugStatus
+from pydbg.control import LastEventExitProcess
 from pydbg.errors import PydbgError
 
 if TYPE_CHECKING:
@@ -44,8 +45,10 @@ class EventLog(EventCallbacks):
         self.sink = sink
         self.start = time.monotonic() if start is None else start
         self.records: list[dict[str, Any]] = []
-        # pid -> exit code (128+N for death by signal N), as ExitProcess reported it.
+        # pid -> exit code (128+N for death by signal N), as ExitProcess reported it, and
+        # the signal that killed it (0: it exited, even with a code above 128).
         self.exit_codes: dict[int, int] = {}
+        self.exit_signals: dict[int, int] = {}
         # Processes whose initial breakpoint is still to come (it is no break-in).
         self._initial: set[int] = set()
 
@@ -133,9 +136,14 @@ class EventLog(EventCallbacks):
 
     def exit_process(self, exit_code: int) -> Vote:
         pid = self._current_pid()
+        info = self.client.control.get_last_event_information()  # (this exit, in here)
+        killed_by = (
+            info.extra.exit_signal if info and isinstance(info.extra, LastEventExitProcess) else 0
+        )
         if pid is not None:
             self.exit_codes[pid] = exit_code
-        self._record("exit_process", exit_code=exit_code)
+            self.exit_signals[pid] = killed_by
+        self._record("exit_process", exit_code=exit_code, signal=killed_by or None)
         return None
 
     def load_module(

@@ -13,7 +13,7 @@ written as the run goes, each with a `type`.  Schema version 1:
 any.  Numbers (addresses, pcs, registers) are plain JSON
 integers.  Event KINDs and their extra fields:
 
-    create_process   image, base              exit_process   exit_code (128+N: signal N)
+    create_process   image, base              exit_process   exit_code, signal (null: exited)
     create_thread                             exit_thread    exit_code
     load_module      module, path, base       unload_module  module, base
     breakpoint       id
@@ -36,10 +36,9 @@ is {engine_id, tid, frames: [FRAME], truncated, error}; a FRAME is {number, pc,
 return_address, stack_pointer, symbol ("module!function+0x1f"), module, function, offset,
 file, line}, innermost first, null where unknown.
 
-End REASONs: "exited" (exit_code: its status), "crashed" (a crash record came first;
-exit_code 128+signal), "killed" (exit_code above 128 without a crash: a signal that gives
-no second chance, e.g. SIGKILL; the engine reports death by signal N as exit code 128+N,
-so an exit(129..255) reads as this too),
+End REASONs: "exited" (exit_code: its status, whatever its value), "crashed" (a crash
+record came first; exit_code 128+signal), "killed" (a signal killed it without a crash
+record: one that gives no second chance, e.g. SIGKILL; exit_code 128+signal),
 "timeout" (status 124, a hang record came first), "interrupted" (the user broke in; status
 130), "error" (pydbg failed; status 1).
 """

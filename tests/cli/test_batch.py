@@ -155,7 +155,9 @@ def test_json_log_of_a_crash(targets, tmp_path):
     kinds = [r["kind"] for r in lines if r["type"] == "event"]
     assert kinds[0] == "create_process" and kinds.count("create_thread") == 2
     assert "load_module" in kinds and kinds[-1] == "exit_process"
-    chances = [r["first_chance"] for r in lines if r.get("signal") == 11 and "kind" in r]
+    chances = [
+        r["first_chance"] for r in lines if r.get("kind") == "exception" and r["signal"] == 11
+    ]
     assert chances == [True, False]  # the first chance passed on, the second one reported
     crash = next(r for r in lines if r["type"] == "crash")
     assert crash["registers"]["rip"] == crash["threads"][0]["frames"][0]["pc"]
@@ -276,3 +278,17 @@ def test_core_at_a_timeout_and_a_core_that_cannot_be_written(targets, tmp_path):
 def test_core_is_for_runs_only(targets):
     result = pydbg("-c", "g", "--core", "x.core", "--", targets["crash"].path, "exit", "0")
     assert result.returncode == 2 and "--core" in result.stderr
+
+
+def test_an_exit_code_above_128_is_an_exit_and_a_killing_signal_is_named(targets, tmp_path):
+    """exit(139) and a death by SIGSEGV give the same status; the log tells them apart."""
+    exited, crashed = tmp_path / "exit.jsonl", tmp_path / "segv.jsonl"
+    path = targets["crash"].path
+    assert pydbg("run", "--json", str(exited), "--", path, "exit", "139").returncode == 139
+    assert pydbg("run", "--json", str(crashed), "--", path, "segv").returncode == 139
+    end = records(exited)[-1]
+    assert (end["reason"], end["exit_code"], end["signal"]) == ("exited", 139, None)
+    end = records(crashed)[-1]
+    assert (end["reason"], end["exit_code"], end["signal"]) == ("crashed", 139, signal.SIGSEGV)
+    exits = [r for r in records(crashed) if r["type"] == "event" and r["kind"] == "exit_process"]
+    assert exits and exits[-1]["signal"] == signal.SIGSEGV
