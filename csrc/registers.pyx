@@ -127,6 +127,14 @@ cdef class FPRegs:
 
     cdef bytearray _raw
 
+    @staticmethod
+    def from_raw(data):
+        """An XSAVE area recorded elsewhere (a core file's NT_X86_XSTATE or the 512-byte
+        FXSAVE image of NT_FPREGSET), decoded like one read from a thread."""
+        cdef FPRegs f = FPRegs.__new__(FPRegs)
+        f._raw = bytearray(data)
+        return f
+
     @property
     def raw(self):
         return bytes(self._raw)

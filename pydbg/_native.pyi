@@ -235,6 +235,10 @@ class FPRegs:
     Setters mark the matching XSTATE_BV component present so the kernel restores it.
     """
 
+    @staticmethod
+    def from_raw(data: bytes) -> FPRegs:
+        """An XSAVE area recorded elsewhere (a core file's NT_X86_XSTATE, or the 512-byte
+        FXSAVE image of NT_FPREGSET: then has_avx is False)."""
     @property
     def raw(self) -> bytes: ...
     fcw: int

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import importlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
@@ -80,7 +81,12 @@ class ProcessDescription:
     debug_children: bool
 
 
-_ORIGIN_WORDS = {Origin.LAUNCHED: "create", Origin.ATTACHED: "attach", Origin.CHILD: "child"}
+_ORIGIN_WORDS = {
+    Origin.LAUNCHED: "create",
+    Origin.ATTACHED: "attach",
+    Origin.CHILD: "child",
+    Origin.DUMP: "dump",
+}
 
 
 class DebugClient:
@@ -184,6 +190,23 @@ class DebugClient:
         if not 0 < pid < _PID_LIMIT:
             raise NoSuchProcessError(errno.ESRCH, f"no process has id {pid}", request="attach")
         self._engine.attach_process(pid, flags)
+
+    def open_dump_file(self, path: str, image_path: str | None = None) -> None:
+        """OpenDumpFile: open the core file at `path` as the session's target, read-only
+        (cdb -z).  The next wait_for_event returns at once, broken in, after reporting
+        CreateProcess, CreateThread and LoadModule events; the last event is the signal
+        the core recorded (an exception of the thread that took it), as cdb shows a
+        dump's exception.  Registers, memory, modules, symbols and stacks then work as on
+        a stopped process; what would change the target (go, step, breakpoints, writes,
+        .kill) raises DumpTargetReadOnlyError and leaves the session as it was.
+        `image_path`: the main program to read instead of the path the core recorded.
+
+        CoreFormatError: not an x86_64 ELF core, truncated, or unreadable;
+        ProgramNotFoundError: image_path does not exist; EngineError: the session
+        already has targets."""
+        self._engine.open_dump_file(
+            os.fspath(path), None if image_path is None else os.fspath(image_path)
+        )
 
     def detach_processes(self) -> None:
         """DetachProcesses: every target runs on, untraced; the session ends."""

@@ -341,6 +341,7 @@ class Control:
         """AddBreakpoint: a new breakpoint of DEBUG_BREAKPOINT_CODE or _DATA in the current
         process, empty and disabled (pydbg.breakpoints says how to configure it)."""
         self._engine.check_thread("add_breakpoint")
+        self._engine.refuse_dump("add_breakpoint")
         return self._engine.breakpoints.add(break_type, desired_id, self._client._slot)
 
     def remove_breakpoint(self, bp: Breakpoint) -> None:

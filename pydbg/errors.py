@@ -53,6 +53,8 @@ __all__ = [
     "UnknownSymbolError",
     "AmbiguousSymbolError",
     "CoreFileError",
+    "CoreFormatError",
+    "DumpTargetReadOnlyError",
     "from_errno",
 ]
 
@@ -271,6 +273,26 @@ class CoreFileError(PydbgError, OSError):
 
     def __str__(self) -> str:
         return f"cannot write the core file {self.filename}: {self.strerror}"
+
+
+class CoreFormatError(PydbgError, ValueError):
+    """A file given as a core is not one pydbg can open: not ELF, not an x86_64 ET_CORE,
+    or cut short (a truncated copy).  `path` names it; the message says what is wrong."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+class DumpTargetReadOnlyError(EngineError):
+    """The session's target is a core file (open_dump_file, `pydbg -z`): nothing about it
+    can change.  Raised by everything that would run, step, kill or write the target
+    (g, t, p, bp, e*, register writes, .kill); the session stays usable.  `what` names
+    the refused operation."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}: the target is a core file (read-only); it cannot run or change")
+        self.what = what
 
 
 # -- symbols (pydbg.engine.symbolizer, pydbg.symbols and MASM expressions raise these) ------

@@ -72,6 +72,7 @@ class Arming(Delivery):
                 "GO, GO_HANDLED, GO_NOT_HANDLED, STEP_OVER, STEP_BRANCH or STEP_INTO"
             )
         status = member
+        self.refuse_dump(f"set_execution_status({status.name})")
         if not self.targets.processes and not self._events:
             raise NoTargetError("no target: create or attach a process first")
         if self._options & _DISABLE_EXECUTION:
@@ -129,6 +130,7 @@ class Arming(Delivery):
         """control.trace: the native trace loop on the current thread."""
         thread = self.require_stopped("trace")
         self._no_wait("trace")
+        self.refuse_dump("trace")
         if not isinstance(max_steps, int) or max_steps < 1:
             raise EngineError(f"max_steps must be a positive int, not {max_steps!r}")
         returning: bool | tuple[int, int] = False

@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from pydbg.constants import (
     DEBUG_CES_EXECUTION_STATUS,
@@ -46,6 +47,10 @@ from pydbg.filters import EventFilters
 from pydbg.log import COMMANDS as _COMMANDS_LOG
 from pydbg.log import DEBUG as _DEBUG
 from pydbg.log import NATIVE as _NATIVE_LOG
+
+if TYPE_CHECKING:
+    from pydbg.engine.dump import DumpBackend
+    from pydbg.engine.rendezvous import ProcessView
 
 _CHANGE_ENGINE_STATE = int(DebugEvent.CHANGE_ENGINE_STATE)
 
@@ -127,12 +132,27 @@ class EngineCore(Options):
         self.syscall_counted: dict[int, int] = {}
         self._syscall_pass: tuple[object, frozenset[int] | None] = (None, None)
         self._syscalls_traced = False  # the last resume traced syscalls
+        # The session's target is a core file (open_dump_file): then it is the backend too.
+        self.dump: DumpBackend | None = None
 
     @property
     def backend(self) -> Backend:
         if self._backend is None or self._backend.closed:
             self._backend = self._backend_factory()
         return self._backend
+
+    def process_view(self, pid: int) -> ProcessView | None:
+        """The /proc facts of a recorded process (the dump target's), None for a live one."""
+        dump = self.dump
+        return dump.process_view() if dump is not None and dump.pid == pid else None
+
+    def refuse_dump(self, what: str) -> None:
+        """Raise DumpTargetReadOnlyError when the target is a core file: `what` would
+        change it."""
+        if self.dump is not None:
+            from pydbg.errors import DumpTargetReadOnlyError
+
+            raise DumpTargetReadOnlyError(what)
 
     def check_thread(self, what: str) -> None:
         caller = threading.get_ident()

@@ -1,5 +1,5 @@
-"""A session's life (spec §4.1, §6): acquiring targets (CreateProcess, AttachProcess), the
-session becoming active, processes leaving it, and its end (EndSession,
+"""A session's life (spec §4.1, §6): acquiring targets (CreateProcess, AttachProcess,
+OpenDumpFile), the session becoming active, processes leaving it, and its end (EndSession,
 TerminateProcesses, DetachProcesses, a failure, a teardown hook's abandon).
 
 Ending is one place (`_end_session`) because every way out must leave the same clean
@@ -9,6 +9,7 @@ state: no plan, no queued record or event, no pending signal, no backend.
 from __future__ import annotations
 
 import contextlib
+import errno as _errno
 import os
 import signal as _signal
 from collections.abc import Mapping, Sequence
@@ -93,6 +94,49 @@ class Lifecycle(Interrupts):
         self._acquired(process, initial_break=not flags & AttachFlags.INVASIVE_NO_INITIAL_BREAK)
         return process
 
+    def open_dump_file(self, path: str, image_path: str | None = None) -> Process:
+        """OpenDumpFile: the process recorded in the core file at `path` becomes the
+        session's one target, served read-only by a DumpBackend (pydbg.engine.dump says
+        why there).  `image_path` is the main program to read symbols and code from
+        instead of the path the core recorded (cdb -z's image path, gdb's `prog core`).
+        Its events (CreateProcess, CreateThread, LoadModule, then the recorded signal as
+        the last event) are reported by the next wait_for_event, which breaks in at once.
+
+        CoreFormatError: not an x86_64 ELF core, or truncated; ProgramNotFoundError:
+        image_path does not exist; EngineError: the session has targets already."""
+        self.check_thread("open_dump_file")
+        self._no_wait("open_dump_file")
+        if self.targets or self._pending_announce:
+            raise EngineError("open_dump_file: the session has targets already; end it first")
+        from pydbg.coredump.reader import read_core
+        from pydbg.engine.dump import DumpBackend, dump_events
+        from pydbg.errors import CoreFormatError, ProgramNotFoundError
+
+        if image_path is not None and not os.path.isfile(image_path):
+            raise ProgramNotFoundError(
+                _errno.ENOENT, f"the program file {image_path} does not exist", image_path
+            )
+        try:
+            core = read_core(path)
+        except OSError as exc:
+            raise CoreFormatError(path, f"cannot read it: {exc.strerror or exc}") from exc
+        if image_path is not None:
+            core.substitutes[core.executable] = os.path.abspath(image_path)
+        if self._backend is not None:
+            with contextlib.suppress(PydbgError):
+                self._backend.close()
+        backend = DumpBackend(core)
+        self._backend = self.dump = backend
+        tids = [t.tid for t in core.threads]
+        process = self.targets.add_process(
+            core.pid, Origin.DUMP, image_path or core.executable or core.name, tids, False
+        )
+        self._events.extend(dump_events(process, backend, self.module_watch))
+        process.announced = True
+        process.initial_break_pending = False
+        self._report_status(DebugStatus.GO)  # (as for any acquisition: until the wait)
+        return process
+
     def _acquired(self, process: Process, *, initial_break: bool) -> None:
         """A target was acquired; it joins the session at the next wait (§6.2)."""
         self._pending_announce.append((process, initial_break))
@@ -130,6 +174,7 @@ class Lifecycle(Interrupts):
         self.module_watch.clear()
         self._running = False
         self.current = self.event_thread = None
+        self.dump = None
         for process in list(self.targets.processes.values()):
             self.targets.discard_process(process)
         if self._backend is not None:
@@ -187,6 +232,8 @@ class Lifecycle(Interrupts):
 
     def _kill(self, process: Process) -> None:
         """Kill and reap one process, reporting its ExitProcess if it was announced."""
+        if process.origin is Origin.DUMP:
+            return  # (a core file is closed with the session: nothing lives, nothing exits)
         status = 0
         if self._backend is not None:
             with contextlib.suppress(PydbgError):  # it may be gone already
@@ -212,7 +259,7 @@ class Lifecycle(Interrupts):
         self._cancel_plan_quietly()
         self._stop_all()
         for process in list(self.targets.processes.values()):
-            if self._backend is not None:
+            if self._backend is not None and process.origin is not Origin.DUMP:
                 with contextlib.suppress(PydbgError):
                     self.breakpoints.freeze_counts(process)
                     self.backend.detach(process.pid)
@@ -242,6 +289,7 @@ class Lifecycle(Interrupts):
     def _release_current(self, what: str) -> Process:
         self.check_thread(what)
         self._no_wait(what)
+        self.refuse_dump(what)
         thread = self.current
         if thread is None or self.targets.processes.get(thread.process.pid) is not thread.process:
             if not self.targets:

@@ -27,6 +27,7 @@ from pydbg.engine import events as ev
 from pydbg.engine.rendezvous import (
     LoadedObject,
     ModuleTracker,
+    ProcessView,
     RendezvousError,
     breakpoint_address,
     loaded_objects,
@@ -56,6 +57,8 @@ class _Engine(Protocol):
 
     def output_warning(self, text: str) -> None: ...
 
+    def process_view(self, pid: int) -> ProcessView | None: ...
+
 
 class ModuleWatch:
     """One process's module list and the internal breakpoint that keeps it current."""
@@ -75,15 +78,19 @@ class ModuleWatch:
 
     def start(self, thread: Thread | None) -> list[ev.Event]:
         """Read the list and plant the internal breakpoint; LoadModule for every module
-        but the main image."""
+        but the main image.  A recorded process (a core file: the engine has a view of it)
+        gets its list, read the same way from the core's memory, and no breakpoint."""
+        view = self.engine.process_view(self.process.pid)
         try:
-            current = loaded_objects(self.process.pid, self._read)
+            current = loaded_objects(self.process.pid, self._read, view=view)
         except (RendezvousError, PydbgError, OSError) as exc:
-            if os.path.isdir(f"/proc/{self.process.pid}"):  # (gone already: nothing to say)
+            # (A live process that is gone already: nothing to say.)
+            if view is not None or os.path.isdir(f"/proc/{self.process.pid}"):
                 self.engine.output_warning(f"modules of process {self.process.pid}: {exc}")
             return []
         self.tracker = ModuleTracker(current)
-        self._plant()
+        if view is None:
+            self._plant()
         return [self._loaded(obj, thread) for obj in current.objects if not obj.is_main]
 
     def _plant(self) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "ModuleDiff",
     "ModuleList",
     "ModuleTracker",
+    "ProcessView",
     "RDebug",
     "RState",
     "ReadMemory",
@@ -347,6 +348,25 @@ class _Mapping:
     path: str
 
 
+@dataclass(frozen=True)
+class ProcessView:
+    """The /proc facts of a process that has no /proc: a recorded one (a core file, for
+    pydbg.engine.dump).  auxv: AT_* -> value; maps: (start, end, file offset, path) of each
+    file mapping; exe: the main program's path as recorded; files: recorded path -> the
+    path to read that file from instead (the program named on the command line)."""
+
+    auxv: Mapping[int, int]
+    maps: tuple[tuple[int, int, int, str], ...]
+    exe: str
+    files: Mapping[str, str] = field(default_factory=dict)
+
+    def mappings(self) -> list[_Mapping]:
+        # (No device/inode in a core's NT_FILE: the path alone tells the files apart.)
+        return [
+            _Mapping(start, end, offset, ("", 0), path) for start, end, offset, path in self.maps
+        ]
+
+
 def _read_maps(pid: int) -> list[_Mapping]:
     try:
         with open(f"/proc/{pid}/maps") as f:
@@ -428,15 +448,19 @@ def _elf_facts_cached(
         return None  # what pyelftools raises on a damaged file: no facts, not an error
 
 
-def _elf_facts(pid: int, path: str, want_symbols: bool = False) -> _ElfFacts | None:
+def _elf_facts(
+    pid: int, path: str, want_symbols: bool = False, view: ProcessView | None = None
+) -> _ElfFacts | None:
     """What pydbg needs from the ELF file mapped at `path` in process pid, or None.
 
     The path is the target's: through /proc/PID/root it names the same file even when the
     target lives in another mount namespace (a container); our own view is the fallback.
+    A recorded process (view) has no /proc: its file, or the one standing in for it.
     """
     if not path.startswith("/"):
         return None
-    for candidate in (f"/proc/{pid}/root{path}", path):
+    candidates = (view.files.get(path, path),) if view else (f"/proc/{pid}/root{path}", path)
+    for candidate in candidates:
         try:
             st = os.stat(candidate)
         except OSError:
@@ -484,7 +508,12 @@ def _vdso(read_memory: ReadMemory, base: int, maps: list[_Mapping]) -> _Vdso | N
 
 
 def main_image(
-    pid: int, read_memory: ReadMemory, auxv: Mapping[int, int] | None = None
+    pid: int,
+    read_memory: ReadMemory,
+    auxv: Mapping[int, int] | None = None,
+    *,
+    exe: str | None = None,
+    view: ProcessView | None = None,
 ) -> MainImage:
     """The main program's load bias, dynamic section and interpreter, from auxv + memory."""
     aux = read_auxv(pid) if auxv is None else auxv
@@ -502,7 +531,7 @@ def main_image(
     if bias is None:
         # Static non-PIE programs often have no PT_PHDR; glibc then assumes bias 0, and
         # the entry point says the same thing for any program.
-        facts = _elf_facts(pid, _exe_path(pid))
+        facts = _elf_facts(pid, _exe_path(pid) if exe is None else exe, view=view)
         entry = aux.get(AT_ENTRY, 0)
         bias = (entry - facts.entry) & _MASK64 if facts is not None and entry else 0
     dynamic = dynamic_size = 0
@@ -556,11 +585,13 @@ def loader_symbol(pid: int, name: str, image: MainImage) -> int | None:
     return _loader_symbol(pid, name, image, _read_maps(pid))
 
 
-def _loader_symbol(pid: int, name: str, image: MainImage, maps: list[_Mapping]) -> int | None:
+def _loader_symbol(
+    pid: int, name: str, image: MainImage, maps: list[_Mapping], view: ProcessView | None = None
+) -> int | None:
     if name not in _LOADER_SYMBOLS or not image.interpreter_base:
         return None
     path = _loader_path(pid, image, maps)
-    facts = _elf_facts(pid, path, want_symbols=True) if path else None
+    facts = _elf_facts(pid, path, want_symbols=True, view=view) if path else None
     if facts is None or name not in facts.symbols:
         return None
     # AT_BASE is where the loader's first PT_LOAD starts; ld.so is linked at 0, but say it.
@@ -568,7 +599,14 @@ def _loader_symbol(pid: int, name: str, image: MainImage, maps: list[_Mapping]) 
     return image.interpreter_base - (low & ~(_PAGE - 1)) + facts.symbols[name]
 
 
-def locate_r_debug(pid: int, read_memory: ReadMemory, image: MainImage | None = None) -> int | None:
+def locate_r_debug(
+    pid: int,
+    read_memory: ReadMemory,
+    image: MainImage | None = None,
+    *,
+    maps: list[_Mapping] | None = None,
+    view: ProcessView | None = None,
+) -> int | None:
     """&r_debug: DT_DEBUG once the loader set it, else the loader's `_r_debug` symbol.
 
     In glibc 2.35+ the exported `_r_debug` is the start of the internal
@@ -578,9 +616,9 @@ def locate_r_debug(pid: int, read_memory: ReadMemory, image: MainImage | None = 
     image = main_image(pid, read_memory) if image is None else image
     found = find_r_debug(pid, read_memory, image)
     if found is None and image.interpreter is not None:
-        maps = _read_maps(pid)
-        found = _loader_symbol(pid, "_r_debug", image, maps) or _loader_symbol(
-            pid, "_r_debug_extended", image, maps
+        maps = _read_maps(pid) if maps is None else maps
+        found = _loader_symbol(pid, "_r_debug", image, maps, view) or _loader_symbol(
+            pid, "_r_debug_extended", image, maps, view
         )
     return found
 
@@ -693,6 +731,7 @@ def _file_object(
     is_main: bool = False,
     namespace: int = 0,
     link_map: int = 0,
+    view: ProcessView | None = None,
 ) -> LoadedObject:
     """One file-backed object: find its file by the mapping at `anchor` (an address inside
     it: l_ld, or AT_PHDR / AT_BASE), then its extent among that file's mappings."""
@@ -707,8 +746,10 @@ def _file_object(
             namespace=namespace, link_map=link_map,
         )  # fmt: skip
     path = row.path
-    facts = _elf_facts(pid, path)
+    facts = _elf_facts(pid, path, view=view)
     same_file = [r for r in maps if r.inode == row.inode and r.path == path]
+    if view is not None:
+        path = view.files.get(path, path)  # (symbols and CFI come from the stand-in)
     if facts is not None and facts.load_span is not None:
         # Only this instance of the file: one library can be mapped again at another
         # address (dlmopen), and the file's own segments say where this one ends.
@@ -733,18 +774,27 @@ def _vdso_object(vdso: _Vdso, namespace: int = 0, link_map: int = 0) -> LoadedOb
 
 
 def _from_auxv(
-    pid: int, image: MainImage, maps: list[_Mapping], vdso: _Vdso | None, exe: str
+    pid: int,
+    image: MainImage,
+    maps: list[_Mapping],
+    vdso: _Vdso | None,
+    exe: str,
+    view: ProcessView | None = None,
 ) -> list[LoadedObject]:
     """What the kernel mapped, named as the loader will name it, so that the first real
     list differs from this one only by what the loader added."""
-    out = [_file_object(pid, exe, image.bias, image.dynamic, maps, anchor=image.phdr, is_main=True)]
+    out = [
+        _file_object(
+            pid, exe, image.bias, image.dynamic, maps, anchor=image.phdr, is_main=True, view=view
+        )
+    ]
     if image.interpreter is not None and image.interpreter_base:
         # The loader's link_map takes its l_name from PT_INTERP and its l_addr is AT_BASE
         # (ld.so is linked at 0); its l_ld is found in memory later, so 0 here.
         out.append(
             _file_object(
                 pid, image.interpreter, image.interpreter_base, 0, maps,
-                anchor=image.interpreter_base,
+                anchor=image.interpreter_base, view=view,
             )
         )  # fmt: skip
     if vdso is not None:
@@ -752,7 +802,13 @@ def _from_auxv(
     return out
 
 
-def loaded_objects(pid: int, read_memory: ReadMemory, *, limit: int = MAX_OBJECTS) -> ModuleList:
+def loaded_objects(
+    pid: int,
+    read_memory: ReadMemory,
+    *,
+    limit: int = MAX_OBJECTS,
+    view: ProcessView | None = None,
+) -> ModuleList:
     """Every object loaded in process pid now, in the loader's order (the main program
     first), each namespace after the previous one; an object mapped once but listed in
     several namespaces (the loader itself) appears once.
@@ -760,18 +816,26 @@ def loaded_objects(pid: int, read_memory: ReadMemory, *, limit: int = MAX_OBJECT
     Raises RendezvousError when the process is gone or its auxv, program headers or
     r_debug cannot be read; a list walk that stops early returns what it read, with
     `problems` saying why.
+
+    `view` stands for /proc for a recorded process (a core file): its auxv, mappings and
+    executable; its memory is what read_memory reads.
     """
-    image = main_image(pid, read_memory)
-    maps = _read_maps(pid)
+    if view is not None:
+        image = main_image(pid, read_memory, view.auxv, exe=view.exe, view=view)
+        maps = view.mappings()
+        exe = view.files.get(view.exe, view.exe)
+    else:
+        image = main_image(pid, read_memory)
+        maps = _read_maps(pid)
+        exe = _exe_path(pid)
     vdso = _vdso(read_memory, image.vdso, maps)
-    exe = _exe_path(pid)
-    address = locate_r_debug(pid, read_memory, image)
+    address = locate_r_debug(pid, read_memory, image, maps=maps, view=view)
     if address is None:
         source = "static" if image.interpreter is None else "auxv"
-        return ModuleList(tuple(_from_auxv(pid, image, maps, vdso, exe)), source)
+        return ModuleList(tuple(_from_auxv(pid, image, maps, vdso, exe, view)), source)
     first = read_r_debug(read_memory, address, pid)
     if not first.initialized:
-        return ModuleList(tuple(_from_auxv(pid, image, maps, vdso, exe)), "auxv", (first,))
+        return ModuleList(tuple(_from_auxv(pid, image, maps, vdso, exe, view)), "auxv", (first,))
     namespaces, problems = _namespaces(read_memory, first, pid)
     objects: list[LoadedObject] = []
     keys: set[tuple[str, int]] = set()
@@ -781,7 +845,7 @@ def loaded_objects(pid: int, read_memory: ReadMemory, *, limit: int = MAX_OBJECT
         budget -= len(entries)
         problems.extend(f"namespace {index}: {p}" if index else p for p in walk_problems)
         for position, entry in enumerate(entries):
-            obj = _entry_object(pid, entry, index, position, maps, vdso, exe)
+            obj = _entry_object(pid, entry, index, position, maps, vdso, exe, view)
             if obj.key not in keys:
                 keys.add(obj.key)
                 objects.append(obj)
@@ -799,6 +863,7 @@ def _entry_object(
     maps: list[_Mapping],
     vdso: _Vdso | None,
     exe: str,
+    view: ProcessView | None = None,
 ) -> LoadedObject:
     name = entry.name or ""
     if vdso is not None and (
@@ -812,7 +877,7 @@ def _entry_object(
         name = exe or name
     return _file_object(
         pid, name, entry.l_addr, entry.l_ld, maps, anchor=entry.l_ld, is_main=is_main,
-        namespace=namespace, link_map=entry.address,
+        namespace=namespace, link_map=entry.address, view=view,
     )  # fmt: skip
 
 

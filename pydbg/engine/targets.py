@@ -22,6 +22,7 @@ class Origin(Enum):
     LAUNCHED = "launched"  # create_process: pydbg started it (it dies with the session)
     ATTACHED = "attached"  # attach_process: it ran before (it survives a detach)
     CHILD = "child"  # a fork child of a target, debugged because child debugging is on
+    DUMP = "dump"  # open_dump_file: a process recorded in a core file (pydbg.engine.dump)
 
 
 @dataclass(eq=False)

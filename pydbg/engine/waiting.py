@@ -40,6 +40,7 @@ from collections.abc import Sequence
 
 from pydbg._native import EventKind
 from pydbg.constants import (
+    DEBUG_CES_CURRENT_THREAD,
     DEBUG_CES_EXECUTION_STATUS,
     DEBUG_STATUS_WAIT_TIMEOUT,
     DebugEvent,
@@ -55,6 +56,7 @@ from pydbg.engine.dispatch import describe
 from pydbg.engine.stepping import Outcome, StepMode, StepPlan
 from pydbg.engine.syscalls import tracing
 from pydbg.errors import (
+    DumpTargetReadOnlyError,
     EngineError,
     InsideWaitError,
     NoTargetError,
@@ -108,6 +110,8 @@ class Waiting(Deciding):
             raise NoTargetError("wait_for_event: no target; create or attach a process first")
         if self._status == _S_BREAK and not self._queued():
             return True  # nothing armed: the session simply stays broken in (§4.2)
+        if self.dump is not None:
+            return self._wait_dump()
         deadline = None if timeout is None else time.monotonic() + timeout
         self._log = _LOG.isEnabledFor(_DEBUG)
         self._log_native = _NATIVE_LOG.isEnabledFor(_DEBUG)
@@ -120,6 +124,33 @@ class Waiting(Deciding):
             raise SessionFailedError(f"the engine lost control of its targets: {exc}") from exc
         finally:
             self.inside_wait = False
+
+    def _wait_dump(self) -> bool:
+        """The wait of a dump target (open_dump_file): report what opening the core made
+        (pydbg.engine.dump.dump_events) and break in, at once.  Each event goes to the
+        filters and callbacks as a live one would, and becomes the last event; their
+        votes cannot run anything (nothing in a core can move), so the wait always ends
+        broken in, with the recorded signal as the last event."""
+        self._start_session()
+        self.inside_wait = True
+        try:
+            while self._events:
+                event = self._events.popleft()
+                thread = event.thread
+                self.event_thread = thread
+                if thread is not None and thread is not self.current:
+                    self.current = thread
+                    self.notifier.engine_state(DEBUG_CES_CURRENT_THREAD, thread.engine_id)
+                self.last_event = event
+                with contextlib.suppress(DumpTargetReadOnlyError):
+                    self.dispatcher.decide(event)
+        finally:
+            self.inside_wait = False
+            self._votes = []
+            self._signals.clear()
+            self._first_chance.clear()
+        self._finish_break()
+        return True
 
     def _queued(self) -> bool:
         return bool(
