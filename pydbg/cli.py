@@ -3,6 +3,7 @@
     pydbg [-c "commands"] [-i] -- program [args...]
     pydbg [-c "commands"] [-i] -p PID
     pydbg [-c "commands"] [-i] -pn NAME
+    pydbg [-c "commands"] [-i] -z CORE [PROG]
     pydbg run [--timeout SECONDS] [--json FILE] -- program [args...]
     pydbg --version
 
@@ -22,6 +23,14 @@ executable is NAME), waits for the initial breakpoint and then:
   dies of it.  --timeout: when the time is up, every thread's stack, the program killed,
   exit 124.  --json FILE: the event log and the report as JSON Lines
   (pydbg.reports.jsonl).
+
+-z CORE [PROG] opens a core file instead (cdb's -z, DbgEng's OpenDumpFile): the process it
+recorded, read-only, broken in at the signal that made the core (`.lastevent`, `.exr -1`);
+`k`, `~*k`, `r`, `d*`, `u`, `ln`, `lm` and `!address` work on it, and what would run or
+change it (g, t, p, bp, e*, r REG=..., .kill) fails with one line.  PROG: the program the
+core came from, read for symbols and code instead of the path the core recorded (as
+`gdb PROG CORE`).  Batch without -c only opens it (and shows errors); exit status 0, or 1
+if the core cannot be read or a command failed.
 
 Only the first `--` separates pydbg's arguments from the program's: later ones are the
 program's.  At the end a launched program is killed, an attached process detached (it
@@ -78,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
         "or in batch.",
         epilog="examples: pydbg -- /bin/ls -l     pydbg -p 1234     pydbg -pn myserver\n"
         '          pydbg -c "bp main; g; k" -- ./prog      (.help at the prompt)\n'
-        "          pydbg run --timeout 60 --json run.jsonl -- ./prog   (CI: pydbg run -h)",
+        "          pydbg run --timeout 60 --json run.jsonl -- ./prog   (CI: pydbg run -h)\n"
+        '          pydbg -z core ./prog -c "~*k; .exr -1"   (a core file, read-only)',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -106,6 +116,13 @@ def _parser() -> argparse.ArgumentParser:
         dest="name",
         metavar="NAME",
         help="attach to the running process whose executable is NAME",
+    )
+    parser.add_argument(
+        "-z",
+        dest="dump",
+        nargs="+",
+        metavar="CORE",
+        help="CORE [PROG]: open a core file read-only; PROG: the program it came from",
     )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     _run_options(parser)
@@ -178,6 +195,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(words)
     program = _program(args.program)
+    if args.dump is not None:
+        words = args.dump + program
+        if args.pid is not None or args.name is not None or len(words) > 2:
+            return _usage(parser, "-z takes a core file and at most its program: -z CORE [PROG]")
+        if args.timeout is not None or args.json_file is not None or args.core is not None:
+            return _usage(parser, "--timeout, --json and --core run a program: not with -z")
+        dump = (words[0], words[1] if len(words) > 1 else None)
+        if (args.commands is None or args.interactive) and sys.stdin.isatty():
+            return _interactive(args, [], dump)
+        return _batch(args, [], dump)
     targets = (args.pid is not None) + (args.name is not None) + bool(program)
     if targets != 1:
         parser.print_usage(sys.stderr)
@@ -260,7 +287,9 @@ def _resolve(client: DebugClient, name: str) -> int:
     return client.get_running_process_system_id_by_executable_name(name, GetProcFlags.ONLY_MATCH)
 
 
-def _batch(args: argparse.Namespace, program: list[str]) -> int:
+def _batch(
+    args: argparse.Namespace, program: list[str], dump: tuple[str, str | None] | None = None
+) -> int:
     def write(mask: int, text: str) -> None:
         stream = sys.stderr if mask & (OutputMask.ERROR | OutputMask.WARNING) else sys.stdout
         stream.write(text)
@@ -279,10 +308,13 @@ def _batch(args: argparse.Namespace, program: list[str]) -> int:
             from pydbg.repl.restart import Launch
 
             Launch(client, program, new_process_group=False).start()  # (.restart works too)
+        elif dump is not None:
+            client.open_dump_file(*dump)
         else:
             client.attach_process(args.pid if args.pid is not None else _resolve(client, args.name))
         control.wait_for_event()
-        control.execute(args.commands if args.commands is not None else "g")
+        default = "" if dump is not None else "g"  # (a core cannot run)
+        control.execute(args.commands if args.commands is not None else default)
         if control.get_execution_status() not in (DebugStatus.BREAK, DebugStatus.NO_DEBUGGEE):
             control.wait_for_event()
     except Exception as exc:  # noqa: BLE001 - one line (the traceback with --debug)
@@ -298,7 +330,9 @@ def _batch(args: argparse.Namespace, program: list[str]) -> int:
     return status
 
 
-def _interactive(args: argparse.Namespace, program: list[str]) -> int:
+def _interactive(
+    args: argparse.Namespace, program: list[str], dump: tuple[str, str | None] | None = None
+) -> int:
     from pydbg.repl.interrupts import stop_on_terminal_stop
     from pydbg.repl.loop import Repl
     from pydbg.repl.restart import Launch
@@ -318,6 +352,8 @@ def _interactive(args: argparse.Namespace, program: list[str]) -> int:
     try:
         if launch is not None:
             launch.start()
+        elif dump is not None:
+            client.open_dump_file(*dump)
         else:
             client.attach_process(args.pid if args.pid is not None else _resolve(client, args.name))
         with repl.interrupts.waiting():

@@ -70,7 +70,8 @@ _PID_LIMIT = 1 << 31
 class ProcessDescription:
     """One target of the session, as `|` lists it (a pydbg addition: DbgEng's
     GetCurrentProcessExecutableName covers the current process only).  origin: how it
-    became a target ("create", "attach", or "child" for a debugged fork child, cdb's words);
+    became a target ("create", "attach", "child" for a debugged fork child, cdb's words, or
+    "dump" for a core file opened with open_dump_file);
     debug_children: whether its fork children join the session (not
     DEBUG_PROCESS_ONLY_THIS_PROCESS)."""
 

@@ -15,6 +15,8 @@ DbgEng's terms (MEMORY_BASIC_INFORMATION64): every mapping is one committed regi
 protection follows its r/w/x bits; the gaps between mappings are free regions.  What the
 memory interface can reach is what a region `accessible` says: a mapping that grants some
 access (a PROT_NONE page is as unreachable to the debugger as to the program).
+For a dump target (a core file) the map is the core's: its PT_LOAD segments, with the
+paths and offsets of NT_FILE (pydbg.engine.dump.DumpBackend.mappings).
 """
 
 from __future__ import annotations
@@ -228,8 +230,9 @@ class DataSpaces:
         """Every mapping of the current process by address (pydbg; DbgEng callers loop
         over QueryVirtual), with the free gaps between them when `include_free`."""
         pid = self._pid("regions")
+        dump = self._engine.dump
         try:
-            maps = _read_smaps(pid)
+            maps = dump.mappings() if dump is not None else _read_smaps(pid)
         except (OSError, ValueError) as exc:
             raise EngineError(f"cannot read the address map of process {pid}: {exc}") from exc
         images = {obj.path for obj in self._engine.symbols.modules(pid)}

@@ -93,6 +93,11 @@ def write_core(
     holes, and never removed)."""
     objects = client.system_objects
     pid = objects.get_current_process_system_id()
+    if any(p.pid == pid and p.origin == "dump" for p in client.describe_processes()):
+        # (Its /proc facts are gone with the process; the core it came from has them.)
+        raise CoreFileError(
+            _errno.EINVAL, "the target is a core file already; copy that file", os.fspath(path)
+        )
     threads = _threads(client)
     signal = _last_signal(client)
     regions = client.data_spaces.regions()

@@ -47,6 +47,14 @@ _S_GO, _S_GO_HANDLED, _S_GO_NOT_HANDLED = (
 _STEPS = frozenset({DebugStatus.STEP_INTO, DebugStatus.STEP_OVER, DebugStatus.STEP_BRANCH})
 
 
+# What a dump target (a core file) says when asked to run, by the status asked for.
+_DUMP_REFUSALS = {
+    DebugStatus.STEP_INTO: "step (t)",
+    DebugStatus.STEP_OVER: "step over (p)",
+    DebugStatus.STEP_BRANCH: "branch step (tb)",
+}
+
+
 class Arming(Delivery):
     """SetExecutionStatus, steps and trace: arming what the next resume runs."""
 
@@ -72,7 +80,7 @@ class Arming(Delivery):
                 "GO, GO_HANDLED, GO_NOT_HANDLED, STEP_OVER, STEP_BRANCH or STEP_INTO"
             )
         status = member
-        self.refuse_dump(f"set_execution_status({status.name})")
+        self.refuse_dump(_DUMP_REFUSALS.get(status, "go"))
         if not self.targets.processes and not self._events:
             raise NoTargetError("no target: create or attach a process first")
         if self._options & _DISABLE_EXECUTION:

@@ -30,7 +30,7 @@ from pydbg.coredump.reader import CoreFile
 from pydbg.engine import events as ev
 from pydbg.engine.backend import FdArg, NativeEvent
 from pydbg.engine.images import module_name
-from pydbg.engine.rendezvous import AT_ENTRY, ProcessView
+from pydbg.engine.rendezvous import AT_ENTRY, AT_SYSINFO_EHDR, ProcessView
 from pydbg.engine.signals import breakpoint_record, signal_record
 from pydbg.errors import DumpTargetReadOnlyError, MemoryAccessError, NoSuchProcessError
 
@@ -124,13 +124,40 @@ class DumpBackend:
     def process_view(self) -> ProcessView:
         """The /proc-shaped facts of the recorded process (auxv, mappings, executable)."""
         core = self.core
-        exe = core.executable
+        maps = [(m.start, m.end, m.offset, m.path) for m in core.files]
+        # The vDSO is no file (NT_FILE leaves it out) but its segment is in the core.
+        vdso = core.auxv.get(AT_SYSINFO_EHDR, 0)
+        maps += [(start, end, 0, "[vdso]") for start, end, _ in core.regions() if start == vdso]
         return ProcessView(
             auxv=dict(core.auxv),
-            maps=tuple((m.start, m.end, m.offset, m.path) for m in core.files),
-            exe=exe,
+            maps=tuple(maps),
+            exe=core.executable,
             files=dict(core.substitutes),
         )
+
+    def mappings(self) -> list[tuple[int, int, str, int, str, int, frozenset[str]]]:
+        """The recorded address map in /proc/PID/smaps terms: (start, end, perms, file
+        offset, path, anonymous bytes, VmFlags) per PT_LOAD segment (the kernel writes one
+        per mapping).  Paths and offsets come from NT_FILE, the vDSO is named by
+        AT_SYSINFO_EHDR; a core tells neither anonymous byte counts nor flags."""
+        core = self.core
+        vdso = core.auxv.get(AT_SYSINFO_EHDR, 0)
+        rows = []
+        for start, end, flags in core.regions():
+            perms = (
+                ("r" if flags & 4 else "-")
+                + ("w" if flags & 2 else "-")
+                + ("x" if flags & 1 else "-")
+            ) + "p"
+            mapping = core.mapping_at(start)
+            path, offset = "", 0
+            if mapping is not None:
+                path = core.substitutes.get(mapping.path, mapping.path)
+                offset = mapping.offset + start - mapping.start
+            elif start == vdso:
+                path = "[vdso]"
+            rows.append((start, end, perms, offset, path, 0, frozenset[str]()))
+        return rows
 
     def wait(self, timeout: float | None = None) -> Sequence[NativeEvent]:
         return []  # nothing ever happens in a core
