@@ -1,0 +1,130 @@
+"""A dump target refuses bad input and every change, with specific errors, and stays usable:
+files that are no core (an executable, text, a truncated copy, a missing path), a missing
+program file, a second target, and go / step / breakpoints / writes / .kill on a core."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pydbg.constants import DEBUG_BREAKPOINT_CODE, DebugStatus
+from pydbg.errors import (
+    CoreFormatError,
+    DumpTargetReadOnlyError,
+    EngineError,
+    ProgramNotFoundError,
+)
+from tests.coredump.loading import k_names, kernel_core, open_core, run
+from tests.support import ROOT
+
+_SEGV_FRAMES = ["inner", "middle", "outer", "main"]
+
+
+@pytest.fixture
+def crash_core(targets, tmp_path) -> tuple[str, str]:
+    """(core, program) of crash.c `segv`, written by the kernel."""
+    directory = tmp_path / "cwd"
+    directory.mkdir()
+    binary = targets["crash"]
+    return kernel_core(binary, directory, "segv"), binary.path
+
+
+def test_files_that_are_no_core(client, output, crash_core, tmp_path):
+    core, program = crash_core
+    text = tmp_path / "notes.txt"
+    text.write_text("not a core\n" * 10)
+    truncated = tmp_path / "truncated.core"
+    with open(core, "rb") as f:
+        truncated.write_bytes(f.read(20000))
+    cases = {
+        program: "not a core file (ELF type ET_DYN)",
+        str(text): "not an ELF core file",
+        str(truncated): "truncated: a segment ends at byte",
+        str(tmp_path / "missing.core"): "cannot read it: No such file or directory",
+    }
+    for path, message in cases.items():
+        with pytest.raises(CoreFormatError) as caught:
+            client.open_dump_file(path, program)
+        assert caught.value.path == path and message in str(caught.value), str(caught.value)
+        assert client.control.get_execution_status() == DebugStatus.NO_DEBUGGEE
+    # Nothing was left half-open: the real core opens.
+    open_core(client, core, program)
+    assert k_names(run(client, output, "k"))[:4] == _SEGV_FRAMES
+
+
+def test_missing_program_file(client, output, crash_core, tmp_path):
+    core, _ = crash_core
+    with pytest.raises(ProgramNotFoundError, match="does not exist"):
+        client.open_dump_file(core, str(tmp_path / "no-such-program"))
+    assert client.control.get_execution_status() == DebugStatus.NO_DEBUGGEE
+
+
+def test_one_target_per_session(client, output, crash_core):
+    core, program = crash_core
+    open_core(client, core, program)
+    with pytest.raises(EngineError, match="has targets already"):
+        client.open_dump_file(core, program)
+    with pytest.raises(DumpTargetReadOnlyError):
+        client.create_process([program, "segv"])
+    assert k_names(run(client, output, "k"))[:4] == _SEGV_FRAMES
+
+
+def test_nothing_changes_a_core(client, output, crash_core):
+    """Every command that would run or change the target fails with
+    DumpTargetReadOnlyError; the registers, memory and stack are as before, the session
+    broken in, usable."""
+    core, program = crash_core
+    open_core(client, core, program)
+    before = run(client, output, "r; k; dq @rsp L2")
+    for command in ("g", "gh", "t", "p", "pc", "gu", "bp crash!main", "ba w4 @rsp",
+                    "r rax=1", "eb @rsp 0", "ed @rsp 1", ".kill", ".detach"):  # fmt: skip
+        with pytest.raises((DumpTargetReadOnlyError, EngineError)) as caught:
+            run(client, output, command)
+        assert "core file" in str(caught.value), (command, caught.value)
+        assert client.control.get_execution_status() == DebugStatus.BREAK
+    # The same through the facets.
+    with pytest.raises(DumpTargetReadOnlyError):
+        client.control.set_execution_status(DebugStatus.GO)
+    with pytest.raises(DumpTargetReadOnlyError):
+        client.control.add_breakpoint(DEBUG_BREAKPOINT_CODE)
+    with pytest.raises(DumpTargetReadOnlyError):
+        client.registers.set_value("rip", 0)
+    with pytest.raises(DumpTargetReadOnlyError):
+        client.data_spaces.write_virtual(client.registers.get_value("rsp"), b"\0")
+    with pytest.raises(DumpTargetReadOnlyError):
+        client.terminate_current_process()
+    assert run(client, output, "r; k; dq @rsp L2") == before
+    assert client.control.wait_for_event(timeout=1.0)  # (broken in: returns at once)
+    client.end_session(0)
+    assert client.control.get_execution_status() == DebugStatus.NO_DEBUGGEE
+
+
+def test_cli_says_what_is_wrong_in_one_line(tmp_path, crash_core):
+    core, program = crash_core
+
+    def pydbg(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pydbg", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+            check=False,
+        )
+
+    bad = tmp_path / "bad"
+    bad.write_text("x")
+    for args, message in [
+        (("-z", str(bad), "-c", "k"), f"pydbg: {bad}: not an ELF core file"),
+        (("-z", core, str(tmp_path / "nope"), "-c", "k"), "pydbg: [Errno 2] the program file"),
+    ]:
+        proc = pydbg(*args)
+        assert proc.returncode == 1
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(message), proc.stderr
+    usage = pydbg("-z", core, program, "extra", "-c", "k")
+    assert usage.returncode == 2 and "-z CORE [PROG]" in usage.stderr
+    fine = pydbg("-z", core, program, "-c", "k")
+    assert fine.returncode == 0 and k_names(fine.stdout)[:4] == _SEGV_FRAMES
