@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
@@ -108,7 +110,7 @@ class CoreFile:
     loads: list[_Load]
     # path -> path to read instead (the `prog` argument stands for the recorded image).
     substitutes: dict[str, str] = field(default_factory=dict)
-    _handles: dict[str, object] = field(default_factory=dict, repr=False)
+    _handles: dict[str, BinaryIO | None] = field(default_factory=dict, repr=False)
 
     @property
     def executable(self) -> str:
@@ -156,9 +158,8 @@ class CoreFile:
         handle = self._open(self.path)
         if handle is None:
             return b""
-        handle.seek(offset)  # type: ignore[attr-defined]
-        data: bytes = handle.read(size)  # type: ignore[attr-defined]
-        return data
+        handle.seek(offset)
+        return handle.read(size)
 
     def _file_bytes(self, address: int, size: int) -> bytes:
         """Bytes the core left out, from the mapped file (as gdb does); b"" when no file
@@ -170,12 +171,12 @@ class CoreFile:
         handle = self._open(self.substitutes.get(mapping.path, mapping.path))
         if handle is None:
             return b""
-        handle.seek(mapping.offset + address - mapping.start)  # type: ignore[attr-defined]
-        data: bytes = handle.read(size)  # type: ignore[attr-defined]
+        handle.seek(mapping.offset + address - mapping.start)
+        data = handle.read(size)
         # Past the file's end a mapping reads as zeros up to the page end (mmap(2)).
         return data + bytes(size - len(data)) if data else b""
 
-    def _open(self, path: str) -> object | None:
+    def _open(self, path: str) -> BinaryIO | None:
         if path not in self._handles:
             try:
                 self._handles[path] = open(path, "rb")  # noqa: SIM115 (kept open: many reads)
@@ -186,7 +187,7 @@ class CoreFile:
     def close(self) -> None:
         for handle in self._handles.values():
             if handle is not None:
-                handle.close()  # type: ignore[attr-defined]
+                handle.close()
         self._handles.clear()
 
 
@@ -256,36 +257,31 @@ _NOTE_NUMBERS = {
 }
 
 
-def _desc(note: object) -> bytes:
-    data = note["n_descdata"]  # type: ignore[index]
-    return data if isinstance(data, bytes) else bytes(data, "latin-1")
+def _desc(note: Mapping[str, object]) -> bytes:
+    data = note["n_descdata"]
+    return data if isinstance(data, bytes) else str(data).encode("latin-1")
 
 
 def _assemble(path: str, loads: list[_Load], notes: list[tuple[int, bytes]]) -> CoreFile:
     threads: list[CoreThread] = []
-    pending: dict[str, object] | None = None
     signal = None
     auxv: dict[int, int] = {}
     files: list[CoreMapping] = []
     name = args = ""
     pid = 0
 
-    def flush() -> None:
-        if pending is not None:
-            threads.append(CoreThread(**pending))  # type: ignore[arg-type]
-
     for kind, desc in notes:
         if kind == NT_PRSTATUS:
             if len(desc) < _PRSTATUS.size:
                 raise CoreFormatError(path, f"NT_PRSTATUS of {len(desc)} bytes")
             fields = _PRSTATUS.unpack_from(desc)
-            flush()
             registers = dict(zip(GREGSET_ORDER, fields[18:45], strict=True))
-            pending = {"tid": fields[6], "signal": fields[3], "registers": registers, "xsave": None}
-        elif kind in (NT_FPREGSET, NT_X86_XSTATE) and pending is not None:
-            # The XSAVE area supersedes the FXSAVE image (its first 512 bytes are one).
-            if kind == NT_X86_XSTATE or pending["xsave"] is None:
-                pending["xsave"] = desc
+            threads.append(CoreThread(fields[6], fields[3], registers, None))
+        elif kind in (NT_FPREGSET, NT_X86_XSTATE) and threads:
+            # (A thread's notes follow its NT_PRSTATUS.)  The XSAVE area supersedes the
+            # FXSAVE image: its first 512 bytes are one.
+            if kind == NT_X86_XSTATE or threads[-1].xsave is None:
+                threads[-1] = replace(threads[-1], xsave=desc)
         elif kind == NT_SIGINFO and signal is None and len(desc) >= 24:
             signal = _signal(desc)
         elif kind == NT_AUXV:
@@ -300,7 +296,6 @@ def _assemble(path: str, loads: list[_Load], notes: list[tuple[int, bytes]]) -> 
             pid = fields[-6] if len(fields) >= 6 else 0
             name = _cstring(fields[-2])
             args = _cstring(fields[-1])
-    flush()
     if not threads:
         raise CoreFormatError(path, "no NT_PRSTATUS note: no thread to show")
     if not pid:

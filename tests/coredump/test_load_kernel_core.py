@@ -151,3 +151,27 @@ def test_batch_z_prints_the_backtrace(targets, tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "pydbg: go: the target is a core file (read-only); it cannot run or change"
     ]
+
+
+def test_opening_reports_the_events_of_the_recorded_process(client, targets, tmp_path):
+    """The wait after open_dump_file reports CreateProcess, CreateThread per other thread,
+    LoadModule per library of the link map, then the recorded signal, a second chance;
+    it breaks in whatever the callbacks vote (nothing in a core can run)."""
+    from pydbg.constants import DebugStatus
+    from tests.api.recording import ALL_EVENTS, Recorder, exception
+    from tests.api.recording import create_process as created
+
+    binary = targets["coredump"]
+    core = kernel_core(binary, tmp_path, "crash")
+    recorder = Recorder(ALL_EVENTS, votes={"exception": int(DebugStatus.GO)})
+    client.set_event_callbacks(recorder)
+    open_core(client, core, binary.path)
+    states = ("change_engine_state", "session_status", "change_symbol_state")
+    events = [c for c in recorder.calls if c[0] not in (*states, "change_debuggee_state")]
+    pid = client.system_objects.get_current_process_system_id()
+    assert events[0] == created(pid, pid)
+    assert [c[0] for c in events[1:3]] == ["create_thread", "create_thread"]
+    modules = [c for c in events if c[0] == "load_module"]
+    assert {m[1] for m in modules} >= {"libc_so", "ld_linux_x86_64_so"}
+    assert events[-1] == exception(0xC0000005, False)
+    assert client.control.get_execution_status() == DebugStatus.BREAK
