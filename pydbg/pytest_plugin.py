@@ -6,9 +6,10 @@ importing it loads nothing of the engine.
 
 * `--pydbg-crash-report`: when a program run by `pydbg.testing.run` during a test crashes
   or hangs, or a program launched by `native_debugger` is stopped at a crash when the test
-  ends, its report becomes a section of the test's report ("pydbg crash report: ARGV",
-  shown under the failure like captured output) and a JUnit XML property
-  (`pydbg_crash_report` / `pydbg_hang_report`, `pydbg_core`).
+  ends, and the test fails, its report becomes a section of the test's report ("pydbg
+  crash report: ARGV", shown under the failure like captured output) and a JUnit XML
+  property (`pydbg_crash_report` / `pydbg_hang_report`, `pydbg_core`).  A test that
+  passes (one that expects the crash) gets none.
 * `--pydbg-core`: such runs also write a core file into the test's tmp_path; its path is in
   the report and in the `pydbg_core` property.
 
@@ -131,6 +132,10 @@ def pytest_runtest_makereport(
     if call.when != "call" or not _enabled(item.config):
         return
     report: pytest.TestReport = result.get_result()
+    if not report.failed:
+        # A test that passes (one that expects its program to crash, say) or is skipped
+        # or xfailed is not what a report explains: nothing is attached to it.
+        return
     rec = item.stash.get(_RECORDING, None)
     for outcome in rec.outcomes if rec is not None else ():
         if outcome.report is not None:

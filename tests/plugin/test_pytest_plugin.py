@@ -97,6 +97,36 @@ def test_a_passing_program_attaches_nothing(tmp_path, targets):
     assert inner.properties() == []
 
 
+def test_a_passing_test_gets_no_report_of_an_expected_crash(tmp_path, targets):
+    """A test that expects its program to crash passes: nothing is attached to it, neither
+    a report section (-rP would show one) nor a JUnit property, through `run` or the
+    fixture; the failing test next to it still gets its report."""
+    prog = targets["crash"].path
+    source = f"""
+        from pydbg.constants import DebugStatus
+        from pydbg.testing import run
+
+        def test_expects_the_crash():
+            assert run([{prog!r}, "segv"]).status == 139
+
+        def test_stops_at_the_crash(native_debugger):
+            client = native_debugger([{prog!r}, "segv"])
+            assert client.control.wait_for_event(timeout=30)
+            for _ in range(2):
+                client.control.set_execution_status(DebugStatus.GO_NOT_HANDLED)
+                assert client.control.wait_for_event(timeout=30)
+
+        def test_fails():
+            assert run([{prog!r}, "fpe"]).status == 0
+    """
+    inner = run_inner(tmp_path, source, "--pydbg-crash-report", "-rP")
+    assert inner.returncode == 1 and "1 failed, 2 passed" in inner.output, inner.output
+    assert inner.output.count("pydbg crash report:") == 1, inner.output
+    assert f"pydbg crash report: {prog} fpe" in inner.output
+    assert [name for name, _ in inner.properties()] == ["pydbg_crash_report"]
+    assert "SIGFPE" in inner.properties()[0][1]
+
+
 NATIVE_DEBUGGER_TEST = """
     import psutil
 
