@@ -22,6 +22,14 @@ code, or 128+N when signal N killed it (as a shell reports it).
 * `core` (a path): at a crash or a timeout, after the report and before the program dies,
   an ELF core file of it is written there (pydbg.coredump), for gdb or eu-stack later.  A
   core that cannot be written is said on `report` in one line; the run goes on.
+
+`run_program(attach=PID)` (`pydbg run -p PID` / `-pn NAME`) does the same for a process
+that is already running: it is attached to (seized, not stopped for good), runs on under
+the debugger until it crashes or exits, with the same reports and exit status.  What
+differs is the end: at a timeout (or Ctrl-C) the hang report is made and the process is
+DETACHED, every breakpoint removed, and runs on (a monitored service is not killed
+because a watch expired); the status is still 124 (130).  The event log's "start" record
+has the process's command line as argv.
 """
 
 from __future__ import annotations
@@ -163,6 +171,16 @@ def _dump(client: DebugClient, core: str | os.PathLike[str] | None, out: IO[str]
     return os.fspath(core)
 
 
+def _command_line(pid: int) -> list[str]:
+    """The attached process's argv, for the event log (its pid if it cannot be read)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).cmdline() or [str(pid)]
+    except psutil.Error:
+        return [str(pid)]
+
+
 def run_program(
     argv: Sequence[str],
     *,
@@ -171,10 +189,14 @@ def run_program(
     report: IO[str] | None = None,
     version: str = "",
     core: str | os.PathLike[str] | None = None,
+    attach: int | None = None,
 ) -> RunResult:
     """Run argv to its end under a new client and return how it ended (module docstring).
     Reports are written to `report` (default: sys.stderr) as they are made.  Raises what
-    create_process raises (ProgramNotFoundError, ...) before anything runs."""
+    create_process raises (ProgramNotFoundError, ...) before anything runs.  With
+    `attach` (a pid; argv is then ignored), watch that running process instead, and
+    detach from it rather than kill it at a timeout; attach_process's errors
+    (NoSuchProcessError, PtracePermissionError, ...) are raised before anything runs."""
     out = sys.stderr if report is None else report
     started = time.monotonic()
     writer = JsonLines(json_file) if json_file is not None else None
@@ -192,7 +214,12 @@ def run_program(
     client.set_event_callbacks(log)
     quiet_filters(client)
     control = client.control
-    pid = client.create_process(list(argv))
+    if attach is not None:
+        client.attach_process(attach)
+        pid = attach
+        argv = _command_line(pid)
+    else:
+        pid = client.create_process(list(argv))
     if writer is not None:
         writer.start(list(argv), pid, version, timeout)
     result = RunResult(1, "error", events=log.records)
@@ -234,7 +261,10 @@ def run_program(
             break
     finally:
         if control.get_execution_status() != DebugStatus.NO_DEBUGGEE:
-            client.end_session(DebugEnd.ACTIVE_TERMINATE)
+            # An attached process runs on (detached); a launched one goes with the run.
+            client.end_session(
+                DebugEnd.ACTIVE_DETACH if attach is not None else DebugEnd.ACTIVE_TERMINATE
+            )
         if writer is not None:
             writer.write(
                 {

@@ -5,6 +5,7 @@
     pydbg [-c "commands"] [-i] -pn NAME
     pydbg [-c "commands"] [-i] -z CORE [PROG]
     pydbg run [--timeout SECONDS] [--json FILE] -- program [args...]
+    pydbg run [--timeout SECONDS] [--json FILE] -p PID | -pn NAME
     pydbg --version
 
 It launches the program (or attaches to PID, or to the one running process whose
@@ -22,7 +23,8 @@ executable is NAME), waits for the initial breakpoint and then:
   it) is reported on stderr before the signal is delivered (pydbg.reports.crash), then it
   dies of it.  --timeout: when the time is up, every thread's stack, the program killed,
   exit 124.  --json FILE: the event log and the report as JSON Lines
-  (pydbg.reports.jsonl).
+  (pydbg.reports.jsonl).  `pydbg run -p PID` (or -pn NAME) watches a running process
+  the same way, but at --timeout it shows the stacks and DETACHES: the process runs on.
 
 -z CORE [PROG] opens a core file instead (cdb's -z, DbgEng's OpenDumpFile): the process it
 recorded, read-only, broken in at the signal that made the core (`.lastevent`, `.exr -1`);
@@ -177,6 +179,19 @@ def _run_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    parser.add_argument(
+        "-p",
+        dest="pid",
+        type=int,
+        metavar="PID",
+        help="watch this running process (detached from, not killed, at --timeout)",
+    )
+    parser.add_argument(
+        "-pn",
+        dest="name",
+        metavar="NAME",
+        help="as -p, for the one running process whose executable is NAME",
+    )
     _run_options(parser)
     parser.add_argument("program", nargs=argparse.REMAINDER,
                         help="the program and its arguments, after --")  # fmt: skip
@@ -236,8 +251,8 @@ def _run_command(words: list[str]) -> int:
     parser = _run_parser()
     args = parser.parse_args(words)
     program = _program(args.program)
-    if not program:
-        return _usage(parser, "give the program to run: pydbg run [options] -- program [args]")
+    if (args.pid is not None) + (args.name is not None) + bool(program) != 1:
+        return _usage(parser, "give one of -p PID, -pn NAME or -- program [args]")
     return _run(args, program)
 
 
@@ -247,9 +262,15 @@ def _run(args: argparse.Namespace, program: list[str]) -> int:
 
     teardown.install_handlers(sigint=True)
     try:
+        attach = getattr(args, "pid", None)
+        if getattr(args, "name", None) is not None:
+            from pydbg.constants import GetProcFlags
+            from pydbg.running_processes import process_id_by_executable_name
+
+            attach = process_id_by_executable_name(args.name, GetProcFlags.ONLY_MATCH)
         if args.json_file is None:
             return run_program(
-                program, timeout=args.timeout, version=_version(), core=args.core
+                program, timeout=args.timeout, version=_version(), core=args.core, attach=attach
             ).status
         with open(args.json_file, "w", encoding="utf-8") as json_file:
             return run_program(
@@ -258,6 +279,7 @@ def _run(args: argparse.Namespace, program: list[str]) -> int:
                 json_file=json_file,
                 version=_version(),
                 core=args.core,
+                attach=attach,
             ).status
     except Exception as exc:  # noqa: BLE001 - one line (the traceback with --debug)
         _fail(exc, args.debug)
