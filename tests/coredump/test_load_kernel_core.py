@@ -41,6 +41,8 @@ def test_crash_in_main_thread_matches_gdb(client, output, targets, tmp_path, var
         "print $_siginfo.si_signo",
         "echo addr\\n",
         "print/x $_siginfo._sifields._sigfault.si_addr",
+        "echo xmm1\\n",
+        "print/x $xmm1.uint128",
         program=binary.path,
         core=core,
     )
@@ -60,6 +62,11 @@ def test_crash_in_main_thread_matches_gdb(client, output, targets, tmp_path, var
     for name in _REGISTERS:
         value = client.registers.get_value(name)
         assert re.search(rf"^{name}\s+{value:#x}\s", text, re.M), (name, hex(value), text)
+    # SSE state, from the XSAVE note.
+    assert client.registers.get_value("xmm1") == gdb_value(text, "xmm1")
+    # The address map: the faulting instruction is in the program's text mapping.
+    region = run(client, output, "!address @rip")
+    assert "PAGE_EXECUTE_READ" in region and "MEM_IMAGE" in region and binary.path in region
     # A global, read from the core's memory by symbol.
     module = os.path.basename(binary.path).replace("-", "_")
     marker = int(run(client, output, f"dq {module}!marker L1").split()[1].replace("`", ""), 16)

@@ -60,7 +60,7 @@ def test_pydbg_written_core_reads_back_as_the_live_process(at_crash, core_path):
     within an engine, so the core's threads get new ones)."""
     stopped = at_crash
     client = stopped.client
-    commands = ["k", "r", ".exr -1", "lm", "dq @rsp L4", "u @rip L3"]
+    commands = ["k", "r", ".exr -1", "lm", "dq @rsp L4", "u @rip L3", "ln @rip", "kn 2"]
     live = {command: stopped.run(command) for command in commands}
     marker = stopped.binary.addr(stopped.pid, "marker")
     live_marker = client.data_spaces.read_virtual(marker, 8)
