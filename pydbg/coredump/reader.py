@@ -202,6 +202,9 @@ def read_core(path: str) -> CoreFile:
         size = os.fstat(f.fileno()).st_size
         try:
             elf = ELFFile(f)
+        except ELFError as exc:
+            raise CoreFormatError(path, f"not an ELF core file ({exc})") from exc
+        try:
             if elf.header.e_type != "ET_CORE":
                 raise CoreFormatError(path, f"not a core file (ELF type {elf.header.e_type})")
             if elf.header.e_machine != "EM_X86_64":
@@ -230,12 +233,12 @@ def read_core(path: str) -> CoreFile:
                 elif isinstance(segment, NoteSegment):
                     for note in segment.iter_notes():
                         notes.append((_note_type(note["n_type"]), _desc(note)))
-        except ELFError as exc:
-            raise CoreFormatError(path, f"not an ELF core file ({exc})") from exc
-        except (struct.error, ValueError, KeyError) as exc:
-            if isinstance(exc, CoreFormatError):
-                raise
-            raise CoreFormatError(path, f"malformed core file ({exc})") from exc
+        except CoreFormatError:
+            raise
+        except Exception as exc:  # pyelftools raises many kinds on damaged input
+            raise CoreFormatError(
+                path, f"malformed core file ({type(exc).__name__}: {exc})"
+            ) from exc
     return _assemble(path, loads, notes)
 
 

@@ -131,7 +131,11 @@ class Lifecycle(Interrupts):
         process = self.targets.add_process(
             core.pid, Origin.DUMP, image_path or core.executable or core.name, tids, False
         )
-        self._events.extend(dump_events(process, backend, self.module_watch))
+        try:
+            self._events.extend(dump_events(process, backend, self.module_watch))
+        except BaseException:
+            self._end_session(DebugSession.END_SESSION_PASSIVE)  # (nothing half-open)
+            raise
         process.announced = True
         process.initial_break_pending = False
         self._report_status(DebugStatus.GO)  # (as for any acquisition: until the wait)

@@ -54,6 +54,40 @@ def test_files_that_are_no_core(client, output, crash_core, tmp_path):
     assert k_names(run(client, output, "k"))[:4] == _SEGV_FRAMES
 
 
+def _note_offset(core: str, note_type: str) -> int:
+    """Where the descriptor of the core's first note of that type starts (pyelftools)."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(core, "rb") as f:
+        for segment in ELFFile(f).iter_segments():
+            if segment.header.p_type == "PT_NOTE":
+                for note in segment.iter_notes():
+                    if note["n_type"] == note_type:  # (12: namesz, descsz, type)
+                        return int(note["n_offset"]) + 12 + ((note["n_namesz"] + 3) & ~3)
+    raise AssertionError(f"no {note_type} in {core}")
+
+
+def test_damaged_cores(client, output, crash_core, tmp_path):
+    """Lies in a core's structures are CoreFormatErrors, never a crash of the reader."""
+    core, program = crash_core
+    with open(core, "rb") as f:
+        data = bytearray(f.read())
+    lying_files = bytearray(data)
+    offset = _note_offset(core, "NT_FILE")
+    lying_files[offset : offset + 8] = (1 << 40).to_bytes(8, "little")  # the count
+    bad_phnum = bytearray(data)
+    bad_phnum[0x38:0x3A] = (0xFFFE).to_bytes(2, "little")  # e_phnum: headers past the end
+    for name, content, message in [
+        ("files.core", lying_files, "malformed core file"),
+        ("phnum.core", bad_phnum, "truncated|malformed"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(bytes(content))
+        with pytest.raises(CoreFormatError, match=message):
+            client.open_dump_file(str(path), program)
+        assert client.control.get_execution_status() == DebugStatus.NO_DEBUGGEE
+
+
 def test_missing_program_file(client, output, crash_core, tmp_path):
     core, _ = crash_core
     with pytest.raises(ProgramNotFoundError, match="does not exist"):
