@@ -125,6 +125,12 @@ class CoreFile:
         """(start, end, PF_* flags) of every PT_LOAD, in address order."""
         return [(s.vaddr, s.vaddr + s.memsz, s.flags) for s in sorted(self.loads, key=_vaddr)]
 
+    def missing_files(self) -> list[str]:
+        """The mapped files (as they will be read: substitutes applied) that cannot be
+        opened: what the core left out of them cannot be read, nor their symbols."""
+        paths = dict.fromkeys(self.substitutes.get(m.path, m.path) for m in self.files)
+        return [path for path in paths if not os.access(path, os.R_OK)]
+
     def mapping_at(self, address: int) -> CoreMapping | None:
         for mapping in self.files:
             if mapping.start <= address < mapping.end:

@@ -122,6 +122,11 @@ class Lifecycle(Interrupts):
             raise CoreFormatError(path, f"cannot read it: {exc.strerror or exc}") from exc
         if image_path is not None:
             core.substitutes[core.executable] = os.path.abspath(image_path)
+        for missing in core.missing_files():
+            self.output_warning(
+                f"{missing} cannot be read: its code and symbols are not available"
+                + (" (name the program: pydbg -z CORE PROG)" if missing == core.executable else "")
+            )
         if self._backend is not None:
             with contextlib.suppress(PydbgError):
                 self._backend.close()

@@ -162,3 +162,36 @@ def test_cli_says_what_is_wrong_in_one_line(tmp_path, crash_core):
     assert usage.returncode == 2 and "-z CORE [PROG]" in usage.stderr
     fine = pydbg("-z", core, program, "-c", "k")
     assert fine.returncode == 0 and k_names(fine.stdout)[:4] == _SEGV_FRAMES
+
+
+def test_a_program_file_that_is_gone(client, output, targets, tmp_path):
+    """The core's program was deleted: opening warns in one line and names the way out;
+    the stack still unwinds (frame pointers), the program's frames without names; given
+    the program (the same build elsewhere), its names are back."""
+    import shutil
+
+    from pydbg.constants import DebugEnd
+    from tests.support import Binary
+
+    original = targets["crash"]
+    directory = tmp_path / "cwd"
+    directory.mkdir()
+    copy = shutil.copy(original.path, tmp_path / "crash-copy")
+    core = kernel_core(Binary("crash", "pie", str(copy)), directory, "segv")
+    (tmp_path / "crash-copy").unlink()
+
+    client.open_dump_file(core)
+    opening = str(output.take())
+    assert client.control.wait_for_event()
+    opening += str(output.take())
+    assert (
+        f"pydbg: {copy} cannot be read: its code and symbols are not available "
+        "(name the program: pydbg -z CORE PROG)"
+    ) in opening
+    text = run(client, output, "k")
+    assert "crash_copy+0x" in text and "libc_so!__libc_start_main" in text
+    assert "inner" not in k_names(text)
+    client.end_session(DebugEnd.ACTIVE_DETACH)
+
+    open_core(client, core, original.path)
+    assert k_names(run(client, output, "k"))[:4] == _SEGV_FRAMES
