@@ -152,6 +152,21 @@ class Symbols:
             raise UnknownSymbolError(name, f"no symbol is named {name!r}")
         return found.address
 
+    def get_symbol_entries_by_name(self, name: str) -> list[tuple[str, int]]:
+        """GetSymbolEntriesByName: (`module!name` as shown, address) of every location a
+        name has -- each overload of a C++ function name (`ns::K::f`), each static function
+        of that name -- one per address; the main image's alone when it has the name.
+        Raises UnknownSymbolError (UnknownModuleSymbolError) as get_offset_by_name."""
+        self._engine.check_thread("get_symbol_entries_by_name")
+        pid = self._engine.current_process("get_symbol_entries_by_name").pid
+        found = self._engine.symbols.lookup_all(pid, name)
+        if not found:
+            module, bang, _ = name.rpartition("!")
+            if bang and self._engine.symbols.module_named(pid, module) is None:
+                raise UnknownModuleSymbolError(name, f"no module is named {module!r}")
+            raise UnknownSymbolError(name, f"no symbol is named {name!r}")
+        return [(hit.qualified, hit.address) for hit in found]
+
     def get_name_by_offset(self, offset: int) -> tuple[str, int]:
         """GetNameByOffset: (`module!name`, displacement) of the symbol at or before the
         address, or (`module`, offset) where the module has no symbol there."""

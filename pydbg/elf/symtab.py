@@ -40,6 +40,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from pydbg.elf.demangle import (
+    clone_suffix,
+    demangle,
+    function_name,
+    is_entry_clone,
+    mangled_hints,
+    normalize,
+    split_clone,
+)
 from pydbg.elf.errors import ImageError, ImageFileError
 from pydbg.elf.image import (
     EM_X86_64,
@@ -271,6 +280,7 @@ class SymbolTable:
         self._debug_path: str | None = None
         self._names: dict[str, list[tuple[int, int]]] | None = None
         self._sorted_names: list[str] | None = None
+        self._mangled: list[tuple[int, int]] | None = None
         try:
             self._section_names = {s.index: s.name for s in image.sections}
             self._alloc = image.alloc_sections
@@ -428,19 +438,90 @@ class SymbolTable:
         return (tier, int(hidden), bind_rank, int(table.sizes[g] == 0), t, table.addrs[g])
 
     def lookup(self, name: str) -> Symbol | None:
-        """The symbol a name means (exact match): a global definition over a weak or a
-        local one, a definition over a PLT trampoline; None if nothing has the name."""
-        refs = self._name_index().get(name)
+        """The symbol a name means: a global definition over a weak or a local one, a
+        definition over a PLT trampoline; None if nothing has the name.  A name no symbol
+        has exactly is taken as a source name (`source_refs`): a demangled C++ or Rust
+        name, or a C function gcc only emitted as clones."""
+        refs = self._refs(name)
         if not refs:
             return None
         t, g = min(refs, key=self._rank)
         return self._symbol(self._tables[t], g)
 
     def lookup_all(self, name: str) -> list[Symbol]:
-        """Every symbol with this exact name (static functions of different files share
-        names), preferred first, one per address."""
-        refs = self._name_index().get(name, [])
-        return self._unique(sorted(refs, key=self._rank))
+        """Every symbol with this name (static functions of different files share names,
+        a C++ function name has one symbol per overload), preferred first, one per
+        address."""
+        return self._unique(sorted(self._refs(name), key=self._rank))
+
+    def _refs(self, name: str) -> list[tuple[int, int]]:
+        refs = self._name_index().get(name)
+        return refs if refs else self._source_refs(name)
+
+    def _source_refs(self, name: str) -> list[tuple[int, int]]:
+        """The symbols a source-level name means, none having it as linkage name.
+
+        - A demangled name: `ns::K::f` (every overload; gdb's `break ns::K::f`),
+          `ns::K::f(int)` (one), `ns::Box<int>::get`, `ns::V::operator+`; blanks as in
+          `normalize`.  As in gdb, a name without its leading scopes (`f`, `K::f`,
+          `hidden` for `(anonymous namespace)::hidden`) matches when no symbol has it
+          whole.
+        - A C function gcc cloned: `foo` for `foo.constprop.0` / `foo.isra.0`.
+
+        Clones give way to the function itself: they are returned only when no symbol
+        is the function, and then the callable ones (`.constprop`, `.isra`); failing
+        those, the outlined body (`.part`, as gdb's `break` also takes it); never a
+        `.cold` part, which is not entered by a call (`x foo*` lists it)."""
+        wanted = normalize(name)
+        has_params = not wanted.endswith("operator()") and function_name(wanted) != wanted
+        # gdb's wild matching: `f` also names `ns::K::f` when nothing is called `f`.
+        scoped = "::" + wanted
+        groups: tuple[list[tuple[int, int]], ...] = ([], [], [], [])
+        wild: tuple[list[tuple[int, int]], ...] = ([], [], [], [])
+        for t, g in self._mangled_refs(mangled_hints(name)):
+            shown = demangle(self._tables[t].name(g).split("@", 1)[0])
+            suffix = clone_suffix(shown)
+            full = shown[: len(shown) - len(suffix)] if suffix else shown
+            func = normalize(full if has_params else function_name(full))
+            if func == wanted:
+                groups[_clone_rank(suffix)].append((t, g))
+            elif func.endswith(scoped) and not wanted.startswith("::"):
+                wild[_clone_rank(suffix)].append((t, g))
+        if not any(groups):
+            groups = wild
+        if not any(groups) and "." not in name:
+            for linkage in self._names_with_prefix(name + "."):
+                base, suffix = split_clone(linkage)
+                if base == name:
+                    groups[_clone_rank(suffix)].extend(self._name_index()[linkage])
+        return groups[0] or groups[1] or groups[2]
+
+    def _mangled_refs(self, hints: list[bytes]) -> Iterator[tuple[int, int]]:
+        """The C++ and Rust symbols whose raw names contain every hint."""
+        if self._mangled is None:
+            self._mangled = [
+                (t, g)
+                for t, table in enumerate(self._tables)
+                for g, raw in enumerate(table.raw_names)
+                if raw.startswith((b"_Z", b"_R"))
+            ]
+        tables = self._tables
+        for t, g in self._mangled:
+            raw = tables[t].raw_names[g]
+            if all(h in raw for h in hints):
+                yield t, g
+
+    def _names_with_prefix(self, prefix: str) -> list[str]:
+        index = self._name_index()
+        if self._sorted_names is None:
+            self._sorted_names = sorted(index)
+        names = self._sorted_names
+        out: list[str] = []
+        for name in names[bisect.bisect_left(names, prefix) :]:
+            if not name.startswith(prefix):
+                break
+            out.append(name)
+        return out
 
     def address_of(self, name: str) -> int | None:
         """The link-time address of `lookup(name)`, or None."""
@@ -450,22 +531,26 @@ class SymbolTable:
     def match(self, pattern: str) -> list[Symbol]:
         """Symbols whose name matches a shell wildcard (`fnmatch`, case-sensitive:
         `"pthread_*"`), by name then address; an exact name without wildcards gives its
-        `lookup_all`."""
+        `lookup_all`.  C++ and Rust symbols match by their demangled names too, with or
+        without the parameter list (`ns::K::*`)."""
         if not any(ch in pattern for ch in "*?["):
             return self.lookup_all(pattern)
-        index = self._name_index()
-        if self._sorted_names is None:
-            self._sorted_names = sorted(index)
-        names = self._sorted_names
         cut = min(pattern.find(ch) for ch in "*?[" if ch in pattern)
-        prefix = pattern[:cut]
-        lo = bisect.bisect_left(names, prefix)
         out: list[Symbol] = []
-        for name in names[lo:]:
-            if not name.startswith(prefix):
-                break
+        for name in self._names_with_prefix(pattern[:cut]):
             if fnmatch.fnmatchcase(name, pattern):
                 out.extend(self.lookup_all(name))
+        wanted = normalize(pattern)
+        refs = []
+        for t, g in self._mangled_refs(mangled_hints(pattern)):
+            shown = demangle(self._tables[t].name(g).split("@", 1)[0])
+            if fnmatch.fnmatchcase(normalize(shown), wanted) or fnmatch.fnmatchcase(
+                normalize(function_name(shown)), wanted
+            ):
+                refs.append((t, g))
+        refs.sort(key=lambda r: (demangle(self._tables[r[0]].name(r[1])), self._rank(r)))
+        seen = {(s.name, s.address) for s in out}
+        out.extend(s for s in self._unique(refs) if (s.name, s.address) not in seen)
         return out
 
     # -- everything --------------------------------------------------------------------
@@ -508,6 +593,16 @@ class SymbolTable:
             section=self._section_names.get(sec, "") if sec >= 0 else "",
             source=_SOURCES[table.sources[g]],
         )
+
+
+def _clone_rank(suffix: str) -> int:
+    """0: the function itself, 1: a callable clone, 2: an outlined body (`.part`),
+    3: a cold part."""
+    if not suffix:
+        return 0
+    if ".cold" in suffix:
+        return 3
+    return 1 if is_entry_clone(suffix) else 2
 
 
 # -- building -------------------------------------------------------------------------

@@ -9,6 +9,16 @@ Addresses are runtime ones: the module's load bias is added to the link-time add
 the files.  Files are opened lazily and cached by pydbg.elf (per file identity), so the
 first lookup in a module pays for reading it and later ones cost microseconds.
 
+Names are shown demangled (pydbg.elf.demangle), here and nowhere else, so that `k`, `ln`,
+`x`, `u`, the stop display and crash reports agree: `cpp!ns::K::f(int)+0x17`, with the
+parameter list, as gdb's `info symbol` and `nm -C` print it (cdb leaves it out, but then
+two overloads would print the same); a C function gcc cloned keeps its linkage name
+(`prog!check.cold`, `prog!scaled.constprop.0`), which `bp` and `x` take back as it is,
+where gdb shows `check[cold]` and `scaled.constprop` (its Ada decoder's reading; see
+pydbg.elf.names).  Lookups take linkage names, demangled names (`ns::K::f`, every
+overload; `ns::K::f(int)`, one) and the source names of clones (`scaled` for
+`scaled.constprop.0`): see `SymbolTable.lookup`.
+
 Nothing from pyelftools escapes: pydbg.elf turns damaged files into ImageError, which
 becomes "no symbols" here (the module is still listed, with an address but no names).
 """
@@ -19,6 +29,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pydbg.elf.demangle import demangle
 from pydbg.elf.errors import ImageError
 from pydbg.elf.image import open_image
 from pydbg.engine.rendezvous import LoadedObject
@@ -37,12 +48,14 @@ __all__ = ["AmbiguousSymbolError", "Located", "SymbolError", "Symbolizer"]
 
 @dataclass(frozen=True)
 class Located:
-    """A symbol found at runtime: its module, name, runtime address and size."""
+    """A symbol found at runtime: its module, name as shown (demangled), runtime address,
+    size and linkage name."""
 
     module: LoadedObject
     name: str
     address: int
     size: int
+    linkage: str = ""
 
     @property
     def qualified(self) -> str:
@@ -110,20 +123,66 @@ class Symbolizer:
         objects = list(self.modules(pid))
         return sorted(objects, key=lambda o: not o.is_main)
 
+    def lookup_all(self, pid: int, text: str) -> list[Located]:
+        """Every location `module!name` or `name` names, one per address: the overloads
+        of a C++ function name, static functions of the same name in several files or
+        modules.  The main image's when it has any (as `lookup` prefers it)."""
+        module_name, _, name = text.rpartition("!")
+        if module_name:
+            obj = self.module_named(pid, module_name)
+            objects = [] if obj is None else [obj]
+        else:
+            objects = self._search_order(pid)
+        out: list[Located] = []
+        for obj in objects:
+            hits = self._find_all(obj, name)
+            if hits and obj.is_main and not module_name:
+                return hits
+            out.extend(hits)
+        return out
+
     def _find(self, obj: LoadedObject, name: str) -> Located | None:
+        """The symbol `name` means in one module.  A source name with several
+        locations there (`ns::K::f`: one per overload) is ambiguous: an expression
+        wants one address (`bp` sets one breakpoint per location, with `lookup_all`)."""
         image = self.image(obj)
         if image is None:
             return None
         try:
             symbol = image.symbols.lookup(name)
+            if symbol is not None and symbol.name.split("@", 1)[0] != name:
+                hits = self._find_all(obj, name)
+                if len(hits) > 1:
+                    raise AmbiguousSymbolError(name, tuple(hit.qualified for hit in hits))
         except ImageError:
             return None
         if symbol is None:
             return None
-        return Located(obj, symbol.name, symbol.address + obj.bias, symbol.size)
+        return self._located(obj, symbol.name, symbol.address, symbol.size)
+
+    def _find_all(self, obj: LoadedObject, name: str) -> list[Located]:
+        image = self.image(obj)
+        if image is None:
+            return []
+        try:
+            symbols = image.symbols.lookup_all(name)
+        except ImageError:
+            return []
+        seen: set[int] = set()  # a constructor's C1 and C2 share an address
+        out: list[Located] = []
+        for s in symbols:
+            if s.address not in seen:
+                seen.add(s.address)
+                out.append(self._located(obj, s.name, s.address, s.size))
+        return out
+
+    @staticmethod
+    def _located(obj: LoadedObject, linkage: str, address: int, size: int) -> Located:
+        return Located(obj, demangle(linkage), address + obj.bias, size, linkage)
 
     def match(self, pid: int, pattern: str) -> list[Located]:
-        """Every symbol matching `module!pattern` (both parts may have wildcards)."""
+        """Every symbol matching `module!pattern` (both parts may have wildcards; the
+        name part matches linkage and demangled names)."""
         module_pattern, _, name_pattern = pattern.rpartition("!")
         module_pattern = (module_pattern or "*").lower()
         out: list[Located] = []
@@ -137,7 +196,7 @@ class Symbolizer:
                 symbols = image.symbols.match(name_pattern)
             except ImageError:
                 continue
-            out.extend(Located(obj, s.name, s.address + obj.bias, s.size) for s in symbols)
+            out.extend(self._located(obj, s.name, s.address, s.size) for s in symbols)
         return out
 
     # -- address -> name ----------------------------------------------------------------------
@@ -155,7 +214,7 @@ class Symbolizer:
             except ImageError:
                 hit = None
             if hit is not None:
-                return f"{obj.module_name}!{hit[0]}", hit[1]
+                return f"{obj.module_name}!{demangle(hit[0])}", hit[1]
         return obj.module_name, address - obj.base
 
     def describe(self, pid: int, address: int) -> str:

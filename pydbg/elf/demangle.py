@@ -1,0 +1,227 @@
+"""Source names of linkage names: C++ (Itanium ABI) and Rust demangling, gcc clone suffixes,
+and the function name a source-level lookup (`bp ns::K::f`) compares with.
+
+`demangle("_ZN2ns1K1fEi") == "ns::K::f(int)"`: C++ names go through the toolchain's own
+demangler (`__cxa_demangle` of libstdc++, via the `cxxfilt` package), Rust names through
+`rust_demangler` (legacy `_ZN...17h<hash>E` and v0 `_R...`).  The result is what gdb shows
+for a minimal symbol (`info symbol`, `x/i`) and what `nm -C` prints: the parameter list is
+kept, so overloads stay apart, and a clone keeps its suffix as
+`ns::K::f(int) [clone .constprop.0]`.  Like gdb (which demangles Rust without
+DMGL_VERBOSE), the hash of a legacy Rust name is dropped.  A name that is not mangled, or
+that a demangler rejects, is returned unchanged: demangling never fails.
+
+Demangling is lazy and cached per name (`functools.lru_cache`): a symbol table is never
+demangled whole just because it was read; only names that are displayed or that pass the
+cheap `mangled_hints` filter of a lookup are.
+
+`function_name("int ns::add<int>(int, int) const [clone .isra.0]") == "ns::add<int>"`: the
+qualified name without return type, parameters, qualifiers and clone suffix -- what gdb's
+`break ns::add<int>` matches against.  `split_clone("foo.constprop.0") == ("foo",
+".constprop.0")` for C names gcc cloned.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+__all__ = [
+    "demangle",
+    "function_name",
+    "is_mangled",
+    "mangled_hints",
+    "normalize",
+    "split_clone",
+]
+
+# gcc's clone suffixes (ipa-*.cc, tree-inline.cc): constant propagation, interprocedural
+# SRA, partial inlining's outlined part, hot/cold splitting, LTO privatisation, and a few
+# rarer ones; several may be stacked ("foo.isra.0.cold").
+_CLONE = re.compile(
+    r"(?:\.(?:constprop|isra|part|lto_priv|specialized|localalias|clone|cold)(?:\.\d+)?)+$"
+)
+# Clone kinds that are not an entry point of the function: gcc jumps into them from it.
+_NOT_ENTRY = re.compile(r"\.(?:part|cold)(?:\.\d+)?")
+_CPP_CLONE = re.compile(r"(?: \[clone [^\]]*\])+$")
+# A member function's qualifiers, after its parameter list.
+_QUALIFIERS = re.compile(r"(?<=\))(?:\s*(?:const|volatile|noexcept|transaction_safe|&&|&))+$")
+_RUST_LEGACY = re.compile(r"^_ZN.*17h[0-9a-f]{16}E$")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def is_mangled(name: str) -> bool:
+    """Whether a name is an Itanium C++ or Rust mangled name."""
+    return name.startswith(("_Z", "_R"))
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def demangle(name: str) -> str:
+    """The demangled form of a linkage name (C++ or Rust), or the name itself.  A
+    version (`@GLIBCXX_3.4`, `@@VER`) or `@plt` suffix is kept after the demangled name."""
+    if not is_mangled(name):
+        return name
+    at = name.find("@")
+    base, suffix = (name[:at], name[at:]) if at > 0 else (name, "")
+    shown = _demangle_rust(base) if _is_rust(base) else _demangle_cpp(base)
+    return name if shown is None else shown + suffix
+
+
+def _is_rust(name: str) -> bool:
+    # A legacy Rust name is a valid C++ name too; its hash component tells it apart.
+    return name.startswith("_R") or _RUST_LEGACY.match(name) is not None
+
+
+def _demangle_rust(name: str) -> str | None:
+    import rust_demangler
+
+    try:
+        shown: str = rust_demangler.demangle(name)
+    except Exception:  # its errors have no common base: TypeNotFoundError, Unable*Demangle
+        return None
+    if name.startswith("_ZN"):
+        shown = re.sub(r"::h[0-9a-f]{16}$", "", shown)
+    return shown
+
+
+_cxa: Any = None
+
+
+def _demangle_cpp(name: str) -> str | None:
+    global _cxa
+    if _cxa is None:
+        import cxxfilt
+
+        try:
+            # The sonames directly: cxxfilt's default search runs `ldconfig -p`.
+            _cxa = cxxfilt.Demangler("libc.so.6", "libstdc++.so.6")
+        except OSError:
+            _cxa = cxxfilt.default_demangler
+    try:
+        return str(_cxa.demangle(name))
+    except Exception:  # cxxfilt.InvalidName, or LibraryNotFound without libstdc++
+        return None
+
+
+def split_clone(name: str) -> tuple[str, str]:
+    """(source name, clone suffix) of a C linkage name gcc cloned: `("foo", ".isra.0")`;
+    `(name, "")` for any other name."""
+    match = _CLONE.search(name)
+    if match is None or match.start() == 0:
+        return name, ""
+    return name[: match.start()], match[0]
+
+
+def is_entry_clone(suffix: str) -> bool:
+    """Whether a clone suffix (`.isra.0`, or C++'s `[clone .isra.0]`) names a callable
+    copy of the function (`.constprop.0`, `.isra.0`) rather than a piece of one
+    (`.part.0`, `.cold`)."""
+    return _NOT_ENTRY.search(suffix) is None
+
+
+def clone_suffix(demangled: str) -> str:
+    """The `[clone ...]` part of a demangled C++ name ("" when it has none)."""
+    match = _CPP_CLONE.search(demangled)
+    return "" if match is None else match[0]
+
+
+def _depths(text: str) -> list[int]:
+    """Bracket depth (`<>`, `()`, `[]`, `{}`) before each character; `operator<` and the
+    like do not count."""
+    out: list[int] = []
+    depth = 0
+    i = 0
+    while i < len(text):
+        if text.startswith("operator", i) and (i == 0 or not text[i - 1].isalnum()):
+            # The operator's own symbol ("<<", "()", "->") is not a bracket.
+            j = i + len("operator")
+            k = j
+            while k < len(text) and text[k] in "<>=-+*/%^&|!~,[]()":
+                k += 1
+                if text[k - 2 : k] in ("()", "[]"):
+                    break
+            out.extend([depth] * (k - i))
+            i = k
+            continue
+        ch = text[i]
+        if ch in ">)]}":
+            depth -= 1
+        out.append(depth)
+        if ch in "<([{":
+            depth += 1
+        i += 1
+    return out
+
+
+def function_name(demangled: str) -> str:
+    """The qualified name of a demangled function without its return type, parameter
+    list, qualifiers and clone suffix (`ns::Box<int>::get`); a name that is not a
+    function's (`ns::counter`, `vtable for ns::K`) is returned as it is."""
+    text = _QUALIFIERS.sub("", _CPP_CLONE.sub("", demangled.strip()))
+    if not text.endswith(")"):
+        return text
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            depth -= 1
+            if depth == 0:
+                head = text[:i]
+                break
+    else:
+        return text
+    # A return type (template functions have one) ends at the last top-level space before
+    # the name; spaces inside an operator's name ("operator new") are not that space.
+    depths = _depths(head)
+    end = len(head)
+    op = _top_level_operator(head, depths)
+    if op >= 0:
+        end = op
+    cut = max((i for i in range(end) if head[i] == " " and depths[i] == 0), default=-1)
+    return head[cut + 1 :]
+
+
+def _top_level_operator(head: str, depths: list[int]) -> int:
+    for match in re.finditer(r"(?<![A-Za-z0-9_])operator(?![A-Za-z0-9_])", head):
+        if depths[match.start()] == 0:
+            return match.start()
+    return -1
+
+
+def normalize(name: str) -> str:
+    """A C++ name with blanks only where they separate two words (`unsigned int`), so
+    that `f(int, char)` and `f(int,char)`, `A<B<int> >` and `A<B<int>>` compare equal."""
+    name = re.sub(r"\s+", " ", name.strip())
+    return re.sub(r" (?![A-Za-z0-9_])|(?<![A-Za-z0-9_]) ", "", name)
+
+
+def mangled_hints(query: str) -> list[bytes]:
+    """Byte strings every mangled name matching `query` (a demangled name or pattern)
+    contains: `<length><identifier>` for each whole identifier of the query before its
+    first wildcard, the way both manglings spell identifiers.  A cheap filter run over the
+    raw names of a table, so that only a few names are demangled per lookup."""
+    cut = min((query.find(ch) for ch in "*?[" if ch in query), default=len(query))
+    literal = query[:cut]
+    hints: list[bytes] = []
+    for match in _IDENT.finditer(literal):
+        word = match[0]
+        if match.end() == len(literal) and cut < len(query):
+            continue  # cut by a wildcard: only a prefix of the identifier is known
+        if word in ("operator", "const", "volatile", "unsigned", "signed", "anonymous"):
+            continue
+        if word in _BUILTIN_TYPES:
+            continue  # mangled as a letter code (`i` for int), not by name
+        hints.append(f"{len(word)}{word}".encode())
+    return hints
+
+
+_BUILTIN_TYPES = frozenset(
+    (
+        *("void", "bool", "char", "wchar_t", "char8_t", "char16_t", "char32_t", "short"),
+        *("int", "long", "float", "double", "namespace", "lambda", "auto", "decltype"),
+        # The standard substitutions (St, Sa, Sb, Ss, Si, So, Sd) spell these as letters.
+        *("std", "allocator", "basic_string", "string", "char_traits", "istream"),
+        *("ostream", "iostream", "basic_istream", "basic_ostream", "basic_iostream"),
+    )
+)
