@@ -9,6 +9,13 @@ Breakpoints:
                                                          processor (debug-register) breakpoint
     bl                     list          bc / bd / be IDS|*   clear / disable / enable
 
+ADDR is a MASM expression (`main`, `prog!tick+5`, `@!"cpp!ns::Box<int>::get"`) or a source
+name: `bp ns::K::f` sets one breakpoint per overload (gdb's `break` sets one location per
+overload; DbgEng breakpoints have one address each, so each location is its own
+breakpoint, listed as `bm` lists what it sets), `bp "ns::K::f(int)"` one, and a quoted name
+may hold anything (`bp "ns::V::operator+"`).  gcc clones are found by their source name
+(`bp scaled` breaks in `scaled.constprop.0` when gcc left no `scaled`).
+
 IDS are decimal ids, separated by spaces or commas, with ranges (`1-3`: the breakpoints that
 exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition (a MASM expression here,
 where cdb takes a `dx` one; see pydbg.breakpoints for the forms decided natively).  `bp` at
@@ -143,8 +150,9 @@ def _make(
     rest: str,
     break_type: int,
     deferred_ok: bool,
-) -> list[Breakpoint]:
-    """The breakpoints one command sets: one, or one per location of a source name."""
+) -> list[tuple[Breakpoint, str]]:
+    """The breakpoints one command sets, each with the text of its address: one, or one
+    per location of a source name (`@!"module!name"`)."""
     words = _Words(name, rest)
     desired, one_shot, condition = _options(words)
     access = size = 0
@@ -175,22 +183,20 @@ def _make(
     words.skip_space()
     if words.rest:
         raise words.error(f"unexpected {words.rest!r}")
-    made: list[Breakpoint] = []
+    made: list[tuple[Breakpoint, str]] = []
     try:
         for address, expression in locations:
-            made.append(
-                _place(interp, break_type, desired, address, expression, deferred_ok, size, access)
-            )
+            bp = _place(interp, break_type, desired, address, expression, deferred_ok, size, access)
+            made.append((bp, expression))
             if passes != 1:
-                made[-1].set_pass_count(passes)
+                bp.set_pass_count(passes)
             if condition is not None:
-                made[-1].condition = condition
+                bp.condition = condition
             if commands:
-                made[-1].set_command(commands)
-            flags = DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0)
-            made[-1].add_flags(flags)
+                bp.set_command(commands)
+            bp.add_flags(DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0))
     except BaseException:
-        for bp in made:
+        for bp, _ in made:
             interp.client.control.remove_breakpoint(bp)
         raise
     return made
@@ -284,20 +290,21 @@ def _existing(interp: Interpreter, desired: int) -> Breakpoint | None:
 def _bp(interp: Interpreter, rest: str) -> None:
     made = _make(interp, "bp", rest, DEBUG_BREAKPOINT_CODE, deferred_ok=False)
     _report(interp, made)
-    for bp in made:
+    for bp, _ in made:
         if bp.flags & DEBUG_BREAKPOINT_DEFERRED:
             expression = bp.get_offset_expression()
             interp.out(f"Bp expression '{expression}' could not be resolved, adding deferred bp\n")
 
 
-def _report(interp: Interpreter, made: list[Breakpoint]) -> None:
-    """A name with several locations: one line per breakpoint, as cdb's `bm` prints them."""
+def _report(interp: Interpreter, made: list[tuple[Breakpoint, str]]) -> None:
+    """A name with several locations: one line per breakpoint, as cdb's `bm` prints them
+    (`  0: 00005555`55555189 @!"cpp!ns::K::f(int)"`)."""
     if len(made) < 2:
         return
-    for bp in made:
+    for bp, expression in made:
         offset = bp.get_offset()
         where = "????????`????????" if offset == DEBUG_INVALID_OFFSET else hex64(offset)
-        interp.out(f"{bp.get_id():>3}: {where} {bp.get_offset_expression()}\n")
+        interp.out(f"{bp.get_id():>3}: {where} {expression}\n")
 
 
 @command(
