@@ -220,27 +220,38 @@ def mangled_hints(query: str) -> list[bytes]:
     contains: `<length><identifier>` for each whole identifier of the query before its
     first wildcard, the way both manglings spell identifiers.  A cheap filter run over the
     raw names of a table, so that only a few names are demangled per lookup."""
+    query = _CPP_CLONE.sub("", query)
     cut = min((query.find(ch) for ch in "*?[" if ch in query), default=len(query))
     literal = query[:cut]
+    operator = re.search(r"(?<![A-Za-z0-9_])operator(?![A-Za-z0-9_])", literal)
+    if operator is not None:
+        # `operator new` and `operator int` are mangled as codes (nw, cvi), not by name.
+        literal = literal[: operator.start()]
     hints: list[bytes] = []
     for match in _IDENT.finditer(literal):
         word = match[0]
         if match.end() == len(literal) and cut < len(query):
             continue  # cut by a wildcard: only a prefix of the identifier is known
-        if word in ("operator", "const", "volatile", "unsigned", "signed", "anonymous"):
-            continue
-        if word in _BUILTIN_TYPES:
-            continue  # mangled as a letter code (`i` for int), not by name
-        hints.append(f"{len(word)}{word}".encode())
+        if word not in _NOT_SPELLED:
+            hints.append(f"{len(word)}{word}".encode())
     return hints
 
 
-_BUILTIN_TYPES = frozenset(
+# Words of a demangled name that its mangled form does not spell as <length><word>: types
+# and literals written as letter codes (`i` for int, `Lb1E` for true), the standard
+# substitutions (St, Sa, Sb, Ss, Si, So, Sd), and the words of special names ("vtable
+# for", "non-virtual thunk to", "{lambda(int)#1}", "[abi:cxx11]").  Leaving a word out
+# only makes the filter let more names through.
+_NOT_SPELLED = frozenset(
     (
         *("void", "bool", "char", "wchar_t", "char8_t", "char16_t", "char32_t", "short"),
-        *("int", "long", "float", "double", "namespace", "lambda", "auto", "decltype"),
-        # The standard substitutions (St, Sa, Sb, Ss, Si, So, Sd) spell these as letters.
+        *("int", "long", "float", "double", "unsigned", "signed", "const", "volatile"),
+        *("true", "false", "nullptr", "auto", "decltype", "sizeof", "alignof", "noexcept"),
         *("std", "allocator", "basic_string", "string", "char_traits", "istream"),
         *("ostream", "iostream", "basic_istream", "basic_ostream", "basic_iostream"),
+        *("operator", "anonymous", "namespace", "lambda", "unnamed", "type", "abi"),
+        *("vtable", "for", "to", "typeinfo", "name", "guard", "variable", "thunk"),
+        *("virtual", "non", "covariant", "return", "transaction", "clone", "construction"),
+        *("reference", "temporary", "TLS", "init", "function", "wrapper", "VTT"),
     )
 )

@@ -280,7 +280,8 @@ class SymbolTable:
         self._debug_path: str | None = None
         self._names: dict[str, list[tuple[int, int]]] | None = None
         self._sorted_names: list[str] | None = None
-        self._mangled: list[tuple[int, int]] | None = None
+        # (refs, start of each in the blob, the blob) of the C++ and Rust names.
+        self._mangled: tuple[list[tuple[int, int]], list[int], bytes] | None = None
         try:
             self._section_names = {s.index: s.name for s in image.sections}
             self._alloc = image.alloc_sections
@@ -497,19 +498,38 @@ class SymbolTable:
         return groups[0] or groups[1] or groups[2]
 
     def _mangled_refs(self, hints: list[bytes]) -> Iterator[tuple[int, int]]:
-        """The C++ and Rust symbols whose raw names contain every hint."""
+        """The C++ and Rust symbols whose raw names contain every hint.  The names are
+        searched as one NUL-separated blob with bytes.find for the longest hint, so a
+        lookup in libstdc++ (8,000 mangled names) visits only the names that have it."""
         if self._mangled is None:
-            self._mangled = [
+            refs = [
                 (t, g)
                 for t, table in enumerate(self._tables)
                 for g, raw in enumerate(table.raw_names)
                 if raw.startswith((b"_Z", b"_R"))
             ]
-        tables = self._tables
-        for t, g in self._mangled:
-            raw = tables[t].raw_names[g]
+            raws = [self._tables[t].raw_names[g] for t, g in refs]
+            starts: list[int] = []
+            at = 0
+            for raw in raws:
+                starts.append(at)
+                at += len(raw) + 1
+            self._mangled = (refs, starts, b"\0".join(raws))
+        refs, starts, blob = self._mangled
+        if not hints:
+            yield from refs
+            return
+        key = max(hints, key=len)
+        pos = blob.find(key)
+        while pos >= 0:
+            i = bisect.bisect_right(starts, pos) - 1
+            t, g = refs[i]
+            raw = self._tables[t].raw_names[g]
             if all(h in raw for h in hints):
                 yield t, g
+            if i + 1 >= len(starts):
+                break
+            pos = blob.find(key, starts[i + 1])
 
     def _names_with_prefix(self, prefix: str) -> list[str]:
         index = self._name_index()
