@@ -69,7 +69,7 @@ from pydbg.elf.image import (
 if TYPE_CHECKING:
     from capstone import Cs
 
-__all__ = ["Binding", "Symbol", "SymbolKind", "SymbolTable"]
+__all__ = ["Binding", "Match", "Symbol", "SymbolKind", "SymbolTable"]
 
 # ELF symbol types and special section indices (elf.h).
 STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_SECTION, STT_FILE = 0, 1, 2, 3, 4
@@ -114,6 +114,14 @@ class SymbolKind(enum.Enum):
     TRAMPOLINE = "trampoline"  # a PLT stub under the plain name of what it calls
     GOT_SLOT = "got slot"  # name@got.plt: the GOT slot a PLT stub jumps through
     ABSOLUTE = "absolute"  # SHN_ABS: a constant, not an address in the file
+
+
+class Match(enum.IntEnum):
+    """How a name matched symbols (`SymbolTable.resolve`), best first."""
+
+    LINKAGE = 0  # the symbol's own name
+    SOURCE = 1  # its demangled name, or the source name of a gcc clone
+    WILD = 2  # its demangled name without the leading scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,41 +449,42 @@ class SymbolTable:
     def lookup(self, name: str) -> Symbol | None:
         """The symbol a name means: a global definition over a weak or a local one, a
         definition over a PLT trampoline; None if nothing has the name.  A name no symbol
-        has exactly is taken as a source name (`source_refs`): a demangled C++ or Rust
-        name, or a C function gcc only emitted as clones."""
-        refs = self._refs(name)
-        if not refs:
-            return None
-        t, g = min(refs, key=self._rank)
-        return self._symbol(self._tables[t], g)
+        has exactly is taken as a source name (see `resolve`)."""
+        found = self.resolve(name)[1]
+        return found[0] if found else None
 
     def lookup_all(self, name: str) -> list[Symbol]:
-        """Every symbol with this name (static functions of different files share names,
+        """Every symbol a name means (static functions of different files share names,
         a C++ function name has one symbol per overload), preferred first, one per
         address."""
-        return self._unique(sorted(self._refs(name), key=self._rank))
+        return self.resolve(name)[1]
 
-    def _refs(self, name: str) -> list[tuple[int, int]]:
+    def resolve(self, name: str) -> tuple[Match, list[Symbol]]:
+        """How a name matched, and the symbols it means, preferred first.
+
+        - Match.LINKAGE: symbols with exactly that name (`_ZN2ns1K1fEi`, `main`,
+          `stderr` for `stderr@GLIBC_2.2.5`).
+        - Match.SOURCE: a demangled name: `ns::K::f` (every overload; gdb's `break
+          ns::K::f`), `ns::K::f(int)` (one), `ns::Box<int>::get`, `ns::V::operator+`,
+          blanks as in `normalize`; or a C function gcc cloned: `foo` for
+          `foo.constprop.0`.
+        - Match.WILD: as gdb's wild matching, a name without its leading scopes (`f`,
+          `K::f`, `hidden` for `(anonymous namespace)::hidden`).
+
+        Each kind is tried only when the ones before found nothing.  Clones give way to
+        the function itself: they are returned only when no symbol is the function,
+        and then the callable ones (`.constprop`, `.isra`); failing those, the outlined
+        body (`.part`, as gdb's `break` also takes it); never a `.cold` part, which is
+        not entered by a call (`x foo*` lists it)."""
         refs = self._name_index().get(name)
-        return refs if refs else self._source_refs(name)
+        if refs:
+            return Match.LINKAGE, self._unique(sorted(refs, key=self._rank))
+        how, refs = self._source_refs(name)
+        return how, self._unique(sorted(refs, key=self._rank))
 
-    def _source_refs(self, name: str) -> list[tuple[int, int]]:
-        """The symbols a source-level name means, none having it as linkage name.
-
-        - A demangled name: `ns::K::f` (every overload; gdb's `break ns::K::f`),
-          `ns::K::f(int)` (one), `ns::Box<int>::get`, `ns::V::operator+`; blanks as in
-          `normalize`.  As in gdb, a name without its leading scopes (`f`, `K::f`,
-          `hidden` for `(anonymous namespace)::hidden`) matches when no symbol has it
-          whole.
-        - A C function gcc cloned: `foo` for `foo.constprop.0` / `foo.isra.0`.
-
-        Clones give way to the function itself: they are returned only when no symbol
-        is the function, and then the callable ones (`.constprop`, `.isra`); failing
-        those, the outlined body (`.part`, as gdb's `break` also takes it); never a
-        `.cold` part, which is not entered by a call (`x foo*` lists it)."""
+    def _source_refs(self, name: str) -> tuple[Match, list[tuple[int, int]]]:
         wanted = normalize(name)
         has_params = not wanted.endswith("operator()") and function_name(wanted) != wanted
-        # gdb's wild matching: `f` also names `ns::K::f` when nothing is called `f`.
         scoped = "::" + wanted
         groups: tuple[list[tuple[int, int]], ...] = ([], [], [], [])
         wild: tuple[list[tuple[int, int]], ...] = ([], [], [], [])
@@ -488,14 +497,15 @@ class SymbolTable:
                 groups[_clone_rank(suffix)].append((t, g))
             elif func.endswith(scoped) and not wanted.startswith("::"):
                 wild[_clone_rank(suffix)].append((t, g))
-        if not any(groups):
-            groups = wild
-        if not any(groups) and "." not in name:
+        if not any(groups[:3]) and "." not in name:
             for linkage in self._names_with_prefix(name + "."):
                 base, suffix = split_clone(linkage)
                 if base == name:
                     groups[_clone_rank(suffix)].extend(self._name_index()[linkage])
-        return groups[0] or groups[1] or groups[2]
+        found = groups[0] or groups[1] or groups[2]
+        if found:
+            return Match.SOURCE, found
+        return Match.WILD, wild[0] or wild[1] or wild[2]
 
     def _mangled_refs(self, hints: list[bytes]) -> Iterator[tuple[int, int]]:
         """The C++ and Rust symbols whose raw names contain every hint.  The names are

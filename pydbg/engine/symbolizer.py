@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from pydbg.elf.demangle import demangle
 from pydbg.elf.errors import ImageError
 from pydbg.elf.image import open_image
+from pydbg.elf.symtab import Match
 from pydbg.engine.rendezvous import LoadedObject
 from pydbg.errors import AmbiguousSymbolError, SymbolError
 
@@ -103,78 +104,67 @@ class Symbolizer:
         """The symbol `module!name` or `name` names; None if none does (the callers say
         what that means: pydbg.errors.UnknownSymbolError, or a register name in an
         expression).  Raises AmbiguousSymbolError for a bare name several modules define
-        at different addresses."""
-        module_name, _, name = text.rpartition("!")
-        if module_name:
-            obj = self.module_named(pid, module_name)
-            return None if obj is None else self._find(obj, name)
-        found = [hit for obj in self._search_order(pid) if (hit := self._find(obj, name))]
+        at different addresses, and for a source name with several locations in one
+        module (`ns::K::f`: one per overload; `bp` sets one breakpoint per location,
+        with `lookup_all`)."""
+        found = self._resolved(pid, text)
         if not found:
             return None
-        first = found[0]
-        if first.module.is_main:
+        how, first_hits = found[0][1], found[0][2]
+        if how != Match.LINKAGE and len(first_hits) > 1:
+            raise AmbiguousSymbolError(text, tuple(hit.qualified for hit in first_hits))
+        first = first_hits[0]
+        if first.module.is_main or len(found) == 1:
             return first
-        others = {hit.address for hit in found}
-        if len(others) > 1:
-            raise AmbiguousSymbolError(name, tuple(hit.qualified for hit in found))
+        preferred = [hits[0] for _obj, _how, hits in found]
+        if len({hit.address for hit in preferred}) > 1:
+            raise AmbiguousSymbolError(text, tuple(hit.qualified for hit in preferred))
         return first
-
-    def _search_order(self, pid: int) -> list[LoadedObject]:
-        objects = list(self.modules(pid))
-        return sorted(objects, key=lambda o: not o.is_main)
 
     def lookup_all(self, pid: int, text: str) -> list[Located]:
         """Every location `module!name` or `name` names, one per address: the overloads
         of a C++ function name, static functions of the same name in several files or
         modules.  The main image's when it has any (as `lookup` prefers it)."""
+        found = self._resolved(pid, text)
+        if found and found[0][0].is_main:
+            return found[0][2]
+        return [hit for _obj, _how, hits in found for hit in hits]
+
+    def _resolved(self, pid: int, text: str) -> list[tuple[LoadedObject, Match, list[Located]]]:
+        """The modules where `module!name` or `name` resolves, main image first, with
+        their locations: only those of the best kind of match any module has, so that
+        libc's `write` is not made ambiguous by libstdc++'s `std::ostream::write`."""
         module_name, _, name = text.rpartition("!")
         if module_name:
             obj = self.module_named(pid, module_name)
             objects = [] if obj is None else [obj]
         else:
             objects = self._search_order(pid)
-        out: list[Located] = []
+        found: list[tuple[LoadedObject, Match, list[Located]]] = []
         for obj in objects:
-            hits = self._find_all(obj, name)
-            if hits and obj.is_main and not module_name:
-                return hits
-            out.extend(hits)
-        return out
-
-    def _find(self, obj: LoadedObject, name: str) -> Located | None:
-        """The symbol `name` means in one module.  A source name with several
-        locations there (`ns::K::f`: one per overload) is ambiguous: an expression
-        wants one address (`bp` sets one breakpoint per location, with `lookup_all`)."""
-        image = self.image(obj)
-        if image is None:
-            return None
-        try:
-            symbol = image.symbols.lookup(name)
-            if symbol is not None and symbol.name.split("@", 1)[0] != name:
-                hits = self._find_all(obj, name)
-                if len(hits) > 1:
-                    raise AmbiguousSymbolError(name, tuple(hit.qualified for hit in hits))
-        except ImageError:
-            return None
-        if symbol is None:
-            return None
-        return self._located(obj, symbol.name, symbol.address, symbol.size)
-
-    def _find_all(self, obj: LoadedObject, name: str) -> list[Located]:
-        image = self.image(obj)
-        if image is None:
+            image = self.image(obj)
+            if image is None:
+                continue
+            try:
+                how, symbols = image.symbols.resolve(name)
+            except ImageError:
+                continue
+            seen: set[int] = set()  # a constructor's C1 and C2 share an address
+            hits: list[Located] = []
+            for s in symbols:
+                if s.address not in seen:
+                    seen.add(s.address)
+                    hits.append(self._located(obj, s.name, s.address, s.size))
+            if hits:
+                found.append((obj, how, hits))
+        if not found:
             return []
-        try:
-            symbols = image.symbols.lookup_all(name)
-        except ImageError:
-            return []
-        seen: set[int] = set()  # a constructor's C1 and C2 share an address
-        out: list[Located] = []
-        for s in symbols:
-            if s.address not in seen:
-                seen.add(s.address)
-                out.append(self._located(obj, s.name, s.address, s.size))
-        return out
+        best = min(how for _obj, how, _hits in found)
+        return [entry for entry in found if entry[1] == best]
+
+    def _search_order(self, pid: int) -> list[LoadedObject]:
+        objects = list(self.modules(pid))
+        return sorted(objects, key=lambda o: not o.is_main)
 
     @staticmethod
     def _located(obj: LoadedObject, linkage: str, address: int, size: int) -> Located:
