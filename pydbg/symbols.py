@@ -182,6 +182,17 @@ class Symbols:
         pid = self._pid("get_symbols_matching")
         return [(hit.qualified, hit.address) for hit in self._engine.symbols.match(pid, pattern)]
 
+    def get_inlined_calls(self, offset: int) -> list[tuple[str, str]]:
+        """The calls the compiler inlined at an address, innermost first: (`module!name`
+        of the inlined function, `file:line` it was called from), from DWARF (pydbg; what
+        `k` shows as inline frames).  Empty where nothing is inlined or there is no
+        DWARF.  For a caller's frame, ask about its `lookup_offset`."""
+        pid = self._pid("get_inlined_calls")
+        return [
+            (name, f"{file}:{line}" if file and line else "")
+            for name, file, line in self._engine.symbols.inlined_at(pid, offset)
+        ]
+
     # -- lines ----------------------------------------------------------------------------------
 
     def get_line_by_offset(self, offset: int) -> tuple[int, str, int]:

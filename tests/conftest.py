@@ -49,6 +49,7 @@ EXTRA_VARIANTS = {
     "block": ("pie-O2",),
     "threads": ("pie-O2",),
     "clones": ("pie-O2",),
+    "inlines": ("pie-O2",),
 }
 
 PR_SET_CHILD_SUBREAPER = 36

@@ -215,6 +215,23 @@ class Symbolizer:
         name, displacement = named
         return f"{name}+{displacement:#x}" if displacement else name
 
+    # -- inlined calls ------------------------------------------------------------------------
+
+    def inlined_at(self, pid: int, address: int) -> list[tuple[str, str, int]]:
+        """(`module!function`, call file, call line) of each call the compiler inlined
+        at an address, innermost first (DWARF inlined subroutines; pydbg.elf.inlines)."""
+        obj = self.module_at(pid, address)
+        image = self.image(obj) if obj is not None else None
+        if obj is None or image is None:
+            return []
+        from pydbg.elf.inlines import inline_index
+
+        try:
+            calls = inline_index(image).calls_at(address - obj.bias)
+        except ImageError:
+            return []
+        return [(f"{obj.module_name}!{c.function}", c.call_file, c.call_line) for c in calls]
+
     # -- lines --------------------------------------------------------------------------------
 
     def line_at(self, pid: int, address: int) -> tuple[str, int, int] | None:
