@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydbg.control import StackFrame, stack_trace
+from pydbg.engine.symbolizer import split_module
 from pydbg.errors import EngineError, SymbolError, UnknownSymbolError
 
 if TYPE_CHECKING:
@@ -146,8 +147,8 @@ class Symbols:
         pid = self._engine.current_process("get_offset_by_name").pid
         found = self._engine.symbols.lookup(pid, name)
         if found is None:
-            module, bang, _ = name.rpartition("!")
-            if bang and self._engine.symbols.module_named(pid, module) is None:
+            module, _ = split_module(name)
+            if module and self._engine.symbols.module_named(pid, module) is None:
                 raise UnknownModuleSymbolError(name, f"no module is named {module!r}")
             raise UnknownSymbolError(name, f"no symbol is named {name!r}")
         return found.address
@@ -161,8 +162,8 @@ class Symbols:
         pid = self._engine.current_process("get_symbol_entries_by_name").pid
         found = self._engine.symbols.lookup_all(pid, name)
         if not found:
-            module, bang, _ = name.rpartition("!")
-            if bang and self._engine.symbols.module_named(pid, module) is None:
+            module, _ = split_module(name)
+            if module and self._engine.symbols.module_named(pid, module) is None:
                 raise UnknownModuleSymbolError(name, f"no module is named {module!r}")
             raise UnknownSymbolError(name, f"no symbol is named {name!r}")
         return [(hit.qualified, hit.address) for hit in found]

@@ -1,7 +1,8 @@
 """Commands about modules, symbols, code and the stack (spec §8).
 
 lm                  the modules: start, end, name, path (and build id)
-x [mod!]pattern     symbols matching a wildcard: address and name
+x [mod!]pattern     symbols matching a wildcard (by linkage or demangled name:
+                    `x cpp!ns::K::*`): address and name, demangled
 ln [addr]           the nearest symbol at or before an address (default: the pc)
 u [addr] [L count]  disassemble (default: 8 instructions from the pc, or from where
                     the last `u` stopped when no address is given)

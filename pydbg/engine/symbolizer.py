@@ -26,6 +26,7 @@ becomes "no symbols" here (the module is still listed, with an address but no na
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,7 +45,20 @@ if TYPE_CHECKING:
 
 # SymbolError and AmbiguousSymbolError are defined in pydbg.errors (public there) and kept
 # importable from here.
-__all__ = ["AmbiguousSymbolError", "Located", "SymbolError", "Symbolizer"]
+__all__ = ["AmbiguousSymbolError", "Located", "SymbolError", "Symbolizer", "split_module"]
+
+# A module name (`libc_so`, `cpp_names_pie`, or a pattern of them: `lib*`) before the `!`.
+_MODULE = re.compile(r"[A-Za-z0-9_.*?\[\]-]+")
+
+
+def split_module(text: str) -> tuple[str, str]:
+    """(`module`, `name`) of `module!name`, ("", name) of a bare name.  The first `!`
+    separates them, and only after something that can be a module name: the `!` of
+    `ns::V::operator!=` is part of the name."""
+    module, bang, name = text.partition("!")
+    if bang and _MODULE.fullmatch(module):
+        return module, name
+    return "", text
 
 
 @dataclass(frozen=True)
@@ -134,7 +148,7 @@ class Symbolizer:
         """The modules where `module!name` or `name` resolves, main image first, with
         their locations: only those of the best kind of match any module has, so that
         libc's `write` is not made ambiguous by libstdc++'s `std::ostream::write`."""
-        module_name, _, name = text.rpartition("!")
+        module_name, name = split_module(text)
         if module_name:
             obj = self.module_named(pid, module_name)
             objects = [] if obj is None else [obj]
@@ -173,7 +187,7 @@ class Symbolizer:
     def match(self, pid: int, pattern: str) -> list[Located]:
         """Every symbol matching `module!pattern` (both parts may have wildcards; the
         name part matches linkage and demangled names)."""
-        module_pattern, _, name_pattern = pattern.rpartition("!")
+        module_pattern, name_pattern = split_module(pattern)
         module_pattern = (module_pattern or "*").lower()
         out: list[Located] = []
         for obj in self.modules(pid):

@@ -90,10 +90,12 @@ def test_bp_takes_quoted_templates_operators_lambdas_and_anonymous_names(client,
     binary = targets["cpp_names"]
     bias = started(client, binary)
     names = nm_c(binary)
+    module = module_of(binary)
     wanted = {
         'bp "ns::K::f(double)"': "ns::K::f(double)",
         "bp ns::Box<int>::get": "ns::Box<int>::get() const",
         'bp "ns::V::operator+"': "ns::V::operator+(ns::V const&) const",
+        f"bp {module}!ns::V::operator!=": "ns::V::operator!=(ns::V const&) const",
         "bp ns::add<int>": "int ns::add<int>(int, int)",
         "bp hidden": "(anonymous namespace)::hidden(int)",
         'bp "main::{lambda(int)#1}::operator()"': "main::{lambda(int)#1}::operator()(int) const",

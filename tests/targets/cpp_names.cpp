@@ -9,6 +9,7 @@ struct V {
     int x;
     V operator+(const V &o) const { return V{x + o.x}; }
     bool operator==(const V &o) const { return x == o.x; }
+    bool operator!=(const V &o) const { return x != o.x; }
 };
 
 class K {
@@ -42,7 +43,7 @@ int main() {
     ns::V a{1}, b{2};
     auto twice = [](int v) __attribute__((noinline)) { return v * 2; };
     int total = k.f(1) + static_cast<int>(k.f(2.0)) + ns::K::count() + bi.get() +
-                static_cast<int>(bd.get()) + ns::add<int>(3, 4) + (a + b).x + (a == b) +
+                static_cast<int>(bd.get()) + ns::add<int>(3, 4) + (a + b).x + (a == b) + (a != b) +
                 hidden(5) + twice(6);
     std::printf("total %d\n", total);
     return 0;
