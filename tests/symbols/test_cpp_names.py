@@ -157,3 +157,18 @@ def test_clones_break_by_source_name_and_show_by_linkage_name(client, targets: T
     for name in names:
         if name.startswith("check"):
             assert f"{module}!{name}\n" in listed
+
+
+def test_module_names_split_at_the_first_bang_after_a_module_name() -> None:
+    from pydbg.engine.symbolizer import split_module
+
+    assert split_module("cpp!ns::V::operator!=") == ("cpp", "ns::V::operator!=")
+    assert split_module("ns::V::operator!=") == ("", "ns::V::operator!=")
+    assert split_module("ns::V::operator!") == ("", "ns::V::operator!")
+    assert split_module("lib*!mem*") == ("lib*", "mem*")
+    assert split_module("main") == ("", "main")
+    # Overloads in one module: the hint is the parameter list, not a module.
+    error = AmbiguousSymbolError("ns::K::f", ("cpp!ns::K::f(int)", "cpp!ns::K::f(double)"))
+    assert "parameter list" in str(error)
+    error = AmbiguousSymbolError("f", ("liba!f", "libb!f"))
+    assert "module!f" in str(error)
