@@ -4,7 +4,7 @@ and the function name a source-level lookup (`bp ns::K::f`) compares with.
 `demangle("_ZN2ns1K1fEi") == "ns::K::f(int)"`: C++ names go through the toolchain's own
 demangler (`__cxa_demangle` of libstdc++, via the `cxxfilt` package), Rust names through
 `rust_demangler` (legacy `_ZN...17h<hash>E` and v0 `_R...`; it agrees with binutils' c++filt
-on 1186 of the 1220 Rust symbols of a rustc 1.8x binary: it keeps LLVM's `.0` suffixes,
+on 1186 of the 1220 Rust symbols of a rustc 1.95 binary: it keeps LLVM's `.0` suffixes,
 drops the type of const generic arguments (`<10>` for `<10: usize>`) and gives up on
 higher-ranked `dyn for<'a>` types, which then stay mangled).  The result is what gdb shows
 for a minimal symbol (`info symbol`, `x/i`) and what `nm -C` prints: the parameter list is
@@ -29,11 +29,12 @@ import contextlib
 import functools
 import io
 import re
-from typing import Any
 
 __all__ = [
+    "clone_suffix",
     "demangle",
     "function_name",
+    "is_entry_clone",
     "is_mangled",
     "mangled_hints",
     "normalize",
@@ -86,7 +87,8 @@ def _demangle_rust(name: str) -> str | None:
 
     try:
         # Its v0 parser prints the partial result to stdout before raising on a construct
-        # it does not know (`dyn for<'a> ...`).
+        # it does not know (`dyn for<'a> ...`); the redirection is process-wide, for the
+        # microseconds of the call.
         with contextlib.redirect_stdout(io.StringIO()):
             shown: str = rust_demangler.demangle(name)
     except Exception:  # its errors have no common base: TypeNotFoundError, Unable*Demangle
@@ -100,21 +102,12 @@ def _demangle_rust(name: str) -> str | None:
     return _RUST_UNNAMED.sub(r"{\1#\2}", shown)
 
 
-_cxa: Any = None
-
-
 def _demangle_cpp(name: str) -> str | None:
-    global _cxa
-    if _cxa is None:
-        import cxxfilt
+    # Imported on first use: the import looks libstdc++ up (ctypes.util.find_library).
+    import cxxfilt
 
-        try:
-            # The sonames directly: cxxfilt's default search runs `ldconfig -p`.
-            _cxa = cxxfilt.Demangler("libc.so.6", "libstdc++.so.6")
-        except OSError:
-            _cxa = cxxfilt.default_demangler
     try:
-        return str(_cxa.demangle(name))
+        return str(cxxfilt.demangle(name))
     except Exception:  # cxxfilt.InvalidName, or LibraryNotFound without libstdc++
         return None
 

@@ -27,7 +27,7 @@ CXXFILT = shutil.which("c++filt")
 needs_cxxfilt = pytest.mark.skipif(CXXFILT is None, reason="binutils' c++filt is the oracle")
 needs_gdb = pytest.mark.skipif(GDB is None, reason="gdb is the oracle")
 
-# Rust symbols of a small program built here by rustc 1.8x (legacy and v0 manglings); the
+# Rust symbols of a small program built by rustc 1.95 (legacy and v0 manglings); the
 # expected names come from c++filt -s rust at test time, not from this file.
 RUST_NAMES = [
     "_ZN1r4main17h086b0cfd890a8ea9E",
