@@ -49,6 +49,7 @@ EXTRA_VARIANTS = {
     "block": ("pie-O2",),
     "threads": ("pie-O2",),
     "clones": ("pie-O2",),
+    "cpp_names": ("pie-O2",),
     "inlines": ("pie-O2",),
 }
 
