@@ -21,7 +21,7 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydbg.elf.demangle import demangle
 from pydbg.elf.errors import ImageError, ImageFileError
@@ -62,7 +62,9 @@ class InlineIndex:
         self._opened = False
         self._dwarf: Any = None
         self._aranges: Any = None
-        self._units: dict[int, list[_Entry]] = {}
+        self._file: BinaryIO | None = None
+        # cu offset -> its inlined calls by start address, and those starts
+        self._units: dict[int, tuple[list[int], list[_Entry]]] = {}
         self._unit_ranges: list[tuple[int, int, int]] | None = None  # (low, high, cu offset)
 
     def calls_at(self, address: int) -> list[InlinedCall]:
@@ -93,9 +95,9 @@ class InlineIndex:
             from elftools.elf.elffile import ELFFile
 
             # pyelftools reads through its own file object, kept as long as the index.
-            self._file = open(source.path, "rb")  # noqa: SIM115
-            weakref.finalize(self, self._file.close)
-            elf = ELFFile(self._file)
+            self._file = stream = open(source.path, "rb")  # noqa: SIM115
+            weakref.finalize(self, stream.close)
+            elf = ELFFile(stream)
             self._dwarf = elf.get_dwarf_info(relocate_dwarf_sections=True)
             try:
                 self._aranges = self._dwarf.get_aranges()
@@ -127,13 +129,14 @@ class InlineIndex:
     def _entries_at(self, address: int) -> list[_Entry]:
         found: list[_Entry] = []
         for offset in self._unit_offsets(address):
-            entries = self._units.get(offset)
-            if entries is None:
+            unit = self._units.get(offset)
+            if unit is None:
                 entries = self._read_unit(offset)
-                self._units[offset] = entries
+                unit = self._units[offset] = ([e.low for e in entries], entries)
+            starts, entries = unit
             # Entries are sorted by start; only those starting at or below can hold it.
-            end = bisect.bisect_right([e.low for e in entries], address)
-            found += [e for e in entries[:end] if e.low <= address < e.high]
+            end = bisect.bisect_right(starts, address)
+            found += [e for e in entries[:end] if address < e.high]
         return found
 
     def _read_unit(self, offset: int) -> list[_Entry]:
