@@ -7,9 +7,10 @@ DW_AT_high_pc or DW_AT_ranges), the function it is a copy of (DW_AT_abstract_ori
 DW_AT_linkage_name, demangled, or DW_AT_name names it), and its call site (DW_AT_call_file,
 DW_AT_call_line).  An inlined call nested in another is one DIE level deeper.
 
-Read lazily with pyelftools, one compilation unit at a time: a lookup decodes only the unit
-.debug_aranges says covers the address (every unit's ranges when there are no aranges), and
-only its subprogram / lexical-block / inlined-subroutine DIEs.  The DWARF is the file's own
+Read lazily with pyelftools: a lookup reads only the unit .debug_aranges says covers the
+address (every unit's ranges when there are no aranges), of that unit only the top-level
+DIEs, and of those only the subtree of the function holding the address (its lexical
+blocks and inlined subroutines).  The DWARF is the file's own
 or its separate debug file's.  A file without DWARF, or DWARF pyelftools cannot read, has
 no inlined calls (`error` says why).  Addresses are link-time.
 """
@@ -63,8 +64,9 @@ class InlineIndex:
         self._dwarf: Any = None
         self._aranges: Any = None
         self._file: BinaryIO | None = None
-        # cu offset -> its inlined calls by start address, and those starts
-        self._units: dict[int, tuple[list[int], list[_Entry]]] = {}
+        # cu offset -> the start addresses of its functions, and the functions
+        self._units: dict[int, tuple[list[int], list[tuple[int, int, Any, list[str]]]]] = {}
+        self._functions: dict[int, list[_Entry]] = {}  # DIE offset -> its inlined calls
         self._unit_ranges: list[tuple[int, int, int]] | None = None  # (low, high, cu offset)
 
     def calls_at(self, address: int) -> list[InlinedCall]:
@@ -131,31 +133,50 @@ class InlineIndex:
         for offset in self._unit_offsets(address):
             unit = self._units.get(offset)
             if unit is None:
-                entries = self._read_unit(offset)
-                unit = self._units[offset] = ([e.low for e in entries], entries)
-            starts, entries = unit
-            # Entries are sorted by start; only those starting at or below can hold it.
-            end = bisect.bisect_right(starts, address)
-            found += [e for e in entries[:end] if address < e.high]
+                unit = self._units[offset] = self._read_unit(offset)
+            starts, functions = unit
+            # Functions are sorted by start; only those starting at or below can hold it.
+            for low, high, die, files in functions[: bisect.bisect_right(starts, address)]:
+                if low <= address < high:
+                    found += [e for e in self._function(die, files) if e.low <= address < e.high]
         return found
 
-    def _read_unit(self, offset: int) -> list[_Entry]:
+    def _read_unit(self, offset: int) -> tuple[list[int], list[tuple[int, int, Any, list[str]]]]:
+        """The functions of a unit with code, by start: (low, high, DIE, file names).
+        Only the top-level DIEs (and namespaces') are read here; a function's own
+        subtree is read when an address falls in it."""
         cu = self._dwarf.get_CU_at(offset)
         files = self._file_names(cu)
-        entries: list[_Entry] = []
-        stack = [(child, 0) for child in cu.get_top_DIE().iter_children()]
+        functions: list[tuple[int, int, Any, list[str]]] = []
+        stack = list(cu.get_top_DIE().iter_children())
         while stack:
-            die, depth = stack.pop()
-            if die.tag not in _SCOPES:
+            die = stack.pop()
+            if die.tag == "DW_TAG_namespace":
+                stack.extend(die.iter_children())
+            elif die.tag == "DW_TAG_subprogram" and die.has_children:
+                functions += [(low, high, die, files) for low, high in self._ranges(die)]
+        functions.sort(key=lambda f: f[0])
+        return [f[0] for f in functions], functions
+
+    def _function(self, die: Any, files: list[str]) -> list[_Entry]:
+        """The inlined calls in one function's DIE subtree, read once."""
+        entries = self._functions.get(die.offset)
+        if entries is not None:
+            return entries
+        entries = []
+        stack = [(child, 0) for child in die.iter_children()]
+        while stack:
+            child, depth = stack.pop()
+            if child.tag not in _SCOPES:
                 continue
             inner = depth
-            if die.tag == "DW_TAG_inlined_subroutine":
+            if child.tag == "DW_TAG_inlined_subroutine":
                 inner = depth + 1
-                call = self._call(die, files)
-                for low, high in self._ranges(die):
+                call = self._call(child, files)
+                for low, high in self._ranges(child):
                     entries.append(_Entry(low, high, inner, call))
-            stack.extend((child, inner) for child in die.iter_children())
-        entries.sort(key=lambda e: (e.low, e.depth))
+            stack.extend((grandchild, inner) for grandchild in child.iter_children())
+        self._functions[die.offset] = entries
         return entries
 
     def _call(self, die: Any, files: list[str]) -> InlinedCall:
