@@ -12,9 +12,9 @@ address (every unit's ranges when there are no aranges), of that unit only the t
 DIEs, and of those only the subtree of the function holding the address (its lexical
 blocks and inlined subroutines).  Opening the DWARF is the one large cost: about 0.3 s for
 libc's debug file, once per file and process (pyelftools reads the debug sections whole;
-the line table, pydbg.elf.lines, holds its own reader of the same file).  The DWARF is the file's own
-or its separate debug file's.  A file without DWARF, or DWARF pyelftools cannot read, has
-no inlined calls (`error` says why).  Addresses are link-time.
+the line table, pydbg.elf.lines, holds its own reader of the same file).  The DWARF is
+the file's own or its separate debug file's.  A file without DWARF, or DWARF pyelftools
+cannot read, has no inlined calls (`error` says why).  Addresses are link-time.
 """
 
 from __future__ import annotations
