@@ -77,6 +77,9 @@ class StackFrame:
     best_effort: bool = False
     note: str = ""
     registers: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
+    # The address the symbol, line and inlined calls are looked up at: a caller's return
+    # address less one (it is inside the call), the pc itself in frame 0.
+    lookup_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -657,6 +660,7 @@ def stack_trace(engine: Engine, thread: Thread, max_frames: int) -> list[StackFr
                 note=(frame.stop.value if frame.stop else "")
                 + (f": {frame.error}" if frame.error else ""),
                 registers=dict(frame.registers),
+                lookup_offset=lookup,
             )
         )
     return out

@@ -313,13 +313,20 @@ class UnknownSymbolError(SymbolError):
 
 
 class AmbiguousSymbolError(SymbolError):
-    """A bare `name` that several modules define at different addresses; `candidates` are
-    their `module!name` forms.  Qualifying the name resolves it; loading more modules never
-    does."""
+    """A bare `name` that several modules define at different addresses, or a C++ name
+    with several overloads in one module; `candidates` are their `module!name` forms.
+    Qualifying the name (with its module, or with its parameter list) resolves it;
+    loading more modules never does."""
 
     def __init__(self, name: str, candidates: tuple[str, ...]) -> None:
         shown = ", ".join(candidates[:5]) + (", ..." if len(candidates) > 5 else "")
-        super().__init__(f"{name!r} is ambiguous ({shown}); qualify it as module!{name}")
+        modules = {c.partition("!")[0] for c in candidates}
+        if len(modules) == 1 and "!" in candidates[0]:
+            # Several locations in one module: overloads of a C++ name.
+            hint = "give its parameter list, or use bp, which breaks at every one"
+        else:
+            hint = f"qualify it as module!{name}"
+        super().__init__(f"{name!r} is ambiguous ({shown}); {hint}")
         self.name = name
         self.candidates = candidates
 

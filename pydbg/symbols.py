@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydbg.control import StackFrame, stack_trace
+from pydbg.engine.symbolizer import split_module
 from pydbg.errors import EngineError, SymbolError, UnknownSymbolError
 
 if TYPE_CHECKING:
@@ -146,11 +147,26 @@ class Symbols:
         pid = self._engine.current_process("get_offset_by_name").pid
         found = self._engine.symbols.lookup(pid, name)
         if found is None:
-            module, bang, _ = name.rpartition("!")
-            if bang and self._engine.symbols.module_named(pid, module) is None:
+            module, _ = split_module(name)
+            if module and self._engine.symbols.module_named(pid, module) is None:
                 raise UnknownModuleSymbolError(name, f"no module is named {module!r}")
             raise UnknownSymbolError(name, f"no symbol is named {name!r}")
         return found.address
+
+    def get_symbol_entries_by_name(self, name: str) -> list[tuple[str, int]]:
+        """GetSymbolEntriesByName: (`module!name` as shown, address) of every location a
+        name has -- each overload of a C++ function name (`ns::K::f`), each static function
+        of that name -- one per address; the main image's alone when it has the name.
+        Raises UnknownSymbolError (UnknownModuleSymbolError) as get_offset_by_name."""
+        self._engine.check_thread("get_symbol_entries_by_name")
+        pid = self._engine.current_process("get_symbol_entries_by_name").pid
+        found = self._engine.symbols.lookup_all(pid, name)
+        if not found:
+            module, _ = split_module(name)
+            if module and self._engine.symbols.module_named(pid, module) is None:
+                raise UnknownModuleSymbolError(name, f"no module is named {module!r}")
+            raise UnknownSymbolError(name, f"no symbol is named {name!r}")
+        return [(hit.qualified, hit.address) for hit in found]
 
     def get_name_by_offset(self, offset: int) -> tuple[str, int]:
         """GetNameByOffset: (`module!name`, displacement) of the symbol at or before the
@@ -166,6 +182,17 @@ class Symbols:
         `x` command)."""
         pid = self._pid("get_symbols_matching")
         return [(hit.qualified, hit.address) for hit in self._engine.symbols.match(pid, pattern)]
+
+    def get_inlined_calls(self, offset: int) -> list[tuple[str, str]]:
+        """The calls the compiler inlined at an address, innermost first: (`module!name`
+        of the inlined function, `file:line` it was called from), from DWARF (pydbg; what
+        `k` shows as inline frames).  Empty where nothing is inlined or there is no
+        DWARF.  For a caller's frame, ask about its `lookup_offset`."""
+        pid = self._pid("get_inlined_calls")
+        return [
+            (name, f"{file}:{line}" if file and line else "")
+            for name, file, line in self._engine.symbols.inlined_at(pid, offset)
+        ]
 
     # -- lines ----------------------------------------------------------------------------------
 

@@ -48,13 +48,17 @@ EXTRA_VARIANTS = {
     "loop": ("pie-O2", "static"),
     "block": ("pie-O2",),
     "threads": ("pie-O2",),
+    "clones": ("pie-O2",),
+    "cpp_names": ("pie-O2",),
+    "inlines": ("pie-O2",),
 }
 
 PR_SET_CHILD_SUBREAPER = 36
 
 
 def _gcc(source: str, out: str, variant: str) -> None:
-    cmd = ["gcc", *STRICT, *VARIANT_FLAGS[variant], source, "-o", out]
+    compiler = "g++" if source.endswith(".cpp") else "gcc"
+    cmd = [compiler, *STRICT, *VARIANT_FLAGS[variant], source, "-o", out]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr}")
@@ -71,16 +75,17 @@ def _static_works(tmp: str) -> bool:
 
 @pytest.fixture(scope="session")
 def targets(tmp_path_factory: pytest.TempPathFactory) -> Targets:
-    """Build every tests/targets/*.c (session-scoped; a few seconds on two cores)."""
+    """Build every tests/targets/*.c, and *.cpp with g++ (session-scoped; a few seconds
+    on two cores)."""
     if shutil.which("gcc") is None:
         raise RuntimeError("gcc is needed to build the test targets")
     out_dir = str(tmp_path_factory.mktemp("targets"))
     static_ok = _static_works(out_dir)
     jobs = []
     for entry in sorted(os.listdir(TARGET_SOURCES)):
-        if not entry.endswith(".c"):
+        name, ext = os.path.splitext(entry)
+        if ext not in (".c", ".cpp"):
             continue
-        name = entry[:-2]
         for variant in ("pie", "nopie", *EXTRA_VARIANTS.get(name, ())):
             if variant == "static" and not static_ok:
                 continue

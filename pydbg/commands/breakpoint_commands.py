@@ -9,6 +9,13 @@ Breakpoints:
                                                          processor (debug-register) breakpoint
     bl                     list          bc / bd / be IDS|*   clear / disable / enable
 
+ADDR is a MASM expression (`main`, `prog!tick+5`, `@!"cpp!ns::Box<int>::get"`) or a source
+name: `bp ns::K::f` sets one breakpoint per overload (gdb's `break` sets one location per
+overload; DbgEng breakpoints have one address each, so each location is its own
+breakpoint, listed as `bm` lists what it sets), `bp "ns::K::f(int)"` one, and a quoted name
+may hold anything (`bp "ns::V::operator+"`).  gcc clones are found by their source name
+(`bp scaled` breaks in `scaled.constprop.0` when gcc left no `scaled`).
+
 IDS are decimal ids, separated by spaces or commas, with ranges (`1-3`: the breakpoints that
 exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition (a MASM expression here,
 where cdb takes a `dx` one; see pydbg.breakpoints for the forms decided natively).  `bp` at
@@ -47,11 +54,13 @@ from pydbg.constants import (
     DebugStatus,
 )
 from pydbg.control import StepMode
-from pydbg.errors import UnknownSymbolError
+from pydbg.errors import PydbgError, UnknownSymbolError
 
 _ACCESS = {"e": DEBUG_BREAK_EXECUTE, "r": DEBUG_BREAK_READ, "w": DEBUG_BREAK_WRITE}
 _ACCESS_SPEC = re.compile(r"([erwi])([1248])(?:\s+|$)", re.IGNORECASE)
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+# What the MASM evaluator reads as one symbol word (pydbg.commands.expression).
+_MASM_WORD = re.compile(r"[A-Za-z0-9_]+(?:(?:!|::)[A-Za-z0-9_]+)*")
 
 
 class _Words:
@@ -141,7 +150,9 @@ def _make(
     rest: str,
     break_type: int,
     deferred_ok: bool,
-) -> Breakpoint:
+) -> list[tuple[Breakpoint, str]]:
+    """The breakpoints one command sets, each with the text of its address: one, or one
+    per location of a source name (`@!"module!name"`)."""
     words = _Words(name, rest)
     desired, one_shot, condition = _options(words)
     access = size = 0
@@ -154,7 +165,13 @@ def _make(
             raise words.error("I/O breakpoints do not exist in user mode")
         access, size = _ACCESS[spec[1].lower()], int(spec[2])
         words.pos += spec.end()
-    address, expression = words.expression(interp, "an address")
+    named = _named_locations(interp, words) if break_type == DEBUG_BREAKPOINT_CODE else None
+    if named is None:
+        locations = [words.expression(interp, "an address")]
+    else:
+        locations = named
+        if len(locations) > 1 and desired != DEBUG_ANY_ID:
+            raise words.error("a name with several locations takes no breakpoint id")
     passes = 1
     words.skip_space()
     if words.rest and not words.rest.startswith('"'):
@@ -166,6 +183,37 @@ def _make(
     words.skip_space()
     if words.rest:
         raise words.error(f"unexpected {words.rest!r}")
+    made: list[tuple[Breakpoint, str]] = []
+    try:
+        for address, expression in locations:
+            bp = _place(interp, break_type, desired, address, expression, deferred_ok, size, access)
+            made.append((bp, expression))
+            if passes != 1:
+                bp.set_pass_count(passes)
+            if condition is not None:
+                bp.condition = condition
+            if commands:
+                bp.set_command(commands)
+            bp.add_flags(DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0))
+    except BaseException:
+        for bp, _ in made:
+            interp.client.control.remove_breakpoint(bp)
+        raise
+    return made
+
+
+def _place(
+    interp: Interpreter,
+    break_type: int,
+    desired: int,
+    address: int | None,
+    expression: str,
+    deferred_ok: bool,
+    size: int,
+    access: int,
+) -> Breakpoint:
+    """One breakpoint, placed at `address` (or at `expression`, evaluated again at module
+    loads, for `bu` and for what cannot be evaluated yet)."""
     control = interp.client.control
     existing = _existing(interp, desired)
     if existing is not None:
@@ -182,17 +230,46 @@ def _make(
             bp.set_offset_expression(expression)
         else:
             bp.set_offset(address)
-        if passes != 1:
-            bp.set_pass_count(passes)
-        if condition is not None:
-            bp.condition = condition
-        if commands:
-            bp.set_command(commands)
-        bp.add_flags(DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0))
     except BaseException:
         control.remove_breakpoint(bp)
         raise
     return bp
+
+
+def _named_locations(interp: Interpreter, words: _Words) -> list[tuple[int | None, str]] | None:
+    """The locations of a code breakpoint given by a source name, or None when the
+    address is a MASM expression (`main`, `main+5`, `@rip`), left to `words.expression`.
+
+    `bp "ns::K::f(int)"` (quoted: any name, with blanks or parentheses) and
+    `bp ns::K::f` or `bp cpp!ns::Box<int>::get` (a name MASM cannot read, or one with
+    several locations in one module) take every location the name has, as gdb's
+    `break` does: one breakpoint per overload, each placed by its own
+    `@!"module!name"` (what `bu` evaluates again at module loads).  A quoted name
+    nothing defines yet is deferred."""
+    words.skip_space()
+    start = words.pos
+    quoted = words.quoted()
+    if quoted is not None:
+        name = quoted.strip()
+    else:
+        name = words.rest.split(None, 1)[0] if words.rest.strip() else ""
+        if not name or name[0].isdigit() or name[0] in "@$.(-~+":
+            return None
+    try:
+        entries = interp.client.symbols.get_symbol_entries_by_name(name)
+    except PydbgError:
+        entries = []
+    if quoted is None:
+        masm = _MASM_WORD.fullmatch(name) is not None
+        modules = {qualified.partition("!")[0] for qualified, _ in entries}
+        # A bare name several modules define stays cdb's ambiguity error.
+        if not entries or (len(entries) == 1 and masm) or len(modules) > 1:
+            words.pos = start
+            return None  # an expression, or one MASM can read as it is
+        words.pos = start + len(name)
+    if not entries:
+        return [(None, f'@!"{name}"')]
+    return [(address, f'@!"{qualified}"') for qualified, address in entries]
 
 
 def _existing(interp: Interpreter, desired: int) -> Breakpoint | None:
@@ -211,10 +288,23 @@ def _existing(interp: Interpreter, desired: int) -> Breakpoint | None:
     example='bp main "r rip; g"',
 )
 def _bp(interp: Interpreter, rest: str) -> None:
-    bp = _make(interp, "bp", rest, DEBUG_BREAKPOINT_CODE, deferred_ok=False)
-    if bp.flags & DEBUG_BREAKPOINT_DEFERRED:
-        expression = bp.get_offset_expression()
-        interp.out(f"Bp expression '{expression}' could not be resolved, adding deferred bp\n")
+    made = _make(interp, "bp", rest, DEBUG_BREAKPOINT_CODE, deferred_ok=False)
+    _report(interp, made)
+    for bp, _ in made:
+        if bp.flags & DEBUG_BREAKPOINT_DEFERRED:
+            expression = bp.get_offset_expression()
+            interp.out(f"Bp expression '{expression}' could not be resolved, adding deferred bp\n")
+
+
+def _report(interp: Interpreter, made: list[tuple[Breakpoint, str]]) -> None:
+    """A name with several locations: one line per breakpoint, as cdb's `bm` prints them
+    (`  0: 00005555`55555189 @!"cpp!ns::K::f(int)"`)."""
+    if len(made) < 2:
+        return
+    for bp, expression in made:
+        offset = bp.get_offset()
+        where = "????????`????????" if offset == DEBUG_INVALID_OFFSET else hex64(offset)
+        interp.out(f"{bp.get_id():>3}: {where} {expression}\n")
 
 
 @command(
@@ -224,7 +314,7 @@ def _bp(interp: Interpreter, rest: str) -> None:
     example="bu libc_so!malloc",
 )
 def _bu(interp: Interpreter, rest: str) -> None:
-    _make(interp, "bu", rest, DEBUG_BREAKPOINT_CODE, deferred_ok=True)
+    _report(interp, _make(interp, "bu", rest, DEBUG_BREAKPOINT_CODE, deferred_ok=True))
 
 
 @command(

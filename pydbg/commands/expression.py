@@ -27,7 +27,9 @@ Symbols
     A bare word (`main`, `prog!main`, `ns::f`) is looked up as a symbol first and, when
     unknown, as a register without `@` (cdb's order); when it is neither, the expression is
     in error (UnknownSymbolError, an ExpressionError and a pydbg.errors.SymbolError). Symbol
-    names are passed on as written, since ELF symbols are case-sensitive.
+    names are passed on as written, since ELF symbols are case-sensitive.  `@!"name"`
+    quotes a name with characters MASM would read as operators:
+    `@!"cpp!ns::Box<int>::get"`, `@!"ns::K::f(int)"+4`.
 
 Operators, highest precedence first (all binary ones associate to the left)
     ( )                                     grouping
@@ -206,6 +208,14 @@ class _Lexer:
             return _Token("dot", ".", start)
         if ch == "$" or text.startswith("@$", start):
             return self._name("pseudo", start, start + (1 if ch == "$" else 2))
+        if text.startswith('@!"', start):
+            # cdb's quoted symbol: a name with characters MASM would read as operators.
+            end = text.find('"', start + 3)
+            if end < 0:
+                self.pos = len(text)
+                return _Token("invalid", 'unterminated @!"symbol"', start)
+            self.pos = end + 1
+            return _Token("word", text[start + 3 : end], start)
         if ch == "@":
             return self._name("register", start, start + 1)
         if word := _WORD.match(text, start):

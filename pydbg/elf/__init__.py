@@ -15,6 +15,9 @@ line tables, with no process involved.
   file's .symtab) with name and address lookups;
 - `lines`: `LineTable`, DWARF .debug_line (2-5) lookups both ways;
 - `names`: `gdb_print_name`, how gdb displays a linkage name;
+- `demangle`: C++ and Rust demangling, gcc clone suffixes, the function name of a
+  demangled name (what `bp ns::K::f` matches);
+- `inlines`: `inline_index(image).calls_at(addr)`, the calls inlined at an address (DWARF);
 - `errors`: `ImageError` and its subclasses, the only exceptions this package raises.
 """
 

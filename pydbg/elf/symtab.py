@@ -40,6 +40,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from pydbg.elf.demangle import (
+    clone_suffix,
+    demangle,
+    function_name,
+    is_entry_clone,
+    mangled_hints,
+    normalize,
+    split_clone,
+)
 from pydbg.elf.errors import ImageError, ImageFileError
 from pydbg.elf.image import (
     EM_X86_64,
@@ -60,7 +69,7 @@ from pydbg.elf.image import (
 if TYPE_CHECKING:
     from capstone import Cs
 
-__all__ = ["Binding", "Symbol", "SymbolKind", "SymbolTable"]
+__all__ = ["Binding", "Match", "Symbol", "SymbolKind", "SymbolTable"]
 
 # ELF symbol types and special section indices (elf.h).
 STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_SECTION, STT_FILE = 0, 1, 2, 3, 4
@@ -105,6 +114,14 @@ class SymbolKind(enum.Enum):
     TRAMPOLINE = "trampoline"  # a PLT stub under the plain name of what it calls
     GOT_SLOT = "got slot"  # name@got.plt: the GOT slot a PLT stub jumps through
     ABSOLUTE = "absolute"  # SHN_ABS: a constant, not an address in the file
+
+
+class Match(enum.IntEnum):
+    """How a name matched symbols (`SymbolTable.resolve`), best first."""
+
+    LINKAGE = 0  # the symbol's own name
+    SOURCE = 1  # its demangled name, or the source name of a gcc clone
+    WILD = 2  # its demangled name without the leading scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +288,8 @@ class SymbolTable:
         self._debug_path: str | None = None
         self._names: dict[str, list[tuple[int, int]]] | None = None
         self._sorted_names: list[str] | None = None
+        # (refs, start of each in the blob, the blob) of the C++ and Rust names.
+        self._mangled: tuple[list[tuple[int, int]], list[int], bytes] | None = None
         try:
             self._section_names = {s.index: s.name for s in image.sections}
             self._alloc = image.alloc_sections
@@ -428,19 +447,111 @@ class SymbolTable:
         return (tier, int(hidden), bind_rank, int(table.sizes[g] == 0), t, table.addrs[g])
 
     def lookup(self, name: str) -> Symbol | None:
-        """The symbol a name means (exact match): a global definition over a weak or a
-        local one, a definition over a PLT trampoline; None if nothing has the name."""
-        refs = self._name_index().get(name)
-        if not refs:
-            return None
-        t, g = min(refs, key=self._rank)
-        return self._symbol(self._tables[t], g)
+        """The symbol a name means: a global definition over a weak or a local one, a
+        definition over a PLT trampoline; None if nothing has the name.  A name no symbol
+        has exactly is taken as a source name (see `resolve`)."""
+        found = self.resolve(name)[1]
+        return found[0] if found else None
 
     def lookup_all(self, name: str) -> list[Symbol]:
-        """Every symbol with this exact name (static functions of different files share
-        names), preferred first, one per address."""
-        refs = self._name_index().get(name, [])
-        return self._unique(sorted(refs, key=self._rank))
+        """Every symbol a name means (static functions of different files share names,
+        a C++ function name has one symbol per overload), preferred first, one per
+        address."""
+        return self.resolve(name)[1]
+
+    def resolve(self, name: str) -> tuple[Match, list[Symbol]]:
+        """How a name matched, and the symbols it means, preferred first.
+
+        - Match.LINKAGE: symbols with exactly that name (`_ZN2ns1K1fEi`, `main`,
+          `stderr` for `stderr@GLIBC_2.2.5`).
+        - Match.SOURCE: a demangled name: `ns::K::f` (every overload; gdb's `break
+          ns::K::f`), `ns::K::f(int)` (one), `ns::Box<int>::get`, `ns::V::operator+`,
+          blanks as in `normalize`; or a C function gcc cloned: `foo` for
+          `foo.constprop.0`.
+        - Match.WILD: as gdb's wild matching, a name without its leading scopes (`f`,
+          `K::f`, `hidden` for `(anonymous namespace)::hidden`).
+
+        Each kind is tried only when the ones before found nothing.  Clones give way to
+        the function itself: they are returned only when no symbol is the function,
+        and then the callable ones (`.constprop`, `.isra`); failing those, the outlined
+        body (`.part`, as gdb's `break` also takes it); never a `.cold` part, which is
+        not entered by a call (`x foo*` lists it)."""
+        refs = self._name_index().get(name)
+        if refs:
+            return Match.LINKAGE, self._unique(sorted(refs, key=self._rank))
+        how, refs = self._source_refs(name)
+        return how, self._unique(sorted(refs, key=self._rank))
+
+    def _source_refs(self, name: str) -> tuple[Match, list[tuple[int, int]]]:
+        wanted = normalize(name)
+        has_params = not wanted.endswith("operator()") and function_name(wanted) != wanted
+        scoped = "::" + wanted
+        groups: tuple[list[tuple[int, int]], ...] = ([], [], [], [])
+        wild: tuple[list[tuple[int, int]], ...] = ([], [], [], [])
+        for t, g in self._mangled_refs(mangled_hints(name)):
+            shown = demangle(self._tables[t].name(g).split("@", 1)[0])
+            suffix = clone_suffix(shown)
+            full = shown[: len(shown) - len(suffix)] if suffix else shown
+            func = normalize(full if has_params else function_name(full))
+            if func == wanted:
+                groups[_clone_rank(suffix)].append((t, g))
+            elif func.endswith(scoped) and not wanted.startswith("::"):
+                wild[_clone_rank(suffix)].append((t, g))
+        if not any(groups[:3]) and "." not in name:
+            for linkage in self._names_with_prefix(name + "."):
+                base, suffix = split_clone(linkage)
+                if base == name:
+                    groups[_clone_rank(suffix)].extend(self._name_index()[linkage])
+        found = groups[0] or groups[1] or groups[2]
+        if found:
+            return Match.SOURCE, found
+        return Match.WILD, wild[0] or wild[1] or wild[2]
+
+    def _mangled_refs(self, hints: list[bytes]) -> Iterator[tuple[int, int]]:
+        """The C++ and Rust symbols whose raw names contain every hint.  The names are
+        searched as one NUL-separated blob with bytes.find for the longest hint, so a
+        lookup in libstdc++ (8,000 mangled names) visits only the names that have it."""
+        if self._mangled is None:
+            refs = [
+                (t, g)
+                for t, table in enumerate(self._tables)
+                for g, raw in enumerate(table.raw_names)
+                if raw.startswith((b"_Z", b"_R"))
+            ]
+            raws = [self._tables[t].raw_names[g] for t, g in refs]
+            starts: list[int] = []
+            at = 0
+            for raw in raws:
+                starts.append(at)
+                at += len(raw) + 1
+            self._mangled = (refs, starts, b"\0".join(raws))
+        refs, starts, blob = self._mangled
+        if not hints:
+            yield from refs
+            return
+        key = max(hints, key=len)
+        pos = blob.find(key)
+        while pos >= 0:
+            i = bisect.bisect_right(starts, pos) - 1
+            t, g = refs[i]
+            raw = self._tables[t].raw_names[g]
+            if all(h in raw for h in hints):
+                yield t, g
+            if i + 1 >= len(starts):
+                break
+            pos = blob.find(key, starts[i + 1])
+
+    def _names_with_prefix(self, prefix: str) -> list[str]:
+        index = self._name_index()
+        if self._sorted_names is None:
+            self._sorted_names = sorted(index)
+        names = self._sorted_names
+        out: list[str] = []
+        for name in names[bisect.bisect_left(names, prefix) :]:
+            if not name.startswith(prefix):
+                break
+            out.append(name)
+        return out
 
     def address_of(self, name: str) -> int | None:
         """The link-time address of `lookup(name)`, or None."""
@@ -450,22 +561,26 @@ class SymbolTable:
     def match(self, pattern: str) -> list[Symbol]:
         """Symbols whose name matches a shell wildcard (`fnmatch`, case-sensitive:
         `"pthread_*"`), by name then address; an exact name without wildcards gives its
-        `lookup_all`."""
+        `lookup_all`.  C++ and Rust symbols match by their demangled names too, with or
+        without the parameter list (`ns::K::*`)."""
         if not any(ch in pattern for ch in "*?["):
             return self.lookup_all(pattern)
-        index = self._name_index()
-        if self._sorted_names is None:
-            self._sorted_names = sorted(index)
-        names = self._sorted_names
         cut = min(pattern.find(ch) for ch in "*?[" if ch in pattern)
-        prefix = pattern[:cut]
-        lo = bisect.bisect_left(names, prefix)
         out: list[Symbol] = []
-        for name in names[lo:]:
-            if not name.startswith(prefix):
-                break
+        for name in self._names_with_prefix(pattern[:cut]):
             if fnmatch.fnmatchcase(name, pattern):
                 out.extend(self.lookup_all(name))
+        wanted = normalize(pattern)
+        refs = []
+        for t, g in self._mangled_refs(mangled_hints(pattern)):
+            shown = demangle(self._tables[t].name(g).split("@", 1)[0])
+            if fnmatch.fnmatchcase(normalize(shown), wanted) or fnmatch.fnmatchcase(
+                normalize(function_name(shown)), wanted
+            ):
+                refs.append((t, g))
+        refs.sort(key=lambda r: (demangle(self._tables[r[0]].name(r[1])), self._rank(r)))
+        seen = {(s.name, s.address) for s in out}
+        out.extend(s for s in self._unique(refs) if (s.name, s.address) not in seen)
         return out
 
     # -- everything --------------------------------------------------------------------
@@ -508,6 +623,16 @@ class SymbolTable:
             section=self._section_names.get(sec, "") if sec >= 0 else "",
             source=_SOURCES[table.sources[g]],
         )
+
+
+def _clone_rank(suffix: str) -> int:
+    """0: the function itself, 1: a callable clone, 2: an outlined body (`.part`),
+    3: a cold part."""
+    if not suffix:
+        return 0
+    if ".cold" in suffix:
+        return 3
+    return 1 if is_entry_clone(suffix) else 2
 
 
 # -- building -------------------------------------------------------------------------

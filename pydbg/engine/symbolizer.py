@@ -9,6 +9,16 @@ Addresses are runtime ones: the module's load bias is added to the link-time add
 the files.  Files are opened lazily and cached by pydbg.elf (per file identity), so the
 first lookup in a module pays for reading it and later ones cost microseconds.
 
+Names are shown demangled (pydbg.elf.demangle), here and nowhere else, so that `k`, `ln`,
+`x`, `u`, the stop display and crash reports agree: `cpp!ns::K::f(int)+0x17`, with the
+parameter list, as gdb's `info symbol` and `nm -C` print it (cdb leaves it out, but then
+two overloads would print the same); a C function gcc cloned keeps its linkage name
+(`prog!check.cold`, `prog!scaled.constprop.0`), which `bp` and `x` take back as it is,
+where gdb shows `check[cold]` and `scaled.constprop` (its Ada decoder's reading; see
+pydbg.elf.names).  Lookups take linkage names, demangled names (`ns::K::f`, every
+overload; `ns::K::f(int)`, one) and the source names of clones (`scaled` for
+`scaled.constprop.0`): see `SymbolTable.lookup`.
+
 Nothing from pyelftools escapes: pydbg.elf turns damaged files into ImageError, which
 becomes "no symbols" here (the module is still listed, with an address but no names).
 """
@@ -16,11 +26,14 @@ becomes "no symbols" here (the module is still listed, with an address but no na
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pydbg.elf.demangle import demangle
 from pydbg.elf.errors import ImageError
 from pydbg.elf.image import open_image
+from pydbg.elf.symtab import Match
 from pydbg.engine.rendezvous import LoadedObject
 from pydbg.errors import AmbiguousSymbolError, SymbolError
 
@@ -32,17 +45,32 @@ if TYPE_CHECKING:
 
 # SymbolError and AmbiguousSymbolError are defined in pydbg.errors (public there) and kept
 # importable from here.
-__all__ = ["AmbiguousSymbolError", "Located", "SymbolError", "Symbolizer"]
+__all__ = ["AmbiguousSymbolError", "Located", "SymbolError", "Symbolizer", "split_module"]
+
+# A module name (`libc_so`, `cpp_names_pie`, or a pattern of them: `lib*`) before the `!`.
+_MODULE = re.compile(r"[A-Za-z0-9_.*?\[\]-]+")
+
+
+def split_module(text: str) -> tuple[str, str]:
+    """(`module`, `name`) of `module!name`, ("", name) of a bare name.  The first `!`
+    separates them, and only after something that can be a module name: the `!` of
+    `ns::V::operator!=` is part of the name."""
+    module, bang, name = text.partition("!")
+    if bang and _MODULE.fullmatch(module):
+        return module, name
+    return "", text
 
 
 @dataclass(frozen=True)
 class Located:
-    """A symbol found at runtime: its module, name, runtime address and size."""
+    """A symbol found at runtime: its module, name as shown (demangled), runtime address,
+    size and linkage name."""
 
     module: LoadedObject
     name: str
     address: int
     size: int
+    linkage: str = ""
 
     @property
     def qualified(self) -> str:
@@ -90,41 +118,76 @@ class Symbolizer:
         """The symbol `module!name` or `name` names; None if none does (the callers say
         what that means: pydbg.errors.UnknownSymbolError, or a register name in an
         expression).  Raises AmbiguousSymbolError for a bare name several modules define
-        at different addresses."""
-        module_name, _, name = text.rpartition("!")
-        if module_name:
-            obj = self.module_named(pid, module_name)
-            return None if obj is None else self._find(obj, name)
-        found = [hit for obj in self._search_order(pid) if (hit := self._find(obj, name))]
+        at different addresses, and for a source name with several locations in one
+        module (`ns::K::f`: one per overload; `bp` sets one breakpoint per location,
+        with `lookup_all`)."""
+        found = self._resolved(pid, text)
         if not found:
             return None
-        first = found[0]
-        if first.module.is_main:
+        how, first_hits = found[0][1], found[0][2]
+        if how != Match.LINKAGE and len(first_hits) > 1:
+            raise AmbiguousSymbolError(text, tuple(hit.qualified for hit in first_hits))
+        first = first_hits[0]
+        if first.module.is_main or len(found) == 1:
             return first
-        others = {hit.address for hit in found}
-        if len(others) > 1:
-            raise AmbiguousSymbolError(name, tuple(hit.qualified for hit in found))
+        preferred = [hits[0] for _obj, _how, hits in found]
+        if len({hit.address for hit in preferred}) > 1:
+            raise AmbiguousSymbolError(text, tuple(hit.qualified for hit in preferred))
         return first
+
+    def lookup_all(self, pid: int, text: str) -> list[Located]:
+        """Every location `module!name` or `name` names, one per address: the overloads
+        of a C++ function name, static functions of the same name in several files or
+        modules.  The main image's when it has any (as `lookup` prefers it)."""
+        found = self._resolved(pid, text)
+        if found and found[0][0].is_main:
+            return found[0][2]
+        return [hit for _obj, _how, hits in found for hit in hits]
+
+    def _resolved(self, pid: int, text: str) -> list[tuple[LoadedObject, Match, list[Located]]]:
+        """The modules where `module!name` or `name` resolves, main image first, with
+        their locations: only those of the best kind of match any module has, so that
+        libc's `write` is not made ambiguous by libstdc++'s `std::ostream::write`."""
+        module_name, name = split_module(text)
+        if module_name:
+            obj = self.module_named(pid, module_name)
+            objects = [] if obj is None else [obj]
+        else:
+            objects = self._search_order(pid)
+        found: list[tuple[LoadedObject, Match, list[Located]]] = []
+        for obj in objects:
+            image = self.image(obj)
+            if image is None:
+                continue
+            try:
+                how, symbols = image.symbols.resolve(name)
+            except ImageError:
+                continue
+            seen: set[int] = set()  # a constructor's C1 and C2 share an address
+            hits: list[Located] = []
+            for s in symbols:
+                if s.address not in seen:
+                    seen.add(s.address)
+                    hits.append(self._located(obj, s.name, s.address, s.size))
+            if hits:
+                found.append((obj, how, hits))
+        if not found:
+            return []
+        best = min(how for _obj, how, _hits in found)
+        return [entry for entry in found if entry[1] == best]
 
     def _search_order(self, pid: int) -> list[LoadedObject]:
         objects = list(self.modules(pid))
         return sorted(objects, key=lambda o: not o.is_main)
 
-    def _find(self, obj: LoadedObject, name: str) -> Located | None:
-        image = self.image(obj)
-        if image is None:
-            return None
-        try:
-            symbol = image.symbols.lookup(name)
-        except ImageError:
-            return None
-        if symbol is None:
-            return None
-        return Located(obj, symbol.name, symbol.address + obj.bias, symbol.size)
+    @staticmethod
+    def _located(obj: LoadedObject, linkage: str, address: int, size: int) -> Located:
+        return Located(obj, demangle(linkage), address + obj.bias, size, linkage)
 
     def match(self, pid: int, pattern: str) -> list[Located]:
-        """Every symbol matching `module!pattern` (both parts may have wildcards)."""
-        module_pattern, _, name_pattern = pattern.rpartition("!")
+        """Every symbol matching `module!pattern` (both parts may have wildcards; the
+        name part matches linkage and demangled names)."""
+        module_pattern, name_pattern = split_module(pattern)
         module_pattern = (module_pattern or "*").lower()
         out: list[Located] = []
         for obj in self.modules(pid):
@@ -137,7 +200,7 @@ class Symbolizer:
                 symbols = image.symbols.match(name_pattern)
             except ImageError:
                 continue
-            out.extend(Located(obj, s.name, s.address + obj.bias, s.size) for s in symbols)
+            out.extend(self._located(obj, s.name, s.address, s.size) for s in symbols)
         return out
 
     # -- address -> name ----------------------------------------------------------------------
@@ -155,7 +218,7 @@ class Symbolizer:
             except ImageError:
                 hit = None
             if hit is not None:
-                return f"{obj.module_name}!{hit[0]}", hit[1]
+                return f"{obj.module_name}!{demangle(hit[0])}", hit[1]
         return obj.module_name, address - obj.base
 
     def describe(self, pid: int, address: int) -> str:
@@ -165,6 +228,23 @@ class Symbolizer:
             return f"{address:#x}"
         name, displacement = named
         return f"{name}+{displacement:#x}" if displacement else name
+
+    # -- inlined calls ------------------------------------------------------------------------
+
+    def inlined_at(self, pid: int, address: int) -> list[tuple[str, str, int]]:
+        """(`module!function`, call file, call line) of each call the compiler inlined
+        at an address, innermost first (DWARF inlined subroutines; pydbg.elf.inlines)."""
+        obj = self.module_at(pid, address)
+        image = self.image(obj) if obj is not None else None
+        if obj is None or image is None:
+            return []
+        from pydbg.elf.inlines import inline_index
+
+        try:
+            calls = inline_index(image).calls_at(address - obj.bias)
+        except ImageError:
+            return []
+        return [(f"{obj.module_name}!{c.function}", c.call_file, c.call_line) for c in calls]
 
     # -- lines --------------------------------------------------------------------------------
 

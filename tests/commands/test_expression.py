@@ -64,6 +64,8 @@ class FakeContext:
             "prog!add": 0x401200,
             "add": 0x401200,
             "prog!ns::func": 0x401300,
+            "prog!ns::Box<int>::get() const": 0x401400,
+            "ns::V::operator!=": 0x401500,
             "rbx": 0x404040,  # a symbol that is also a register name
         }
         self.reads: list[tuple[int, int]] = []
@@ -595,6 +597,27 @@ def test_pseudo_registers_and_dot(text: str, value: int) -> None:
 )
 def test_symbols(text: str, value: int) -> None:
     assert ev(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('@!"prog!ns::Box<int>::get() const"', 0x401400),
+        ('@!"prog!ns::Box<int>::get() const"+4', 0x401404),
+        ('poi(@rsp) - @!"ns::V::operator!="', STACK + 0x10 - 0x401500),
+        ('@!"main"', MAIN),
+    ],
+)
+def test_quoted_symbols(text: str, value: int) -> None:
+    # cdb's @!"name": a symbol whose name MASM would otherwise read as operators.
+    assert ev(text) == value
+
+
+def test_quoted_symbol_errors() -> None:
+    with pytest.raises(CommandSyntaxError, match=r'unterminated @!"symbol"'):
+        ev('@!"prog!ns::f(int')
+    with pytest.raises(ExpressionError, match="unknown symbol 'ns::g<int>'"):
+        ev('@!"ns::g<int>"')
 
 
 def test_unknown_symbol() -> None:
