@@ -62,6 +62,7 @@ from pydbg.constants import (
     DEBUG_OUTCTL_ALL_OTHER_CLIENTS,
     DEBUG_OUTCTL_THIS_CLIENT,
     DebugEnd,
+    DebugInterrupt,
     DebugStatus,
     OutputMask,
 )
@@ -221,6 +222,9 @@ class HostEngineServer:
         self._ready = threading.Condition()
         self._connections: list[Connection] = []  # under _ready's lock
         self._closing = False
+        # The connection whose wait_for_event the engine thread is in: if it goes away,
+        # the wait is ended (an exit interrupt) so that the others are not kept waiting.
+        self._waiting_for: Connection | None = None
         self.port = 0
         self._methods: dict[str, Callable[[Connection, Message], object]] = {
             "execute": self._execute,
@@ -294,6 +298,9 @@ class HostEngineServer:
             connection.close()
             with contextlib.suppress(OSError):
                 connection.sock.close()
+            if self._waiting_for is connection:
+                with contextlib.suppress(PydbgError):
+                    self._client.control.set_interrupt(DebugInterrupt.EXIT)
             self._post("gone", connection, None)
 
     def _prepare(self, connection: Connection) -> None:
@@ -530,9 +537,9 @@ class HostEngineServer:
 
     def _execute(self, connection: Connection, params: Message) -> None:
         command = params["command"]
-        output_control = params.get("output_control", DEBUG_OUTCTL_THIS_CLIENT)
-        if not isinstance(command, str) or not isinstance(output_control, int):
-            raise TypeError("command is a string, output_control an int")
+        output_control = _int(params, "output_control", DEBUG_OUTCTL_THIS_CLIENT)
+        if not isinstance(command, str):
+            raise TypeError("command is a string")
         client = self._own(connection)
         if output_control == DEBUG_OUTCTL_ALL_CLIENTS:
             # Everyone sees every command, prefixed with who typed it (spec §7.4).
@@ -545,12 +552,18 @@ class HostEngineServer:
 
     def _wait_for_event(self, connection: Connection, params: Message) -> bool:
         timeout = params.get("timeout")
-        if timeout is not None and not isinstance(timeout, (int, float)):
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+        ):
             raise TypeError("timeout is a number of seconds or null")
-        return self._own(connection).control.wait_for_event(timeout)
+        self._waiting_for = connection
+        try:
+            return self._own(connection).control.wait_for_event(timeout)
+        finally:
+            self._waiting_for = None
 
     def _set_execution_status(self, connection: Connection, params: Message) -> None:
-        self._own(connection).control.set_execution_status(int(params["status"]))
+        self._own(connection).control.set_execution_status(_int(params, "status"))
 
     def _get_execution_status(self, connection: Connection, params: Message) -> int:
         return int(self._own(connection).control.get_execution_status())
@@ -563,20 +576,20 @@ class HostEngineServer:
 
     def _output_current_state(self, connection: Connection, params: Message) -> None:
         client = self._own(connection)
-        output_control = params.get("output_control", DEBUG_OUTCTL_THIS_CLIENT)
-        with client.output_routing(int(output_control)):
-            client.control.output_current_state(int(params.get("flags", DEBUG_CURRENT_DEFAULT)))
+        output_control = _int(params, "output_control", DEBUG_OUTCTL_THIS_CLIENT)
+        with client.output_routing(output_control):
+            client.control.output_current_state(_int(params, "flags", DEBUG_CURRENT_DEFAULT))
 
     def _controlled_output(self, connection: Connection, params: Message) -> None:
         text = params["text"]
         if not isinstance(text, str):
             raise TypeError("text is a string")
         self._own(connection).control.controlled_output(
-            int(params["output_control"]), int(params["mask"]), text
+            _int(params, "output_control"), _int(params, "mask"), text
         )
 
     def _set_output_mask(self, connection: Connection, params: Message) -> None:
-        self._own(connection).set_output_mask(int(params["mask"]))
+        self._own(connection).set_output_mask(_int(params, "mask"))
 
     def _get_output_mask(self, connection: Connection, params: Message) -> int:
         return self._own(connection).get_output_mask()
@@ -589,7 +602,7 @@ class HostEngineServer:
         self._own(connection).set_event_callbacks(callbacks)
 
     def _end_session(self, connection: Connection, params: Message) -> None:
-        flags = int(params["flags"])
+        flags = _int(params, "flags")
         client = self._own(connection)
         if flags in (DebugEnd.DISCONNECT, DebugEnd.REENTRANT):
             if flags == DebugEnd.DISCONNECT:
@@ -609,6 +622,14 @@ class HostEngineServer:
         """`.clients`: who is connected."""
         with self._ready:
             return [c.identity for c in self._connections if c.client is not None]
+
+
+def _int(params: Message, key: str, default: int | None = None) -> int:
+    """An int parameter; TypeError (answered as invalid params) for anything else."""
+    value = params.get(key, default) if default is not None else params[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{key} must be an int, not {value!r}")
+    return value
 
 
 def _vote(message: Message) -> int | None:
