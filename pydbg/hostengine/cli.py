@@ -68,14 +68,15 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="TLS certificate and key")
     parser.add_argument("--vote-timeout", type=float, default=VOTE_TIMEOUT, metavar="S")
     parser.add_argument("-p", dest="pid", type=int, help="attach to this process")
-    parser.add_argument("program", nargs=argparse.REMAINDER, help="-- program [args...]")
     return parser
 
 
 def _serve(words: list[str]) -> int:
     parser = _serve_parser()
-    args = parser.parse_args(words)
-    program = args.program[1:] if args.program[:1] == ["--"] else args.program
+    # Only the first `--` separates pydbg's arguments from the program's.
+    split = words.index("--") if "--" in words else len(words)
+    args = parser.parse_args(words[:split])
+    program = words[split + 1 :]
     if (args.pid is not None) == bool(program):
         parser.print_usage(sys.stderr)
         print("pydbg: give one of -p PID or -- program [args]", file=sys.stderr)

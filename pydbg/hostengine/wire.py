@@ -105,7 +105,10 @@ def decode(body: bytes) -> Message:
             raise FrameError("a JSON-RPC method is a string")
         if not isinstance(message.setdefault("params", {}), dict):
             raise FrameError("params must be an object (named parameters)")
-    elif call_id is None or ("result" in message) == ("error" in message):
+    elif ("result" in message) == ("error" in message) or (
+        call_id is None and "error" not in message
+    ):
+        # (an error answers with a null id what could not be read: JSON-RPC 2.0 §5)
         raise FrameError("neither a request nor a response")
     elif "error" in message and not isinstance(message["error"], dict):
         raise FrameError("a JSON-RPC error is an object")
