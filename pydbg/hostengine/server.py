@@ -249,7 +249,7 @@ class HostEngineServer:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             listener.bind((self._options.bind, self._options.port))
-            listener.listen(8)
+            listener.listen(64)
         except OSError:
             listener.close()
             raise

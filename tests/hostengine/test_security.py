@@ -161,10 +161,11 @@ def test_fuzzed_frames_leave_the_server_and_the_other_client_working(host: Host)
                 frame = _junk_frame(rng)
                 raw.sendall(frame[: rng.randrange(1, len(frame))])
                 sent += 1
-            else:  # a length over the cap (and some of what it announces)
+            else:  # a length over the cap (and some of what it announces): closed
                 raw.sendall(struct.pack(">I", wire.MAX_FRAME + rng.randrange(1, 2**31)))
                 raw.sendall(rng.randbytes(1000))
                 sent += 1
+                assert raw.recv(1) == b""  # (which also paces this loop to the server)
         except OSError:
             pass  # the server may have closed it already: that is the point
         raw.close()
