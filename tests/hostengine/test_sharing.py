@@ -285,3 +285,72 @@ def test_remote_command_line_runs_batch_commands(host: Host, targets: Any) -> No
     # It left with a goodbye; the session is still served.
     c = host.connect()
     assert c.control.evaluate("@rip") == tick
+
+
+def test_a_client_that_does_not_vote_in_time_counts_as_no_change_and_is_dropped(
+    host_factory: Any, targets: Any
+) -> None:
+    host = host_factory(
+        [targets["loop"].path, "-1"], f"tcp:port=0,password={PASSWORD}", "--vote-timeout", "1"
+    )
+    sock, reply = _raw(host)
+    assert reply.get("result"), reply
+    mask = int(DebugEvent.BREAKPOINT)
+    sock.sendall(wire.encode(wire.request(2, "set_event_interest", {"mask": mask})))
+    assert wire.decode(wire.read_frame(sock) or b"") == wire.response(2, None)
+    b = host.connect()
+    b.control.execute(f"bp {host.module}!tick; g")
+    # The silent client never answers: after the vote timeout the breakpoint's own
+    # decision (break) stands, and the silent client is disconnected.
+    assert b.control.wait_for_event()
+    names = []
+    while (body := wire.read_frame(sock)) is not None:
+        message = wire.decode(body)
+        if message.get("method") == "event":
+            names.append(message["params"]["name"])
+    sock.close()
+    assert names == ["breakpoint"]
+    assert "no vote on breakpoint within 1s" in host.log()
+    assert b.clients() == [b.identity]
+
+
+def test_session_status_reaches_remote_clients_when_one_ends_the_session(host: Host) -> None:
+    from pydbg.constants import (
+        DEBUG_CES_EXECUTION_STATUS,
+        DEBUG_END_ACTIVE_TERMINATE,
+        DEBUG_SESSION_END_SESSION_ACTIVE_TERMINATE,
+        DEBUG_STATUS_NO_DEBUGGEE,
+    )
+
+    heard: list[tuple[Any, ...]] = []
+    ended = threading.Event()
+
+    class Listener(EventCallbacks):
+        def get_interest_mask(self) -> int:
+            return int(
+                DebugEvent.SESSION_STATUS | DebugEvent.CHANGE_ENGINE_STATE | DebugEvent.EXIT_PROCESS
+            )
+
+        def exit_process(self, exit_code: int) -> None:
+            heard.append(("exit_process",))
+
+        def change_engine_state(self, flags: int, argument: int) -> None:
+            if flags & DEBUG_CES_EXECUTION_STATUS:
+                heard.append(("status", argument))
+
+        def session_status(self, status: int) -> None:
+            heard.append(("session", status))
+            ended.set()
+
+    a, b = host.connect(), host.connect()
+    a.set_event_callbacks(Listener())
+    pid = host.target_pid()
+    b.end_session(DEBUG_END_ACTIVE_TERMINATE)  # `q` from any client ends it for everyone
+    assert ended.wait(timeout=60)
+    assert heard[-3:] == [
+        ("exit_process",),
+        ("status", DEBUG_STATUS_NO_DEBUGGEE),
+        ("session", DEBUG_SESSION_END_SESSION_ACTIVE_TERMINATE),
+    ]
+    assert host.proc.wait(timeout=60) == 0  # the server ends with its session
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
