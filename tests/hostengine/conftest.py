@@ -56,10 +56,13 @@ class Host:
         return client
 
 
-def start_host(argv: list[str], log_path: str, *server_args: str) -> Host:
+def start_host(
+    argv: list[str], log_path: str, *server_args: str, module: str | None = None
+) -> Host:
+    """Start `pydbg -server SERVER_ARGS -- ARGV` (no `--` part if argv is empty: attach)."""
     log = open(log_path, "wb")  # noqa: SIM115 - the server writes it for the whole test
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pydbg", "-server", *server_args, "--", *argv],
+        [sys.executable, "-m", "pydbg", "-server", *server_args, *(["--", *argv] if argv else [])],
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -71,7 +74,8 @@ def start_host(argv: list[str], log_path: str, *server_args: str) -> Host:
         with open(log_path, errors="replace") as f:
             found = re.search(r"pydbg: serving on [\d.]+:(\d+)", f.read())
         if found:
-            return Host(proc, int(found.group(1)), log_path, module_name(argv[0]))
+            name = module if module is not None else module_name(argv[0])
+            return Host(proc, int(found.group(1)), log_path, name)
         if proc.poll() is not None:
             break
         time.sleep(0.05)
@@ -92,13 +96,15 @@ def stop_host(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture
 def host_factory(tmp_path: Any) -> Iterator[Any]:
-    """start(argv, *server_args) -> Host; every host and its clients end with the test."""
+    """start(argv, *server_args, module=None) -> Host; every host and its clients end with
+    the test."""
     hosts: list[Host] = []
 
-    def start(argv: list[str], *server_args: str) -> Host:
+    def start(argv: list[str], *server_args: str, module: str | None = None) -> Host:
         if not server_args:
             server_args = (f"tcp:port=0,password={PASSWORD}",)
-        host = start_host(argv, str(tmp_path / f"server{len(hosts)}.log"), *server_args)
+        log = str(tmp_path / f"server{len(hosts)}.log")
+        host = start_host(argv, log, *server_args, module=module)
         hosts.append(host)
         return host
 

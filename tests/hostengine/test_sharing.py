@@ -24,6 +24,7 @@ from pydbg.constants import (
     DEBUG_STATUS_GO,
     DebugEvent,
 )
+from pydbg.engine.images import module_name
 from pydbg.hostengine import RemoteDisconnectedError, wire
 from tests.hostengine.conftest import PASSWORD, Host
 
@@ -354,3 +355,35 @@ def test_session_status_reaches_remote_clients_when_one_ends_the_session(host: H
     ]
     assert host.proc.wait(timeout=60) == 0  # the server ends with its session
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_remote_prompt_reads_commands_from_stdin(host: Host) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pydbg", "-remote", host.options()],
+        input="r rip\n? 0n40+2\n.remote_exit\nr rip\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("rip=") == 1  # nothing after .remote_exit
+    assert "= 00000000`0000002a" in result.stdout
+
+
+def test_server_attached_to_a_process_leaves_it_running(
+    host_factory: Any, targets: Any, procs: Any
+) -> None:
+    loop = targets["loop"]
+    target = procs.start([loop.path, "-1"])
+    host = host_factory([], "tcp:port=0", "-p", str(target.pid), module=module_name(loop.path))
+    client = host.connect()
+    assert client.control.evaluate(f"{host.module}!tick") == loop.addr(target.pid, "tick")
+    client.control.execute(f"bp {host.module}!tick; g")
+    assert client.control.wait_for_event()
+    client.close()
+    host.proc.terminate()  # SIGTERM: the session ends, the attached target is detached
+    assert host.proc.wait(timeout=60) != 0
+    status = psutil.Process(target.pid).status()
+    assert status in (psutil.STATUS_RUNNING, psutil.STATUS_SLEEPING), status
+    with open(f"/proc/{target.pid}/status") as f:
+        assert "TracerPid:\t0" in f.read()
