@@ -355,7 +355,9 @@ class DebugClient:
         engine = self._engine
         engine.check_thread("end_session")
         slot = self._slot
-        engine.notifier.clients.remove(slot)
+        # A new list: a dispatch iterating the old one (a client leaving from inside a
+        # callback) goes on over it, and finds this slot's callbacks gone.
+        engine.notifier.clients = [other for other in engine.notifier.clients if other is not slot]
         slot.event_callbacks, slot.interest_mask, slot.output_callbacks = None, 0, None
         engine.notifier.refresh()
         self._disconnected = True
