@@ -84,6 +84,10 @@ Message = dict[str, Any]
 _Item = tuple[str, "Connection", "Message | None"]
 
 
+class ClientGoneError(PydbgError, ConnectionError):
+    """A request of a client that has already left (nobody hears the answer)."""
+
+
 class Connection:
     """One remote client, as the server sees it."""
 
@@ -402,14 +406,6 @@ class HostEngineServer:
             if item is not None:
                 self._handle(item)
 
-    def serve_pending(self) -> None:
-        """Run what has arrived, without waiting (for a front end with its own loop)."""
-        while True:
-            item = self._next(0)
-            if item is None:
-                return
-            self._handle(item)
-
     def stop(self) -> None:
         """Make serve() return (any thread)."""
         with self._ready:
@@ -558,6 +554,9 @@ class HostEngineServer:
             raise TypeError("timeout is a number of seconds or null")
         self._waiting_for = connection
         try:
+            if connection.closed:
+                # Gone before its wait began (its reader saw no wait to end): no wait.
+                raise ClientGoneError("the client left before its wait began")
             return self._own(connection).control.wait_for_event(timeout)
         finally:
             self._waiting_for = None
