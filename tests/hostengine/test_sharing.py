@@ -387,3 +387,16 @@ def test_server_attached_to_a_process_leaves_it_running(
     assert status in (psutil.STATUS_RUNNING, psutil.STATUS_SLEEPING), status
     with open(f"/proc/{target.pid}/status") as f:
         assert "TracerPid:\t0" in f.read()
+
+
+def test_a_remote_callback_that_raises_counts_as_break(host: Host) -> None:
+    a, b = host.connect(), host.connect()
+
+    def fail(n: int) -> int:
+        raise RuntimeError("callback bug")
+
+    a.set_event_callbacks(Voter(lambda n: DEBUG_STATUS_GO))
+    b.set_event_callbacks(Voter(fail))  # as a local callback's exception: BREAK
+    a.control.execute(f"bp {host.module}!tick; g")
+    assert a.control.wait_for_event()
+    assert a.control.evaluate(f"poi({host.module}!counter)") == 0  # the first hit broke
