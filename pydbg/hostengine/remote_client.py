@@ -368,6 +368,7 @@ def connect(remote_options: str, *, timeout: float = CONNECT_TIMEOUT) -> RemoteC
     options = parse_connect(remote_options)
     sock = socket.create_connection((options.server, options.port), timeout=timeout)
     try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as the server (there)
         if options.tls:
             context = ssl.create_default_context(cafile=options.cafile)
             if options.cafile is not None:

@@ -309,6 +309,9 @@ class HostEngineServer:
 
     def _prepare(self, connection: Connection) -> None:
         sock = connection.sock
+        # Output pieces and the answer go out as several small frames: without NODELAY,
+        # Nagle holds each for the peer's delayed ACK (40 ms a command).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # A connection has AUTH_TIMEOUT to authenticate; the TLS handshake counts.
         sock.settimeout(AUTH_TIMEOUT)
         if self._tls is not None:
