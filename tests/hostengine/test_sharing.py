@@ -409,3 +409,25 @@ def test_a_remote_callback_that_raises_counts_as_break(host: Host) -> None:
     a.control.execute(f"bp {host.module}!tick; g")
     assert a.control.wait_for_event()
     assert a.control.evaluate(f"poi({host.module}!counter)") == 0  # the first hit broke
+
+
+def test_the_server_ends_with_its_session_when_the_program_exits(
+    host_factory: Any, targets: Any
+) -> None:
+    host = host_factory([targets["loop"].path, "3"])  # three ticks, then exit(0)
+    a = host.connect()
+    exits: list[int] = []
+
+    class Exits(EventCallbacks):
+        def get_interest_mask(self) -> int:
+            return int(DebugEvent.EXIT_PROCESS)
+
+        def exit_process(self, exit_code: int) -> None:
+            exits.append(exit_code)
+
+    a.set_event_callbacks(Exits())
+    a.control.execute("g")
+    assert a.control.wait_for_event() is False  # the session ended in the wait
+    assert exits == [0]
+    assert host.proc.wait(timeout=60) == 0
+    a.close()
