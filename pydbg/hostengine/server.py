@@ -37,7 +37,10 @@ Frames that are not JSON-RPC, or come before authentication, are dropped and log
 (the first kind answered with a JSON-RPC error); a frame over wire.MAX_FRAME closes its
 connection.  The listener is on the loopback unless told otherwise, and a server off the
 loopback needs a password (pydbg.hostengine.options); `tls=(cert, key)` wraps every
-connection in TLS (stdlib ssl).
+connection in TLS (stdlib ssl).  Each connection is read by its reader thread while the
+engine thread writes to it; OpenSSL does not promise that one SSL object may be read and
+written by two threads at once, so TLS is for light traffic until the writes move to the
+reader side (a known limit).
 """
 
 from __future__ import annotations
