@@ -99,8 +99,11 @@ class ProcessDescription:
 _ORIGIN_WORDS = {Origin.LAUNCHED: "create", Origin.ATTACHED: "attach", Origin.CHILD: "child"}
 
 # The connected clients of each engine, oldest first: when the client whose interpreter
-# runs breakpoint and filter commands disconnects, the next one takes the job over.
-_CLIENTS: weakref.WeakKeyDictionary[Engine, list[DebugClient]] = weakref.WeakKeyDictionary()
+# runs breakpoint and filter commands disconnects, the next one takes the job over.  Weak
+# both ways: a client refers to its engine, and neither may keep the other alive here.
+_CLIENTS: weakref.WeakKeyDictionary[Engine, list[weakref.ref[DebugClient]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 _OUTCTL_BITS = DEBUG_OUTCTL_SEND_MASK | DEBUG_OUTCTL_NOT_LOGGED | DEBUG_OUTCTL_OVERRIDE_MASK
 
@@ -116,7 +119,7 @@ def check_output_control(output_control: int) -> int | None:
     if (
         control < 0
         or control & ~_OUTCTL_BITS
-        or control & DEBUG_OUTCTL_SEND_MASK > (DEBUG_OUTCTL_LOG_ONLY)
+        or control & DEBUG_OUTCTL_SEND_MASK > DEBUG_OUTCTL_LOG_ONLY
     ):
         raise EngineError(f"{output_control:#x} is not a DEBUG_OUTCTL_* value")
     return control
@@ -132,7 +135,7 @@ class DebugClient:
         self._slot = ClientSlot()
         self._disconnected = False
         engine.notifier.clients.append(self._slot)
-        _CLIENTS.setdefault(engine, []).append(self)
+        _CLIENTS.setdefault(engine, []).append(weakref.ref(self))
         self._interpreter = Interpreter(self)
         if engine.command_runner is None:
             # The engine does not know the command language: the first client's
@@ -361,9 +364,9 @@ class DebugClient:
         slot.event_callbacks, slot.interest_mask, slot.output_callbacks = None, 0, None
         engine.notifier.refresh()
         self._disconnected = True
-        peers = _CLIENTS.get(engine, [])
-        if self in peers:
-            peers.remove(self)
+        peers = [client for ref in _CLIENTS.get(engine, []) if (client := ref()) is not None]
+        peers = [client for client in peers if client is not self]
+        _CLIENTS[engine] = [weakref.ref(client) for client in peers]
         if engine.command_runner == self._interpreter.run_inside_wait and peers:
             peers[0]._teach_language()
 
