@@ -72,6 +72,7 @@ from pydbg.errors import (
 if TYPE_CHECKING:
     from pydbg.callbacks import EventCallbacks, OutputCallbacks
     from pydbg.client import DebugClient, create_client
+    from pydbg.hostengine import connect
     from pydbg.scripting import (
         BreakIn,
         BreakpointHit,
@@ -96,6 +97,7 @@ __all__ = [
     "EventCallbacks",
     "OutputCallbacks",
     "create_client",
+    "connect",
     # the layer for scripts (pydbg.scripting)
     "launch",
     "attach",
@@ -153,6 +155,7 @@ __all__ = [
 _LAZY = {
     "DebugClient": "pydbg.client",
     "create_client": "pydbg.client",
+    "connect": "pydbg.hostengine",
     "EventCallbacks": "pydbg.callbacks",
     "OutputCallbacks": "pydbg.callbacks",
     **dict.fromkeys(

@@ -6,6 +6,8 @@
     pydbg [-c "commands"] [-i] -z CORE [PROG]
     pydbg run [--timeout SECONDS] [--json FILE] -- program [args...]
     pydbg run [--timeout SECONDS] [--json FILE] -p PID | -pn NAME
+    pydbg -server tcp:port=N[,password=P] [--tls CERT KEY] (-- program [args...] | -p PID)
+    pydbg -remote tcp:server=HOST,port=N[,password=P] [-c "commands"]
     pydbg --version
 
 It launches the program (or attaches to PID, or to the one running process whose
@@ -207,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["run"]:
         return _run_command(words[1:])
+    if words[:1] in (["-server"], ["-remote"]):
+        from pydbg.hostengine import cli as hostengine_cli  # the host engine (DbgEng's)
+
+        return hostengine_cli.main(words)
     parser = _parser()
     args = parser.parse_args(words)
     program = _program(args.program)

@@ -15,14 +15,23 @@ called from other threads.
 
 Leaving a `with create_client() as client:` block ends the session passively: what pydbg
 launched is killed, what it attached to is detached and runs on.
+
+`end_session(DEBUG_END_DISCONNECT)` leaves the session to the other clients: this client
+is removed from the engine (its callbacks hear nothing more; its own calls raise
+EngineError), the targets and the session go on.  `end_session(DEBUG_END_REENTRANT)` may be
+called from any thread, even during a wait, and leaves the engine unusable
+(pydbg.engine.lifecycle.end_reentrant).  The host-engine server (pydbg.hostengine) gives
+each remote client a client of its own and disconnects it this way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
 
@@ -41,6 +50,13 @@ from pydbg.commands import symbol_commands as _symbol_commands  # noqa: F401
 from pydbg.commands.interpreter import Interpreter
 from pydbg.constants import (
     DEBUG_CES_PROCESS_OPTIONS,
+    DEBUG_OUTCTL_AMBIENT_DML,
+    DEBUG_OUTCTL_AMBIENT_TEXT,
+    DEBUG_OUTCTL_DML,
+    DEBUG_OUTCTL_LOG_ONLY,
+    DEBUG_OUTCTL_NOT_LOGGED,
+    DEBUG_OUTCTL_OVERRIDE_MASK,
+    DEBUG_OUTCTL_SEND_MASK,
     DebugEnd,
     DebugEvent,
     GetProcFlags,
@@ -89,6 +105,32 @@ _ORIGIN_WORDS = {
     Origin.DUMP: "dump",
 }
 
+# The connected clients of each engine, oldest first: when the client whose interpreter
+# runs breakpoint and filter commands disconnects, the next one takes the job over.  Weak
+# both ways: a client refers to its engine, and neither may keep the other alive here.
+_CLIENTS: weakref.WeakKeyDictionary[Engine, list[weakref.ref[DebugClient]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+_OUTCTL_BITS = DEBUG_OUTCTL_SEND_MASK | DEBUG_OUTCTL_NOT_LOGGED | DEBUG_OUTCTL_OVERRIDE_MASK
+
+
+def check_output_control(output_control: int) -> int | None:
+    """The DEBUG_OUTCTL_* value to route by, None for AMBIENT (keep the current routing);
+    EngineError for what is no such value."""
+    if isinstance(output_control, bool) or not isinstance(output_control, int):
+        raise EngineError(f"{output_control!r} is not a DEBUG_OUTCTL_* value")
+    if output_control in (DEBUG_OUTCTL_AMBIENT_TEXT, DEBUG_OUTCTL_AMBIENT_DML):
+        return None
+    control = output_control & ~DEBUG_OUTCTL_DML  # DML is shown as its text
+    if (
+        control < 0
+        or control & ~_OUTCTL_BITS
+        or control & DEBUG_OUTCTL_SEND_MASK > DEBUG_OUTCTL_LOG_ONLY
+    ):
+        raise EngineError(f"{output_control:#x} is not a DEBUG_OUTCTL_* value")
+    return control
+
 
 class DebugClient:
     """IDebugClient, with its facets: control, registers, data_spaces, system_objects,
@@ -98,23 +140,32 @@ class DebugClient:
         engine.check_thread("create_client")
         self._engine = engine
         self._slot = ClientSlot()
+        self._disconnected = False
         engine.notifier.clients.append(self._slot)
+        _CLIENTS.setdefault(engine, []).append(weakref.ref(self))
         self._interpreter = Interpreter(self)
         if engine.command_runner is None:
             # The engine does not know the command language: the first client's
             # interpreter runs filter and breakpoint commands and reads their expressions.
-            interpreter = self._interpreter
-            engine.command_runner = interpreter.run_inside_wait
-            engine.breakpoints.language = Language(
-                evaluate=interpreter.evaluate,
-                check_condition=interpreter.check_condition,
-                check_command=interpreter.check_command,
-            )
+            self._teach_language()
         self.control = Control(self)
         self.registers = Registers(engine)
         self.data_spaces = DataSpaces(engine)
         self.system_objects = SystemObjects(engine)
         self.symbols = Symbols(engine)
+
+    def _teach_language(self) -> None:
+        interpreter = self._interpreter
+        self._engine.command_runner = interpreter.run_inside_wait
+        self._engine.breakpoints.language = Language(
+            evaluate=interpreter.evaluate,
+            check_condition=interpreter.check_condition,
+            check_command=interpreter.check_command,
+        )
+
+    def _check_connected(self, what: str) -> None:
+        if self._disconnected:
+            raise EngineError(f"{what}: this client left the session (DEBUG_END_DISCONNECT)")
 
     def __enter__(self) -> DebugClient:
         return self
@@ -125,6 +176,8 @@ class DebugClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._disconnected or self._engine.ended_reentrant:
+            return
         if self._engine.session_active or self._engine.targets:
             self.end_session(DebugEnd.PASSIVE)
 
@@ -311,8 +364,35 @@ class DebugClient:
 
     def end_session(self, flags: int) -> None:
         """EndSession: DEBUG_END_ACTIVE_TERMINATE (kill), DEBUG_END_ACTIVE_DETACH (detach),
-        DEBUG_END_PASSIVE (kill what pydbg launched, detach what it attached)."""
+        DEBUG_END_PASSIVE (kill what pydbg launched, detach what it attached);
+        DEBUG_END_DISCONNECT (this client leaves, the session goes on) and
+        DEBUG_END_REENTRANT (any thread; the engine is unusable after it): see the module
+        docstring."""
+        if flags == DebugEnd.REENTRANT:
+            self._engine.end_session(flags)
+            return
+        self._check_connected("end_session")
+        if flags == DebugEnd.DISCONNECT:
+            self._disconnect()
+            return
         self._engine.end_session(flags)
+
+    def _disconnect(self) -> None:
+        """DEBUG_END_DISCONNECT: take this client out of the engine."""
+        engine = self._engine
+        engine.check_thread("end_session")
+        slot = self._slot
+        # A new list: a dispatch iterating the old one (a client leaving from inside a
+        # callback) goes on over it, and finds this slot's callbacks gone.
+        engine.notifier.clients = [other for other in engine.notifier.clients if other is not slot]
+        slot.event_callbacks, slot.interest_mask, slot.output_callbacks = None, 0, None
+        engine.notifier.refresh()
+        self._disconnected = True
+        peers = [client for ref in _CLIENTS.get(engine, []) if (client := ref()) is not None]
+        peers = [client for client in peers if client is not self]
+        _CLIENTS[engine] = [weakref.ref(client) for client in peers]
+        if engine.command_runner == self._interpreter.run_inside_wait and peers:
+            peers[0]._teach_language()
 
     def get_exit_code(self) -> int | None:
         """GetExitCode: the exit code of the last process that exited, None if none has."""
@@ -325,6 +405,7 @@ class DebugClient:
     def set_event_callbacks(self, callbacks: EventCallbacks | None) -> None:
         """SetEventCallbacks: get_interest_mask() is read once, now."""
         self._engine.check_thread("set_event_callbacks")
+        self._check_connected("set_event_callbacks")
         if callbacks is None:
             self._slot.event_callbacks, self._slot.interest_mask = None, 0
             self._engine.notifier.refresh()
@@ -345,6 +426,7 @@ class DebugClient:
         self, callbacks: OutputCallbacks | Callable[[int, str], object] | None
     ) -> None:
         """SetOutputCallbacks: an OutputCallbacks, or any callable(mask, text)."""
+        self._check_connected("set_output_callbacks")
         if callbacks is not None and not isinstance(callbacks, OutputCallbacks):
             callbacks = _CallableOutput(callbacks)
         self._slot.output_callbacks = callbacks
@@ -359,8 +441,23 @@ class DebugClient:
         self._slot.output_mask = mask
 
     def output(self, mask: int, text: str) -> None:
-        """Output to this client only (DEBUG_OUTCTL_THIS_CLIENT)."""
-        self._engine.notifier.output(mask, text, only=self._slot)
+        """Output from this client: to itself (DEBUG_OUTCTL_THIS_CLIENT) unless a
+        Control.execute or Control.controlled_output with another DEBUG_OUTCTL_* routing is
+        running."""
+        self._engine.notifier.routed_output(self._slot, mask, text)
+
+    @contextlib.contextmanager
+    def output_routing(self, output_control: int) -> Iterator[None]:
+        """Route this client's output by `output_control` (DEBUG_OUTCTL_*) in the block."""
+        control = check_output_control(output_control)
+        slot = self._slot
+        before = slot.output_control
+        if control is not None:
+            slot.output_control = control
+        try:
+            yield
+        finally:
+            slot.output_control = before
 
     # -- extensions -----------------------------------------------------------------------------
 

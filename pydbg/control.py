@@ -18,6 +18,7 @@ from pydbg.breakpoints import Breakpoint, BreakpointError
 from pydbg.constants import (
     DEBUG_ANY_ID,
     DEBUG_BREAKPOINT_ADDER_ONLY,
+    DEBUG_OUTCTL_AMBIENT_TEXT,
     DEBUG_STATUS_INSIDE_WAIT,
     DebugInterrupt,
     DebugStatus,
@@ -297,11 +298,22 @@ class Control:
 
     # -- commands ---------------------------------------------------------------------------
 
-    def execute(self, command: str) -> None:
+    def execute(self, command: str, output_control: int = DEBUG_OUTCTL_AMBIENT_TEXT) -> None:
         """Execute: a `;`-separated cdb command sequence, with implicit waits between
-        execution commands (see pydbg.commands.interpreter).  Output goes to the output
-        callbacks."""
-        self._client._interpreter.execute(command)
+        execution commands (see pydbg.commands.interpreter).  Its output goes where
+        `output_control` (DEBUG_OUTCTL_*) routes it; AMBIENT (the default): this client's
+        output callbacks."""
+        self._client._check_connected("execute")
+        with self._client.output_routing(output_control):
+            self._client._interpreter.execute(command)
+
+    def controlled_output(self, output_control: int, mask: int, text: str) -> None:
+        """ControlledOutput: text of kind `mask` routed by `output_control`
+        (DEBUG_OUTCTL_THIS_CLIENT, ALL_CLIENTS, ALL_OTHER_CLIENTS, IGNORE, LOG_ONLY, with
+        OVERRIDE_MASK / NOT_LOGGED / DML; AMBIENT: the current routing)."""
+        self._client._check_connected("controlled_output")
+        with self._client.output_routing(output_control):
+            self._client.output(mask, text)
 
     def output_current_state(self, flags: int = DEBUG_CURRENT_DEFAULT) -> None:
         """OutputCurrentState: what cdb shows at a stop, to this client's output callbacks

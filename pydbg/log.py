@@ -12,6 +12,9 @@ Three stdlib loggers, each a channel, all at DEBUG level:
   fast paths), ``break`` (the wait returns).
 * ``pydbg.commands``: the commands that filters and breakpoints run inside a wait, and the
   vote each one gave.
+* ``pydbg.hostengine``: the host-engine server (pydbg.hostengine): connections, requests,
+  votes asked of remote clients.  Refused passwords and dropped frames are logged there
+  at WARNING level whether the channel is on or not.
 
 Turning a channel on: the environment variable ``PYDBG_LOG``, a comma list of channel names
 (``engine``, ``native``, ``commands``, or ``all``), read when this module is first imported
@@ -35,6 +38,7 @@ __all__ = [
     "CHANNELS",
     "COMMANDS",
     "ENGINE",
+    "HOSTENGINE",
     "NATIVE",
     "configure_from_environment",
     "disable",
@@ -44,7 +48,13 @@ __all__ = [
 ENGINE = logging.getLogger("pydbg.engine")
 NATIVE = logging.getLogger("pydbg.native")
 COMMANDS = logging.getLogger("pydbg.commands")
-CHANNELS: dict[str, logging.Logger] = {"engine": ENGINE, "native": NATIVE, "commands": COMMANDS}
+HOSTENGINE = logging.getLogger("pydbg.hostengine")
+CHANNELS: dict[str, logging.Logger] = {
+    "engine": ENGINE,
+    "native": NATIVE,
+    "commands": COMMANDS,
+    "hostengine": HOSTENGINE,
+}
 
 DEBUG = logging.DEBUG
 FORMAT = "%(asctime)s.%(msecs)03d %(name)s: %(message)s"

@@ -38,7 +38,8 @@ def _front_files() -> list[Path]:
 
 
 def _front_end_files() -> list[Path]:
-    """The front ends: the CLI, the REPL, batch mode and its reports, the pytest plugin."""
+    """The front ends: the CLI, the REPL, batch mode and its reports, the pytest plugin, the
+    host engine (its server drives the session through DebugClients, as a front end)."""
     return [
         PACKAGE / "cli.py",
         PACKAGE / "batch.py",
@@ -46,6 +47,7 @@ def _front_end_files() -> list[Path]:
         PACKAGE / "pytest_plugin.py",
         *sorted((PACKAGE / "repl").glob("*.py")),
         *sorted((PACKAGE / "reports").glob("*.py")),
+        *sorted((PACKAGE / "hostengine").glob("*.py")),
     ]
 
 

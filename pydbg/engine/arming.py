@@ -61,7 +61,7 @@ class Arming(Delivery):
     def set_execution_status(self, status: int, count: int = 1) -> None:
         """SetExecutionStatus: what the next wait does.  Inside a wait it is the vote of
         whoever calls it (a callback or a command).  `count` repeats a step."""
-        if threading.get_ident() != self.owner:
+        if threading.get_ident() != self.owner or self.ended_reentrant:
             self.check_thread("set_execution_status")
         kind = status.__class__
         member = (

@@ -37,6 +37,7 @@ from pydbg.engine.targets import Process, TargetTable, Thread
 from pydbg.engine.translate import Context
 from pydbg.engine.traps import TrapLedger
 from pydbg.errors import (
+    EngineError,
     InsideWaitError,
     NoTargetError,
     PydbgError,
@@ -100,6 +101,9 @@ class EngineCore(Options):
         self._interrupt_active = False
         self._interrupt_exit = False
         self._user_interrupt = False
+        # EndSession(DEBUG_END_REENTRANT) was called (lifecycle.end_reentrant): no call but
+        # the teardown's abandon is taken any more.
+        self.ended_reentrant = False
         self.command_runner: Callable[[str], int | None] | None = None
         self.traps = TrapLedger(self.targets)
         # The ledger's own dicts, by the names the fast loops use (never rebound: the
@@ -158,6 +162,10 @@ class EngineCore(Options):
         caller = threading.get_ident()
         if caller != self.owner:
             raise WrongThreadError(self.owner, caller, what)
+        if self.ended_reentrant and what != "abandon":
+            raise EngineError(
+                f"{what}: the engine was ended with DEBUG_END_REENTRANT; make no further calls"
+            )
 
     def output(self, mask: int, text: str) -> None:
         self.notifier.output(mask, text)

@@ -12,6 +12,7 @@ import contextlib
 import errno as _errno
 import os
 import signal as _signal
+import threading
 from collections.abc import Mapping, Sequence
 
 from pydbg.constants import (
@@ -186,8 +187,9 @@ class Lifecycle(Interrupts):
         self.dump = None
         for process in list(self.targets.processes.values()):
             self.targets.discard_process(process)
-        if self._backend is not None:
-            backend, self._backend = self._backend, None
+        backend, self._backend = self._backend, None
+        # (abandon closes the backend before it ends the session: nothing left to ask then)
+        if backend is not None and not backend.closed:
             with contextlib.suppress(PydbgError):
                 # The core's syscall counts go with it: keep them (get_syscall_counts).
                 for number, count in backend.syscall_counts(reset=True).items():
@@ -208,7 +210,11 @@ class Lifecycle(Interrupts):
 
     def end_session(self, flags: int) -> None:
         """EndSession: ACTIVE_TERMINATE kills every target, ACTIVE_DETACH lets them run on,
-        PASSIVE kills what pydbg launched and detaches what it attached."""
+        PASSIVE kills what pydbg launched and detaches what it attached; REENTRANT is
+        end_reentrant.  DEBUG_END_DISCONNECT concerns one client (pydbg.client)."""
+        if flags == DebugEnd.REENTRANT:
+            self.end_reentrant()  # any thread, no check: see there
+            return
         self.check_thread("end_session")
         self._no_wait("end_session")
         if flags == DebugEnd.ACTIVE_TERMINATE:
@@ -219,14 +225,33 @@ class Lifecycle(Interrupts):
             self._end_session(DebugSession.END_SESSION_ACTIVE_DETACH)
         elif flags == DebugEnd.PASSIVE:
             self._end_session(DebugSession.END_SESSION_PASSIVE)
-        elif flags in (DebugEnd.REENTRANT, DebugEnd.DISCONNECT):
+        elif flags == DebugEnd.DISCONNECT:
             raise EngineError(
-                f"DEBUG_END_{DebugEnd(flags).name} is for remote clients and cross-thread "
-                "shutdown, which pydbg does not have yet; use PASSIVE, ACTIVE_TERMINATE or "
-                "ACTIVE_DETACH"
+                "DEBUG_END_DISCONNECT disconnects one client, not the engine: "
+                "call DebugClient.end_session"
             )
         else:
             raise EngineError(f"{flags} is not a DEBUG_END_* value")
+
+    def end_reentrant(self) -> None:
+        """EndSession(DEBUG_END_REENTRANT) (spec §6.5): callable from any thread at any
+        time, even while the engine thread is inside a wait; it takes no lock and leaves the
+        engine unusable: every later call raises EngineError ("make no further calls").
+
+        The cleanup itself needs the engine thread (ptrace belongs to it), so it is done
+        there, by `abandon` (launched targets killed, attached ones detached with every
+        breakpoint removed): at once when the engine thread calls this outside a wait;
+        otherwise a running wait is woken like set_interrupt(DEBUG_INTERRUPT_EXIT) and
+        abandons the session as it returns False.  A reentrant end from another thread
+        while no wait runs is cleaned up by the teardown hooks (pydbg.engine.teardown)."""
+        self.ended_reentrant = True
+        if threading.get_ident() == self.owner and not self.inside_wait:
+            self.abandon()
+            return
+        self._interrupt_exit = True
+        backend = self._backend
+        if backend is not None and not backend.closed:
+            backend.wake()
 
     def terminate_processes(self, *, end: bool = True) -> None:
         """TerminateProcesses: kill every target, reporting ExitProcess for each."""

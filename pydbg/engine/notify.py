@@ -9,6 +9,11 @@ Ordering rules it implements (spec §2.2, §4.7):
   new status) and followed by DEBUG_NOTIFY_SESSION_INACTIVE to the extensions.
 * Only callbacks whose interest mask has the event's bit are called; clients are called in
   the order they were created.
+* Output a client sends (its commands' output, DebugClient.output) goes where its current
+  DEBUG_OUTCTL_* routing says (spec §6.6): THIS_CLIENT (the default), ALL_CLIENTS or
+  ALL_OTHER_CLIENTS, each to the clients whose output mask takes it (OVERRIDE_MASK: to
+  them whatever their mask); IGNORE and LOG_ONLY drop it (pydbg keeps no log file).  What
+  the engine itself says (event banners, warnings) goes to every client.
 
 Informational callbacks (session status and the three Change*State) cannot steer execution:
 what they return is ignored, and an exception they raise is reported as output (it must not
@@ -33,6 +38,11 @@ from pydbg.callbacks import EventCallbacks, OutputCallbacks
 from pydbg.constants import (
     DEBUG_CDS_ALL,
     DEBUG_CES_EXECUTION_STATUS,
+    DEBUG_OUTCTL_ALL_CLIENTS,
+    DEBUG_OUTCTL_ALL_OTHER_CLIENTS,
+    DEBUG_OUTCTL_OVERRIDE_MASK,
+    DEBUG_OUTCTL_SEND_MASK,
+    DEBUG_OUTCTL_THIS_CLIENT,
     DebugEvent,
     DebugNotify,
     DebugSession,
@@ -68,6 +78,9 @@ class ClientSlot:
         self.interest_mask = 0
         self.output_callbacks: OutputCallbacks | None = None
         self.output_mask = DEFAULT_OUTPUT_MASK
+        # Where this client's own output goes (DEBUG_OUTCTL_*): Control.execute and
+        # controlled_output change it for the duration of one call.
+        self.output_control = DEBUG_OUTCTL_THIS_CLIENT
 
     def wants(self, bit: int) -> EventCallbacks | None:
         callbacks = self.event_callbacks
@@ -101,6 +114,25 @@ class Notifier:
                 # Output must never unwind the engine, and there is nowhere left to report
                 # a failing output callback.
                 with contextlib.suppress(Exception):
+                    callbacks.output(mask, text)
+
+    def routed_output(self, sender: ClientSlot, mask: int, text: str) -> None:
+        """Output `sender` produces, sent where its output_control says (module docstring)."""
+        control = sender.output_control
+        send = control & DEBUG_OUTCTL_SEND_MASK
+        if send == DEBUG_OUTCTL_THIS_CLIENT:
+            slots = [sender]
+        elif send == DEBUG_OUTCTL_ALL_CLIENTS:
+            slots = list(self.clients)
+        elif send == DEBUG_OUTCTL_ALL_OTHER_CLIENTS:
+            slots = [slot for slot in self.clients if slot is not sender]
+        else:
+            return  # IGNORE, LOG_ONLY
+        override = bool(control & DEBUG_OUTCTL_OVERRIDE_MASK)
+        for slot in slots:
+            callbacks = slot.output_callbacks
+            if callbacks is not None and (override or slot.output_mask & mask):
+                with contextlib.suppress(Exception):  # as in output()
                     callbacks.output(mask, text)
 
     def takes_output(self, mask: int) -> bool:

@@ -97,7 +97,7 @@ class Waiting(Deciding):
         """WaitForEvent.  True: an event broke in, the session is accessible.  False: the
         timeout passed (targets still running), an exit interrupt was issued, or the
         session ended during the wait (get_execution_status() is then NO_DEBUGGEE)."""
-        if threading.get_ident() != self.owner:
+        if threading.get_ident() != self.owner or self.ended_reentrant:
             self.check_thread("wait_for_event")
         if self.inside_wait:
             raise InsideWaitError(
@@ -124,6 +124,8 @@ class Waiting(Deciding):
             raise SessionFailedError(f"the engine lost control of its targets: {exc}") from exc
         finally:
             self.inside_wait = False
+            if self.ended_reentrant:
+                self.abandon()  # EndSession(REENTRANT) came during the wait (lifecycle)
 
     def _wait_dump(self) -> bool:
         """The wait of a dump target (open_dump_file): report what opening the core made

@@ -260,21 +260,122 @@ def test_end_session(
         rig.client.control.wait_for_event()
 
 
-@pytest.mark.parametrize(
-    ("flags", "name"),
-    [(DEBUG_END_REENTRANT, "DEBUG_END_REENTRANT"), (DEBUG_END_DISCONNECT, "DEBUG_END_DISCONNECT")],
-)
-def test_end_session_modes_pydbg_lacks_raise_and_change_nothing(flags: int, name: str) -> None:
+def test_end_session_reentrant_on_the_engine_thread_abandons_and_disables() -> None:
     rig = Rig()
     launch(rig)
     assert rig.client.control.wait_for_event()
     rig.take()
+    rig.client.end_session(DEBUG_END_REENTRANT)
+    # The teardown path: the backend closes (launched targets die with it), the session
+    # ends passively, and the engine takes no further call (spec §6.5).
+    assert rig.fake.closed
+    assert rig.take()[-1] == session(DEBUG_SESSION_END_SESSION_PASSIVE)
+    with pytest.raises(EngineError, match="DEBUG_END_REENTRANT"):
+        rig.client.control.wait_for_event()
+    with pytest.raises(EngineError, match="DEBUG_END_REENTRANT"):
+        rig.client.end_session(DEBUG_END_ACTIVE_TERMINATE)
+
+
+def test_end_session_reentrant_from_another_thread_during_a_wait() -> None:
+    import threading
+
+    rig = Rig()
+    launch(rig)
+
+    def end_from_elsewhere(*args: object) -> int:
+        # Inside the wait (the engine thread is busy deciding the initial breakpoint),
+        # another thread ends the session: no check, no lock, it only flags and wakes.
+        other = threading.Thread(target=rig.client.end_session, args=(DEBUG_END_REENTRANT,))
+        other.start()
+        other.join()
+        assert not rig.fake.closed  # the cleanup needs the engine thread
+        return DEBUG_STATUS_GO
+
+    rig.reply("exception", end_from_elsewhere)
+    # The wait ends (here at the initial breakpoint, which its filter breaks on; a wait
+    # that runs on stops as an exit interrupt stops it) and abandons the session.
+    rig.client.control.wait_for_event()
+    assert rig.fake.closed
+    assert rig.take()[-1] == session(DEBUG_SESSION_END_SESSION_PASSIVE)
+    with pytest.raises(EngineError, match="DEBUG_END_REENTRANT"):
+        rig.client.control.wait_for_event()
+
+
+def test_end_session_reentrant_from_another_thread_outside_a_wait() -> None:
+    import threading
+
+    rig = Rig()
+    launch(rig)
+    assert rig.client.control.wait_for_event()
+    other = threading.Thread(target=rig.client.end_session, args=(DEBUG_END_REENTRANT,))
+    other.start()
+    other.join()
+    with pytest.raises(EngineError, match="DEBUG_END_REENTRANT"):
+        rig.client.control.set_execution_status(DEBUG_STATUS_GO)
+    assert not rig.fake.closed  # left to the teardown hooks (pydbg.engine.teardown)
+    from pydbg.engine import teardown
+
+    teardown.end_all_sessions()
+    assert rig.fake.closed
+
+
+def test_end_session_disconnect_removes_one_client_and_the_session_goes_on() -> None:
+    rig = Rig()
+    second = rig.client.create_client()
+    seen: list[tuple[int, str]] = []
+    second.set_output_callbacks(lambda mask, text: seen.append((mask, text)))
+    launch(rig)
+    assert rig.client.control.wait_for_event()
+    rig.take()
     rig.fake.calls.clear()
-    with pytest.raises(EngineError, match=name):
-        rig.client.end_session(flags)
-    assert rig.take() == []
-    assert rig.fake.actions() == []
-    assert rig.client.control.get_execution_status() == DEBUG_STATUS_BREAK
+    # The first client (whose interpreter runs breakpoint commands) leaves.
+    rig.client.end_session(DEBUG_END_DISCONNECT)
+    assert rig.fake.actions() == []  # no target touched
+    assert rig.take() == []  # nothing told: a disconnect is silent
+    assert second.control.get_execution_status() == DEBUG_STATUS_BREAK
+    with pytest.raises(EngineError, match="DEBUG_END_DISCONNECT"):
+        rig.client.control.execute("r rip")
+    with pytest.raises(EngineError, match="DEBUG_END_DISCONNECT"):
+        rig.client.end_session(DEBUG_END_DISCONNECT)
+    # The other client goes on, and runs the command language for the session now.
+    second.control.execute(".echo still here")
+    assert seen[-1][1] == "still here\n"
+    engine_output_before = len(rig.log)
+    second.control.output(OutputMask.NORMAL, "to all\n")
+    assert len(rig.log) == engine_output_before  # the disconnected client hears nothing
+    second.end_session(DEBUG_END_ACTIVE_TERMINATE)
+    assert rig.fake.closed
+
+
+def test_output_control_routes_a_clients_output() -> None:
+    from pydbg.constants import (
+        DEBUG_OUTCTL_ALL_CLIENTS,
+        DEBUG_OUTCTL_ALL_OTHER_CLIENTS,
+        DEBUG_OUTCTL_IGNORE,
+        DEBUG_OUTCTL_OVERRIDE_MASK,
+        DEBUG_OUTCTL_THIS_CLIENT,
+    )
+
+    rig = Rig(output=False)
+    first, second = rig.client, rig.client.create_client()
+    heard: dict[str, list[str]] = {"first": [], "second": []}
+    first.set_output_callbacks(lambda mask, text: heard["first"].append(text))
+    second.set_output_callbacks(lambda mask, text: heard["second"].append(text))
+    control = first.control
+    control.execute(".echo mine")  # AMBIENT: this client
+    control.execute(".echo all", DEBUG_OUTCTL_ALL_CLIENTS)
+    control.execute(".echo others", DEBUG_OUTCTL_ALL_OTHER_CLIENTS)
+    control.execute(".echo nobody", DEBUG_OUTCTL_IGNORE)
+    control.controlled_output(DEBUG_OUTCTL_THIS_CLIENT, OutputMask.NORMAL, "direct\n")
+    second.set_output_mask(0)
+    control.controlled_output(DEBUG_OUTCTL_ALL_CLIENTS, OutputMask.NORMAL, "masked\n")
+    control.controlled_output(
+        DEBUG_OUTCTL_ALL_CLIENTS | DEBUG_OUTCTL_OVERRIDE_MASK, OutputMask.NORMAL, "forced\n"
+    )
+    assert heard["first"] == ["mine\n", "all\n", "direct\n", "masked\n", "forced\n"]
+    assert heard["second"] == ["all\n", "others\n", "forced\n"]
+    with pytest.raises(EngineError, match="DEBUG_OUTCTL"):
+        control.execute(".echo x", 0x40)
 
 
 def test_end_session_before_the_first_wait_reports_the_status_change() -> None:
