@@ -2,16 +2,19 @@
 addresses, from the DWARF line programs in .debug_line (the file's own, or its separate
 debug file's).
 
-Read lazily with pyelftools, one compilation unit at a time: a lookup by address decodes
-only the unit that .debug_aranges says covers it (all units when the file has no aranges);
-a lookup by line decodes only the units whose file tables name the file.  DWARF 5 (gcc 12's
-default) numbers files from 0 and lists the compilation directory as directory 0; DWARF 2-4
-number files from 1 and leave directory 0 implicit: `_unit_files` hides the difference.
+Read lazily with the raw readers of `pydbg.elf.line_program`, one compilation unit at a
+time: a lookup by address decodes only the unit that .debug_aranges says covers it (all
+units when the file has no aranges); a lookup by line decodes only the units whose file
+tables (read from the program headers, a few ms for libc) name the file's base name.
+DWARF 5 (gcc 12's default) numbers files from 0 and lists the compilation directory as
+directory 0; DWARF 2-4 number files from 1 and leave directory 0 implicit: `_unit_files`
+hides the difference.  Paths are the directory joined with the name and normalized
+(glibc's "./elf" + "rtld.c" is "elf/rtld.c", as gdb's "./elf/rtld.c").
 
 An address maps to the last row at or before it in its sequence (several rows at one
 address: the last, as addr2line does); a line maps to the addresses of its `is_stmt`
-rows.  Line info that pyelftools cannot parse (garbage .debug_line, an unsupported form
-or compression) is never an error here: the affected units, or the whole table, give no
+rows.  Line info that cannot be parsed (garbage .debug_line, an unsupported form or
+compression) is never an error here: the affected units, or the whole table, give no
 answers, and `error` / `warnings` say why.  Addresses are link-time.
 """
 
@@ -19,11 +22,22 @@ from __future__ import annotations
 
 import bisect
 import os
+import struct
+import zlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
 from pydbg.elf.errors import ImageError, ImageFileError
 from pydbg.elf.image import ElfImage
+from pydbg.elf.line_program import (
+    DwarfFormatError,
+    LineHeader,
+    decode_program,
+    inflate,
+    parse_aranges,
+    parse_line_header,
+    unit_roots,
+)
 
 __all__ = ["LineTable", "SourceLine"]
 
@@ -71,11 +85,13 @@ class _Stream:
 
 @dataclass
 class _Unit:
-    """One compilation unit's line program, decoded on demand."""
+    """One compilation unit's line program: its header read on demand (the file index
+    needs only headers), its rows decoded on demand."""
 
     offset: int  # of the unit in .debug_info
-    program: Any  # pyelftools LineProgram
+    stmt_list: int  # of its line program in .debug_line
     comp_dir: str
+    header: LineHeader | None = None
     files: list[str] | None = None  # resolved paths, indexed like the rows' file numbers
     sequences: list[_Sequence] | None = None
     broken: bool = False
@@ -92,12 +108,20 @@ class _Sequence:
     unit: _Unit
 
 
+_BAD = (DwarfFormatError, IndexError, ValueError, struct.error, zlib.error, KeyError)
+
+
 class LineTable:
     """The line table of an `ElfImage`: `image.lines`, or `LineTable(image)`.
 
     `available` says whether there is line info at all; `error` is set when the DWARF
     could not be read (the table then answers nothing), `warnings` lists units skipped
     because they were damaged.
+
+    Indexes, all built lazily: the units (one cheap pass over the first DIE of each
+    unit), .debug_aranges (address -> unit), and a base-name index of the line-program
+    file tables (file name -> units), built from the program headers alone.  Only the
+    units a query needs are decoded.
     """
 
     def __init__(self, image: ElfImage) -> None:
@@ -105,20 +129,24 @@ class LineTable:
         self.error: str | None = None
         self.warnings: list[str] = []
         self.source: ElfImage | None = None  # the file the DWARF comes from
-        self._dwarf: Any = None
+        self._sections: dict[str, bytes] = {}
         self._units: list[_Unit] | None = None
         self._by_offset: dict[int, _Unit] = {}
-        self._aranges: Any = None
+        self._aranges: list[tuple[int, int, int]] | None = None
+        self._arange_starts: list[int] = []
+        self._by_name: dict[str, list[_Unit]] | None = None
+        self._by_file: dict[str, dict[int, list[int]]] = {}  # query -> line -> addresses
         self._all_decoded = False
         self._seq_starts: list[int] = []
         self._sequences: list[_Sequence] = []
         self._opened = False
+        self._ok = False
 
     # -- opening -----------------------------------------------------------------------
 
     def _open(self) -> bool:
         if self._opened:
-            return self._dwarf is not None
+            return self._ok
         self._opened = True
         try:
             source = self.image if self.image.has_debug_line else None
@@ -136,27 +164,59 @@ class LineTable:
             return False
         self.source = source
         try:
-            from elftools.elf.elffile import ELFFile
-
-            elf = ELFFile(cast(BinaryIO, _Stream(source)))
-            if not elf.has_dwarf_info():
-                return False
-            self._dwarf = elf.get_dwarf_info(relocate_dwarf_sections=True)
-            try:
-                self._aranges = self._dwarf.get_aranges()
-            except Exception as exc:  # pyelftools raises anything on garbage
-                self.warnings.append(f"{source.path}: .debug_aranges ignored: {_why(exc)}")
-                self._aranges = None
+            self._load_sections(source)
         except ImageFileError:
             raise
-        except Exception as exc:  # pyelftools raises anything on garbage
+        except Exception as exc:  # pyelftools (relocatable files) raises anything
             self._fail(source, exc)
             return False
+        try:
+            aranges = self._sections.get(".debug_aranges")
+            if aranges:
+                self._aranges = parse_aranges(aranges)
+                self._arange_starts = [a[0] for a in self._aranges]
+        except _BAD as exc:
+            self.warnings.append(f"{source.path}: .debug_aranges ignored: {_why(exc)}")
+            self._aranges = None
+        self._ok = True
         return True
+
+    def _load_sections(self, source: ElfImage) -> None:
+        names = (
+            ".debug_info",
+            ".debug_abbrev",
+            ".debug_line",
+            ".debug_line_str",
+            ".debug_str",
+            ".debug_str_offsets",
+            ".debug_aranges",
+        )
+        if source.kind.startswith("rel"):
+            # Object files: the DWARF needs relocating first, which pyelftools does.
+            from elftools.elf.elffile import ELFFile
+
+            dwarf = ELFFile(cast(BinaryIO, _Stream(source))).get_dwarf_info(
+                relocate_dwarf_sections=True
+            )
+            for name in names:
+                sec = getattr(dwarf, name[1:] + "_sec", None)
+                if sec is not None:
+                    self._sections[name] = sec.stream.getvalue()
+            return
+        for name in names:
+            sec = source.section(name) or source.section(".z" + name[1:])
+            if sec is None or not sec.has_file_data:
+                continue
+            try:
+                self._sections[name] = inflate(source.read_section(sec), sec.flags, sec.name)
+            except _BAD as exc:
+                if name in (".debug_line", ".debug_info"):
+                    raise
+                self.warnings.append(f"{source.path}: {name} ignored: {_why(exc)}")
 
     def _fail(self, source: ElfImage, exc: BaseException) -> None:
         self.error = f"{source.path}: no line info: {_why(exc)}"
-        self._dwarf = None
+        self._ok = False
         self._units = []
 
     @property
@@ -166,48 +226,28 @@ class LineTable:
 
     # -- units -------------------------------------------------------------------------
 
-    def _make_unit(self, cu: Any) -> _Unit | None:
-        """The unit of a parsed CU (None when it has no line program); damage is a
-        warning and None."""
-        unit = self._by_offset.get(cu.cu_offset)
-        if unit is not None:
-            return unit
-        try:
-            top = cu.get_top_DIE()
-            if "DW_AT_stmt_list" not in top.attributes:
-                return None
-            program = self._dwarf.line_program_for_CU(cu)
-            if program is None:
-                return None
-            comp_dir = top.attributes.get("DW_AT_comp_dir")
-            text = _text(comp_dir.value) if comp_dir is not None else ""
-        except ImageFileError:
-            raise
-        except Exception as exc:  # pyelftools raises anything on garbage
-            self.warnings.append(f"unit at {cu.cu_offset:#x} skipped: {_why(exc)}")
-            return None
-        unit = _Unit(cu.cu_offset, program, text)
-        self._by_offset[unit.offset] = unit
-        return unit
-
     def _all_units(self) -> list[_Unit]:
-        """Every unit with a line program.  Parsing each unit's first DIE is most of
-        the cost of opening a big library's line info, so address lookups avoid this
-        and go through .debug_aranges to the one unit they need."""
+        """Every unit with a line program, from a pass over the first DIE of each."""
         if self._units is not None:
             return self._units
         units: list[_Unit] = []
         if not self._open():
             self._units = units
             return units
+        sections = self._sections
+        strs = {k: sections.get(k, b"") for k in _STR_SECTIONS}
         try:
-            for cu in self._dwarf.iter_CUs():
-                unit = self._make_unit(cu)
-                if unit is not None:
-                    units.append(unit)
+            for root in unit_roots(
+                sections.get(".debug_info", b""), sections.get(".debug_abbrev", b""), strs
+            ):
+                if root.stmt_list is None:
+                    continue
+                unit = _Unit(root.offset, root.stmt_list, _text(root.comp_dir))
+                units.append(unit)
+                self._by_offset[unit.offset] = unit
         except ImageFileError:
             raise
-        except Exception as exc:  # a unit header so damaged the rest cannot be found
+        except _BAD as exc:  # a unit so damaged the rest cannot be found
             assert self.source is not None
             if units:
                 self.warnings.append(
@@ -218,27 +258,58 @@ class LineTable:
         self._units = units
         return units
 
+    def _header(self, unit: _Unit) -> LineHeader | None:
+        if unit.header is None and not unit.broken:
+            try:
+                strs = (
+                    self._sections.get(".debug_line_str", b""),
+                    self._sections.get(".debug_str", b""),
+                )
+                unit.header = parse_line_header(
+                    self._sections.get(".debug_line", b""), unit.stmt_list, strs
+                )
+            except _BAD as exc:
+                self._broken(unit, exc)
+        return unit.header
+
+    def _broken(self, unit: _Unit, exc: BaseException) -> None:
+        assert self.source is not None
+        self.warnings.append(
+            f"{self.source.path}: line program of unit {unit.offset:#x} skipped: {_why(exc)}"
+        )
+        unit.broken = True
+        unit.files = []
+        unit.sequences = []
+
     def _unit_files(self, unit: _Unit) -> list[str]:
-        """The unit's file table as normalized paths, indexed by the rows' file numbers."""
+        """The unit's file table as normalized paths, indexed by the rows' file numbers.
+
+        DWARF 5 lists the compilation directory itself as directory 0 (glibc's is
+        relative, "./elf"): that entry is not joined with DW_AT_comp_dir again, which
+        would make "elf/elf/rtld.c".  Other relative directories are relative to it."""
         if unit.files is not None:
             return unit.files
-        header = unit.program.header
-        version = header["version"]
-        dirs = [_text(d) for d in header["include_directory"]]
+        header = self._header(unit)
+        if header is None:
+            return []
+        dirs = [_text(d) for d in header.dirs]
         files: list[str] = []
-        if version < 5:
+        if header.version >= 5:
+            base = dirs[0] if dirs else unit.comp_dir
+            if not os.path.isabs(base) and unit.comp_dir and os.path.isabs(unit.comp_dir):
+                base = unit.comp_dir
+        else:
+            base = unit.comp_dir
             files.append("")  # file numbers start at 1
-        for entry in header["file_entry"]:
-            name = _text(entry.name)
-            index = entry.dir_index
-            if version >= 5:
-                directory = dirs[index] if index < len(dirs) else ""
+        for raw, index in header.files:
+            name = _text(raw)
+            if index == 0:
+                directory = base
             else:
-                directory = unit.comp_dir if index == 0 else (
-                    dirs[index - 1] if index - 1 < len(dirs) else ""
-                )  # fmt: skip
-            if not os.path.isabs(directory):
-                directory = os.path.join(unit.comp_dir, directory)
+                position = index if header.version >= 5 else index - 1
+                directory = dirs[position] if position < len(dirs) else ""
+                if not os.path.isabs(directory):
+                    directory = os.path.join(base, directory)
             files.append(os.path.normpath(os.path.join(directory, name)))
         unit.files = files
         return files
@@ -246,33 +317,23 @@ class LineTable:
     def _decode(self, unit: _Unit) -> list[_Sequence]:
         if unit.sequences is not None:
             return unit.sequences
-        sequences: list[_Sequence] = []
+        header = self._header(unit)
+        if header is None:
+            return []
         try:
-            entries = unit.program.get_entries()
-            addrs: list[int] = []
-            rows: list[tuple[int, int, int, bool]] = []
-            for entry in entries:
-                state = entry.state
-                if state is None:
-                    continue
-                if state.end_sequence:
-                    if addrs:
-                        sequences.append(_Sequence(addrs[0], state.address, addrs, rows, unit))
-                    addrs, rows = [], []
-                    continue
-                addrs.append(state.address)
-                rows.append((state.file, state.line, state.column, bool(state.is_stmt)))
-            # DW_LNE_define_file can add files while the program runs: resolve after.
-            self._unit_files(unit)
-        except ImageFileError:
-            raise
-        except Exception as exc:  # pyelftools raises anything on garbage
-            assert self.source is not None
-            self.warnings.append(
-                f"{self.source.path}: line program of unit {unit.offset:#x} skipped: {_why(exc)}"
-            )
-            unit.broken = True
-            sequences = []
+            program = decode_program(self._sections[".debug_line"], header)
+            files = self._unit_files(unit)
+            for raw, index in program.defined_files:  # DW_LNE_define_file (DWARF <= 4)
+                directory = header.dirs[index - 1] if 0 < index <= len(header.dirs) else b""
+                files.append(
+                    os.path.normpath(os.path.join(unit.comp_dir, _text(directory), _text(raw)))
+                )
+        except _BAD as exc:
+            self._broken(unit, exc)
+            return []
+        sequences = [
+            _Sequence(seq.addrs[0], seq.end, seq.addrs, seq.rows, unit) for seq in program.sequences
+        ]
         unit.sequences = sequences
         for seq in sequences:
             i = bisect.bisect_right(self._seq_starts, seq.start)
@@ -290,6 +351,16 @@ class LineTable:
 
     def find_address(self, address: int) -> SourceLine | None:
         """The source line of a link-time address, or None (no line info covers it)."""
+        hit = self._row_at(address)
+        if hit is None:
+            return None
+        seq, k = hit
+        file_index, line, column, _stmt = seq.rows[k]
+        files = self._unit_files(seq.unit)
+        path = files[file_index] if 0 <= file_index < len(files) else ""
+        return SourceLine(path, line, column, seq.addrs[k])
+
+    def _row_at(self, address: int) -> tuple[_Sequence, int] | None:
         if not self._open():
             return None
         if not self._all_decoded:
@@ -307,47 +378,81 @@ class LineTable:
         hit = self.find_address(address)
         return None if hit is None else (hit.path, hit.line)
 
+    def line_range(self, address: int) -> tuple[int, int] | None:
+        """[start, end) of the run of rows around `address` that have its file and line
+        (a line's code in one place; a line can have several such runs), or None."""
+        hit = self._row_at(address)
+        if hit is None:
+            return None
+        seq, k = hit
+        file_index, line = seq.rows[k][0], seq.rows[k][1]
+        lo = k
+        while lo > 0 and seq.rows[lo - 1][0] == file_index and seq.rows[lo - 1][1] == line:
+            lo -= 1
+        hi = k + 1
+        while hi < len(seq.rows) and (
+            (seq.rows[hi][0] == file_index and seq.rows[hi][1] == line)
+            or seq.addrs[hi] == seq.addrs[k]
+        ):
+            hi += 1
+        end = seq.addrs[hi] if hi < len(seq.addrs) else seq.end
+        return seq.addrs[lo], end
+
+    def is_statement_start(self, address: int) -> bool:
+        """Whether an `is_stmt` row begins at `address` (a place a line step stops)."""
+        hit = self._row_at(address)
+        if hit is None:
+            return False
+        seq, k = hit
+        while k >= 0 and seq.addrs[k] == address:
+            if seq.rows[k][3]:
+                return True
+            k -= 1
+        return False
+
     def _unit_at(self, address: int) -> _Unit | None:
         """The unit .debug_aranges says covers an address, or None."""
-        if self._aranges is None:
+        if not self._aranges:
             return None
-        try:
-            offset = self._aranges.cu_offset_at_addr(address)
-            if offset is None:
-                return None
-            unit = self._by_offset.get(offset)
-            if unit is None:
-                unit = self._make_unit(self._dwarf.get_CU_at(offset))
-        except ImageFileError:
-            raise
-        except Exception:  # pyelftools raises anything on garbage; fall back to a scan
-            return None
-        return unit
+        i = bisect.bisect_right(self._arange_starts, address) - 1
+        for lo, hi, offset in reversed(self._aranges[max(0, i - 8) : i + 1]):
+            if lo <= address < hi:
+                self._all_units()
+                return self._by_offset.get(offset)
+        return None
 
-    def _search(self, address: int) -> SourceLine | None:
+    def _search(self, address: int) -> tuple[_Sequence, int] | None:
         i = bisect.bisect_right(self._seq_starts, address) - 1
         # Sequences can nest or overlap in odd files: look back a little.
         for seq in reversed(self._sequences[max(0, i - 8) : i + 1]):
             if seq.start <= address < seq.end:
-                k = bisect.bisect_right(seq.addrs, address) - 1
-                file_index, line, column, _stmt = seq.rows[k]
-                files = self._unit_files(seq.unit)
-                path = files[file_index] if 0 <= file_index < len(files) else ""
-                return SourceLine(path, line, column, seq.addrs[k])
+                return seq, bisect.bisect_right(seq.addrs, address) - 1
         return None
 
     # -- line -> addresses -------------------------------------------------------------
 
-    def addresses_for_line(self, file: str, line: int) -> list[int]:
-        """Link-time addresses of the `is_stmt` rows for `file:line`, sorted.  `file` is
-        a full path, a path tail ("src/main.c") or a base name ("main.c")."""
-        out: set[int] = set()
-        for unit in self._all_units():
-            try:
-                files = self._unit_files(unit)
-            except Exception as exc:  # pyelftools raises anything on garbage
-                self.warnings.append(f"file table of unit {unit.offset:#x} skipped: {_why(exc)}")
-                continue
+    def _name_index(self) -> dict[str, list[_Unit]]:
+        """Base name -> units whose file tables name it (headers only, no rows)."""
+        if self._by_name is None:
+            index: dict[str, list[_Unit]] = {}
+            for unit in self._all_units():
+                header = self._header(unit)
+                if header is None:
+                    continue
+                for name in {os.path.basename(_text(raw)) for raw, _ in header.files}:
+                    index.setdefault(name, []).append(unit)
+            self._by_name = index
+        return self._by_name
+
+    def units_naming(self, file: str) -> list[_Unit]:
+        return self._name_index().get(os.path.basename(os.path.normpath(file)), [])
+
+    def line_rows(self, file: str) -> list[tuple[str, int, int, bool]]:
+        """(path, line, address, is_stmt) of every row of `file` (by path, path tail or
+        base name), in no particular order."""
+        out: list[tuple[str, int, int, bool]] = []
+        for unit in self.units_naming(file):
+            files = self._unit_files(unit)
             wanted = {i for i, path in enumerate(files) if path and _same_file(path, file)}
             if not wanted:
                 continue
@@ -355,19 +460,31 @@ class LineTable:
                 for addr, (file_index, row_line, _col, stmt) in zip(
                     seq.addrs, seq.rows, strict=True
                 ):
-                    if stmt and row_line == line and file_index in wanted:
-                        out.add(addr)
-        return sorted(out)
+                    if file_index in wanted:
+                        out.append((files[file_index], row_line, addr, stmt))
+        return out
+
+    def addresses_for_line(self, file: str, line: int) -> list[int]:
+        """Link-time addresses of the `is_stmt` rows for `file:line`, sorted.  `file` is
+        a full path, a path tail ("src/main.c") or a base name ("main.c")."""
+        by_line = self._by_file.get(file)
+        if by_line is None:
+            sets: dict[int, set[int]] = {}
+            for _path, number, addr, stmt in self.line_rows(file):
+                if stmt:
+                    sets.setdefault(number, set()).add(addr)
+            by_line = self._by_file[file] = {n: sorted(a) for n, a in sets.items()}
+        return list(by_line.get(line, ()))
 
     def files(self) -> list[str]:
         """Every source file named by the line programs, sorted."""
         names: set[str] = set()
         for unit in self._all_units():
-            try:
-                names.update(p for p in self._unit_files(unit) if p)
-            except Exception as exc:  # pyelftools raises anything on garbage
-                self.warnings.append(f"file table of unit {unit.offset:#x} skipped: {_why(exc)}")
+            names.update(p for p in self._unit_files(unit) if p)
         return sorted(names)
+
+
+_STR_SECTIONS = (".debug_str", ".debug_line_str", ".debug_str_offsets")
 
 
 def _same_file(path: str, query: str) -> bool:
