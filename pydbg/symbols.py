@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydbg.control import StackFrame, stack_trace
-from pydbg.errors import EngineError, SymbolError, UnknownSymbolError
+from pydbg.elf.errors import ImageError
+from pydbg.errors import (
+    EngineError,
+    NoCodeAtLineError,
+    SymbolError,
+    UnknownSourceFileError,
+    UnknownSymbolError,
+)
 
 if TYPE_CHECKING:
     from pydbg.engine.rendezvous import LoadedObject
@@ -185,6 +192,83 @@ class Symbols:
         if not addresses:
             raise SymbolError(f"no code for {file}:{line}")
         return addresses[0]
+
+    def resolve_source_line(self, spec: str) -> tuple[str, int, list[int]]:
+        """Where a breakpoint on `[module!]file:line` goes, as gdb's `break file:line`
+        places it: (file path, line, addresses).  `file` matches by base name or path
+        tail; a line without code moves to the next line that has some; a line with code
+        in several places keeps, per function, the lowest address (a `for` line's
+        condition code at the loop's end is not a second location).
+
+        Raises UnknownSourceFileError when no loaded module has lines of the file,
+        NoCodeAtLineError past its last line with code, SymbolError for bad syntax."""
+        self._engine.check_thread("resolve_source_line")
+        pid = self._engine.current_process("resolve_source_line").pid
+        module, bang, rest = spec.rpartition("!")
+        file, colon, number = rest.rpartition(":")
+        if not colon or not file or not number.strip().isdigit():
+            raise SymbolError(f"{spec!r} is not file:line")
+        line = int(number)
+        symbolizer = self._engine.symbols
+        objects = list(symbolizer.modules(pid))
+        if bang:
+            named = symbolizer.module_named(pid, module)
+            if named is None:
+                raise UnknownModuleSymbolError(spec, f"no module is named {module!r}")
+            objects = [named]
+        rows: list[tuple[str, int, int]] = []
+        for obj in objects:
+            image = symbolizer.image(obj)
+            if image is None:
+                continue
+            try:
+                found = image.lines.line_rows(file)
+            except ImageError:
+                continue
+            rows.extend((path, n, addr + obj.bias) for path, n, addr, stmt in found if stmt)
+        if not rows:
+            raise UnknownSourceFileError(spec, f"no loaded module has line info for {file!r}")
+        after = [row for row in rows if row[1] >= line]
+        if not after:
+            last = max(row[1] for row in rows)
+            raise NoCodeAtLineError(
+                f"{file} has no code at or after line {line} (its last line with code is {last})"
+            )
+        best = min(row[1] for row in after)
+        places: dict[str, tuple[str, int]] = {}
+        for path, n, addr in after:
+            if n != best:
+                continue
+            function = symbolizer.name_at(pid, addr)
+            key = function[0] if function is not None else f"{addr:#x}"
+            if key not in places or addr < places[key][1]:
+                places[key] = (path, addr)
+        paths = sorted({path for path, _ in places.values()})
+        addresses = sorted(addr for _, addr in places.values())
+        if len(addresses) == 1:
+            # A function's opening line: past its prologue, to the next line (as gdb).
+            function = symbolizer.name_at(pid, addresses[0])
+            if function is not None and function[1] == 0:
+                later = sorted((a, n) for _p, n, a in rows if a > addresses[0] and n != best)
+                if later and symbolizer.name_at(pid, later[0][0]) is not None:
+                    inside = symbolizer.name_at(pid, later[0][0])
+                    if inside is not None and inside[0] == function[0]:
+                        return paths[0], later[0][1], [later[0][0]]
+        return paths[0], best, addresses
+
+    def get_line_range(self, offset: int) -> tuple[int, int] | None:
+        """[start, end) of the code of the source line at `offset` around it (one
+        contiguous run of its line-table rows), or None without line info."""
+        pid = self._pid("get_line_range")
+        obj = self._engine.symbols.module_at(pid, offset)
+        image = self._engine.symbols.image(obj) if obj is not None else None
+        if obj is None or image is None:
+            return None
+        try:
+            found = image.lines.line_range(offset - obj.bias)
+        except ImageError:
+            return None
+        return None if found is None else (found[0] + obj.bias, found[1] + obj.bias)
 
     # -- scope ----------------------------------------------------------------------------------
 

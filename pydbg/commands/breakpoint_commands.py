@@ -47,10 +47,12 @@ from pydbg.constants import (
     DebugStatus,
 )
 from pydbg.control import StepMode
-from pydbg.errors import UnknownSymbolError
+from pydbg.errors import UnknownSourceFileError, UnknownSymbolError
 
 _ACCESS = {"e": DEBUG_BREAK_EXECUTE, "r": DEBUG_BREAK_READ, "w": DEBUG_BREAK_WRITE}
 _ACCESS_SPEC = re.compile(r"([erwi])([1248])(?:\s+|$)", re.IGNORECASE)
+# `bp file.c:42` / `bp prog!src/file.c:42`: a path with a dot in its last part, a line.
+_BARE_LINE = re.compile(r"(?:[\w.+-]+!)?[\w./+-]*\.[\w+]+:\d+(?=\s|$)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -83,14 +85,28 @@ class _Words:
         self.pos = match.end()
         return match[1].replace('\\"', '"')
 
-    def expression(self, interp: Interpreter, what: str) -> tuple[int | None, str]:
-        """(value or None when it names something unknown yet, its text)."""
+    def expression(
+        self, interp: Interpreter, what: str, defer_files: bool = True
+    ) -> tuple[int | None, str]:
+        """(value or None when it names something unknown yet, its text).  A bare
+        `file.c:42` is read as cdb's `` `file.c:42` ``; a file no module has lines
+        for is an error unless `defer_files` (bu)."""
         self.skip_space()
         if not self.rest or self.rest.startswith('"'):
             raise self.error(f"expected {what}")
+        bare = _BARE_LINE.match(self.rest)
+        if bare is not None:
+            self.text = f"{self.text[: self.pos]}`{bare[0]}`{self.text[self.pos + bare.end() :]}"
         start = self.pos
         try:
             value, used = evaluate_prefix(self.rest, interp_context(interp), interp.radix)
+        except UnknownSourceFileError:
+            if not defer_files:
+                raise
+            end = self.text.find("`", start + 1) + 1 if self.rest.startswith("`") else 0
+            end = end or len(self.text)
+            self.pos = end
+            return None, self.text[start:end]
         except UnknownSymbolError:  # a name no loaded module defines (yet)
             end = self.text.find(" ", start)
             end = len(self.text) if end < 0 else end
@@ -154,7 +170,7 @@ def _make(
             raise words.error("I/O breakpoints do not exist in user mode")
         access, size = _ACCESS[spec[1].lower()], int(spec[2])
         words.pos += spec.end()
-    address, expression = words.expression(interp, "an address")
+    address, expression = words.expression(interp, "an address", defer_files=deferred_ok)
     passes = 1
     words.skip_space()
     if words.rest and not words.rest.startswith('"'):
