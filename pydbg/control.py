@@ -272,6 +272,18 @@ class Control:
             raise EngineError("a branch step (tb) has no form that steps over calls")
         self._engine.step(mode, over=over, count=count, address=address)
 
+    def get_code_level(self) -> int:
+        """GetCodeLevel: DEBUG_LEVEL_SOURCE (0: STEP_INTO / STEP_OVER step by source line,
+        cdb's `l+t`) or DEBUG_LEVEL_ASSEMBLY (1, the default: by instruction)."""
+        return self._engine.code_level
+
+    def set_code_level(self, level: int) -> None:
+        """SetCodeLevel.  In source mode `t`/`p` (STEP_INTO / STEP_OVER, with their
+        counts) step by line as gdb's `step`/`next` (pydbg.engine.stepping.LineStepPlan);
+        the other steps (`tc`, `gu`, `tb` ...) are unchanged.  Notifies
+        DEBUG_CES_CODE_LEVEL when it changes; raises EngineError for another value."""
+        self._engine.set_code_level(level)
+
     def go_conditional(self) -> None:
         """cdb's `gc` (a pydbg extension): go on as before the event that is being decided,
         so a step in progress goes on and otherwise the targets run (GO).  Inside a wait

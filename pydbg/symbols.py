@@ -17,12 +17,14 @@ was set with.
 
 from __future__ import annotations
 
+import os
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydbg.control import StackFrame, stack_trace
 from pydbg.elf.errors import ImageError
+from pydbg.engine.source_lines import LineLookup
 from pydbg.errors import (
     EngineError,
     NoCodeAtLineError,
@@ -66,6 +68,9 @@ class _Scope:
     key: tuple[object, ...]
     index: int
 
+
+# engine -> the source search path (.srcpath), shared by its clients as in DbgEng.
+_SOURCE_PATHS: weakref.WeakKeyDictionary[Engine, list[str]] = weakref.WeakKeyDictionary()
 
 # engine -> its scope (the engine is the session: every client sees one scope).
 _SCOPES: weakref.WeakKeyDictionary[Engine, _Scope] = weakref.WeakKeyDictionary()
@@ -176,9 +181,23 @@ class Symbols:
 
     # -- lines ----------------------------------------------------------------------------------
 
-    def get_line_by_offset(self, offset: int) -> tuple[int, str, int]:
-        """GetLineByOffset: (line, file, displacement of offset from the line's start)."""
+    def get_line_by_offset(self, offset: int, *, statement: bool = False) -> tuple[int, str, int]:
+        """GetLineByOffset: (line, file, displacement of offset from the line's start).
+        Of several line-table rows at one address this is the last, as addr2line says;
+        `statement=True` (pydbg) prefers the last is_stmt one, as gdb shows a stop."""
         pid = self._pid("get_line_by_offset")
+        if statement:
+            obj = self._engine.symbols.module_at(pid, offset)
+            image = self._engine.symbols.image(obj) if obj is not None else None
+            row = None
+            if obj is not None and image is not None:
+                try:
+                    row = image.lines.find_address(offset - obj.bias, statement=True)
+                except ImageError:
+                    row = None
+            if obj is None or row is None or row.line == 0:
+                raise SymbolError(f"no line information for address {offset:#x}")
+            return row.line, row.path, offset - obj.bias - row.address
         found = self._engine.symbols.line_at(pid, offset)
         if found is None:
             raise SymbolError(f"no line information for address {offset:#x}")
@@ -246,14 +265,14 @@ class Symbols:
         paths = sorted({path for path, _ in places.values()})
         addresses = sorted(addr for _, addr in places.values())
         if len(addresses) == 1:
-            # A function's opening line: past its prologue, to the next line (as gdb).
+            # A function's opening line: past its prologue, as gdb (skip_prologue_sal).
             function = symbolizer.name_at(pid, addresses[0])
             if function is not None and function[1] == 0:
-                later = sorted((a, n) for _p, n, a in rows if a > addresses[0] and n != best)
-                if later and symbolizer.name_at(pid, later[0][0]) is not None:
-                    inside = symbolizer.name_at(pid, later[0][0])
-                    if inside is not None and inside[0] == function[0]:
-                        return paths[0], later[0][1], [later[0][0]]
+                lookup = LineLookup(symbolizer, pid)
+                moved = lookup.after_prologue(addresses[0])
+                at = lookup.at(moved)
+                if moved != addresses[0] and at is not None:
+                    return at.key[0], at.key[1], [moved]
         return paths[0], best, addresses
 
     def get_line_range(self, offset: int) -> tuple[int, int] | None:
@@ -269,6 +288,37 @@ class Symbols:
         except ImageError:
             return None
         return None if found is None else (found[0] + obj.bias, found[1] + obj.bias)
+
+    # -- source files -------------------------------------------------------------------------
+
+    def get_source_path(self) -> str:
+        """GetSourcePath: the directories searched for source files, `;`-separated."""
+        return ";".join(_SOURCE_PATHS.get(self._engine, []))
+
+    def set_source_path(self, path: str) -> None:
+        """SetSourcePath: replace the search path (`;`-separated directories)."""
+        _SOURCE_PATHS[self._engine] = [d for d in path.split(";") if d.strip()]
+
+    def append_source_path(self, addition: str) -> None:
+        """AppendSourcePath: add directories at the end of the search path."""
+        dirs = _SOURCE_PATHS.setdefault(self._engine, [])
+        dirs.extend(d for d in addition.split(";") if d.strip() and d not in dirs)
+
+    def find_source_file(self, path: str) -> str | None:
+        """FindSourceFile: the local file for a path the line tables name, or None.
+
+        Rules, in order: each source-path directory joined with the path (a relative
+        path, as glibc's "malloc/malloc.c"), then with the path's tails (an absolute
+        path from another machine: /build/x/src/a.c tried as DIR/x/src/a.c, DIR/src/a.c,
+        DIR/a.c); then the path itself (DWARF paths are already joined with the unit's
+        DW_AT_comp_dir), relative ones from the current directory."""
+        parts = [p for p in path.split("/") if p and p != "."]
+        for directory in _SOURCE_PATHS.get(self._engine, []):
+            for start in range(len(parts)):
+                candidate = os.path.join(directory, *parts[start:])
+                if os.path.isfile(candidate):
+                    return candidate
+        return path if os.path.isfile(path) else None
 
     # -- scope ----------------------------------------------------------------------------------
 

@@ -349,12 +349,21 @@ class LineTable:
 
     # -- address -> line ---------------------------------------------------------------
 
-    def find_address(self, address: int) -> SourceLine | None:
-        """The source line of a link-time address, or None (no line info covers it)."""
+    def find_address(self, address: int, statement: bool = False) -> SourceLine | None:
+        """The source line of a link-time address, or None (no line info covers it).
+        Of several rows at one address this is the last (addr2line's choice); with
+        `statement`, the last is_stmt one when the last is not a statement (gdb's)."""
         hit = self._row_at(address)
         if hit is None:
             return None
         seq, k = hit
+        if statement and not seq.rows[k][3]:
+            i = k
+            while i > 0 and seq.addrs[i - 1] == seq.addrs[k]:
+                i -= 1
+                if seq.rows[i][3]:
+                    k = i
+                    break
         file_index, line, column, _stmt = seq.rows[k]
         files = self._unit_files(seq.unit)
         path = files[file_index] if 0 <= file_index < len(files) else ""
@@ -398,13 +407,13 @@ class LineTable:
         end = seq.addrs[hi] if hi < len(seq.addrs) else seq.end
         return seq.addrs[lo], end
 
-    def is_statement_start(self, address: int) -> bool:
-        """Whether an `is_stmt` row begins at `address` (a place a line step stops)."""
+    def is_statement(self, address: int) -> bool:
+        """Whether the row `find_address(address, statement=True)` picks is_stmt."""
         hit = self._row_at(address)
         if hit is None:
             return False
         seq, k = hit
-        while k >= 0 and seq.addrs[k] == address:
+        while k >= 0 and seq.addrs[k] == seq.addrs[hit[1]]:
             if seq.rows[k][3]:
                 return True
             k -= 1

@@ -39,3 +39,51 @@ def start(client: Any, output: Any, path: str) -> None:
     client.create_process([path], stdout=subprocess.DEVNULL)
     assert wait(client)
     output.take()
+
+
+_FRAME_LINE = re.compile(r"^(\d+)\t")
+_AT_FILE = re.compile(r" at (\S+):(\d+)$")
+
+
+def gdb_steps(binary: str, line: int, commands: list[str]) -> list[tuple[str, int]]:
+    """(file base name, line) where gdb is after each of `commands` (`next`, `step`),
+    starting from a breakpoint at srclines.c:`line`."""
+    script = [f"break srclines.c:{line}", "run"]
+    for command in commands:
+        script += ["echo @@\\n", command]
+    out = gdb(binary, script)
+    chunks = out.split("@@\n")[1:]
+    where: list[tuple[str, int]] = []
+    file = "srclines.c"
+    for chunk in chunks:
+        number = None
+        for text in chunk.splitlines():
+            at = _AT_FILE.search(text)
+            if at is not None:
+                file, number = os.path.basename(at[1]), int(at[2])
+            found = _FRAME_LINE.match(text)
+            if found is not None:
+                number = int(found[1])
+        assert number is not None, chunk
+        where.append((file, number))
+    return where
+
+
+def pydbg_steps(
+    client: Any, output: Any, binary: str, line: int, commands: list[str]
+) -> list[tuple[str, int]]:
+    """The same with pydbg in source mode (`l+t`; `p` for next, `t` for step)."""
+    start(client, output, binary)
+    client.control.execute(f"bp srclines.c:{line}")
+    client.control.execute("g")
+    assert wait(client)
+    client.control.execute("bc *; l+t")
+    where: list[tuple[str, int]] = []
+    for command in commands:
+        client.control.execute({"next": "p", "step": "t"}[command])
+        assert wait(client)
+        pc = client.registers.get_instruction_offset()
+        number, file, _ = client.symbols.get_line_by_offset(pc, statement=True)
+        where.append((os.path.basename(file), number))
+    output.take()
+    return where

@@ -4,14 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fact(int n) /* LINE_FACT_HEAD */
+/* An assembly function: no line info, so a source-line step into it steps out again. */
+int plain_add(int a, int b);
+__asm__(".text\n"
+        ".globl plain_add\n"
+        ".type plain_add, @function\n"
+        "plain_add:\n"
+        "    leal (%rdi,%rsi), %eax\n"
+        "    ret\n"
+        ".size plain_add, .-plain_add\n");
+
+__attribute__((noinline)) static int fact(int n) /* LINE_FACT_HEAD */
 {
     if (n <= 1) /* LINE_FACT_BASE */
         return 1;
     return n * fact(n - 1); /* LINE_FACT_REC */
 }
 
-static int twice(int x)
+__attribute__((noinline)) static int twice(int x)
 {
     int y = x * 2; /* LINE_TWICE_BODY */
     return y;
@@ -26,6 +36,7 @@ int main(void)
     total += twice(3); /* LINE_CALL_TWICE */
     snprintf(buf, sizeof buf, "%d", total); /* LINE_LIBC_CALL */
     total += (int)strlen(buf);
+    total = plain_add(total, 1); /* LINE_PLAIN_CALL */
     total += fact(4); /* LINE_CALL_FACT */
     for (int i = 0; i < 2; i++) /* LINE_LOOP */
         total += i;

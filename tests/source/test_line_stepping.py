@@ -1,0 +1,91 @@
+"""Source mode (`l+t`): `p` and `t` step by source line.  Oracle: the lines gdb's `next`
+and `step` reach from the same breakpoint on the same binary, compared stop by stop
+(file base name and line), at -O0 and -O2: over and into calls, a recursive function,
+a call to an assembly function without line info (stepped over by `step`), a libc call
+(libc6-dbg gives libc line info: `step` enters it, through the PLT), and returning past
+the end of a function into the middle of the caller's line."""
+
+from __future__ import annotations
+
+import pytest
+
+from pydbg.constants import DEBUG_END_ACTIVE_TERMINATE, DEBUG_LEVEL_ASSEMBLY, DEBUG_LEVEL_SOURCE
+from tests.api.helpers import wait
+from tests.source.support import GDB, SOURCE, gdb_steps, marker, pydbg_steps, start
+
+pytestmark = pytest.mark.skipif(GDB is None, reason="gdb is not installed")
+
+N, S = "next", "step"
+
+
+def compare(client, output, binary: str, at: str, commands: list[str]) -> None:
+    line = marker(at)
+    expected = gdb_steps(binary, line, commands)
+    assert len(expected) == len(commands)
+    got = pydbg_steps(client, output, binary, line, commands)
+    table = "\n".join(
+        f"{c:5} gdb {e[0]}:{e[1]:<5} pydbg {g[0]}:{g[1]}{'' if e == g else '  <--'}"
+        for c, e, g in zip(commands, expected, got, strict=True)
+    )
+    assert got == expected, "\n" + table
+
+
+def test_next_through_main_and_out_of_it(client, output, targets):
+    """Over calls (twice, a libc call, the asm function, recursion), around a loop, and
+    past main's end into libc's caller of main."""
+    binary = targets.get("srclines", "pie")
+    assert binary is not None
+    compare(client, output, binary.path, "LINE_MAIN_FIRST", [N] * 14)
+
+
+def test_step_into_calls_recursion_and_back(client, output, targets):
+    """Into twice and back into the middle of main's line; over the asm function (no line
+    info); into fact four levels deep and out again."""
+    binary = targets.get("srclines", "nopie")
+    assert binary is not None
+    commands = [N, S, S, S, S, S, N, N, S, S] + [S] * 17 + [N, N]
+    compare(client, output, binary.path, "LINE_MAIN_FIRST", commands)
+
+
+def test_step_into_libc_through_the_plt(client, output, srclines_now):
+    compare(client, output, srclines_now["O0"], "LINE_LIBC_CALL", [S] * 6)
+
+
+def test_optimized_code_lands_on_the_same_lines(client, output, srclines_now):
+    """-O2: rows of several lines at one address, non-statement rows, frameless
+    functions (no prologue to skip), constant-propagated clones."""
+    binary = srclines_now["O2"]
+    compare(client, output, binary, "LINE_MAIN_FIRST", [N] * 6)
+    client.end_session(DEBUG_END_ACTIVE_TERMINATE)
+    compare(client, output, binary, "LINE_MAIN_FIRST", [S] * 8)
+    client.end_session(DEBUG_END_ACTIVE_TERMINATE)
+    compare(client, output, binary, "LINE_CALL_FACT", [S] * 6)
+
+
+def test_code_level_and_source_at_stops(client, output, targets):
+    binary = targets.get("srclines", "pie")
+    assert binary is not None
+    start(client, output, binary.path)
+    control = client.control
+    assert control.get_code_level() == DEBUG_LEVEL_ASSEMBLY
+    line = marker("LINE_CALL_TWICE")
+    control.execute(f"bp srclines.c:{line}; g")
+    assert wait(client)
+    control.execute("l+t; l+s")
+    assert control.get_code_level() == DEBUG_LEVEL_SOURCE
+    output.take()
+    control.execute("p")
+    assert wait(client)
+    control.output_current_state()
+    shown = output.take()
+    with open(SOURCE) as f:
+        text = f.read().splitlines()[line]  # the next line (0-based index = line)
+    assert shown.rstrip("\n").splitlines()[-1] == f">{line + 1:5}: {text}"
+    # Assembly mode again: one instruction.
+    control.execute("l-t")
+    pc = client.registers.get_instruction_offset()
+    control.execute("p")
+    assert wait(client)
+    assert client.registers.get_instruction_offset() != pc
+    number, _, _ = client.symbols.get_line_by_offset(client.registers.get_instruction_offset())
+    assert number == line + 1
