@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydbg.elf.errors import ImageError
+from pydbg.errors import PydbgError
 
 if TYPE_CHECKING:
     from pydbg.engine.symbolizer import Symbolizer
@@ -76,6 +77,14 @@ class LineLookup:
         """Whether `pc` is in the loader's lazy-binding trampoline (gdb steps over it)."""
         named = self._symbols.name_at(self._pid, pc)
         return named is not None and "!_dl_runtime_resolve" in named[0]
+
+    def symbol_address(self, name: str) -> int | None:
+        """The runtime address of a symbol of the process (None: unknown)."""
+        try:
+            found = self._symbols.lookup(self._pid, name)
+        except PydbgError:
+            return None
+        return None if found is None else found.address
 
     def code(self, pc: int, size: int) -> bytes:
         """Up to `size` bytes of code at `pc` as the module's file has them (never an

@@ -228,8 +228,9 @@ class LineStepPlan(StepPlan):
       line as the current one (gdb's set_step_info).
     * `t` into a function with line info: its opening line becomes the current line, so
       the step ends at the first statement after the prologue (as gdb's prologue skip on
-      gcc code).  Into a PLT stub: single-steps on to the function it jumps to (the
-      loader's lazy-binding resolver is stepped over: the call then runs to its return).
+      gcc code).  Into a PLT stub: single-steps on to the function it jumps to; through
+      the loader's lazy-binding resolver as gdb does (to _dl_fixup's return, then on);
+      without the loader's symbols the call runs to its return.
       Into a function without line info: runs until it returns (gdb's step over
       undebuggable functions).
     * A `ret` of the current function ends the step in the caller, even in the middle of
@@ -253,6 +254,10 @@ class LineStepPlan(StepPlan):
         self._call: tuple[int, int] | None = None  # (return address, rsp before the call)
         self._following_plt = False
         self._arriving = False  # running to the end of a prologue: the step ends there
+        # Through the loader's lazy-binding resolver: None, "fixup" (running to
+        # _dl_fixup), "return" (running to its return); then _through_resolver.
+        self._resolving: str | None = None
+        self._through_resolver = False
 
     def __repr__(self) -> str:
         over = " over" if self.over else ""
@@ -310,6 +315,8 @@ class LineStepPlan(StepPlan):
                 return Outcome.RUNNING  # a deeper (recursive) arrival
             self.cancel(backend)
             self._last = None
+            if self._resolving is not None:
+                return self._resolved_on(backend, record.address)
             arrived, self._arriving = self._arriving, False
         elif record.kind != EventKind.STEP:
             return Outcome.NOT_MINE
@@ -320,7 +327,23 @@ class LineStepPlan(StepPlan):
             if self.remaining <= 0:
                 return Outcome.COMPLETE
             self._started = False
-            self._following_plt = False
+            self._following_plt = self._through_resolver = False
+        return Outcome.AGAIN
+
+    def _resolved_on(self, backend: Backend, pc: int) -> Outcome:
+        """The lazy-binding resolver's way to the function called (gdb's
+        glibc_skip_solib_resolver): run to _dl_fixup, then to its return, then single-step
+        the rest of the trampoline to the function it jumps to."""
+        if self._resolving == "fixup":
+            rsp = backend.get_reg(self.thread.tid, "rsp")
+            data = backend.read_memory(self.thread.process.pid, rsp, 8, partial=True)
+            if len(data) == 8:
+                self._resolving = "return"
+                self._plant(backend, int.from_bytes(data, "little"), rsp + 8)
+                return Outcome.AGAIN
+        self._resolving = None
+        self._through_resolver = True
+        self._following_plt = True
         return Outcome.AGAIN
 
     def _step_out(self, backend: Backend) -> None:
@@ -338,13 +361,20 @@ class LineStepPlan(StepPlan):
         if stepped_in or self._following_plt:
             lines = self.lines
             if lines.in_resolver(pc):
-                self._following_plt = False
-                self._step_out(backend)
+                if self._through_resolver:
+                    return False  # the rest of the trampoline, one instruction at a time
+                fixup = lines.symbol_address("_dl_fixup")
+                if fixup is None:  # the loader has no symbols: run the call to its end
+                    self._following_plt = False
+                    self._step_out(backend)
+                    return False
+                self._resolving = "fixup"
+                self._plant(backend, fixup, 0)
                 return False
             if lines.in_plt(pc):
                 self._following_plt = True
                 return False
-            self._following_plt = False
+            self._following_plt = self._through_resolver = False
             entered = lines.at(pc)
             if entered is None:
                 self._step_out(backend)
