@@ -12,7 +12,10 @@ Breakpoints:
 IDS are decimal ids, separated by spaces or commas, with ranges (`1-3`: the breakpoints that
 exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition (a MASM expression here,
 where cdb takes a `dx` one; see pydbg.breakpoints for the forms decided natively).  `bp` at
-an address that does not evaluate yet becomes a `bu`, as in cdb.
+an address that does not evaluate yet becomes a `bu`, as in cdb.  A source line is
+`` `file.c:42` `` (cdb) or a bare `file.c:42`, optionally `module!file.c:42`
+(Symbols.resolve_source_line places it as gdb's `break`); `bp` on a file no module has
+lines for is an error, `bu` defers it.
 
 Steps: `tc` / `pc` (to the next call), `tt` / `pt` (to the next return), `th` / `ph` (to
 the next branching instruction), `ta ADDR` / `pa ADDR` (to an address), each with an
