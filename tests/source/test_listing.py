@@ -30,8 +30,7 @@ def gdb_list(path: str, commands: list[str]) -> list[list[tuple[int, str]]]:
         script += ["echo @@\\n", command]
     chunks = gdb(path, script).split("@@\n")[1:]
     return [
-        [(int(m[1]), m[2]) for t in chunk.splitlines() if (m := _GDBS.match(t))]
-        for chunk in chunks
+        [(int(m[1]), m[2]) for t in chunk.splitlines() if (m := _GDBS.match(t))] for chunk in chunks
     ]
 
 
@@ -39,9 +38,7 @@ def test_listings_match_gdb_list(client, output, targets):
     binary = targets.get("srclines", "nopie")
     assert binary is not None
     line = marker("LINE_CALL_TWICE")
-    expected = gdb_list(
-        binary.path, [f"list srclines.c:{line}", "list", "list 1,5"]
-    )
+    expected = gdb_list(binary.path, [f"list srclines.c:{line}", "list", "list 1,5"])
     start(client, output, binary.path)
     control = client.control
     control.execute(f"lsa `srclines.c:{line}`")
