@@ -13,6 +13,8 @@
                      source file;  lsc: show the current source file and line
     .srcpath [DIRS]  show or set the source search path (`;`-separated); .srcpath+ DIRS
                      appends (Symbols.find_source_file says how files are found)
+    .lines [-e|-d|-t]  source line info at stops (the `[file @ line]` part) on, off, or
+                     toggled (the default), as l+l / l-l
 
 Listings look like cdb's: `   42: text`, with `>` in the first column on the line of
 the address.  The window of `lsa` is gdb's `list`'s: from 5 lines before the line to 4
@@ -263,3 +265,20 @@ def _source_path(interp: Interpreter, rest: str) -> None:
     elif text:
         symbols.set_source_path(os.path.expanduser(text))
     interp.out(f"Source search path is: {symbols.get_source_path() or '<empty>'}\n")
+
+
+@command(
+    ".lines",
+    summary="Turn source line information at stops on (-e), off (-d) or over (-t)",
+    syntax=".lines [-e|-d|-t]",
+    example=".lines -d",
+)
+def _lines(interp: Interpreter, rest: str) -> None:
+    option = rest.strip() or "-t"
+    allow = set(interp.prompt_allow)
+    if option not in ("-e", "-d", "-t"):
+        raise CommandSyntaxError(f".lines {rest}", 7, "expected -e, -d or -t")
+    on = option == "-e" or (option == "-t" and "src" not in allow)
+    allow.add("src") if on else allow.discard("src")
+    interp.prompt_allow = frozenset(allow)
+    interp.out(f"Line number information will be {'loaded' if on else 'not shown'}\n")

@@ -7,9 +7,17 @@ the end of a function into the middle of the caller's line."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from pydbg.constants import DEBUG_END_ACTIVE_TERMINATE, DEBUG_LEVEL_ASSEMBLY, DEBUG_LEVEL_SOURCE
+from pydbg.constants import (
+    DEBUG_CES_CODE_LEVEL,
+    DEBUG_END_ACTIVE_TERMINATE,
+    DEBUG_LEVEL_ASSEMBLY,
+    DEBUG_LEVEL_SOURCE,
+)
+from pydbg.errors import EngineError
 from tests.api.helpers import wait
 from tests.source.support import GDB, SOURCE, gdb_steps, marker, pydbg_steps, start
 
@@ -93,3 +101,28 @@ def test_code_level_and_source_at_stops(client, output, targets):
     assert client.registers.get_instruction_offset() != pc
     number, _, _ = client.symbols.get_line_by_offset(client.registers.get_instruction_offset())
     assert number == line + 1
+
+
+def test_counts_and_the_code_level_event(client, output, recorder, targets):
+    """`p 3` is three line steps; SetCodeLevel notifies DEBUG_CES_CODE_LEVEL once per
+    change; `gu` is not a line step."""
+    binary = targets.get("srclines", "pie")
+    assert binary is not None
+    line = marker("LINE_MAIN_FIRST")
+    expected = gdb_steps(binary.path, line, [N, N, N])
+    start(client, output, binary.path)
+    control = client.control
+    control.execute(f"bp srclines.c:{line}; g")
+    assert wait(client)
+    recorder.take()
+    control.set_code_level(DEBUG_LEVEL_SOURCE)
+    control.set_code_level(DEBUG_LEVEL_SOURCE)
+    changes = [c for c in recorder.take() if c[0] == "change_engine_state"]
+    assert changes == [("change_engine_state", DEBUG_CES_CODE_LEVEL, DEBUG_LEVEL_SOURCE)]
+    control.execute("p 3")
+    assert wait(client)
+    pc = client.registers.get_instruction_offset()
+    number, file, _ = client.symbols.get_line_by_offset(pc, statement=True)
+    assert (os.path.basename(file), number) == expected[-1]
+    with pytest.raises(EngineError):
+        control.set_code_level(7)

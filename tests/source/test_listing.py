@@ -10,6 +10,7 @@ import re
 import pytest
 
 from pydbg.commands.source_commands import SourceError
+from tests.api.helpers import wait
 from tests.source.support import GDB, SOURCE, gdb, marker, start
 
 pytestmark = pytest.mark.skipif(GDB is None, reason="gdb is not installed")
@@ -86,3 +87,32 @@ def test_listing_errors(client, output, targets):
     client.control.execute("lsf srclines.c")
     with pytest.raises(SourceError, match="past the end"):
         client.control.execute("ls 0n5000")
+
+
+def test_stop_display_options(client, output, targets):
+    """`.lines` turns the `[file @ line]` part of the stop display on and off; `l+s`
+    adds the source line, `l+o` keeps only the symbol and source lines."""
+    binary = targets.get("srclines", "pie")
+    assert binary is not None
+    start(client, output, binary.path)
+    control = client.control
+    line = marker("LINE_CALL_TWICE")
+    control.execute(f"bp srclines.c:{line}; g")
+    assert wait(client)
+    output.take()
+    control.execute(".lines -d")
+    output.take()
+    control.output_current_state()
+    assert " @ " not in output.take()
+    control.execute(".lines -e; l+s")
+    output.take()
+    control.output_current_state()
+    full = output.take()
+    assert f"srclines.c @ {line}]:" in full and "rax=" in full
+    assert full.splitlines()[-1].startswith(f">{line:5}: ")
+    control.execute("l+o")
+    output.take()
+    control.output_current_state()
+    short = output.take().splitlines()
+    assert len(short) == 2 and "rax=" not in short[0]
+    assert short[1].startswith(f">{line:5}: ")
