@@ -78,6 +78,11 @@ class LineLookup:
         named = self._symbols.name_at(self._pid, pc)
         return named is not None and "!_dl_runtime_resolve" in named[0]
 
+    def at_function_entry(self, pc: int) -> bool:
+        """Whether `pc` is the first instruction of a symbol."""
+        named = self._symbols.name_at(self._pid, pc)
+        return named is not None and named[1] == 0 and "!" in named[0]
+
     def symbol_address(self, name: str) -> int | None:
         """The runtime address of a symbol of the process (None: unknown)."""
         try:

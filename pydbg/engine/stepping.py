@@ -33,7 +33,7 @@ for something else the plan goes on (IGNORE_EVENT semantics, §4.6).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Set
+from collections.abc import Callable, Set
 from enum import Enum
 
 from pydbg._native import EventKind
@@ -236,24 +236,34 @@ class LineStepPlan(StepPlan):
     * A `ret` of the current function ends the step in the caller, even in the middle of
       the caller's line (gdb: "stepped to a different frame, but it's not the start of a
       statement; stop stepping").
-    * Started where there is no line info, the step is one instruction (`t`/`p` as in
-      assembly mode).
+    * Started where there is no line info, the function runs to its return and the step
+      goes on to the end of the caller's line (gdb); one instruction when the caller is
+      unknown.
 
     `lines` answers line questions about runtime addresses (pydbg.engine.source_lines).
     """
 
     runs_all = False
 
-    def __init__(self, status: DebugStatus, thread: Thread, count: int, lines: LineLookup) -> None:
+    def __init__(
+        self,
+        status: DebugStatus,
+        thread: Thread,
+        count: int,
+        lines: LineLookup,
+        caller: Callable[[], tuple[int, int] | None] | None = None,
+    ) -> None:
         super().__init__(status, thread, count, StepMode.LINE)
         self.single_thread = False
         self.lines = lines
+        self.caller = caller  # (return address, sp after the return) of the function
         self._line: LineAt | None = None
         self._started = False
         self._last: Insn | None = None
         self._call: tuple[int, int] | None = None  # (return address, rsp before the call)
         self._following_plt = False
         self._arriving = False  # running to the end of a prologue: the step ends there
+        self._leaving = False  # running out of a function without line info
         # Through the loader's lazy-binding resolver: None, "fixup" (running to
         # _dl_fixup), "return" (running to its return); then _through_resolver.
         self._resolving: str | None = None
@@ -278,6 +288,23 @@ class LineStepPlan(StepPlan):
         if not self._started:
             self._started = True
             self._line = self.lines.at(backend.get_pc(tid))
+            frame = None
+            if self._line is None:
+                frame = self.caller() if self.caller is not None else None
+                if frame is None and self.lines.at_function_entry(backend.get_pc(tid)):
+                    # No unwind info (hand-written assembly): at the entry the return
+                    # address is on top of the stack.
+                    rsp = backend.get_reg(tid, "rsp")
+                    pid = self.thread.process.pid
+                    data = backend.read_memory(pid, rsp, 8, partial=True)
+                    if len(data) == 8:
+                        frame = (int.from_bytes(data, "little"), rsp + 8)
+            if frame is not None:
+                # No line info here: run to the return to the caller (gdb: "single
+                # stepping until exit from function ..., which has no line number
+                # information"), then on to the end of the caller's line.
+                self._leaving = True
+                self._plant(backend, *frame)
         if not self._inserted:
             pc = backend.get_pc(tid)
             kind, length = self.decode(backend, pc)
@@ -317,6 +344,11 @@ class LineStepPlan(StepPlan):
             self._last = None
             if self._resolving is not None:
                 return self._resolved_on(backend, record.address)
+            if self._leaving:
+                self._leaving = False
+                self._line = self.lines.at(record.address)
+                if self._line is not None:
+                    return Outcome.AGAIN
             arrived, self._arriving = self._arriving, False
         elif record.kind != EventKind.STEP:
             return Outcome.NOT_MINE

@@ -45,10 +45,14 @@ _FRAME_LINE = re.compile(r"^(\d+)\t")
 _AT_FILE = re.compile(r" at (\S+):(\d+)$")
 
 
-def gdb_steps(binary: str, line: int, commands: list[str]) -> list[tuple[str, int]]:
+def _location(at: int | str) -> str:
+    return f"srclines.c:{at}" if isinstance(at, int) else at
+
+
+def gdb_steps(binary: str, line: int | str, commands: list[str]) -> list[tuple[str, int]]:
     """(file base name, line) where gdb is after each of `commands` (`next`, `step`),
-    starting from a breakpoint at srclines.c:`line`."""
-    script = [f"break srclines.c:{line}", "run"]
+    starting from a breakpoint at srclines.c:`line` (or at a function named `line`)."""
+    script = [f"break {_location(line)}", "run"]
     for command in commands:
         script += ["echo @@\\n", command]
     out = gdb(binary, script)
@@ -70,11 +74,11 @@ def gdb_steps(binary: str, line: int, commands: list[str]) -> list[tuple[str, in
 
 
 def pydbg_steps(
-    client: Any, output: Any, binary: str, line: int, commands: list[str]
+    client: Any, output: Any, binary: str, line: int | str, commands: list[str]
 ) -> list[tuple[str, int]]:
     """The same with pydbg in source mode (`l+t`; `p` for next, `t` for step)."""
     start(client, output, binary)
-    client.control.execute(f"bp srclines.c:{line}")
+    client.control.execute(f"bp {_location(line)}")
     client.control.execute("g")
     assert wait(client)
     client.control.execute("bc *; l+t")

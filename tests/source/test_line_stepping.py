@@ -27,7 +27,7 @@ N, S = "next", "step"
 
 
 def compare(client, output, binary: str, at: str, commands: list[str]) -> None:
-    line = marker(at)
+    line: int | str = marker(at) if at.startswith("LINE_") else at
     expected = gdb_steps(binary, line, commands)
     assert len(expected) == len(commands)
     got = pydbg_steps(client, output, binary, line, commands)
@@ -53,6 +53,15 @@ def test_step_into_calls_recursion_and_back(client, output, targets):
     assert binary is not None
     commands = [N, S, S, S, S, S, N, N, S, S] + [S] * 17 + [N, N]
     compare(client, output, binary.path, "LINE_MAIN_FIRST", commands)
+
+
+@pytest.mark.parametrize("command", [N, S])
+def test_out_of_a_function_without_line_info(client, output, targets, command):
+    """Stopped in the assembly function (no line info, no CFI): the step runs it to its
+    return and goes on to the end of the caller's line."""
+    binary = targets.get("srclines", "pie")
+    assert binary is not None
+    compare(client, output, binary.path, "plain_add", [command, S])
 
 
 @pytest.mark.parametrize("binding", ["lazy", "now"])
