@@ -26,6 +26,7 @@ __all__ = [
     "inflate",
     "parse_aranges",
     "parse_line_header",
+    "parse_ranges",
     "unit_roots",
 ]
 
@@ -393,6 +394,12 @@ class UnitRoot:
     stmt_list: int | None
     comp_dir: bytes
     name: bytes
+    version: int = 4
+    address_size: int = 8
+    low_pc: int = 0  # the base of its range lists
+    spans: tuple[tuple[int, int], ...] = ()  # [low_pc, high_pc)
+    ranges: int = -1  # DW_AT_ranges (a section offset), -1 when absent or indexed
+    has_code_attributes: bool = False  # DW_AT_low_pc, high_pc or ranges, in any form
 
 
 _FIXED = {
@@ -422,6 +429,7 @@ _ULEB = {0x0F, 0x15, 0x1A, 0x1B, 0x22, 0x23, 0x1F01, 0x1F02}
 _OFFSET = {0x0E, 0x17, 0x1D, 0x1F, 0x1F20, 0x1F21}
 _STRX = {0x1A: 0, 0x25: 1, 0x26: 2, 0x27: 3, 0x28: 4}
 _DW_AT_NAME, _DW_AT_STMT_LIST, _DW_AT_COMP_DIR, _DW_AT_STR_OFFSETS_BASE = 0x03, 0x10, 0x1B, 0x72
+_DW_AT_LOW_PC, _DW_AT_HIGH_PC, _DW_AT_RANGES = 0x11, 0x12, 0x55
 
 
 def _abbrev(abbrev: bytes, offset: int, code: int) -> tuple[list[tuple[int, int, int]], int]:
@@ -474,6 +482,9 @@ def unit_roots(info: bytes, abbrev: bytes, strs: dict[str, bytes]) -> Iterator[U
             continue
         specs, _ = _abbrev(abbrev, abbrev_offset, code)
         stmt: int | None = None
+        low = high = ranges = -1
+        high_is_offset = False
+        code_attributes = False
         comp: object = b""
         name: object = b""
         strx_base = 8 if offset_size == 4 else 16
@@ -507,6 +518,22 @@ def unit_roots(info: bytes, abbrev: bytes, strs: dict[str, bytes]) -> Iterator[U
                 pass
             else:
                 raise DwarfFormatError(f"unit at {unit:#x}: form {form:#x} not supported")
+            if attr in (_DW_AT_LOW_PC, _DW_AT_HIGH_PC, _DW_AT_RANGES):
+                code_attributes = True
+                if form in (0x01, 0x05, 0x06, 0x07, 0x0B, 0x17):
+                    value_int = _Reader(info, start).uint(r.pos - start)
+                elif form == 0x0F:
+                    value_int = _Reader(info, start).uleb()
+                elif form == 0x21:
+                    value_int = _const
+                else:  # addrx, rnglistx ...: needs .debug_addr; left to the fallback
+                    value_int = -1
+                if attr == _DW_AT_LOW_PC:
+                    low = value_int
+                elif attr == _DW_AT_RANGES:
+                    ranges = value_int
+                else:
+                    high, high_is_offset = value_int, form != 0x01
             if attr == _DW_AT_STMT_LIST:
                 stmt = _Reader(info, start).uint(r.pos - start)
             elif attr == _DW_AT_STR_OFFSETS_BASE:
@@ -537,5 +564,56 @@ def unit_roots(info: bytes, abbrev: bytes, strs: dict[str, bytes]) -> Iterator[U
                 at = _Reader(table, strx_base + value[1] * offset_size).uint(offset_size)
                 value = _cstr_at(strs[".debug_str"], at)
             resolved.append(value if isinstance(value, bytes) else b"")
-        yield UnitRoot(unit, stmt, resolved[0], resolved[1])
+        spans: tuple[tuple[int, int], ...] = ()
+        if low >= 0 and high >= 0:
+            spans = ((low, low + high if high_is_offset else high),)
+        yield UnitRoot(
+            unit,
+            stmt,
+            resolved[0],
+            resolved[1],
+            version,
+            address_size,
+            max(low, 0),
+            spans,
+            ranges,
+            code_attributes,
+        )
         r.pos = end
+
+
+def parse_ranges(
+    data: bytes, offset: int, version: int, base: int, address_size: int = 8
+) -> list[tuple[int, int]]:
+    """The [start, end) ranges of a DW_AT_ranges list: .debug_ranges (DWARF 2-4) or
+    .debug_rnglists (5) at `offset`; `base` is the unit's DW_AT_low_pc.  Entries that
+    need .debug_addr (DW_RLE_*x) raise DwarfFormatError: the caller falls back."""
+    r = _Reader(data, offset)
+    out: list[tuple[int, int]] = []
+    top = (1 << (8 * address_size)) - 1
+    if version < 5:
+        while True:
+            lo, hi = r.uint(address_size), r.uint(address_size)
+            if lo == 0 and hi == 0:
+                return out
+            if lo == top:
+                base = hi
+            elif lo < hi:
+                out.append((base + lo, base + hi))
+    while True:
+        kind = r.u8()
+        if kind == 0:  # end_of_list
+            return out
+        if kind == 4:  # offset_pair
+            lo, hi = r.uleb(), r.uleb()
+            out.append((base + lo, base + hi))
+        elif kind == 5:  # base_address
+            base = r.uint(address_size)
+        elif kind == 6:  # start_end
+            lo, hi = r.uint(address_size), r.uint(address_size)
+            out.append((lo, hi))
+        elif kind == 7:  # start_length
+            lo = r.uint(address_size)
+            out.append((lo, lo + r.uleb()))
+        else:
+            raise DwarfFormatError(f"range list entry {kind} needs .debug_addr")

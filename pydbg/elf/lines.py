@@ -3,8 +3,10 @@ addresses, from the DWARF line programs in .debug_line (the file's own, or its s
 debug file's).
 
 Read lazily with the raw readers of `pydbg.elf.line_program`, one compilation unit at a
-time: a lookup by address decodes only the unit that .debug_aranges says covers it (all
-units when the file has no aranges); a lookup by line decodes only the units whose file
+time: a lookup by address decodes only the unit that .debug_aranges says covers it, or
+(no aranges, as clang's default) the unit whose first DIE's DW_AT_low_pc/high_pc or
+DW_AT_ranges (.debug_ranges, .debug_rnglists) do; all units only when none does.  A
+lookup by line decodes only the units whose file
 tables (read from the program headers, a few ms for libc) name the file's base name.
 DWARF 5 (gcc 12's default) numbers files from 0 and lists the compilation directory as
 directory 0; DWARF 2-4 number files from 1 and leave directory 0 implicit: `_unit_files`
@@ -32,10 +34,12 @@ from pydbg.elf.image import ElfImage
 from pydbg.elf.line_program import (
     DwarfFormatError,
     LineHeader,
+    UnitRoot,
     decode_program,
     inflate,
     parse_aranges,
     parse_line_header,
+    parse_ranges,
     unit_roots,
 )
 
@@ -91,6 +95,7 @@ class _Unit:
     offset: int  # of the unit in .debug_info
     stmt_list: int  # of its line program in .debug_line
     comp_dir: str
+    root: UnitRoot | None = None  # its first DIE (address ranges)
     header: LineHeader | None = None
     files: list[str] | None = None  # resolved paths, indexed like the rows' file numbers
     sequences: list[_Sequence] | None = None
@@ -136,6 +141,9 @@ class LineTable:
         self._arange_starts: list[int] = []
         self._by_name: dict[str, list[_Unit]] | None = None
         self._by_file: dict[str, dict[int, list[int]]] = {}  # query -> line -> addresses
+        self._spans: list[tuple[int, int, _Unit]] | None = None  # from the units' DIEs
+        self._span_starts: list[int] = []
+        self._complete: bool | None = None  # every unit says what it covers
         self._all_decoded = False
         self._seq_starts: list[int] = []
         self._sequences: list[_Sequence] = []
@@ -190,6 +198,8 @@ class LineTable:
             ".debug_str",
             ".debug_str_offsets",
             ".debug_aranges",
+            ".debug_ranges",
+            ".debug_rnglists",
         )
         if source.kind.startswith("rel"):
             # Object files: the DWARF needs relocating first, which pyelftools does.
@@ -242,7 +252,7 @@ class LineTable:
             ):
                 if root.stmt_list is None:
                     continue
-                unit = _Unit(root.offset, root.stmt_list, _text(root.comp_dir))
+                unit = _Unit(root.offset, root.stmt_list, _text(root.comp_dir), root)
                 units.append(unit)
                 self._by_offset[unit.offset] = unit
         except ImageFileError:
@@ -373,13 +383,15 @@ class LineTable:
         if not self._open():
             return None
         if not self._all_decoded:
-            unit = self._unit_at(address)
-            if unit is not None:
-                self._decode(unit)
-                hit = self._search(address)
-                if hit is not None:
-                    return hit
-            self._decode_all()  # no aranges, or aranges that miss this address
+            for unit in (self._unit_at(address), self._unit_spanning(address)):
+                if unit is not None:
+                    self._decode(unit)
+                    hit = self._search(address)
+                    if hit is not None:
+                        return hit
+            if self._indexed_all():
+                return None  # every unit said what it covers, and none covers this
+            self._decode_all()  # some unit did not say: look at every row
         return self._search(address)
 
     def line_for_address(self, address: int) -> tuple[str, int] | None:
@@ -429,6 +441,67 @@ class LineTable:
                 self._all_units()
                 return self._by_offset.get(offset)
         return None
+
+    def _unit_spanning(self, address: int) -> _Unit | None:
+        """The unit whose first DIE's DW_AT_low_pc/high_pc or DW_AT_ranges cover an
+        address (for files without .debug_aranges, as clang's by default), or None."""
+        if self._spans is None:
+            spans: list[tuple[int, int, _Unit]] = []
+            units = self._all_units()  # (opens the sections first)
+            data = {
+                4: self._sections.get(".debug_ranges", b""),
+                5: self._sections.get(".debug_rnglists", b""),
+            }
+            for unit in units:
+                root = unit.root
+                if root is None:
+                    continue
+                found = list(root.spans)
+                if root.ranges >= 0:
+                    try:
+                        found += parse_ranges(
+                            data[5 if root.version >= 5 else 4],
+                            root.ranges,
+                            root.version,
+                            root.low_pc,
+                            root.address_size,
+                        )
+                    except _BAD:
+                        continue  # left to the full decode
+                spans.extend((lo, hi, unit) for lo, hi in found if lo < hi)
+            spans.sort(key=lambda span: span[0])
+            self._spans = spans
+            self._span_starts = [span[0] for span in spans]
+        i = bisect.bisect_right(self._span_starts, address) - 1
+        for lo, hi, unit in reversed(self._spans[max(0, i - 8) : i + 1]):
+            if lo <= address < hi:
+                return unit
+        return None
+
+    def _indexed_all(self) -> bool:
+        """Whether every unit with a line program is in .debug_aranges or has address
+        ranges on its first DIE (then an address no unit claims has no line info)."""
+        if self._complete is None:
+            self._unit_spanning(0)  # builds the spans
+            claimed = {offset for _lo, _hi, offset in self._aranges or ()}
+            claimed.update(unit.offset for _lo, _hi, unit in self._spans or ())
+            # A unit with neither low_pc nor ranges has no code (abi-note.c).
+            claimed.update(
+                unit.offset
+                for unit in self._all_units()
+                if unit.root is not None
+                and not unit.root.spans
+                and unit.root.ranges == -1
+                and not unit.root.has_code_attributes
+            )
+            self._complete = all(unit.offset in claimed for unit in self._all_units())
+        return self._complete
+
+    @property
+    def decoded_units(self) -> int:
+        """How many units' line programs have been decoded so far (the indexes' point is
+        to keep this small; for tests and benchmarks)."""
+        return sum(1 for unit in self._units or () if unit.sequences is not None)
 
     def _search(self, address: int) -> tuple[_Sequence, int] | None:
         i = bisect.bisect_right(self._seq_starts, address) - 1

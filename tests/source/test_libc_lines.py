@@ -97,3 +97,55 @@ def test_system_library_lines_match_gdb(path: str) -> None:
         assert starts <= set(image.lines.addresses_for_line(file, number)), (file, number)
     assert checked >= 1
     assert not any("elf/elf/" in f or "malloc/malloc/" in f for f in image.lines.files())
+
+
+@pytest.mark.parametrize("flags", [["-O2", "-gdwarf-4"], ["-O2", "-gdwarf-5"], ["-O0"]])
+def test_without_aranges_units_are_found_by_their_ranges(tmp_path, flags: list[str]) -> None:
+    """No .debug_aranges (clang's default): a lookup decodes the unit whose low_pc /
+    high_pc or DW_AT_ranges (.debug_ranges in DWARF 4, .debug_rnglists in 5; gcc -O2
+    puts main in .text.startup, so its unit has a range list) cover the address."""
+    from tests.source.support import SOURCE
+
+    built = str(tmp_path / "srclines")
+    bare = str(tmp_path / "srclines-bare")
+    subprocess.run(["gcc", "-g", *flags, SOURCE, "-o", built], check=True)
+    subprocess.run(["objcopy", "--remove-section", ".debug_aranges", built, bare], check=True)
+    clear_cache()
+    image = open_image(bare)
+    assert image.section(".debug_aranges") is None
+    names = ["main", "fact", "twice"]
+    addresses = []
+    for name in names:
+        symbol = image.symbols.lookup(name) or image.symbols.lookup(f"{name}.constprop.0")
+        assert symbol is not None, name
+        addresses.append(symbol.address + symbol.size // 2)
+    lines = image.lines
+    got = [lines.find_address(a) for a in addresses]
+    assert lines.decoded_units == 1  # srclines.c's, found without decoding the others
+    out = subprocess.run(
+        ["addr2line", "-e", bare, *[f"{a:#x}" for a in addresses]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.split()
+    for hit, want in zip(got, out, strict=True):
+        assert hit is not None
+        assert f"{os.path.basename(hit.path)}:{hit.line}" == os.path.basename(want).split()[0]
+
+
+def test_libc_without_aranges_decodes_only_what_it_needs(tmp_path) -> None:
+    debug = _debug_file("/lib/x86_64-linux-gnu/libc.so.6")
+    if debug is None:
+        pytest.skip("no debug file for libc (libc6-dbg)")
+    bare = str(tmp_path / "libc.debug")
+    subprocess.run(["objcopy", "--remove-section", ".debug_aranges", debug, bare], check=True)
+    clear_cache()
+    with_aranges = open_image(debug).lines
+    without = open_image(bare).lines
+    symbols = open_image("/lib/x86_64-linux-gnu/libc.so.6").symbols
+    for name in ("malloc", "qsort", "strtol", "fopen"):
+        symbol = symbols.lookup(name)
+        assert symbol is not None
+        address = symbol.address + 8
+        assert without.find_address(address) == with_aranges.find_address(address), name
+    assert without.decoded_units <= 4
