@@ -5,13 +5,17 @@ moved past the prologue; unknown files and lines past the end are one-line error
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 
 import pytest
 
+from pydbg.constants import DEBUG_BREAKPOINT_DEFERRED
 from pydbg.errors import NoCodeAtLineError, UnknownSourceFileError
 from tests.api.helpers import wait
 from tests.source.support import GDB, gdb, marker, start
+from tests.support import TARGET_SOURCES
 
 pytestmark = pytest.mark.skipif(GDB is None, reason="gdb is not installed")
 
@@ -78,3 +82,30 @@ def test_bad_lines_are_specific_errors(client, output, targets):
     client.control.execute("bu `nosuch.c:3`")
     client.control.execute("bl")
     assert "`nosuch.c:3`" in output.take()
+
+
+def test_bu_on_a_line_of_a_library_loaded_later(client, output, targets, libraries, tmp_path):
+    """`bu` on a file no module has lines for yet stays deferred, and resolves when the
+    library that has the file is dlopen'ed."""
+    source = os.path.join(TARGET_SOURCES, "plugins", "libplugin.c")
+    with open(source) as f:
+        line = next(n for n, text in enumerate(f, 1) if "return 4242" in text)
+    commands = tmp_path / "stdin"
+    commands.write_text("open\ncall\n")
+    with open(commands) as stdin:
+        client.create_process(
+            [targets["dlopen"].path, libraries["libplugin"]],
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+        )
+    assert wait(client)
+    client.control.execute(f"bu `libplugin.c:{line}`")
+    (bp,) = client.control.breakpoints()
+    assert bp.flags & DEBUG_BREAKPOINT_DEFERRED
+    client.control.execute("g")
+    assert wait(client)
+    pc = client.registers.get_instruction_offset()
+    assert client.symbols.get_name_by_offset(pc)[0].endswith("!plugin_value")
+    number, file, _ = client.symbols.get_line_by_offset(pc)
+    assert (os.path.basename(file), number) == ("libplugin.c", line)
+    assert not bp.flags & DEBUG_BREAKPOINT_DEFERRED
