@@ -12,6 +12,9 @@ of `malloc` + 0x39 (address -> line).  libc's debug file is found by its build i
   each kind is timed in its own process so that neither pays for the other.
 - pydbg later lookups: the mean of 1000 more queries of that kind (other lines / other
   addresses of malloc) in the same process.
+- pydbg address first without .debug_aranges: the same on a copy of the debug file
+  with that section removed (objcopy), as clang leaves it: the unit is found by its
+  first DIE's low_pc/high_pc or DW_AT_ranges.
 - gdb: `gdb -batch -nx -ex 'info line FILE:N' -ex 'info line *ADDR' libc.so.6`, wall
   time from spawn to exit (median), and gdb with no query, to show what the two queries
   add to loading the file.
@@ -21,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
@@ -36,7 +41,7 @@ sys.path.insert(0, {root!r})
 from pydbg.elf import open_image
 kind = {kind!r}
 t0 = time.perf_counter()
-image = open_image({libc!r})
+image = open_image({path!r})
 lines = image.lines
 if kind == "line":
     got = lines.addresses_for_line({file!r}, {line})
@@ -64,13 +69,23 @@ def _malloc_address() -> int:
     return int(symbol.address) + 0x39
 
 
-def _pydbg(kind: str, addr: int) -> tuple[float, float, str]:
-    code = _CHILD.format(root=ROOT, kind=kind, libc=LIBC, file=FILE, line=LINE, addr=addr)
+def _pydbg(kind: str, addr: int, path: str = LIBC) -> tuple[float, float, str]:
+    code = _CHILD.format(root=ROOT, kind=kind, path=path, file=FILE, line=LINE, addr=addr)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     first, later, got = out.split(" ", 2)
     return float(first), float(later), got.strip()
+
+
+def _debug() -> str:
+    sys.path.insert(0, ROOT)
+    from pydbg.elf import open_image
+
+    found = open_image(LIBC).find_debug_file()
+    if found is None:
+        raise SystemExit("no debug file for libc: install libc6-dbg")
+    return found
 
 
 def _gdb(queries: list[str]) -> tuple[float, str]:
@@ -90,16 +105,23 @@ def main() -> None:
     rows: dict[str, list[float]] = {}
     answers: dict[str, str] = {}
     queries = [f"info line {FILE}:{LINE}", f"info line *{addr:#x}"]
+    tmp = tempfile.mkdtemp()
+    bare = os.path.join(tmp, "libc-no-aranges.debug")
+    subprocess.run(["objcopy", "--remove-section", ".debug_aranges", _debug(), bare], check=True)
     for _ in range(reps):
         for kind in ("line", "address"):
             first, later, got = _pydbg(kind, addr)
             rows.setdefault(f"pydbg {kind} first", []).append(first)
             rows.setdefault(f"pydbg {kind} later", []).append(later)
             answers[f"pydbg {kind}"] = got
+        first, later, got = _pydbg("address", addr, bare)
+        rows.setdefault("pydbg address first, no .debug_aranges", []).append(first)
+        answers["pydbg address, no aranges"] = got
         wall, out = _gdb(queries)
         rows.setdefault("gdb both queries", []).append(wall)
         answers["gdb"] = out
         rows.setdefault("gdb no query", []).append(_gdb([])[0])
+    shutil.rmtree(tmp)
     print(f"libc {LIBC}; {FILE}:{LINE}; address {addr:#x}; {reps} repetitions, medians\n")
     print("| measurement | time |\n|---|---|")
     for name, values in rows.items():

@@ -434,28 +434,54 @@ _DW_AT_LOW_PC, _DW_AT_HIGH_PC, _DW_AT_RANGES = 0x11, 0x12, 0x55
 
 def _abbrev(abbrev: bytes, offset: int, code: int) -> tuple[list[tuple[int, int, int]], int]:
     """The (attribute, form, implicit const) list of abbreviation `code` of the table at
-    `offset` (scanning stops at the code, usually the table's first entry)."""
-    r = _Reader(abbrev, offset)
+    `offset` (scanning stops at the code; gcc does not put the unit's first).  The
+    scan reads one-byte LEB128s inline: it runs over thousands of entries in libc."""
+    data = abbrev
+    pos = offset
+    r = _Reader(abbrev)
     while True:
-        this = r.uleb()
+        this = data[pos]
+        if this < 0x80:
+            pos += 1
+        else:
+            r.pos = pos
+            this = r.uleb()
+            pos = r.pos
         if this == 0:
             raise DwarfFormatError(f"abbreviation {code} missing at {offset:#x}")
-        r.uleb()  # tag
-        r.u8()  # children
+        while data[pos] >= 0x80:  # tag
+            pos += 1
+        pos += 2  # the tag's last byte, children
+        wanted = this == code
         specs: list[tuple[int, int, int]] = []
         while True:
-            attr, form = r.uleb(), r.uleb()
+            attr = data[pos]
+            form = data[pos + 1]
+            if attr < 0x80 and form < 0x80:
+                pos += 2
+            else:
+                r.pos = pos
+                attr, form = r.uleb(), r.uleb()
+                pos = r.pos
             if attr == 0 and form == 0:
                 break
-            specs.append((attr, form, r.sleb() if form == 0x21 else 0))
-        if this == code:
-            return specs, r.pos
+            const = 0
+            if form == 0x21:
+                r.pos = pos
+                const = r.sleb()
+                pos = r.pos
+            if wanted:
+                specs.append((attr, form, const))
+        if wanted:
+            return specs, pos
 
 
-def unit_roots(info: bytes, abbrev: bytes, strs: dict[str, bytes]) -> Iterator[UnitRoot]:
-    """The first DIE of every compilation unit of .debug_info (type units skipped);
-    `strs` holds ".debug_str", ".debug_line_str", ".debug_str_offsets"."""
-    r = _Reader(info)
+def unit_roots(
+    info: bytes, abbrev: bytes, strs: dict[str, bytes], start: int = 0
+) -> Iterator[UnitRoot]:
+    """The first DIE of every compilation unit of .debug_info from offset `start` (type
+    units skipped); `strs` holds ".debug_str", ".debug_line_str", ".debug_str_offsets"."""
+    r = _Reader(info, start)
     while r.pos < len(info):
         unit = r.pos
         length, offset_size = r.initial_length()

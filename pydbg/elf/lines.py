@@ -89,12 +89,13 @@ class _Stream:
 
 @dataclass
 class _Unit:
-    """One compilation unit's line program: its header read on demand (the file index
-    needs only headers), its rows decoded on demand."""
+    """One line program (and the compilation unit that points at it, when known): its
+    header read on demand (the file index needs only headers), its rows decoded on
+    demand."""
 
-    offset: int  # of the unit in .debug_info
-    stmt_list: int  # of its line program in .debug_line
-    comp_dir: str
+    offset: int | None  # of the unit in .debug_info (None: not known yet, or none)
+    stmt_list: int  # of its line program in .debug_line: what identifies it here
+    comp_dir: str | None  # DW_AT_comp_dir (None: not read yet)
     root: UnitRoot | None = None  # its first DIE (address ranges)
     header: LineHeader | None = None
     files: list[str] | None = None  # resolved paths, indexed like the rows' file numbers
@@ -136,7 +137,9 @@ class LineTable:
         self.source: ElfImage | None = None  # the file the DWARF comes from
         self._sections: dict[str, bytes] = {}
         self._units: list[_Unit] | None = None
-        self._by_offset: dict[int, _Unit] = {}
+        self._by_offset: dict[int, _Unit] = {}  # compilation units by .debug_info offset
+        self._by_stmt: dict[int, _Unit] = {}  # line programs by .debug_line offset
+        self._programs: list[_Unit] | None = None
         self._aranges: list[tuple[int, int, int]] | None = None
         self._arange_starts: list[int] = []
         self._by_name: dict[str, list[_Unit]] | None = None
@@ -171,121 +174,176 @@ class LineTable:
         if source is None:
             return False
         self.source = source
-        try:
-            self._load_sections(source)
-        except ImageFileError:
-            raise
-        except Exception as exc:  # pyelftools (relocatable files) raises anything
-            self._fail(source, exc)
-            return False
-        try:
-            aranges = self._sections.get(".debug_aranges")
-            if aranges:
-                self._aranges = parse_aranges(aranges)
-                self._arange_starts = [a[0] for a in self._aranges]
-        except _BAD as exc:
-            self.warnings.append(f"{source.path}: .debug_aranges ignored: {_why(exc)}")
-            self._aranges = None
+        if source.kind.startswith("rel"):
+            try:
+                self._load_relocated(source)
+            except ImageFileError:
+                raise
+            except Exception as exc:  # pyelftools raises anything on garbage
+                self._fail(source, exc)
+                return False
         self._ok = True
         return True
 
-    def _load_sections(self, source: ElfImage) -> None:
-        names = (
-            ".debug_info",
-            ".debug_abbrev",
-            ".debug_line",
-            ".debug_line_str",
-            ".debug_str",
-            ".debug_str_offsets",
-            ".debug_aranges",
-            ".debug_ranges",
-            ".debug_rnglists",
-        )
-        if source.kind.startswith("rel"):
-            # Object files: the DWARF needs relocating first, which pyelftools does.
-            from elftools.elf.elffile import ELFFile
+    def _load_relocated(self, source: ElfImage) -> None:
+        """Object files: the DWARF needs relocating first, which pyelftools does."""
+        from elftools.elf.elffile import ELFFile
 
-            dwarf = ELFFile(cast(BinaryIO, _Stream(source))).get_dwarf_info(
-                relocate_dwarf_sections=True
-            )
-            for name in names:
-                sec = getattr(dwarf, name[1:] + "_sec", None)
-                if sec is not None:
-                    self._sections[name] = sec.stream.getvalue()
-            return
-        for name in names:
-            sec = source.section(name) or source.section(".z" + name[1:])
-            if sec is None or not sec.has_file_data:
-                continue
+        dwarf = ELFFile(cast(BinaryIO, _Stream(source))).get_dwarf_info(
+            relocate_dwarf_sections=True
+        )
+        for name in _SECTIONS:
+            sec = getattr(dwarf, name[1:] + "_sec", None)
+            self._sections[name] = sec.stream.getvalue() if sec is not None else b""
+
+    def _data(self, name: str) -> bytes:
+        """A debug section's bytes, inflated, read on first use (b"" when absent or
+        unreadable: a warning, or the table's error for .debug_line)."""
+        data = self._sections.get(name)
+        if data is not None:
+            return data
+        data = b""
+        source = self.source
+        if source is not None:
             try:
-                self._sections[name] = inflate(source.read_section(sec), sec.flags, sec.name)
-            except _BAD as exc:
-                if name in (".debug_line", ".debug_info"):
-                    raise
-                self.warnings.append(f"{source.path}: {name} ignored: {_why(exc)}")
+                sec = source.section(name) or source.section(".z" + name[1:])
+                if sec is not None and sec.has_file_data:
+                    data = inflate(source.read_section(sec), sec.flags, sec.name)
+            except ImageFileError:
+                raise
+            except (ImageError, *_BAD) as exc:
+                if name == ".debug_line":
+                    self._fail(source, exc)
+                else:
+                    self.warnings.append(f"{source.path}: {name} ignored: {_why(exc)}")
+        self._sections[name] = data
+        return data
 
     def _fail(self, source: ElfImage, exc: BaseException) -> None:
         self.error = f"{source.path}: no line info: {_why(exc)}"
         self._ok = False
         self._units = []
+        self._programs = []
 
     @property
     def available(self) -> bool:
         """Whether the file (or its debug file) has line info that could be opened."""
-        return self._open() and bool(self._all_units())
+        return self._open() and bool(self._all_programs())
 
     # -- units -------------------------------------------------------------------------
 
+    def _strs(self) -> dict[str, bytes]:
+        return {name: self._data(name) for name in _STR_SECTIONS}
+
+    def _unit_for(self, stmt_list: int) -> _Unit:
+        unit = self._by_stmt.get(stmt_list)
+        if unit is None:
+            unit = self._by_stmt[stmt_list] = _Unit(None, stmt_list, None)
+        return unit
+
+    def _adopt(self, root: UnitRoot) -> _Unit | None:
+        """The unit of a compilation unit's first DIE (None: it has no line program)."""
+        if root.stmt_list is None:
+            return None
+        unit = self._unit_for(root.stmt_list)
+        unit.offset, unit.root, unit.comp_dir = root.offset, root, _text(root.comp_dir)
+        self._by_offset[root.offset] = unit
+        return unit
+
     def _all_units(self) -> list[_Unit]:
-        """Every unit with a line program, from a pass over the first DIE of each."""
+        """Every compilation unit with a line program, from a pass over the first DIE of
+        each (needed for address ranges without .debug_aranges, and DWARF 4's
+        DW_AT_comp_dir; a lookup by line in DWARF 5 does without)."""
         if self._units is not None:
             return self._units
         units: list[_Unit] = []
         if not self._open():
             self._units = units
             return units
-        sections = self._sections
-        strs = {k: sections.get(k, b"") for k in _STR_SECTIONS}
         try:
-            for root in unit_roots(
-                sections.get(".debug_info", b""), sections.get(".debug_abbrev", b""), strs
-            ):
-                if root.stmt_list is None:
-                    continue
-                unit = _Unit(root.offset, root.stmt_list, _text(root.comp_dir), root)
-                units.append(unit)
-                self._by_offset[unit.offset] = unit
+            roots = unit_roots(self._data(".debug_info"), self._data(".debug_abbrev"), self._strs())
+            for root in roots:
+                unit = self._adopt(root)
+                if unit is not None:
+                    units.append(unit)
         except ImageFileError:
             raise
         except _BAD as exc:  # a unit so damaged the rest cannot be found
             assert self.source is not None
-            if units:
-                self.warnings.append(
-                    f"{self.source.path}: units after the damage skipped: {_why(exc)}"
-                )
-            else:
-                self._fail(self.source, exc)
-        self._units = units
-        return units
+            self.warnings.append(f"{self.source.path}: units after the damage skipped: {_why(exc)}")
+        if self._units is None:  # (a failure meanwhile leaves [])
+            self._units = units
+        return self._units
+
+    def _all_programs(self) -> list[_Unit]:
+        """Every line program of .debug_line, in order, headers read (the programs follow
+        each other: each header says where the next starts)."""
+        if self._programs is not None:
+            return self._programs
+        programs: list[_Unit] = []
+        if self._open():
+            data = self._data(".debug_line")
+            strs = (self._data(".debug_line_str"), self._data(".debug_str"))
+            offset = 0
+            while offset < len(data):
+                unit = self._unit_for(offset)
+                try:
+                    if unit.header is None:
+                        unit.header = parse_line_header(data, offset, strs)
+                except _BAD as exc:
+                    if programs:  # the rest cannot be found
+                        assert self.source is not None
+                        self.warnings.append(
+                            f"{self.source.path}: line programs from {offset:#x} skipped: "
+                            f"{_why(exc)}"
+                        )
+                    else:
+                        self._broken(unit, exc)
+                    break
+                programs.append(unit)
+                offset = unit.header.end
+        if self._programs is None:
+            self._programs = programs
+        return self._programs
+
+    def _unit_at_offset(self, offset: int) -> _Unit | None:
+        """The unit of the compilation unit at `offset` of .debug_info (its first DIE
+        alone is read, unless every unit's already was)."""
+        unit = self._by_offset.get(offset)
+        if unit is not None or self._units is not None:
+            return unit
+        try:
+            root = next(
+                unit_roots(
+                    self._data(".debug_info"), self._data(".debug_abbrev"), self._strs(), offset
+                ),
+                None,
+            )
+        except _BAD:
+            return None
+        return None if root is None or root.offset != offset else self._adopt(root)
 
     def _header(self, unit: _Unit) -> LineHeader | None:
         if unit.header is None and not unit.broken:
             try:
-                strs = (
-                    self._sections.get(".debug_line_str", b""),
-                    self._sections.get(".debug_str", b""),
-                )
-                unit.header = parse_line_header(
-                    self._sections.get(".debug_line", b""), unit.stmt_list, strs
-                )
+                strs = (self._data(".debug_line_str"), self._data(".debug_str"))
+                unit.header = parse_line_header(self._data(".debug_line"), unit.stmt_list, strs)
             except _BAD as exc:
                 self._broken(unit, exc)
         return unit.header
 
+    def _comp_dir(self, unit: _Unit, header: LineHeader) -> str:
+        """The unit's compilation directory: DWARF 5's directory 0, else its DIE's."""
+        if header.version >= 5 and header.dirs:
+            return _text(header.dirs[0])
+        if unit.comp_dir is None:
+            self._all_units()
+        return unit.comp_dir or ""
+
     def _broken(self, unit: _Unit, exc: BaseException) -> None:
         assert self.source is not None
         self.warnings.append(
-            f"{self.source.path}: line program of unit {unit.offset:#x} skipped: {_why(exc)}"
+            f"{self.source.path}: line program at {unit.stmt_list:#x} skipped: {_why(exc)}"
         )
         unit.broken = True
         unit.files = []
@@ -304,12 +362,8 @@ class LineTable:
             return []
         dirs = [_text(d) for d in header.dirs]
         files: list[str] = []
-        if header.version >= 5:
-            base = dirs[0] if dirs else unit.comp_dir
-            if not os.path.isabs(base) and unit.comp_dir and os.path.isabs(unit.comp_dir):
-                base = unit.comp_dir
-        else:
-            base = unit.comp_dir
+        base = self._comp_dir(unit, header)
+        if header.version < 5:
             files.append("")  # file numbers start at 1
         for raw, index in header.files:
             name = _text(raw)
@@ -331,12 +385,14 @@ class LineTable:
         if header is None:
             return []
         try:
-            program = decode_program(self._sections[".debug_line"], header)
+            program = decode_program(self._data(".debug_line"), header)
             files = self._unit_files(unit)
             for raw, index in program.defined_files:  # DW_LNE_define_file (DWARF <= 4)
                 directory = header.dirs[index - 1] if 0 < index <= len(header.dirs) else b""
                 files.append(
-                    os.path.normpath(os.path.join(unit.comp_dir, _text(directory), _text(raw)))
+                    os.path.normpath(
+                        os.path.join(self._comp_dir(unit, header), _text(directory), _text(raw))
+                    )
                 )
         except _BAD as exc:
             self._broken(unit, exc)
@@ -353,7 +409,7 @@ class LineTable:
 
     def _decode_all(self) -> None:
         if not self._all_decoded:
-            for unit in self._all_units():
+            for unit in self._all_programs():
                 self._decode(unit)
             self._all_decoded = True
 
@@ -383,7 +439,8 @@ class LineTable:
         if not self._open():
             return None
         if not self._all_decoded:
-            for unit in (self._unit_at(address), self._unit_spanning(address)):
+            for find in (self._unit_at, self._unit_spanning):  # (the second only if need be)
+                unit = find(address)
                 if unit is not None:
                     self._decode(unit)
                     hit = self._search(address)
@@ -433,13 +490,20 @@ class LineTable:
 
     def _unit_at(self, address: int) -> _Unit | None:
         """The unit .debug_aranges says covers an address, or None."""
+        if self._aranges is None:
+            self._aranges = []
+            try:
+                self._aranges = parse_aranges(self._data(".debug_aranges"))
+            except _BAD as exc:
+                assert self.source is not None
+                self.warnings.append(f"{self.source.path}: .debug_aranges ignored: {_why(exc)}")
+            self._arange_starts = [a[0] for a in self._aranges]
         if not self._aranges:
             return None
         i = bisect.bisect_right(self._arange_starts, address) - 1
         for lo, hi, offset in reversed(self._aranges[max(0, i - 8) : i + 1]):
             if lo <= address < hi:
-                self._all_units()
-                return self._by_offset.get(offset)
+                return self._unit_at_offset(offset)
         return None
 
     def _unit_spanning(self, address: int) -> _Unit | None:
@@ -447,11 +511,8 @@ class LineTable:
         address (for files without .debug_aranges, as clang's by default), or None."""
         if self._spans is None:
             spans: list[tuple[int, int, _Unit]] = []
-            units = self._all_units()  # (opens the sections first)
-            data = {
-                4: self._sections.get(".debug_ranges", b""),
-                5: self._sections.get(".debug_rnglists", b""),
-            }
+            units = self._all_units()
+            data = {4: self._data(".debug_ranges"), 5: self._data(".debug_rnglists")}
             for unit in units:
                 root = unit.root
                 if root is None:
@@ -482,8 +543,9 @@ class LineTable:
         """Whether every unit with a line program is in .debug_aranges or has address
         ranges on its first DIE (then an address no unit claims has no line info)."""
         if self._complete is None:
+            self._unit_at(0)  # reads the aranges
             self._unit_spanning(0)  # builds the spans
-            claimed = {offset for _lo, _hi, offset in self._aranges or ()}
+            claimed: set[int | None] = {offset for _lo, _hi, offset in self._aranges or ()}
             claimed.update(unit.offset for _lo, _hi, unit in self._spans or ())
             # A unit with neither low_pc nor ranges has no code (abi-note.c).
             claimed.update(
@@ -501,7 +563,7 @@ class LineTable:
     def decoded_units(self) -> int:
         """How many units' line programs have been decoded so far (the indexes' point is
         to keep this small; for tests and benchmarks)."""
-        return sum(1 for unit in self._units or () if unit.sequences is not None)
+        return sum(1 for unit in self._by_stmt.values() if unit.sequences is not None)
 
     def _search(self, address: int) -> tuple[_Sequence, int] | None:
         i = bisect.bisect_right(self._seq_starts, address) - 1
@@ -517,7 +579,7 @@ class LineTable:
         """Base name -> units whose file tables name it (headers only, no rows)."""
         if self._by_name is None:
             index: dict[str, list[_Unit]] = {}
-            for unit in self._all_units():
+            for unit in self._all_programs():
                 header = self._header(unit)
                 if header is None:
                     continue
@@ -561,12 +623,21 @@ class LineTable:
     def files(self) -> list[str]:
         """Every source file named by the line programs, sorted."""
         names: set[str] = set()
-        for unit in self._all_units():
+        for unit in self._all_programs():
             names.update(p for p in self._unit_files(unit) if p)
         return sorted(names)
 
 
 _STR_SECTIONS = (".debug_str", ".debug_line_str", ".debug_str_offsets")
+_SECTIONS = (
+    ".debug_info",
+    ".debug_abbrev",
+    ".debug_line",
+    ".debug_aranges",
+    ".debug_ranges",
+    ".debug_rnglists",
+    *_STR_SECTIONS,
+)
 
 
 def _same_file(path: str, query: str) -> bool:
