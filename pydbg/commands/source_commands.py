@@ -1,7 +1,8 @@
 """Source commands (cdb): source mode, source listing and the source search path.
 
     l+t / l-t        source mode on / off: `t` and `p` step by source line (gdb's `step`
-                     and `next`; Control.set_code_level(DEBUG_LEVEL_SOURCE))
+                     and `next`; Control.set_code_level(DEBUG_LEVEL_SOURCE)); l+t also
+                     turns l+s on
     l+s / l-s        show the current source line at each stop, after the usual lines
     l+o / l-o        with l+s: show only the symbol line and the source line at stops
     l+l / l-l        the `[file @ line]` part of the symbol line (.prompt_allow src)
@@ -135,6 +136,8 @@ def _source_options(interp: Interpreter, rest: str) -> None:
     if "t" in letters:
         level = DEBUG_LEVEL_SOURCE if on else DEBUG_LEVEL_ASSEMBLY
         interp.client.control.set_code_level(level)
+        if on:  # source mode shows where it is in the source (l-s turns that off)
+            state.show_at_stop = True
     if "s" in letters:
         state.show_at_stop = on
     if "o" in letters:

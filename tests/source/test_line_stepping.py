@@ -92,7 +92,7 @@ def test_code_level_and_source_at_stops(client, output, targets):
     line = marker("LINE_CALL_TWICE")
     control.execute(f"bp srclines.c:{line}; g")
     assert wait(client)
-    control.execute("l+t; l+s")
+    control.execute("l+t")  # (shows the source line at stops too)
     assert control.get_code_level() == DEBUG_LEVEL_SOURCE
     output.take()
     control.execute("p")
