@@ -254,6 +254,7 @@ class Control:
             StepMode.TO_BRANCHING  th   (over=True: ph)    ... is any control transfer
             StepMode.TO_ADDRESS    ta   (over=True: pa)    until the pc is `address`
             StepMode.GO_UP         gu                      until the current function returns
+            StepMode.LINE          t/p in source mode      one source line (gdb's step, next)
 
         At least one instruction runs.  `over` steps over calls (every thread runs during
         the call); otherwise only the current thread runs.  `count` repeats the step.  The

@@ -17,9 +17,10 @@
     .lines [-e|-d|-t]  source line info at stops (the `[file @ line]` part) on, off, or
                      toggled (the default), as l+l / l-l
 
-Listings look like cdb's: `   42: text`, with `>` in the first column on the line of
-the address.  The window of `lsa` is gdb's `list`'s: from 5 lines before the line to 4
-after.  The source line shown at a stop is `>   42:     x = f(y);`.
+Line numbers and counts are MASM expressions in the current radix, as every cdb number
+(`ls 0n40,0n5`: decimal).  Listings look like cdb's: `   42: text`, with `>` in the
+first column on the line of the address.  The window of `lsa` is gdb's `list`'s: from 5
+lines before the line to 4 after.  The source line shown at a stop is `>   42:     x = f(y);`.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def _list_at(interp: Interpreter, rest: str) -> None:
     "ls",
     summary="List lines of the current source file",
     syntax="ls [first][,count]",
-    example="ls 40,5",
+    example="ls 0n40,0n5",
 )
 def _list(interp: Interpreter, rest: str) -> None:
     state = source_state(interp)

@@ -196,6 +196,9 @@ class Arming(Delivery):
         mode: StepMode | None,
         address: int | None,
     ) -> StepPlan:
+        if mode == StepMode.LINE:
+            lines = LineLookup(self.symbols, thread.process.pid)
+            return LineStepPlan(status, thread, count, lines, lambda: self.caller_frame(thread))
         frame = None
         if mode == StepMode.GO_UP:
             frame = self.caller_frame(thread)

@@ -17,6 +17,7 @@ from pydbg.constants import (
     DEBUG_LEVEL_ASSEMBLY,
     DEBUG_LEVEL_SOURCE,
 )
+from pydbg.control import StepMode
 from pydbg.errors import EngineError
 from tests.api.helpers import wait
 from tests.source.support import GDB, SOURCE, gdb_steps, marker, pydbg_steps, start
@@ -135,3 +136,25 @@ def test_counts_and_the_code_level_event(client, output, recorder, targets):
     assert (os.path.basename(file), number) == expected[-1]
     with pytest.raises(EngineError):
         control.set_code_level(7)
+
+
+def test_control_step_line_works_in_assembly_mode(client, output, targets):
+    """Control.step(StepMode.LINE) steps one line whatever the code level (over=True:
+    gdb's next, else step), and leaves the code level alone."""
+    binary = targets.get("srclines", "pie")
+    assert binary is not None
+    line = marker("LINE_CALL_TWICE")
+    expected = gdb_steps(binary.path, line, [N, S])
+    start(client, output, binary.path)
+    control = client.control
+    control.execute(f"bp srclines.c:{line}; g")
+    assert wait(client)
+    where = []
+    for over in (True, False):
+        control.step(StepMode.LINE, over=over)
+        assert wait(client)
+        pc = client.registers.get_instruction_offset()
+        number, file, _ = client.symbols.get_line_by_offset(pc, statement=True)
+        where.append((os.path.basename(file), number))
+    assert where == expected
+    assert control.get_code_level() == DEBUG_LEVEL_ASSEMBLY
