@@ -233,9 +233,9 @@ class LineStepPlan(StepPlan):
       without the loader's symbols the call runs to its return.
       Into a function without line info: runs until it returns (gdb's step over
       undebuggable functions).
-    * A `ret` of the current function ends the step in the caller, even in the middle of
-      the caller's line (gdb: "stepped to a different frame, but it's not the start of a
-      statement; stop stepping").
+    * A `ret` of the current function goes on in the caller by the same rule: the step
+      ends there if a statement of another line starts at the return address (gcc marks
+      the rest of a `x = f();` line so), else it goes on to the next one.
     * Started where there is no line info, the function runs to its return and the step
       goes on to the end of the caller's line (gdb); one instruction when the caller is
       unknown.
@@ -417,9 +417,7 @@ class LineStepPlan(StepPlan):
             self._arriving = True
             self._plant(backend, target, 0)
             return False
-        if last is Insn.RETURN:
-            return True
-        if current.start <= pc < current.end:
+        if current.start <= pc < current.end and last is not Insn.RETURN:
             return False
         here = self.lines.at(pc)
         if here is None:

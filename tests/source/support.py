@@ -35,8 +35,8 @@ def gdb(binary: str, commands: list[str], run: bool = False) -> str:
     return proc.stdout
 
 
-def start(client: Any, output: Any, path: str) -> None:
-    client.create_process([path], stdout=subprocess.DEVNULL)
+def start(client: Any, output: Any, path: str, args: tuple[str, ...] = ()) -> None:
+    client.create_process([path, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     assert wait(client)
     output.take()
 
@@ -49,16 +49,23 @@ def _location(at: int | str) -> str:
     return f"srclines.c:{at}" if isinstance(at, int) else at
 
 
-def gdb_steps(binary: str, line: int | str, commands: list[str]) -> list[tuple[str, int]]:
+def gdb_steps(
+    binary: str, line: int | str, commands: list[str], args: tuple[str, ...] = ()
+) -> list[tuple[str, int]]:
     """(file base name, line) where gdb is after each of `commands` (`next`, `step`),
-    starting from a breakpoint at srclines.c:`line` (or at a function named `line`)."""
-    script = [f"break {_location(line)}", "run"]
+    starting from a breakpoint at srclines.c:`line` (or at a function named `line`);
+    the program runs with `args` and stdin from /dev/null."""
+    script = [f"break {_location(line)}", f"run {' '.join(args)} < /dev/null", "delete"]
     for command in commands:
         script += ["echo @@\\n", command]
     out = gdb(binary, script)
-    chunks = out.split("@@\n")[1:]
+    head, *chunks = out.split("@@\n")
     where: list[tuple[str, int]] = []
     file = "srclines.c"
+    for text in head.splitlines():  # where the breakpoint was hit
+        at = _AT_FILE.search(text)
+        if at is not None:
+            file = os.path.basename(at[1])
     for chunk in chunks:
         number = None
         for text in chunk.splitlines():
@@ -74,10 +81,15 @@ def gdb_steps(binary: str, line: int | str, commands: list[str]) -> list[tuple[s
 
 
 def pydbg_steps(
-    client: Any, output: Any, binary: str, line: int | str, commands: list[str]
+    client: Any,
+    output: Any,
+    binary: str,
+    line: int | str,
+    commands: list[str],
+    args: tuple[str, ...] = (),
 ) -> list[tuple[str, int]]:
     """The same with pydbg in source mode (`l+t`; `p` for next, `t` for step)."""
-    start(client, output, binary)
+    start(client, output, binary, args)
     client.control.execute(f"bp {_location(line)}")
     client.control.execute("g")
     assert wait(client)

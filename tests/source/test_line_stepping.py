@@ -21,17 +21,20 @@ from pydbg.control import StepMode
 from pydbg.errors import EngineError
 from tests.api.helpers import wait
 from tests.source.support import GDB, SOURCE, gdb_steps, marker, pydbg_steps, start
+from tests.support import TARGET_SOURCES
 
 pytestmark = pytest.mark.skipif(GDB is None, reason="gdb is not installed")
 
 N, S = "next", "step"
 
 
-def compare(client, output, binary: str, at: str, commands: list[str]) -> None:
+def compare(
+    client, output, binary: str, at: str, commands: list[str], args: tuple[str, ...] = ()
+) -> None:
     line: int | str = marker(at) if at.startswith("LINE_") else at
-    expected = gdb_steps(binary, line, commands)
+    expected = gdb_steps(binary, line, commands, args)
     assert len(expected) == len(commands)
-    got = pydbg_steps(client, output, binary, line, commands)
+    got = pydbg_steps(client, output, binary, line, commands, args)
     table = "\n".join(
         f"{c:5} gdb {e[0]}:{e[1]:<5} pydbg {g[0]}:{g[1]}{'' if e == g else '  <--'}"
         for c, e, g in zip(commands, expected, got, strict=True)
@@ -158,3 +161,14 @@ def test_control_step_line_works_in_assembly_mode(client, output, targets):
         where.append((os.path.basename(file), number))
     assert where == expected
     assert control.get_code_level() == DEBUG_LEVEL_ASSEMBLY
+
+
+def test_next_in_a_worker_thread_and_out_of_it(client, output, targets):
+    """A line step of one thread while three others run (over nanosleep, which lets
+    them): the worker's loop, its return into libc's start_thread (no statement starts
+    at the return address: on to the next one, as gdb)."""
+    binary = targets.get("threads", "pie")
+    assert binary is not None
+    with open(os.path.join(TARGET_SOURCES, "threads.c")) as f:
+        line = next(n for n, text in enumerate(f, 1) if "__atomic_fetch_add(&ticks" in text)
+    compare(client, output, binary.path, f"threads.c:{line}", [N] * 8, ("3",))
