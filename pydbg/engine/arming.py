@@ -116,6 +116,7 @@ class Arming(Delivery):
             self._step_mode = (mode, address)
         elif self._plan is not None:
             self._plan = self._make_plan(status, self._plan.thread, count, mode, address)
+            self._plan.removed_sites = self.breakpoints.removed_sites
 
     def _arm(self, status: DebugStatus, count: int = 1) -> None:
         """Make `status` the execution mode the next resume uses."""
@@ -127,14 +128,14 @@ class Arming(Delivery):
                 raise NoTargetError("no current thread to step")
             if self._step_mode is None:
                 if self.code_level == DEBUG_LEVEL_SOURCE and status != DebugStatus.STEP_BRANCH:
-                    lines = LineLookup(self.symbols, thread.process.pid)
-                    self._plan = LineStepPlan(status, thread, count, lines)
+                    self._plan = self._make_plan(status, thread, count, StepMode.LINE, None)
                 else:
                     self._plan = StepPlan(status, thread, count)
             else:
                 mode, address = self._step_mode
                 self._step_mode = None
                 self._plan = self._make_plan(status, thread, count, mode, address)
+            self._plan.removed_sites = self.breakpoints.removed_sites
         elif status in (_S_GO_HANDLED, _S_GO_NOT_HANDLED):
             self._handle_last_exception(status == _S_GO_NOT_HANDLED)
 

@@ -96,6 +96,9 @@ class StepPlan:
     _decoded: dict[int, tuple[Insn, int]] | None = None
     # Every thread runs (True) or only the plan's thread steps (False).
     runs_all = False
+    # The breakpoint table's removed int3 sites (set by the engine), where cancel() notes
+    # the temporary breakpoint it removes.
+    removed_sites: dict[tuple[int, int], None] | None = None
 
     def __init__(
         self,
@@ -210,9 +213,14 @@ class StepPlan:
         """Remove what the plan planted (its temporary breakpoint)."""
         if self._inserted and self._return_address is not None:
             self._inserted = False
+            pid = self.thread.process.pid
             # OSError: the process is gone, and its breakpoint with it.
             with contextlib.suppress(OSError):
-                backend.remove_breakpoint(self.thread.process.pid, self._return_address)
+                backend.remove_breakpoint(pid, self._return_address)
+            if self.removed_sites is not None:
+                # Another thread may have trapped on it meanwhile: that late trap is
+                # the plan's, not a foreign int3 (the breakpoint table's rule, §9.3).
+                self.removed_sites[(pid, self._return_address)] = None
 
 
 class LineStepPlan(StepPlan):
@@ -290,15 +298,17 @@ class LineStepPlan(StepPlan):
             self._line = self.lines.at(backend.get_pc(tid))
             frame = None
             if self._line is None:
-                frame = self.caller() if self.caller is not None else None
-                if frame is None and self.lines.at_function_entry(backend.get_pc(tid)):
-                    # No unwind info (hand-written assembly): at the entry the return
-                    # address is on top of the stack.
+                if self.lines.at_function_entry(backend.get_pc(tid)):
+                    # At the entry the return address is on top of the stack (the
+                    # unwinder's frame-pointer fallback would be wrong there, in code
+                    # without CFI).
                     rsp = backend.get_reg(tid, "rsp")
                     pid = self.thread.process.pid
                     data = backend.read_memory(pid, rsp, 8, partial=True)
                     if len(data) == 8:
                         frame = (int.from_bytes(data, "little"), rsp + 8)
+                if frame is None and self.caller is not None:
+                    frame = self.caller()
             if frame is not None:
                 # No line info here: run to the return to the caller (gdb: "single
                 # stepping until exit from function ..., which has no line number

@@ -25,18 +25,23 @@ def marker(name: str) -> int:
     raise LookupError(name)
 
 
-def gdb(binary: str, commands: list[str], run: bool = False) -> str:
-    """gdb's output for `commands` on `binary` (no init files, no debuginfod)."""
+def gdb(binary: str, commands: list[str], stdin: str = os.devnull) -> str:
+    """gdb's output for `commands` on `binary` (no init files, no debuginfod); a program
+    it runs reads the file `stdin`."""
     args = [GDB or "gdb", "-batch", "-nx", "-iex", "set debuginfod enabled off"]
     args += ["-iex", "set pagination off", "-iex", "set startup-with-shell off"]
     for command in commands:
         args += ["-ex", command]
-    proc = subprocess.run(args + [binary], capture_output=True, text=True, timeout=120)
+    with open(stdin, "rb") as f:
+        proc = subprocess.run(args + [binary], stdin=f, capture_output=True, text=True, timeout=120)
     return proc.stdout
 
 
-def start(client: Any, output: Any, path: str, args: tuple[str, ...] = ()) -> None:
-    client.create_process([path, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+def start(
+    client: Any, output: Any, path: str, args: tuple[str, ...] = (), stdin: str = os.devnull
+) -> None:
+    with open(stdin, "rb") as f:
+        client.create_process([path, *args], stdin=f, stdout=subprocess.DEVNULL)
     assert wait(client)
     output.take()
 
@@ -50,15 +55,19 @@ def _location(at: int | str) -> str:
 
 
 def gdb_steps(
-    binary: str, line: int | str, commands: list[str], args: tuple[str, ...] = ()
+    binary: str,
+    line: int | str,
+    commands: list[str],
+    args: tuple[str, ...] = (),
+    stdin: str = os.devnull,
 ) -> list[tuple[str, int]]:
     """(file base name, line) where gdb is after each of `commands` (`next`, `step`),
     starting from a breakpoint at srclines.c:`line` (or at a function named `line`);
-    the program runs with `args` and stdin from /dev/null."""
-    script = [f"break {_location(line)}", f"run {' '.join(args)} < /dev/null", "delete"]
+    the program runs with `args` and stdin from the file `stdin`."""
+    script = [f"break {_location(line)}", f"run {' '.join(args)}", "delete"]
     for command in commands:
         script += ["echo @@\\n", command]
-    out = gdb(binary, script)
+    out = gdb(binary, script, stdin)
     head, *chunks = out.split("@@\n")
     where: list[tuple[str, int]] = []
     file = "srclines.c"
@@ -87,9 +96,10 @@ def pydbg_steps(
     line: int | str,
     commands: list[str],
     args: tuple[str, ...] = (),
+    stdin: str = os.devnull,
 ) -> list[tuple[str, int]]:
     """The same with pydbg in source mode (`l+t`; `p` for next, `t` for step)."""
-    start(client, output, binary, args)
+    start(client, output, binary, args, stdin)
     client.control.execute(f"bp {_location(line)}")
     client.control.execute("g")
     assert wait(client)
