@@ -178,3 +178,14 @@ def test_next_in_a_worker_thread(client, output, targets):
     with open(os.path.join(TARGET_SOURCES, "threads.c")) as f:
         line = next(n for n, text in enumerate(f, 1) if "__atomic_fetch_add(&ticks" in text)
     compare(client, output, binary.path, f"threads.c:{line}", [N] * 10, ("3",), "/dev/zero")
+
+
+def test_cpp_methods_templates_and_library_headers(client, output, srccpp):
+    """C++ (g++ -O0): over and into a method, template instances, and libstdc++'s
+    header code (std::vector::push_back, instantiated in the program with line info)."""
+    with open(os.path.join(TARGET_SOURCES, "srccpp.cpp")) as f:
+        line = next(n for n, text in enumerate(f, 1) if "LINE_CPP_MAIN" in text)
+    at = f"srccpp.cpp:{line}"
+    compare(client, output, srccpp, at, [N] * 7)
+    client.end_session(DEBUG_END_ACTIVE_TERMINATE)
+    compare(client, output, srccpp, at, [N, N] + [S] * 8)
