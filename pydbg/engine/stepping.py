@@ -248,6 +248,12 @@ class LineStepPlan(StepPlan):
       goes on to the end of the caller's line (gdb); one instruction when the caller is
       unknown.
 
+    Not done: inlined functions are not frames here (DW_TAG_inlined_subroutine is not
+    read), so in optimized code that inlines (C++ -O2: std::vector's members) `p` stops
+    on lines of inlined bodies that gdb's `next` steps over, and `t` does not enter an
+    inlined call as gdb's `step` does.  Without inlining (-O0, or -O2 C with noinline
+    callees) the lines are gdb's (tests/source/test_line_stepping.py).
+
     `lines` answers line questions about runtime addresses (pydbg.engine.source_lines).
     """
 
