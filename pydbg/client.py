@@ -45,6 +45,7 @@ from pydbg.commands import frame_commands as _frame_commands  # noqa: F401
 from pydbg.commands import help_commands as _help_commands  # noqa: F401
 from pydbg.commands import memory_commands as _memory_commands  # noqa: F401
 from pydbg.commands import process_commands as _process_commands  # noqa: F401
+from pydbg.commands import source_commands as _source_commands  # noqa: F401
 from pydbg.commands import state_display as _state_display  # noqa: F401
 from pydbg.commands import symbol_commands as _symbol_commands  # noqa: F401
 from pydbg.commands.interpreter import Interpreter

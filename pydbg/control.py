@@ -258,6 +258,7 @@ class Control:
             StepMode.TO_BRANCHING  th   (over=True: ph)    ... is any control transfer
             StepMode.TO_ADDRESS    ta   (over=True: pa)    until the pc is `address`
             StepMode.GO_UP         gu                      until the current function returns
+            StepMode.LINE          t/p in source mode      one source line (gdb's step, next)
 
         At least one instruction runs.  `over` steps over calls (every thread runs during
         the call); otherwise only the current thread runs.  `count` repeats the step.  The
@@ -275,6 +276,18 @@ class Control:
         if over and mode is StepMode.BRANCH:
             raise EngineError("a branch step (tb) has no form that steps over calls")
         self._engine.step(mode, over=over, count=count, address=address)
+
+    def get_code_level(self) -> int:
+        """GetCodeLevel: DEBUG_LEVEL_SOURCE (0: STEP_INTO / STEP_OVER step by source line,
+        cdb's `l+t`) or DEBUG_LEVEL_ASSEMBLY (1, the default: by instruction)."""
+        return self._engine.code_level
+
+    def set_code_level(self, level: int) -> None:
+        """SetCodeLevel.  In source mode `t`/`p` (STEP_INTO / STEP_OVER, with their
+        counts) step by line as gdb's `step`/`next` (pydbg.engine.stepping.LineStepPlan);
+        the other steps (`tc`, `gu`, `tb` ...) are unchanged.  Notifies
+        DEBUG_CES_CODE_LEVEL when it changes; raises EngineError for another value."""
+        self._engine.set_code_level(level)
 
     def go_conditional(self) -> None:
         """cdb's `gc` (a pydbg extension): go on as before the event that is being decided,

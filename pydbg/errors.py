@@ -312,6 +312,19 @@ class UnknownSymbolError(SymbolError):
         self.name = name
 
 
+class SourceLineError(SymbolError):
+    """A `file:line` that names no code."""
+
+
+class UnknownSourceFileError(SourceLineError, UnknownSymbolError):
+    """No loaded module has line info for the file (a breakpoint on it can be deferred
+    until a module that has it loads)."""
+
+
+class NoCodeAtLineError(SourceLineError):
+    """The file is known but has no code at or after the line (past its last line)."""
+
+
 class AmbiguousSymbolError(SymbolError):
     """A bare `name` that several modules define at different addresses, or a C++ name
     with several overloads in one module; `candidates` are their `module!name` forms.

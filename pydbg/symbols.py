@@ -17,13 +17,22 @@ was set with.
 
 from __future__ import annotations
 
+import os
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydbg.control import StackFrame, stack_trace
+from pydbg.elf.errors import ImageError
+from pydbg.engine.source_lines import LineLookup
 from pydbg.engine.symbolizer import split_module
-from pydbg.errors import EngineError, SymbolError, UnknownSymbolError
+from pydbg.errors import (
+    EngineError,
+    NoCodeAtLineError,
+    SymbolError,
+    UnknownSourceFileError,
+    UnknownSymbolError,
+)
 
 if TYPE_CHECKING:
     from pydbg.engine.rendezvous import LoadedObject
@@ -60,6 +69,9 @@ class _Scope:
     key: tuple[object, ...]
     index: int
 
+
+# engine -> the source search path (.srcpath), shared by its clients as in DbgEng.
+_SOURCE_PATHS: weakref.WeakKeyDictionary[Engine, list[str]] = weakref.WeakKeyDictionary()
 
 # engine -> its scope (the engine is the session: every client sees one scope).
 _SCOPES: weakref.WeakKeyDictionary[Engine, _Scope] = weakref.WeakKeyDictionary()
@@ -196,9 +208,23 @@ class Symbols:
 
     # -- lines ----------------------------------------------------------------------------------
 
-    def get_line_by_offset(self, offset: int) -> tuple[int, str, int]:
-        """GetLineByOffset: (line, file, displacement of offset from the line's start)."""
+    def get_line_by_offset(self, offset: int, *, statement: bool = False) -> tuple[int, str, int]:
+        """GetLineByOffset: (line, file, displacement of offset from the line's start).
+        Of several line-table rows at one address this is the last, as addr2line says;
+        `statement=True` (pydbg) prefers the last is_stmt one, as gdb shows a stop."""
         pid = self._pid("get_line_by_offset")
+        if statement:
+            obj = self._engine.symbols.module_at(pid, offset)
+            image = self._engine.symbols.image(obj) if obj is not None else None
+            row = None
+            if obj is not None and image is not None:
+                try:
+                    row = image.lines.find_address(offset - obj.bias, statement=True)
+                except ImageError:
+                    row = None
+            if obj is None or row is None or row.line == 0:
+                raise SymbolError(f"no line information for address {offset:#x}")
+            return row.line, row.path, offset - obj.bias - row.address
         found = self._engine.symbols.line_at(pid, offset)
         if found is None:
             raise SymbolError(f"no line information for address {offset:#x}")
@@ -212,6 +238,114 @@ class Symbols:
         if not addresses:
             raise SymbolError(f"no code for {file}:{line}")
         return addresses[0]
+
+    def resolve_source_line(self, spec: str) -> tuple[str, int, list[int]]:
+        """Where a breakpoint on `[module!]file:line` goes, as gdb's `break file:line`
+        places it: (file path, line, addresses).  `file` matches by base name or path
+        tail; a line without code moves to the next line that has some; a line with code
+        in several places keeps, per function, the lowest address (a `for` line's
+        condition code at the loop's end is not a second location).
+
+        Raises UnknownSourceFileError when no loaded module has lines of the file,
+        NoCodeAtLineError past its last line with code, SymbolError for bad syntax."""
+        self._engine.check_thread("resolve_source_line")
+        pid = self._engine.current_process("resolve_source_line").pid
+        module, bang, rest = spec.rpartition("!")
+        file, colon, number = rest.rpartition(":")
+        if not colon or not file or not number.strip().isdigit():
+            raise SymbolError(f"{spec!r} is not file:line")
+        line = int(number)
+        symbolizer = self._engine.symbols
+        objects = list(symbolizer.modules(pid))
+        if bang:
+            named = symbolizer.module_named(pid, module)
+            if named is None:
+                raise UnknownModuleSymbolError(spec, f"no module is named {module!r}")
+            objects = [named]
+        rows: list[tuple[str, int, int]] = []
+        for obj in objects:
+            image = symbolizer.image(obj)
+            if image is None:
+                continue
+            try:
+                found = image.lines.line_rows(file)
+            except ImageError:
+                continue
+            rows.extend((path, n, addr + obj.bias) for path, n, addr, stmt in found if stmt)
+        if not rows:
+            raise UnknownSourceFileError(spec, f"no loaded module has line info for {file!r}")
+        after = [row for row in rows if row[1] >= line]
+        if not after:
+            last = max(row[1] for row in rows)
+            raise NoCodeAtLineError(
+                f"{file} has no code at or after line {line} (its last line with code is {last})"
+            )
+        best = min(row[1] for row in after)
+        places: dict[str, tuple[str, int]] = {}
+        for path, n, addr in after:
+            if n != best:
+                continue
+            function = symbolizer.name_at(pid, addr)
+            key = function[0] if function is not None else f"{addr:#x}"
+            if key not in places or addr < places[key][1]:
+                places[key] = (path, addr)
+        paths = sorted({path for path, _ in places.values()})
+        addresses = sorted(addr for _, addr in places.values())
+        if len(addresses) == 1:
+            # A function's opening line: past its prologue, as gdb (skip_prologue_sal).
+            function = symbolizer.name_at(pid, addresses[0])
+            if function is not None and function[1] == 0:
+                lookup = LineLookup(symbolizer, pid)
+                moved = lookup.after_prologue(addresses[0])
+                at = lookup.at(moved)
+                if moved != addresses[0] and at is not None:
+                    return at.key[0], at.key[1], [moved]
+        return paths[0], best, addresses
+
+    def get_line_range(self, offset: int) -> tuple[int, int] | None:
+        """[start, end) of the code of the source line at `offset` around it (one
+        contiguous run of its line-table rows), or None without line info."""
+        pid = self._pid("get_line_range")
+        obj = self._engine.symbols.module_at(pid, offset)
+        image = self._engine.symbols.image(obj) if obj is not None else None
+        if obj is None or image is None:
+            return None
+        try:
+            found = image.lines.line_range(offset - obj.bias)
+        except ImageError:
+            return None
+        return None if found is None else (found[0] + obj.bias, found[1] + obj.bias)
+
+    # -- source files -------------------------------------------------------------------------
+
+    def get_source_path(self) -> str:
+        """GetSourcePath: the directories searched for source files, `;`-separated."""
+        return ";".join(_SOURCE_PATHS.get(self._engine, []))
+
+    def set_source_path(self, path: str) -> None:
+        """SetSourcePath: replace the search path (`;`-separated directories)."""
+        _SOURCE_PATHS[self._engine] = [d for d in path.split(";") if d.strip()]
+
+    def append_source_path(self, addition: str) -> None:
+        """AppendSourcePath: add directories at the end of the search path."""
+        dirs = _SOURCE_PATHS.setdefault(self._engine, [])
+        dirs.extend(d for d in addition.split(";") if d.strip() and d not in dirs)
+
+    def find_source_file(self, path: str) -> str | None:
+        """FindSourceFile: the local file for a path the line tables name, or None.
+
+        Rules, in order: each source-path directory joined with the path (a relative
+        path, as glibc's "malloc/malloc.c"), then with the path's tails (an absolute
+        path from another machine: /build/x/src/a.c tried as DIR/x/src/a.c, DIR/src/a.c,
+        DIR/a.c); then the path itself (DWARF paths are already joined with the unit's
+        DW_AT_comp_dir), relative ones from the current directory."""
+        parts = [p for p in path.split("/") if p and p != "."]
+        for directory in _SOURCE_PATHS.get(self._engine, []):
+            for start in range(len(parts)):
+                candidate = os.path.join(directory, *parts[start:])
+                if os.path.isfile(candidate):
+                    return candidate
+        return path if os.path.isfile(path) else None
 
     # -- scope ----------------------------------------------------------------------------------
 

@@ -19,7 +19,10 @@ may hold anything (`bp "ns::V::operator+"`).  gcc clones are found by their sour
 IDS are decimal ids, separated by spaces or commas, with ranges (`1-3`: the breakpoints that
 exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition (a MASM expression here,
 where cdb takes a `dx` one; see pydbg.breakpoints for the forms decided natively).  `bp` at
-an address that does not evaluate yet becomes a `bu`, as in cdb.
+an address that does not evaluate yet becomes a `bu`, as in cdb.  A source line is
+`` `file.c:42` `` (cdb) or a bare `file.c:42`, optionally `module!file.c:42`
+(Symbols.resolve_source_line places it as gdb's `break`); `bp` on a file no module has
+lines for is an error, `bu` defers it.
 
 Steps: `tc` / `pc` (to the next call), `tt` / `pt` (to the next return), `th` / `ph` (to
 the next branching instruction), `ta ADDR` / `pa ADDR` (to an address), each with an
@@ -54,10 +57,12 @@ from pydbg.constants import (
     DebugStatus,
 )
 from pydbg.control import StepMode
-from pydbg.errors import PydbgError, UnknownSymbolError
+from pydbg.errors import PydbgError, UnknownSourceFileError, UnknownSymbolError
 
 _ACCESS = {"e": DEBUG_BREAK_EXECUTE, "r": DEBUG_BREAK_READ, "w": DEBUG_BREAK_WRITE}
 _ACCESS_SPEC = re.compile(r"([erwi])([1248])(?:\s+|$)", re.IGNORECASE)
+# `bp file.c:42` / `bp prog!src/file.c:42`: a path with a dot in its last part, a line.
+_BARE_LINE = re.compile(r"(?:[\w.+-]+!)?[\w./+-]*\.[\w+]+:\d+(?=\s|$)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 # What the MASM evaluator reads as one symbol word (pydbg.commands.expression).
 _MASM_WORD = re.compile(r"[A-Za-z0-9_]+(?:(?:!|::)[A-Za-z0-9_]+)*")
@@ -92,14 +97,28 @@ class _Words:
         self.pos = match.end()
         return match[1].replace('\\"', '"')
 
-    def expression(self, interp: Interpreter, what: str) -> tuple[int | None, str]:
-        """(value or None when it names something unknown yet, its text)."""
+    def expression(
+        self, interp: Interpreter, what: str, defer_files: bool = True
+    ) -> tuple[int | None, str]:
+        """(value or None when it names something unknown yet, its text).  A bare
+        `file.c:42` is read as cdb's `` `file.c:42` ``; a file no module has lines
+        for is an error unless `defer_files` (bu)."""
         self.skip_space()
         if not self.rest or self.rest.startswith('"'):
             raise self.error(f"expected {what}")
+        bare = _BARE_LINE.match(self.rest)
+        if bare is not None:
+            self.text = f"{self.text[: self.pos]}`{bare[0]}`{self.text[self.pos + bare.end() :]}"
         start = self.pos
         try:
             value, used = evaluate_prefix(self.rest, interp_context(interp), interp.radix)
+        except UnknownSourceFileError:
+            if not defer_files:
+                raise
+            end = self.text.find("`", start + 1) + 1 if self.rest.startswith("`") else 0
+            end = end or len(self.text)
+            self.pos = end
+            return None, self.text[start:end]
         except UnknownSymbolError:  # a name no loaded module defines (yet)
             end = self.text.find(" ", start)
             end = len(self.text) if end < 0 else end
@@ -167,7 +186,7 @@ def _make(
         words.pos += spec.end()
     named = _named_locations(interp, words) if break_type == DEBUG_BREAKPOINT_CODE else None
     if named is None:
-        locations = [words.expression(interp, "an address")]
+        locations = [words.expression(interp, "an address", defer_files=deferred_ok)]
     else:
         locations = named
         if len(locations) > 1 and desired != DEBUG_ANY_ID:

@@ -75,6 +75,9 @@ class CommandContext:
     def read_memory(self, address: int, size: int) -> bytes:
         return self.client.data_spaces.read_virtual(address, size)
 
+    def source_line(self, spec: str) -> int:
+        return self.client.symbols.resolve_source_line(spec)[2][0]
+
     def symbol(self, name: str) -> int | None:
         """The address of `module!name` or an unambiguous bare `name` in the current
         process (None: no such symbol, so the word may still be a register name)."""

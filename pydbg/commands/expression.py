@@ -102,11 +102,27 @@ class ExpressionContext(Protocol):
         """The address of symbol `name` ("main", "prog!main"), or None when unknown."""
         ...
 
+    def source_line(self, spec: str) -> int:
+        """The address of `[module!]file:line` (a `` `file.c:42` `` operand): the
+        lowest address of the line's code, or of the next line with code.  Raises
+        pydbg.errors.SourceLineError subclasses when there is none."""
+        ...
+
 
 # --- Lexer ------------------------------------------------------------------------------
 
 _Kind = Literal[
-    "number", "word", "register", "pseudo", "dot", "operator", "(", ")", "end", "invalid"
+    "number",
+    "word",
+    "register",
+    "pseudo",
+    "dot",
+    "operator",
+    "(",
+    ")",
+    "end",
+    "invalid",
+    "line",
 ]
 
 
@@ -206,6 +222,13 @@ class _Lexer:
         if ch == ".":
             self.pos += 1
             return _Token("dot", ".", start)
+        if ch == "`":  # `file.c:42`, a source line (cdb)
+            close = text.find("`", start + 1)
+            if close < 0:
+                self.pos = len(text)
+                return _Token("invalid", "unterminated `file:line`", start)
+            self.pos = close + 1
+            return _Token("line", text[start + 1 : close].strip(), start)
         if ch == "$" or text.startswith("@$", start):
             return self._name("pseudo", start, start + (1 if ch == "$" else 2))
         if text.startswith('@!"', start):
@@ -456,6 +479,8 @@ class _Parser:
             return self._ctx.pseudo_register("ip") & _MASK
         if token.kind == "word":
             return self._word(token.text)
+        if token.kind == "line":
+            return self._ctx.source_line(token.text) & _MASK
         raise self.error(token, "expected an operand")
 
     def _word(self, word: str) -> int:
@@ -517,6 +542,9 @@ class _Placeholder:
         return b"\x01".ljust(size, b"\0")
 
     def symbol(self, name: str) -> int | None:
+        return 1
+
+    def source_line(self, spec: str) -> int:
         return 1
 
 

@@ -222,13 +222,24 @@ def state_text(interp: Interpreter, flags: int, allow: Collection[str]) -> str:
     pc = registers["rip"]
     if pc is None:  # (rip is recovered in every frame; this keeps mypy and odd stacks happy)
         return "\n".join(lines) + "\n" if lines else ""
+    from pydbg.commands.source_commands import source_state, stop_source_line
+
+    shown = stop_source_line(interp, pc) if flags & DEBUG_CURRENT_SOURCE_LINE else None
+    if shown is not None and source_state(interp).only_source:  # l+o
+        lines.clear()
     if flags & DEBUG_CURRENT_SYMBOL and "sym" in allow:
         source = bool(flags & DEBUG_CURRENT_SOURCE_LINE) and "src" in allow
         header = symbol_line(interp, pc, source)
         if header:
             lines.append(header)
-    if flags & DEBUG_CURRENT_DISASM and "dis" in allow:
+    if (
+        flags & DEBUG_CURRENT_DISASM
+        and "dis" in allow
+        and not (shown is not None and source_state(interp).only_source)
+    ):
         lines.append(instruction_line(interp, pc, registers if "ea" in allow else None))
+    if shown is not None:  # l+s: the source line after the usual lines, as cdb
+        lines.append(shown)
     return "\n".join(lines) + "\n" if lines else ""
 
 

@@ -12,11 +12,15 @@ from pydbg._native import TraceResult
 from pydbg.constants import (
     DEBUG_BREAKPOINT_GO_ONLY,
     DEBUG_CDS_ALL,
+    DEBUG_CES_CODE_LEVEL,
+    DEBUG_LEVEL_ASSEMBLY,
+    DEBUG_LEVEL_SOURCE,
     DebugStatus,
     EngineOptions,
 )
 from pydbg.engine.delivery import Delivery
-from pydbg.engine.stepping import StepMode, StepPlan
+from pydbg.engine.source_lines import LineLookup
+from pydbg.engine.stepping import LineStepPlan, StepMode, StepPlan
 from pydbg.engine.targets import Thread
 from pydbg.errors import (
     EngineError,
@@ -57,6 +61,18 @@ _DUMP_REFUSALS = {
 
 class Arming(Delivery):
     """SetExecutionStatus, steps and trace: arming what the next resume runs."""
+
+    # GetCodeLevel / SetCodeLevel: in source mode STEP_INTO / STEP_OVER step by line.
+    code_level: int = DEBUG_LEVEL_ASSEMBLY
+
+    def set_code_level(self, level: int) -> None:
+        if level not in (DEBUG_LEVEL_SOURCE, DEBUG_LEVEL_ASSEMBLY):
+            raise EngineError(
+                f"code level is DEBUG_LEVEL_SOURCE (0) or DEBUG_LEVEL_ASSEMBLY (1), not {level!r}"
+            )
+        if level != self.code_level:
+            self.code_level = level
+            self.notifier.engine_state(DEBUG_CES_CODE_LEVEL, level)
 
     def set_execution_status(self, status: int, count: int = 1) -> None:
         """SetExecutionStatus: what the next wait does.  Inside a wait it is the vote of
@@ -109,6 +125,7 @@ class Arming(Delivery):
             self._step_mode = (mode, address)
         elif self._plan is not None:
             self._plan = self._make_plan(status, self._plan.thread, count, mode, address)
+            self._plan.removed_sites = self.breakpoints.removed_sites
 
     def _arm(self, status: DebugStatus, count: int = 1) -> None:
         """Make `status` the execution mode the next resume uses."""
@@ -119,11 +136,15 @@ class Arming(Delivery):
             if thread is None or thread.tid not in thread.process.threads:
                 raise NoTargetError("no current thread to step")
             if self._step_mode is None:
-                self._plan = StepPlan(status, thread, count)
+                if self.code_level == DEBUG_LEVEL_SOURCE and status != DebugStatus.STEP_BRANCH:
+                    self._plan = self._make_plan(status, thread, count, StepMode.LINE, None)
+                else:
+                    self._plan = StepPlan(status, thread, count)
             else:
                 mode, address = self._step_mode
                 self._step_mode = None
                 self._plan = self._make_plan(status, thread, count, mode, address)
+            self._plan.removed_sites = self.breakpoints.removed_sites
         elif status in (_S_GO_HANDLED, _S_GO_NOT_HANDLED):
             self._handle_last_exception(status == _S_GO_NOT_HANDLED)
 
@@ -186,6 +207,9 @@ class Arming(Delivery):
         mode: StepMode | None,
         address: int | None,
     ) -> StepPlan:
+        if mode == StepMode.LINE:
+            lines = LineLookup(self.symbols, thread.process.pid)
+            return LineStepPlan(status, thread, count, lines, lambda: self.caller_frame(thread))
         frame = None
         if mode == StepMode.GO_UP:
             frame = self.caller_frame(thread)

@@ -23,6 +23,9 @@ a count (`t 100`): the engine breaks in only when the last step ends.
   temporary breakpoint at the return address, and a stack check so that a recursive
   instance returning to the same address deeper down does not end it.
 
+* LINE (source mode, DbgEng's DEBUG_LEVEL_SOURCE: `p` and `t` after `l+t`) steps by source
+  line, as gdb's `next` (over) and `step` (into); `LineStepPlan` below has the rule.
+
 Events of other kinds that arrive meanwhile are decided as usual; if nobody breaks or asks
 for something else the plan goes on (IGNORE_EVENT semantics, §4.6).
 """
@@ -30,13 +33,14 @@ for something else the plan goes on (IGNORE_EVENT semantics, §4.6).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Set
+from collections.abc import Callable, Set
 from enum import Enum
 
 from pydbg._native import EventKind
 from pydbg.constants import DebugStatus
 from pydbg.engine.backend import Backend, NativeEvent
 from pydbg.engine.disassembler import MAX_INSN, Insn, classify
+from pydbg.engine.source_lines import LineAt, LineLookup
 from pydbg.engine.targets import Thread
 from pydbg.errors import PydbgError
 
@@ -55,6 +59,7 @@ class StepMode(Enum):
     TO_BRANCHING = "th"
     TO_ADDRESS = "ta"
     GO_UP = "gu"
+    LINE = "line"
 
 
 _STOPS_AT: dict[StepMode, frozenset[Insn]] = {
@@ -91,6 +96,9 @@ class StepPlan:
     _decoded: dict[int, tuple[Insn, int]] | None = None
     # Every thread runs (True) or only the plan's thread steps (False).
     runs_all = False
+    # The breakpoint table's removed int3 sites (set by the engine), where cancel() notes
+    # the temporary breakpoint it removes.
+    removed_sites: dict[tuple[int, int], None] | None = None
 
     def __init__(
         self,
@@ -205,6 +213,237 @@ class StepPlan:
         """Remove what the plan planted (its temporary breakpoint)."""
         if self._inserted and self._return_address is not None:
             self._inserted = False
+            pid = self.thread.process.pid
             # OSError: the process is gone, and its breakpoint with it.
             with contextlib.suppress(OSError):
-                backend.remove_breakpoint(self.thread.process.pid, self._return_address)
+                backend.remove_breakpoint(pid, self._return_address)
+            if self.removed_sites is not None:
+                # Another thread may have trapped on it meanwhile: that late trap is
+                # the plan's, not a foreign int3 (the breakpoint table's rule, §9.3).
+                self.removed_sites[(pid, self._return_address)] = None
+
+
+class LineStepPlan(StepPlan):
+    """A source-line step (gdb's `next` when `over`, `step` otherwise), the one place the
+    line-stepping rule lives:
+
+    * The thread single-steps while its pc stays in the current line's code.  A call is
+      stepped over (every thread runs until the thread returns to the next instruction at
+      the same stack depth: recursion is safe) by `p`; `t` enters it.
+    * Out of the current line's code: at the start of a statement (an is_stmt row) of
+      another line, the step ends.  In the middle of a line (a jump back into a `for`
+      line, say), or at the start of the same line again, stepping goes on with that
+      line as the current one (gdb's set_step_info).
+    * `t` into a function with line info: its opening line becomes the current line, so
+      the step ends at the first statement after the prologue (as gdb's prologue skip on
+      gcc code).  Into a PLT stub: single-steps on to the function it jumps to; through
+      the loader's lazy-binding resolver as gdb does (to _dl_fixup's return, then on);
+      without the loader's symbols the call runs to its return.
+      Into a function without line info: runs until it returns (gdb's step over
+      undebuggable functions).
+    * A `ret` of the current function goes on in the caller by the same rule: the step
+      ends there if a statement of another line starts at the return address (gcc marks
+      the rest of a `x = f();` line so), else it goes on to the next one.
+    * Started where there is no line info, the function runs to its return and the step
+      goes on to the end of the caller's line (gdb); one instruction when the caller is
+      unknown.
+
+    Not done: inlined functions are not frames here (DW_TAG_inlined_subroutine is not
+    read), so in optimized code that inlines (C++ -O2: std::vector's members) `p` stops
+    on lines of inlined bodies that gdb's `next` steps over, and `t` does not enter an
+    inlined call as gdb's `step` does.  Without inlining (-O0, or -O2 C with noinline
+    callees) the lines are gdb's (tests/source/test_line_stepping.py).
+
+    `lines` answers line questions about runtime addresses (pydbg.engine.source_lines).
+    """
+
+    runs_all = False
+
+    def __init__(
+        self,
+        status: DebugStatus,
+        thread: Thread,
+        count: int,
+        lines: LineLookup,
+        caller: Callable[[], tuple[int, int] | None] | None = None,
+    ) -> None:
+        super().__init__(status, thread, count, StepMode.LINE)
+        self.single_thread = False
+        self.lines = lines
+        self.caller = caller  # (return address, sp after the return) of the function
+        self._line: LineAt | None = None
+        self._started = False
+        self._last: Insn | None = None
+        self._call: tuple[int, int] | None = None  # (return address, rsp before the call)
+        self._following_plt = False
+        self._arriving = False  # running to the end of a prologue: the step ends there
+        self._leaving = False  # running out of a function without line info
+        # Through the loader's lazy-binding resolver: None, "fixup" (running to
+        # _dl_fixup), "return" (running to its return); then _through_resolver.
+        self._resolving: str | None = None
+        self._through_resolver = False
+
+    def __repr__(self) -> str:
+        over = " over" if self.over else ""
+        return f"<LineStepPlan{over} {self.thread!r} remaining={self.remaining}>"
+
+    def arrived(self, backend: Backend, pc: int) -> bool:
+        return True
+
+    def _plant(self, backend: Backend, address: int, stack: int) -> None:
+        backend.insert_breakpoint(self.thread.process.pid, address)
+        self._return_address, self._stack = address, stack
+        self._inserted = True
+
+    def run(
+        self, backend: Backend, signals: dict[int, int], syscall: Set[int] = frozenset()
+    ) -> NativeEvent | None:
+        tid = self.thread.tid
+        if not self._started:
+            self._started = True
+            self._line = self.lines.at(backend.get_pc(tid))
+            frame = None
+            if self._line is None:
+                if self.lines.at_function_entry(backend.get_pc(tid)):
+                    # At the entry the return address is on top of the stack (the
+                    # unwinder's frame-pointer fallback would be wrong there, in code
+                    # without CFI).
+                    rsp = backend.get_reg(tid, "rsp")
+                    pid = self.thread.process.pid
+                    data = backend.read_memory(pid, rsp, 8, partial=True)
+                    if len(data) == 8:
+                        frame = (int.from_bytes(data, "little"), rsp + 8)
+                if frame is None and self.caller is not None:
+                    frame = self.caller()
+            if frame is not None:
+                # No line info here: run to the return to the caller (gdb: "single
+                # stepping until exit from function ..., which has no line number
+                # information"), then on to the end of the caller's line.
+                self._leaving = True
+                self._plant(backend, *frame)
+        if not self._inserted:
+            pc = backend.get_pc(tid)
+            kind, length = self.decode(backend, pc)
+            self._last = kind
+            if kind is Insn.CALL and length:
+                rsp = backend.get_reg(tid, "rsp")
+                self._call = (pc + length, rsp)
+                if self.over and self._line is not None:
+                    self._plant(backend, pc + length, rsp)
+            elif kind is Insn.REP_STRING and length:
+                self._plant(backend, pc + length, backend.get_reg(tid, "rsp"))
+        if self._inserted:
+            self.runs_all = True
+            backend.cont_all(signals=signals, syscall=syscall)
+            signals.clear()
+            return None
+        self.runs_all = False
+        return backend.step(tid, signals.pop(tid, 0))
+
+    def on_record(self, record: NativeEvent, backend: Backend) -> Outcome:
+        if record.tid != self.thread.tid:
+            if (
+                self._inserted
+                and record.kind == EventKind.BREAKPOINT
+                and record.address == self._return_address
+            ):
+                return Outcome.RUNNING
+            return Outcome.NOT_MINE
+        stepped_in = False
+        arrived = False
+        if self._inserted:
+            if record.kind != EventKind.BREAKPOINT or record.address != self._return_address:
+                return Outcome.NOT_MINE
+            if backend.get_reg(record.tid, "rsp") < self._stack:
+                return Outcome.RUNNING  # a deeper (recursive) arrival
+            self.cancel(backend)
+            self._last = None
+            if self._resolving is not None:
+                return self._resolved_on(backend, record.address)
+            if self._leaving:
+                self._leaving = False
+                self._line = self.lines.at(record.address)
+                if self._line is not None:
+                    return Outcome.AGAIN
+            arrived, self._arriving = self._arriving, False
+        elif record.kind != EventKind.STEP:
+            return Outcome.NOT_MINE
+        else:
+            stepped_in = self._last is Insn.CALL
+        if arrived or self._next(backend, record.address, stepped_in):
+            self.remaining -= 1
+            if self.remaining <= 0:
+                return Outcome.COMPLETE
+            self._started = False
+            self._following_plt = self._through_resolver = False
+        return Outcome.AGAIN
+
+    def _resolved_on(self, backend: Backend, pc: int) -> Outcome:
+        """The lazy-binding resolver's way to the function called (gdb's
+        glibc_skip_solib_resolver): run to _dl_fixup, then to its return, then single-step
+        the rest of the trampoline to the function it jumps to."""
+        if self._resolving == "fixup":
+            rsp = backend.get_reg(self.thread.tid, "rsp")
+            data = backend.read_memory(self.thread.process.pid, rsp, 8, partial=True)
+            if len(data) == 8:
+                self._resolving = "return"
+                self._plant(backend, int.from_bytes(data, "little"), rsp + 8)
+                return Outcome.AGAIN
+        self._resolving = None
+        self._through_resolver = True
+        self._following_plt = True
+        return Outcome.AGAIN
+
+    def _step_out(self, backend: Backend) -> None:
+        """Run until the call being stepped into returns to its caller."""
+        assert self._call is not None
+        self._plant(backend, *self._call)
+
+    def _next(self, backend: Backend, pc: int, stepped_in: bool) -> bool:
+        """After one instruction (or a call run to its return) left the thread at pc:
+        has the line step ended?"""
+        current = self._line
+        if current is None:
+            return True  # no line info where it started: one instruction
+        last, self._last = self._last, None
+        if stepped_in or self._following_plt:
+            lines = self.lines
+            if lines.in_resolver(pc):
+                if self._through_resolver:
+                    return False  # the rest of the trampoline, one instruction at a time
+                fixup = lines.symbol_address("_dl_fixup")
+                if fixup is None:  # the loader has no symbols: run the call to its end
+                    self._following_plt = False
+                    self._step_out(backend)
+                    return False
+                self._resolving = "fixup"
+                self._plant(backend, fixup, 0)
+                return False
+            if lines.in_plt(pc):
+                self._following_plt = True
+                return False
+            self._following_plt = self._through_resolver = False
+            entered = lines.at(pc)
+            if entered is None:
+                self._step_out(backend)
+                return False
+            target = lines.after_prologue(pc, entered)
+            if target == pc:
+                return True
+            self._arriving = True
+            self._plant(backend, target, 0)
+            return False
+        if current.start <= pc < current.end and last is not Insn.RETURN:
+            return False
+        here = self.lines.at(pc)
+        if here is None:
+            return True
+        if here.row == pc and here.key != current.key:
+            if here.statement:
+                return True
+            # A non-statement row of another line: its range, but the line stepped
+            # from stays the current one (gdb's refresh_step_info = false).
+            self._line = LineAt(current.key, here.row, False, here.start, here.end)
+            return False
+        self._line = here
+        return False
