@@ -217,8 +217,12 @@ def frame_sites(engine: Engine, thread: Thread, count: int) -> list[FrameSite]:
     regs = engine.backend.get_regs(thread.tid)
     frames = stack_frames(engine, thread, count + 1)
     sites = []
+    registers: dict[str, int] = {}
     for frame in frames:
-        registers = dict(frame.registers)
+        # gdb's rule for registers the CFI does not mention (DWARF's "unspecified"): the
+        # caller's value is the callee's ("same value"), so a variable in a caller-saved
+        # register of a caller shows what the register holds now, as gdb shows it.
+        registers = {**registers, **frame.registers}
         if frame.number == 0:
             fpregs = engine.backend.get_fpregs(thread.tid)
             registers.update({f"xmm{i}": fpregs.xmm(i) for i in range(16)})
@@ -246,8 +250,13 @@ def frame_sites(engine: Engine, thread: Thread, count: int) -> list[FrameSite]:
     return sites
 
 
+# Callers unwound beyond the scope frame: entry values chain through recursive calls
+# (each call site passes `n - 1` of its own entry value).
+ENTRY_VALUE_DEPTH = 16
+
+
 def scope_variables(engine: Engine, thread: Thread, index: int) -> FrameVariables:
-    sites = frame_sites(engine, thread, index + 1)
+    sites = frame_sites(engine, thread, index + ENTRY_VALUE_DEPTH)
     if index >= len(sites):
         raise DwarfError(f"frame {index} is beyond the stack")
     return frame_variables(sites, index, _Access(engine, thread.process.pid))

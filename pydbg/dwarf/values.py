@@ -190,7 +190,7 @@ class Value:
         t = self._scalar_type()
         if not isinstance(t, StructType):
             raise DwarfError(f"a value of type {self.type_name} has no members")
-        return [(_member_label(m), self._member_value(m)) for m in _data_members(t)]
+        return [(_member_label(m), self.field_value(m)) for m in _data_members(t)]
 
     def member(self, name: str) -> Value:
         """A member by name, searching anonymous members and base classes."""
@@ -199,17 +199,18 @@ class Value:
             raise DwarfError(f"a value of type {self.type_name} has no members")
         for m in _data_members(t):
             if m.name == name:
-                return self._member_value(m)
+                return self.field_value(m)
         for m in _data_members(t):
             if not m.name or m.is_base:
-                sub = self._member_value(m)
+                sub = self.field_value(m)
                 try:
                     return sub.member(name)
                 except DwarfError:
                     continue
         raise DwarfError(f"{self.type_name} has no member named {name!r}")
 
-    def _member_value(self, m: Member) -> Value:
+    def field_value(self, m: Member) -> Value:
+        """The value of a member of this struct's type (from `self.type`'s members)."""
         data = self._whole()
         if m.bit_size:
             return Value(
@@ -509,7 +510,7 @@ def _format_struct(value: Value, t: StructType) -> str:
         return "{<No data fields>}" if t.size == 0 or not t.declaration else "<incomplete type>"
     parts = []
     for m in members:
-        sub = value._member_value(m)
+        sub = value.field_value(m)
         parts.append(f"{_member_label(m)} = {format_value(sub, top=False)}")
     return "{" + ", ".join(parts) + "}"
 

@@ -1,0 +1,185 @@
+"""`dt`: the layout of a DWARF type, and objects of it in memory (cdb's dt).
+
+    dt TYPE             the members with their offsets:  `   +0x008 label : Ptr64 Char`
+    dt TYPE ADDR        the same with the values of the object at ADDR
+    dt VAR              a variable of the scope frame (or a global): its address and type,
+                        then its members with values
+    dt VAR.member.sub   a member of a variable
+    -r[N]               expand member structs recursively (N levels; -r alone: all)
+    -b                  expand arrays element by element and structs in full
+
+TYPE is a name as the DWARF spells it (`node`, `struct node`, `uint_t`, `mod!node`).
+The layout is cdb's: offsets `+0x000`, names padded to 16, bitfields as
+`Pos 1, 40 Bits` (the offset is the byte holding the first bit, as gdb's `ptype /o`
+shows it), type names in cdb's words (Int4B, Uint8B, Char, Float, Double, Ptr64 X,
+[N] X); values are printed as gdb prints them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydbg.addresses import hex64
+from pydbg.commands.errors import CommandError
+from pydbg.commands.interpreter import Interpreter, command
+from pydbg.dwarf.errors import DwarfError
+from pydbg.dwarf.types import (
+    ArrayType,
+    BaseType,
+    Encoding,
+    EnumType,
+    FunctionType,
+    Member,
+    PointerType,
+    StructType,
+    Type,
+    strip_typedefs,
+    type_name,
+)
+from pydbg.dwarf.values import Value, format_value
+
+__all__ = ["cdb_type_name"]
+
+NAME_WIDTH = 16
+ALL_LEVELS = 64
+
+_INTEGER_NAMES = {1: "Char", 2: "Int2B", 4: "Int4B", 8: "Int8B", 16: "Int16B"}
+
+
+def cdb_type_name(t: Type) -> str:
+    """cdb's name of a type in dt output: Int4B, Uint8B, Char, UChar, Float, Double,
+    Bool, Ptr64 X, [N] X, struct/enum names without their keyword."""
+    s = strip_typedefs(t)
+    if isinstance(s, BaseType):
+        if s.encoding == Encoding.FLOAT:
+            return {4: "Float", 8: "Double"}.get(s.size, s.name)
+        if s.encoding == Encoding.BOOLEAN:
+            return "Bool"
+        if s.size == 1:
+            return "UChar" if s.encoding in (Encoding.UNSIGNED, Encoding.UNSIGNED_CHAR) else "Char"
+        name = _INTEGER_NAMES.get(s.size, s.name)
+        return "U" + name[0].lower() + name[1:] if not s.is_signed else name
+    if isinstance(s, PointerType):
+        target = strip_typedefs(s.target)
+        if isinstance(target, FunctionType):
+            return f"Ptr64 {type_name(target)}"
+        if target.name == "void" and not isinstance(target, (StructType, EnumType)):
+            return "Ptr64 Void"
+        return f"Ptr64 {cdb_type_name(target)}"
+    if isinstance(s, ArrayType):
+        return f"[{s.count if s.count is not None else 0}] {cdb_type_name(s.element)}"
+    if isinstance(s, (StructType, EnumType)):
+        return s.name or "<anonymous-tag>"
+    return type_name(s)
+
+
+def _parse(rest: str) -> tuple[int, bool, list[str]]:
+    depth, blocks = 0, False
+    words = []
+    for word in rest.split():
+        match = re.fullmatch(r"-r(\d*)", word)
+        if match:
+            depth = int(match.group(1)) if match.group(1) else ALL_LEVELS
+        elif word == "-b":
+            blocks = True
+        elif word.startswith("-") and not re.fullmatch(r"-[0-9a-fA-Fx`]+", word):
+            raise CommandError(f"dt: unknown option {word} (options: -r[N] -b)")
+        else:
+            words.append(word)
+    if blocks and not depth:
+        depth = ALL_LEVELS
+    return depth, blocks, words
+
+
+def _layout(
+    interp: Interpreter, t: Type, value: Value | None, depth: int, blocks: bool, indent: str = "   "
+) -> None:
+    s = strip_typedefs(t)
+    if not isinstance(s, StructType):
+        if value is not None:
+            interp.out(f"{indent}{format_value(value)}\n")
+        return
+    for member in s.members:
+        if member.is_static:
+            continue
+        _member_line(interp, member, value, depth, blocks, indent)
+
+
+def _member_line(
+    interp: Interpreter, member: Member, parent: Value | None, depth: int, blocks: bool, indent: str
+) -> None:
+    name = "__BaseClass" if member.is_base else (member.name or "<anonymous>")
+    head = f"{indent}+{member.offset:#05x} {name:<{NAME_WIDTH}} : "
+    sub = parent.field_value(member) if parent is not None else None
+    inner = strip_typedefs(member.type)
+    if member.bit_size:
+        plural = "s" if member.bit_size > 1 else ""
+        text = f"Pos {member.bit_offset % 8}, {member.bit_size} Bit{plural}"
+        if sub is not None:
+            text = f"{format_value(sub)} ({text})"
+        interp.out(head + text + "\n")
+        return
+    if isinstance(inner, StructType):
+        interp.out(head + cdb_type_name(member.type) + "\n")
+        if depth > 0:
+            _layout(interp, member.type, sub, depth - 1, blocks, indent + "   ")
+        return
+    if isinstance(inner, ArrayType) and blocks and sub is not None:
+        interp.out(head + cdb_type_name(member.type) + "\n")
+        for i, element in enumerate(sub):
+            interp.out(f"{indent}   [{i:02d}] {format_value(element)}\n")
+        return
+    if sub is None:
+        interp.out(head + cdb_type_name(member.type) + "\n")
+    else:
+        interp.out(head + format_value(sub) + "\n")
+
+
+def _lookup_variable(interp: Interpreter, text: str) -> Value | None:
+    path = text.split(".")
+    try:
+        value = interp.client.symbols.get_variable_value(path[0])
+    except DwarfError:
+        return None
+    for part in path[1:]:
+        if strip_typedefs(value.type).__class__ is PointerType:
+            value = value.deref()
+        try:
+            value = value.member(part)
+        except DwarfError as exc:
+            raise CommandError(f"dt {text}: {exc}") from None
+    return value
+
+
+@command(
+    "dt",
+    summary="Display a type's layout, or an object of a type in memory",
+    syntax="dt [-r[N]] [-b] TYPE [ADDR] | dt [-r[N]] [-b] VAR[.member...]",
+    example="dt -r node",
+)
+def _display_type(interp: Interpreter, rest: str) -> None:
+    depth, blocks, words = _parse(rest)
+    if not words:
+        raise CommandError("dt: name a type or a variable: dt TYPE [ADDR], dt VAR")
+    symbols = interp.client.symbols
+    # `struct node` and `enum color` are one name in two words.
+    if len(words) >= 2 and words[0] in ("struct", "union", "enum", "class"):
+        words = [f"{words[0]} {words[1]}", *words[2:]]
+    name, address_text = words[0], " ".join(words[1:])
+    if not address_text:
+        value = _lookup_variable(interp, name)
+        if value is not None:
+            where = f"@ {hex64(value.address)}" if value.address is not None else "@ <register>"
+            interp.out(f"Local var {where} Type {cdb_type_name(value.type)}\n")
+            _layout(interp, value.type, value, max(depth, 0), blocks)
+            return
+    try:
+        t = symbols.get_type_by_name(name)
+    except DwarfError as exc:
+        raise CommandError(f"dt: {exc}") from None
+    value = None
+    if address_text:
+        value = symbols.get_typed_value(t, interp.evaluate(address_text))
+    module = name.rpartition("!")[0]
+    interp.out(f"{module + '!' if module else ''}{cdb_type_name(t)}\n")
+    _layout(interp, t, value, depth, blocks)
