@@ -11,6 +11,7 @@ pydbg.elf.open_image does for images.  Addresses here are link-time.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from typing import Any, BinaryIO, cast
 
@@ -32,6 +33,28 @@ TYPE_TAGS = frozenset(
     }
 )
 CPLUS_LANGUAGES = frozenset({0x4, 0x1A, 0x21, 0x2B})  # DW_LANG_C_plus_plus, _03, _11, _14
+
+
+# gcc's DWARF names of C integer types, and gdb's spelling of them (also inside C++
+# template arguments: gcc names `Buffer<short int, 4>`, gdb `Buffer<short, 4>`).
+GDB_BASE_NAMES = {
+    "long long unsigned int": "unsigned long long",
+    "long long int": "long long",
+    "long unsigned int": "unsigned long",
+    "short unsigned int": "unsigned short",
+    "long int": "long",
+    "short int": "short",
+}
+_BASE_NAME_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in GDB_BASE_NAMES) + r")\b")
+
+
+def canonical_name(name: str) -> str:
+    """A type name as gdb spells it (integer type names, also in template arguments)."""
+    if name in GDB_BASE_NAMES:
+        return GDB_BASE_NAMES[name]
+    if "<" not in name:
+        return name
+    return _BASE_NAME_RE.sub(lambda m: GDB_BASE_NAMES[m.group(1)], name)
 
 
 class _Stream:
@@ -191,14 +214,24 @@ class DebugInfo:
             names: dict[str, list[tuple[int, int]]] = {}
             if self._open():
                 for cu in self._dwarf.iter_CUs():
-                    for die in cu.get_top_DIE().iter_children():
-                        attr = die.attributes.get("DW_AT_name")
-                        if attr is None:
-                            continue
-                        name = attr.value.decode("utf-8", "replace")
-                        names.setdefault(name, []).append((cu.cu_offset, die.offset))
+                    self._index_children(cu.get_top_DIE(), "", names)
             self._names = names
         return self._names
+
+    def _index_children(
+        self, parent: Any, prefix: str, names: dict[str, list[tuple[int, int]]]
+    ) -> None:
+        # C++ namespaces hold their types and variables: indexed as `ns::name`.
+        for die in parent.iter_children():
+            attr = die.attributes.get("DW_AT_name")
+            if die.tag == "DW_TAG_namespace":
+                inner = attr.value.decode("utf-8", "replace") if attr else "(anonymous namespace)"
+                self._index_children(die, f"{prefix}{inner}::", names)
+                continue
+            if attr is None:
+                continue
+            name = prefix + canonical_name(attr.value.decode("utf-8", "replace"))
+            names.setdefault(name, []).append((die.cu.cu_offset, die.offset))
 
     def find_named(self, name: str, tags: frozenset[str]) -> list[Any]:
         """Top-level DIEs named `name` with one of `tags`, complete definitions first."""
@@ -275,6 +308,7 @@ def debug_info_for(image: ElfImage) -> DebugInfo:
 
 
 def die_name(die: Any) -> str:
+    """A DIE's DW_AT_name, "" without one."""
     attr = die.attributes.get("DW_AT_name")
     return attr.value.decode("utf-8", "replace") if attr is not None else ""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydbg.dwarf.debug_info import DebugInfo, die_name, is_cplus
+from pydbg.dwarf.debug_info import DebugInfo, canonical_name, die_name, is_cplus
 from pydbg.dwarf.types import (
     ArrayType,
     BaseType,
@@ -41,6 +41,7 @@ _AGGREGATES = {
     "DW_TAG_union_type": "union",
     "DW_TAG_class_type": "class",
 }
+_SCOPES = ("DW_TAG_namespace", "DW_TAG_structure_type", "DW_TAG_class_type", "DW_TAG_union_type")
 _POINTERS = {
     "DW_TAG_pointer_type": "*",
     "DW_TAG_reference_type": "&",
@@ -95,7 +96,9 @@ class TypeReader:
         t: Type
         if tag == "DW_TAG_base_type":
             t = BaseType(
-                name, _int(die, "DW_AT_byte_size"), encoding=_int(die, "DW_AT_encoding", 5)
+                canonical_name(name),
+                _int(die, "DW_AT_byte_size"),
+                encoding=_int(die, "DW_AT_encoding", 5),
             )
         elif tag == "DW_TAG_unspecified_type":
             t = BaseType(name or "void", 8 if name == "decltype(nullptr)" else 0, encoding=0x1)
@@ -111,7 +114,7 @@ class TypeReader:
             t.size = t.target.size
             return t
         elif tag == "DW_TAG_typedef":
-            t = TypedefType(name)
+            t = TypedefType(self._qualified(die, name))
             self._cache[die.offset] = t
             t.target = self.type_of(die)
             t.size = t.target.size
@@ -129,6 +132,17 @@ class TypeReader:
         self._cache[die.offset] = t
         return t
 
+    def _qualified(self, die: Any, name: str) -> str:
+        """A C++ name with its namespaces and enclosing classes (`shapes::Point`)."""
+        if not name or not is_cplus(die.cu):
+            return name
+        parts = [canonical_name(name)]
+        parent = die.get_parent()
+        while parent is not None and parent.tag in _SCOPES:
+            parts.append(die_name(parent) or "(anonymous namespace)")
+            parent = parent.get_parent()
+        return "::".join(reversed(parts))
+
     def _aggregate(self, die: Any, keyword: str, name: str) -> Type:
         if "DW_AT_declaration" in die.attributes and name:
             # Complete an opaque declaration from a definition elsewhere in the file.
@@ -138,7 +152,7 @@ class TypeReader:
                     self._cache[die.offset] = t
                     return t
         t = StructType(
-            name,
+            self._qualified(die, name),
             _int(die, "DW_AT_byte_size"),
             keyword=keyword,
             declaration="DW_AT_declaration" in die.attributes,
@@ -162,7 +176,13 @@ class TypeReader:
         )
         bit_size = _int(die, "DW_AT_bit_size")
         if not bit_size:
-            return Member(name, member_type, member_offset(die), is_static=is_static)
+            return Member(
+                name,
+                member_type,
+                member_offset(die),
+                is_static=is_static,
+                artificial="DW_AT_artificial" in attrs,
+            )
         if "DW_AT_data_bit_offset" in attrs:
             bit_position = _int(die, "DW_AT_data_bit_offset")
         else:
@@ -183,7 +203,11 @@ class TypeReader:
                     signed = True
                 values.append((die_name(child), value))
         return EnumType(
-            name, _int(die, "DW_AT_byte_size", 4), values, is_signed=signed, cplus=is_cplus(die.cu)
+            self._qualified(die, name),
+            _int(die, "DW_AT_byte_size", 4),
+            values,
+            is_signed=signed,
+            cplus=is_cplus(die.cu),
         )
 
     def _array(self, die: Any) -> Type:

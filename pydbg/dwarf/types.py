@@ -106,7 +106,8 @@ class Member:
     """One data member.  offset: bytes from the start of the aggregate (for a bitfield,
     the byte that holds its first bit, as `ptype /o` shows it); bit_size: 0 unless a
     bitfield; bit_offset: the bitfield's first bit counted from the aggregate's start
-    (little-endian: bit 0 is the low bit of byte 0); is_base: a C++ base-class subobject."""
+    (little-endian: bit 0 is the low bit of byte 0); is_base: a C++ base-class subobject;
+    is_static: a C++ static member (no storage in the object)."""
 
     name: str
     type: Type
@@ -115,6 +116,7 @@ class Member:
     bit_offset: int = 0
     is_base: bool = False
     is_static: bool = False
+    artificial: bool = False  # compiler-made (C++ `_vptr.X`): gdb's ptype hides it
 
 
 @dataclass(eq=False)

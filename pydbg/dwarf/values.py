@@ -518,7 +518,13 @@ def _format_struct(value: Value, t: StructType) -> str:
 def _format_array(value: Value, t: ArrayType) -> str:
     count = t.count
     if count is None:
-        return f"{value.address:#x}" if value.address is not None else "0x0"
+        # A flexible array member (or an unknown bound): gdb prints it as a pointer to
+        # its first element, with the string for chars.
+        address = value.address or 0
+        element = strip_typedefs(t.element)
+        if isinstance(element, BaseType) and element.is_char:
+            return f"{address:#x} {_c_string(value.reader, address)}"
+        return f"{address:#x}"
     element = strip_typedefs(t.element)
     if isinstance(element, BaseType) and element.is_char:
         if value.optimized_out:
