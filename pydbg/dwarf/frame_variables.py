@@ -34,7 +34,14 @@ from pydbg.dwarf.locations import (
     evaluate_value,
     select_from_list,
 )
-from pydbg.dwarf.scopes import Scope, attribute, attribute_die, find_call_site, find_scope
+from pydbg.dwarf.scopes import (
+    Scope,
+    attribute,
+    attribute_die,
+    find_call_site,
+    find_scope,
+)
+from pydbg.dwarf.scopes import full_name as full_name_of
 from pydbg.dwarf.type_reader import TypeReader
 from pydbg.dwarf.types import Type, VoidType, type_name
 from pydbg.dwarf.values import Value, ValueReader, format_value
@@ -231,14 +238,18 @@ class _FrameEvaluator:
 
     def entry_value(self, ops: list[Any]) -> int | None:
         """The value of `ops` (a register) at the function's entry, from the caller."""
-        if self.index + 1 >= len(self.sites) or len(ops) != 1:
+        if self.index + 1 >= len(self.sites) or len(ops) != 1 or self.scope is None:
+            return None
+        if self.scope.function_name == "main":
+            # gdb's stacks end at main (`backtrace past-main` off): it never resolves
+            # main's entry values, and pydbg says what gdb says.
             return None
         caller = _FrameEvaluator(self.sites, self.index + 1, self.target)
         if caller.scope is None:
             return None
         return_pc = caller.site.pc - caller.site.bias
         site = find_call_site(caller.scope, return_pc)
-        if site is None:
+        if site is None or not self._calls_us(site, caller):
             return None
         wanted = (ops[0].op_name, ops[0].args)
         for parameter in site.iter_children():
@@ -258,6 +269,40 @@ class _FrameEvaluator:
                     except Exception:  # the caller cannot tell either
                         return None
         return None
+
+    def _calls_us(self, site: Any, caller: _FrameEvaluator) -> bool:
+        """Whether a call site calls this frame's function, as gdb checks before it
+        trusts the site's parameters: a direct call names the function
+        (DW_AT_call_origin), an indirect one computes its target (DW_AT_call_target) in
+        the caller's frame."""
+        assert self.scope is not None
+        if "DW_AT_call_origin" in site.attributes or "DW_AT_abstract_origin" in site.attributes:
+            name = (
+                "DW_AT_call_origin"
+                if "DW_AT_call_origin" in site.attributes
+                else ("DW_AT_abstract_origin")
+            )
+            origin = site.get_DIE_from_attribute(name)
+            return full_name_of(origin) == self.scope.function_name
+        for name in ("DW_AT_call_target", "DW_AT_GNU_call_site_target"):
+            if name in site.attributes:
+                ops = caller.ops_of(site, name)
+                if not ops:
+                    return False
+                try:
+                    target = evaluate_value(ops, caller.context)
+                except Exception:  # the target cannot be computed: not verifiable
+                    return False
+                return target == self.function_start()
+        return False
+
+    def function_start(self) -> int | None:
+        """The runtime entry address of the scope's function."""
+        assert self.scope is not None
+        low = attribute(self.scope.function, "DW_AT_low_pc")
+        if low is None or self.scope.function.tag != "DW_TAG_subprogram":
+            return None
+        return int(low.value) + self.site.bias
 
     def bound(self, dynamic: Any, is_count: bool) -> int | None:
         """A VLA bound: DW_AT_upper_bound/DW_AT_count as a reference to a variable or an

@@ -264,6 +264,10 @@ class Value:
         address = int(self) + index * strip_typedefs(target).size
         return Value(target, Location([Piece("memory", address=address)]), self.reader)
 
+    def format(self) -> str:
+        """The value as gdb prints it (`format_value`)."""
+        return format_value(self)
+
     def __repr__(self) -> str:
         return f"<Value {self.type_name} {format_value(self)}>"
 
