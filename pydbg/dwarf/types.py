@@ -199,23 +199,22 @@ def type_name(t: Type, declarator: str = "") -> str:
             return type_name(inner.target, f"{inner.sigil} {t.qualifier}{sep}{declarator}")
         return type_name_prefixed(f"{t.qualifier} ", inner, declarator)
     if isinstance(t, ArrayType):
-        inner = f"({declarator})" if declarator.startswith(("*", "&")) else declarator
-        count = "" if t.count is None and t.dynamic is None else str(t.count or "variable")
-        if t.count is None and t.dynamic is not None:
-            count = "variable length"
-        return type_name(t.element, f"{inner}[{count}]")
+        wrapped = f"({declarator})" if declarator.startswith(("*", "&")) else declarator
+        if t.count is not None:
+            count = str(t.count)
+        else:  # flexible `[]`, or a VLA whose bound is known only in a frame
+            count = "variable length" if t.dynamic is not None else ""
+        return type_name(t.element, f"{wrapped}[{count}]")
     if isinstance(t, FunctionType):
-        inner = f"({declarator})" if declarator.startswith(("*", "&")) else declarator
+        wrapped = f"({declarator})" if declarator.startswith(("*", "&")) else declarator
         params = [type_name(p) for p in t.parameters]
         if t.varargs:
             params.append("...")
         elif not params and t.prototyped:
             params.append("void")
-        return type_name(t.return_type, f"{inner}({', '.join(params)})")
+        return type_name(t.return_type, f"{wrapped}({', '.join(params)})")
     base = _plain_name(t)
-    if not declarator:
-        return base
-    return f"{base} {declarator}" if not declarator.startswith("[") else f"{base} {declarator}"
+    return f"{base} {declarator}" if declarator else base
 
 
 def type_name_prefixed(prefix: str, t: Type, declarator: str) -> str:

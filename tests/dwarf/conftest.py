@@ -24,9 +24,10 @@ FLAGS = {
     "O2-pie": ["-O2", "-fPIE", "-pie"],
     "O2-nopie": ["-O2", "-no-pie", "-fno-pie"],
 }
-BUILDS = [
-    ("dwvars", variant) for variant in FLAGS
-] + [("dwclasses", "O0-pie"), ("dwclasses", "O2-nopie")]
+BUILDS = [("dwvars", variant) for variant in FLAGS] + [
+    ("dwclasses", "O0-pie"),
+    ("dwclasses", "O2-nopie"),
+]
 
 
 def _build(source: str, out: str, variant: str) -> None:

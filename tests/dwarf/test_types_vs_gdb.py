@@ -47,7 +47,12 @@ def gdb_layout(text: str) -> tuple[list[Row], int]:
         offset, bit, size, decl = match.groups()
         name = "{" if decl.endswith("{") else _leaf_name(decl)
         rows.append(
-            (None if offset is None else int(offset), None if bit is None else int(bit), int(size), name)
+            (
+                None if offset is None else int(offset),
+                None if bit is None else int(bit),
+                int(size),
+                name,
+            )
         )
     totals = _TOTAL.findall(text)
     return rows, int(totals[-1])

@@ -95,9 +95,7 @@ def pydbg_frames(
             found[stop, n] = {e.name: e.value_text for e in group.entries()}
             # Constants DWARF gives as a block (a float's bytes): gdb's `info locals`
             # leaves them out (LOC_CONST_BYTES); dv shows them.
-            extras[stop, n] = {
-                e.name for e in group.entries() if e.location_text == "<computed>"
-            }
+            extras[stop, n] = {e.name for e in group.entries() if e.location_text == "<computed>"}
         if stop == 1:
             found[0, 0] = {g: str(client.symbols.get_variable_value(g).format()) for g in GLOBALS}
             client.symbols.reset_scope()
