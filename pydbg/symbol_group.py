@@ -19,6 +19,7 @@ value's text or expansion is asked for, and is stale once the targets run.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -228,7 +229,6 @@ def frame_sites(engine: Engine, thread: Thread, count: int) -> list[FrameSite]:
             registers.update({f"xmm{i}": fpregs.xmm(i) for i in range(16)})
         obj = engine.symbols.module_at(pid, frame.lookup_pc)
         image = engine.symbols.image(obj) if obj is not None else None
-        found = image_info(image) if image is not None else None
         tls_block = None
         if obj is not None and obj.is_main and image is not None:
             offset = executable_tls_offset(image)
@@ -241,8 +241,7 @@ def frame_sites(engine: Engine, thread: Thread, count: int) -> list[FrameSite]:
                 lookup_pc=frame.lookup_pc,
                 cfa=frame.frame_offset,
                 registers=registers,
-                info=found[0] if found else None,
-                types=found[1] if found else None,
+                load=functools.partial(image_info, image) if image is not None else None,
                 bias=obj.bias if obj is not None else 0,
                 tls_block=tls_block,
             )

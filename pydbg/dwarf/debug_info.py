@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import threading
+import zlib
 from typing import Any, BinaryIO, cast
 
+from pydbg.dwarf.aranges import AddressRanges
 from pydbg.dwarf.errors import DwarfError
 from pydbg.elf.errors import ImageError
 from pydbg.elf.image import ElfImage
@@ -123,7 +126,7 @@ class DebugInfo:
         self.error: str | None = None
         self._dwarf: Any = None
         self._opened = False
-        self._aranges: Any = None
+        self._aranges: AddressRanges | None = None
         self._lock = threading.RLock()
         self._names: dict[str, list[tuple[int, int]]] | None = None  # name -> (cu, die)
         self._unit_ranges: list[tuple[int, int, int]] | None = None
@@ -160,11 +163,13 @@ class DebugInfo:
                 from elftools.elf.elffile import ELFFile
 
                 elf = ELFFile(cast(BinaryIO, _Stream(source)))
-                self._dwarf = elf.get_dwarf_info(relocate_dwarf_sections=True)
-                try:
-                    self._aranges = self._dwarf.get_aranges()
-                except Exception:  # pyelftools raises anything on garbage: scan units
-                    self._aranges = None
+                # Relocating means scanning every section for .rela.debug_*: only object
+                # files (ET_REL) have them.
+                relocatable = elf.header.e_type == "ET_REL"
+                self._dwarf = elf.get_dwarf_info(relocate_dwarf_sections=relocatable)
+                section = source.section(".debug_aranges")
+                if section is not None and not relocatable:
+                    self._aranges = AddressRanges(_section_bytes(source, section))
             except Exception as exc:  # pyelftools raises anything on garbage
                 self.error = f"{source.path}: no debug info: {exc}"
                 self._dwarf = None
@@ -179,10 +184,7 @@ class DebugInfo:
             return None
         with self._lock:
             if self._aranges is not None:
-                try:
-                    offset = self._aranges.cu_offset_at_addr(address)
-                except Exception:  # an address no arange covers
-                    offset = None
+                offset = self._aranges.unit_at(address)
                 if offset is not None:
                     return self._dwarf.get_CU_at(offset)
             for start, end, offset in self._all_unit_ranges():
@@ -280,6 +282,23 @@ class DebugInfo:
     def lock(self) -> threading.RLock:
         """pyelftools parses from shared streams: one reader at a time."""
         return self._lock
+
+
+SHF_COMPRESSED = 0x800
+ELFCOMPRESS_ZLIB = 1
+
+
+def _section_bytes(image: ElfImage, section: Any) -> bytes:
+    """A section's contents, inflated when SHF_COMPRESSED (Debian's debug files compress
+    their .debug_* sections: an Elf64_Chdr, then a zlib stream)."""
+    data = image.read_section(section)
+    if not section.flags & SHF_COMPRESSED:
+        return data
+    ch_type, _, ch_size, _ = struct.unpack_from("<IIQQ", data)
+    if ch_type != ELFCOMPRESS_ZLIB:
+        raise DwarfError(f"{image.path}: {section.name} has compression type {ch_type}")
+    out = zlib.decompress(data[24:])
+    return out[:ch_size]
 
 
 def unit_base(top: Any) -> int:

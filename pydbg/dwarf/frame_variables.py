@@ -70,8 +70,8 @@ class FrameSite:
     lookup_pc: the pc to find its scope with (pc - 1 for return addresses); cfa: the
     unwinder's canonical frame address; registers: what the unwinder knows in this frame,
     by name (xmm0..15 too in frame 0); info/types: the DWARF of the module holding the pc
-    (None without); bias: its load bias; tls_block: the address of the module's static
-    TLS block in the thread, None when unknown."""
+    (None without), or `load` to open it on demand; bias: its load bias; tls_block: the
+    address of the module's static TLS block in the thread, None when unknown."""
 
     number: int
     pc: int
@@ -82,6 +82,15 @@ class FrameSite:
     types: TypeReader | None = None
     bias: int = 0
     tls_block: int | None = None
+    load: Callable[[], tuple[DebugInfo, TypeReader] | None] | None = None
+
+    def debug(self) -> tuple[DebugInfo, TypeReader] | None:
+        """(info, types) of the frame's module: given, or opened by `load` when first
+        needed (a stack walk names many modules; only the frames asked about need their
+        DWARF)."""
+        if self.info is not None and self.types is not None:
+            return self.info, self.types
+        return self.load() if self.load is not None else None
 
 
 @dataclass
@@ -153,8 +162,10 @@ class _FrameEvaluator:
         self.scope: Scope | None = None
         self._frame_base: int | None = None
         self._frame_base_done = False
-        if self.site.info is not None:
-            self.scope = find_scope(self.site.info, self.site.lookup_pc - self.site.bias)
+        debug = self.site.debug()
+        self.types: TypeReader | None = debug[1] if debug else None
+        if debug is not None:
+            self.scope = find_scope(debug[0], self.site.lookup_pc - self.site.bias)
         self.context = FrameContext(
             register=_register_reader(self.site),
             read_memory=target.read_memory,
@@ -326,9 +337,9 @@ class _FrameEvaluator:
         return number if is_count else number + 1
 
     def type_of(self, die: Any) -> Type:
-        assert self.site.types is not None
+        assert self.types is not None
         typed = attribute_die(die, "DW_AT_type")
-        return self.site.types.type_of(typed) if typed is not None else VoidType()
+        return self.types.type_of(typed) if typed is not None else VoidType()
 
     def location_of(self, die: Any) -> Location:
         const = attribute(die, "DW_AT_const_value")
