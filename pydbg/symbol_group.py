@@ -28,7 +28,14 @@ from pydbg.dwarf.errors import DwarfError
 from pydbg.dwarf.frame_variables import FrameSite, FrameVariables, frame_variables
 from pydbg.dwarf.tls import executable_tls_offset
 from pydbg.dwarf.type_reader import TypeReader
-from pydbg.dwarf.types import ArrayType, PointerType, StructType, strip_typedefs, type_name
+from pydbg.dwarf.types import (
+    ArrayType,
+    PointerType,
+    StructType,
+    complete,
+    strip_typedefs,
+    type_name,
+)
 from pydbg.dwarf.values import Value, format_value
 from pydbg.errors import EngineError
 
@@ -173,7 +180,7 @@ def _where(value: Value) -> str:
 
 
 def _children(value: Value) -> list[tuple[str, Value]]:
-    t = strip_typedefs(value.type)
+    t = complete(strip_typedefs(value.type))
     if isinstance(t, StructType):
         return value.fields()
     if isinstance(t, ArrayType):

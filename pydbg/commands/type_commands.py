@@ -33,6 +33,7 @@ from pydbg.dwarf.types import (
     PointerType,
     StructType,
     Type,
+    complete,
     strip_typedefs,
     type_name,
 )
@@ -94,7 +95,7 @@ def _parse(rest: str) -> tuple[int, bool, list[str]]:
 def _layout(
     interp: Interpreter, t: Type, value: Value | None, depth: int, blocks: bool, indent: str = "   "
 ) -> None:
-    s = strip_typedefs(t)
+    s = complete(strip_typedefs(t))
     if not isinstance(s, StructType):
         if value is not None:
             interp.out(f"{indent}{format_value(value)}\n")

@@ -2,8 +2,9 @@
 
 Types are cached by DIE offset, and an aggregate is cached before its members are read, so
 self-referencing types (`struct node { struct node *next; }`) end.  A declaration-only
-struct (DW_AT_declaration) is completed from a definition of the same name elsewhere in
-the file when there is one, as gdb does.  Bitfields: DWARF 4/5 give DW_AT_data_bit_offset
+struct (DW_AT_declaration) is completed, when its members are first needed
+(`types.complete`), from a definition of the same name elsewhere in the file, as gdb
+does.  Bitfields: DWARF 4/5 give DW_AT_data_bit_offset
 from the start of the aggregate; DWARF 2-3 give DW_AT_bit_offset counted from the most
 significant bit of a storage unit of DW_AT_byte_size bytes at DW_AT_data_member_location,
 converted here for little-endian x86_64.
@@ -144,13 +145,6 @@ class TypeReader:
         return "::".join(reversed(parts))
 
     def _aggregate(self, die: Any, keyword: str, name: str) -> Type:
-        if "DW_AT_declaration" in die.attributes and name:
-            # Complete an opaque declaration from a definition elsewhere in the file.
-            for other in self.info.find_named(name, frozenset({die.tag})):
-                if "DW_AT_declaration" not in other.attributes:
-                    t = self.read(other)
-                    self._cache[die.offset] = t
-                    return t
         t = StructType(
             self._qualified(die, name),
             _int(die, "DW_AT_byte_size"),
@@ -159,6 +153,10 @@ class TypeReader:
             cplus=is_cplus(die.cu),
         )
         self._cache[die.offset] = t
+        if t.declaration and name:
+            # Completed from a definition elsewhere only when its members are needed:
+            # finding it may mean indexing every unit of a large file.
+            t.resolve = lambda: self._definition(die, t.name)
         for child in die.iter_children():
             if child.tag == "DW_TAG_inheritance":
                 base = self.type_of(child)
@@ -166,6 +164,23 @@ class TypeReader:
             elif child.tag == "DW_TAG_member" or (child.tag == "DW_TAG_variable" and t.cplus):
                 t.members.append(self._member(child))
         return t
+
+    def _definition(self, die: Any, qualified: str) -> StructType | None:
+        """The complete type a declaration stands for: in the same unit, else anywhere in
+        the file."""
+        for other in die.cu.get_top_DIE().iter_children():
+            if (
+                other.tag == die.tag
+                and "DW_AT_declaration" not in other.attributes
+                and die_name(other) == die_name(die)
+            ):
+                found = self.read(other)
+                return found if isinstance(found, StructType) else None
+        for other in self.info.find_named(qualified, frozenset({die.tag})):
+            if "DW_AT_declaration" not in other.attributes:
+                found = self.read(other)
+                return found if isinstance(found, StructType) else None
+        return None
 
     def _member(self, die: Any) -> Member:
         member_type = self.type_of(die)

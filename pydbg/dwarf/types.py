@@ -12,6 +12,7 @@ DW_AT_data_bit_offset; the DWARF 2-3 DW_AT_bit_offset form is converted by the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Type",
     "TypedefType",
     "VoidType",
+    "complete",
     "strip_typedefs",
     "type_name",
 ]
@@ -128,6 +130,7 @@ class StructType(Type):
     members: list[Member] = field(default_factory=list)
     declaration: bool = False
     cplus: bool = False  # a C++ type: named without its keyword, as gdb does
+    resolve: Callable[[], StructType | None] | None = field(default=None, repr=False)
 
 
 @dataclass(eq=False)
@@ -171,9 +174,21 @@ class FunctionType(Type):
 
 
 def strip_typedefs(t: Type, qualifiers: bool = True) -> Type:
-    """The type under its typedefs (and, if `qualifiers`, its const/volatile)."""
+    """The type under its typedefs (and, if `qualifiers`, its const/volatile).  A
+    declared-only struct stays so: `complete` finds its definition when members are
+    needed (printing a pointer to it must not search the file)."""
     while isinstance(t, TypedefType) or (qualifiers and isinstance(t, QualifiedType)):
         t = t.target
+    return t
+
+
+def complete(t: Type) -> Type:
+    """A declaration-only struct's definition (found once, then remembered), else `t`."""
+    if isinstance(t, StructType) and t.declaration and t.resolve is not None:
+        found = t.resolve()
+        t.resolve = None
+        if found is not None and found is not t:
+            t.members, t.size, t.declaration = found.members, found.size, False
     return t
 
 

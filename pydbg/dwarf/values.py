@@ -37,6 +37,7 @@ from pydbg.dwarf.types import (
     StructType,
     Type,
     VoidType,
+    complete,
     strip_typedefs,
     type_name,
 )
@@ -98,6 +99,9 @@ class Value:
 
     @property
     def size(self) -> int:
+        t = strip_typedefs(self.type)
+        if isinstance(t, StructType) and t.declaration:
+            return complete(t).size
         return self.type.size
 
     def _whole(self) -> _Data:
@@ -131,7 +135,7 @@ class Value:
     # -- scalars ----------------------------------------------------------------------
 
     def _scalar_type(self) -> Type:
-        return strip_typedefs(self.type)
+        return complete(strip_typedefs(self.type))
 
     def __int__(self) -> int:
         t = self._scalar_type()
@@ -361,7 +365,7 @@ OPTIMIZED_OUT = "<optimized out>"
 
 def format_value(value: Value, top: bool = True) -> str:
     """gdb's text for a value (see the module docstring)."""
-    t = strip_typedefs(value.type)
+    t = complete(strip_typedefs(value.type))
     if isinstance(t, StructType):
         return _format_struct(value, t)
     if isinstance(t, ArrayType):
