@@ -131,6 +131,12 @@ class DebugInfo:
         self._names: dict[str, list[tuple[int, int]]] | None = None  # name -> (cu, die)
         self._unit_ranges: list[tuple[int, int, int]] | None = None
         self._readers: dict[int, Any] = {}
+        # Location lists as pyelftools parsed them, by (unit offset, form, value).
+        self.location_lists: dict[tuple[int, str, int], Any] = {}
+        # Scopes by link-time pc and call sites by (function, return pc): a stack asks
+        # for the same ones again at every `dv`, and finding them walks DIE trees.
+        self.scopes: dict[int, Any] = {}
+        self.call_sites: dict[tuple[int, int], Any] = {}
 
     @property
     def dwarf(self) -> Any:

@@ -154,7 +154,17 @@ def _register_reader(site: FrameSite) -> Callable[[int], int | None]:
 class _FrameEvaluator:
     """Evaluation of expressions in one frame of a stack."""
 
-    def __init__(self, sites: Sequence[FrameSite], index: int, target: TargetAccess) -> None:
+    def __init__(
+        self,
+        sites: Sequence[FrameSite],
+        index: int,
+        target: TargetAccess,
+        shared: dict[int, _FrameEvaluator] | None = None,
+    ) -> None:
+        # The evaluators of one stack, by frame: entry values of several variables (and
+        # of recursive calls) ask the same callers.
+        self.shared = shared if shared is not None else {}
+        self.shared[index] = self
         self.sites = sites
         self.index = index
         self.site = sites[index]
@@ -235,7 +245,14 @@ class _FrameEvaluator:
             ) or (version < 4 and attr.form.startswith("DW_FORM_block")):
                 expr = list(attr.value)
             else:
-                entries = parser.parse_from_attribute(attr, version, die)
+                # Parsed lists are kept: pyelftools parses them entry by entry with
+                # construct (0.2 s for the ~3,000 entries of CPython's eval loop), and
+                # they never change.
+                key = (die.cu.cu_offset, attr.form, attr.value)
+                entries = info.location_lists.get(key)
+                if entries is None:
+                    entries = parser.parse_from_attribute(attr, version, die)
+                    info.location_lists[key] = entries
                 if hasattr(entries, "loc_expr"):
                     expr = list(entries.loc_expr)
                 else:
@@ -255,7 +272,9 @@ class _FrameEvaluator:
             # gdb's stacks end at main (`backtrace past-main` off): it never resolves
             # main's entry values, and pydbg says what gdb says.
             return None
-        caller = _FrameEvaluator(self.sites, self.index + 1, self.target)
+        caller = self.shared.get(self.index + 1) or _FrameEvaluator(
+            self.sites, self.index + 1, self.target, self.shared
+        )
         if caller.scope is None:
             return None
         return_pc = caller.site.pc - caller.site.bias

@@ -155,6 +155,16 @@ def _holds(die: Any, pc: int, base: int) -> bool:
 def find_scope(info: DebugInfo, pc: int) -> Scope | None:
     """The scope of a link-time pc, or None where no function's DWARF covers it."""
     with info.lock():
+        if pc in info.scopes:
+            cached: Scope | None = info.scopes[pc]
+            return cached
+        found = _find_scope(info, pc)
+        info.scopes[pc] = found
+        return found
+
+
+def _find_scope(info: DebugInfo, pc: int) -> Scope | None:
+    with info.lock():
         cu = info.unit_at(pc)
         if cu is None:
             return None
@@ -195,6 +205,16 @@ def _find_function(parent: Any, pc: int, base: int) -> Any:
 def find_call_site(scope: Scope, return_pc: int) -> Any:
     """The call-site DIE (DW_TAG_call_site, or GNU's) of a call returning to a link-time
     return address, in the scope's function and blocks; None without one."""
+    key = (scope.function.offset, return_pc)
+    with scope.info.lock():
+        if key in scope.info.call_sites:
+            return scope.info.call_sites[key]
+        found = _find_call_site(scope, return_pc)
+        scope.info.call_sites[key] = found
+        return found
+
+
+def _find_call_site(scope: Scope, return_pc: int) -> Any:
     with scope.info.lock():
         stack = [scope.function]
         while stack:
