@@ -104,6 +104,11 @@ class Scope:
             for die in _children_with_origin(block):
                 if die.tag == "DW_TAG_formal_parameter" and depth == 0:
                     params.append(ScopeVariable(die, full_name(die), True, 0))
+                elif die.tag == "DW_TAG_label" and "DW_AT_low_pc" not in die.attributes:
+                    # gdb lists a label whose code was optimized away as a local that
+                    # is `<optimized out>` (LOC_OPTIMIZED_OUT); labels with code it omits.
+                    if full_name(die):
+                        found.append(ScopeVariable(die, full_name(die), False, depth))
                 elif die.tag == "DW_TAG_variable" and "DW_AT_declaration" not in die.attributes:
                     name = full_name(die)
                     if name:
@@ -141,7 +146,7 @@ def _children_with_origin(block: Any) -> list[Any]:
     return ordered
 
 
-_VARIABLE_TAGS = ("DW_TAG_formal_parameter", "DW_TAG_variable")
+_VARIABLE_TAGS = ("DW_TAG_formal_parameter", "DW_TAG_variable", "DW_TAG_label")
 
 
 def _holds(die: Any, pc: int, base: int) -> bool:

@@ -116,6 +116,14 @@ class Value:
             return not data.available(self.bit_offset // 8, (self.bit_size + 7) // 8)
         return self.size > 0 and not data.available(self._offset, self.size)
 
+    @property
+    def nothing_available(self) -> bool:
+        """No byte of the value is available (some may be: a struct in pieces)."""
+        data = self._whole()
+        start, end = self._offset, self._offset + self.size
+        covered = sum(max(0, min(end, hi) - max(start, lo)) for lo, hi in data.missing)
+        return covered >= self.size
+
     def raw(self) -> bytes:
         """The value's bytes; OptimizedOutError if any is unavailable."""
         if self.optimized_out:
@@ -365,7 +373,11 @@ OPTIMIZED_OUT = "<optimized out>"
 
 def format_value(value: Value, top: bool = True) -> str:
     """gdb's text for a value (see the module docstring)."""
+    if value.location.optimized_out:
+        return OPTIMIZED_OUT
     t = complete(strip_typedefs(value.type))
+    if isinstance(t, (StructType, ArrayType)) and value.size and value.nothing_available:
+        return OPTIMIZED_OUT  # gdb: a wholly unavailable aggregate is one <optimized out>
     if isinstance(t, StructType):
         return _format_struct(value, t)
     if isinstance(t, ArrayType):
