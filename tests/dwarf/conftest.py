@@ -54,13 +54,18 @@ def dw_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str],
     return {(name, variant): out for _, out, variant, name in jobs}
 
 
-def gdb_batch(binary: str, commands: list[str], stdin: bool = False) -> str:
-    """gdb's output for `commands` run in batch mode on `binary`."""
-    argv = ["gdb", "-nx", "-batch", "-ex", "set width 0", "-ex", "set pagination off"]
+def gdb_batch(target: str | list[str], commands: list[str], early: tuple[str, ...] = ()) -> str:
+    """gdb's output for `commands` run in batch mode on `target` (a binary, or a command
+    line as a list); `early` commands run before the file is loaded (-iex)."""
+    argv = ["gdb", "-nx", "-batch"]
+    for command in early:
+        argv += ["-iex", command]
+    argv += ["-ex", "set width 0", "-ex", "set pagination off"]
     for command in commands:
         argv += ["-ex", command]
+    argv += ["--args", *target] if isinstance(target, list) else [target]
     proc = subprocess.run(
-        [*argv, binary], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+        argv, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
     )
     return proc.stdout
 
