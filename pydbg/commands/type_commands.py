@@ -38,6 +38,7 @@ from pydbg.dwarf.types import (
     type_name,
 )
 from pydbg.dwarf.values import Value, format_value
+from pydbg.errors import PydbgError
 
 __all__ = ["cdb_type_name"]
 
@@ -142,14 +143,25 @@ def _lookup_variable(interp: Interpreter, text: str) -> Value | None:
         value = interp.client.symbols.get_variable_value(path[0])
     except DwarfError:
         return None
-    for part in path[1:]:
-        if strip_typedefs(value.type).__class__ is PointerType:
-            value = value.deref()
-        try:
+    try:
+        for part in path[1:]:
+            if isinstance(strip_typedefs(value.type), PointerType):
+                value = value.deref()  # `dt p.member` through a pointer, as cdb allows
             value = value.member(part)
-        except DwarfError as exc:
-            raise CommandError(f"dt {text}: {exc}") from None
+    except DwarfError as exc:
+        raise CommandError(f"dt {text}: {exc}") from None
     return value
+
+
+def _check_readable(interp: Interpreter, value: Value) -> None:
+    """cdb's `Memory read error` for an object whose first byte cannot be read."""
+    address = value.address
+    if address is None or value.size == 0:
+        return
+    try:
+        interp.client.data_spaces.read_virtual(address, 1)
+    except PydbgError:
+        raise CommandError(f"dt: memory read error at {hex64(address)}") from None
 
 
 @command(
@@ -181,6 +193,7 @@ def _display_type(interp: Interpreter, rest: str) -> None:
     value = None
     if address_text:
         value = symbols.get_typed_value(t, interp.evaluate(address_text))
+        _check_readable(interp, value)
     module = name.rpartition("!")[0]
     interp.out(f"{module + '!' if module else ''}{cdb_type_name(t)}\n")
     _layout(interp, t, value, depth, blocks)

@@ -388,6 +388,8 @@ def frame_variables(sites: Sequence[FrameSite], index: int, target: TargetAccess
             location = evaluator.location_of(var.die)
         except (LocationError, DwarfError) as exc:
             t, location, error = VoidType(), Location(), str(exc)
+        except Exception as exc:  # pyelftools raises anything on damaged DWARF
+            t, location, error = VoidType(), Location(), f"bad DWARF: {exc}"
         value = Value(t, location, evaluator.reader)
         out.variables.append(
             Variable(var.name, var.is_parameter, value.type, location, value, error)

@@ -166,3 +166,9 @@ def test_bad_input_fails_clearly(stopped) -> None:
         run("dt -z node")
     with pytest.raises(CommandError, match="name a type or a variable"):
         run("dt")
+    with pytest.raises(CommandError, match="memory read error at 00000000`00000000"):
+        run("dt node 0")
+    run(".frame 5")
+    with pytest.raises(CommandError, match="a value of type int has no members"):
+        run("dt first.where.x.y")
+    assert run("dt first.next.label").splitlines()[1].endswith('"second"')
