@@ -206,8 +206,25 @@ class _Access:
         if named is None or "!" not in named[0]:
             return None
         name, displacement = named
-        bare = name.split("!", 1)[1]
+        bare = demangle(name.split("!", 1)[1])
         return f"{bare}+{displacement}" if displacement else bare
+
+
+@functools.lru_cache(maxsize=4096)
+def demangle(name: str) -> str:
+    """A C++ symbol as gdb shows it in `<...>` (`vtable for shapes::Fancy`), through the
+    cxxfilt package (the toolchain's __cxa_demangle); the name as it is when it is not
+    mangled or cxxfilt is missing."""
+    if not name.startswith("_Z"):
+        return name
+    try:
+        import cxxfilt
+    except ImportError:
+        return name
+    try:
+        return str(cxxfilt.demangle(name))
+    except Exception:  # cxxfilt.InvalidName and friends: keep the mangled name
+        return name
 
 
 def image_info(image: ElfImage) -> tuple[DebugInfo, TypeReader] | None:

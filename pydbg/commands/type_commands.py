@@ -144,6 +144,9 @@ def _lookup_variable(interp: Interpreter, text: str) -> Value | None:
     except DwarfError:
         return None
     try:
+        t = strip_typedefs(value.type)
+        if isinstance(t, PointerType) and t.sigil != "*":
+            value = value.deref()  # a C++ reference: the object it refers to
         for part in path[1:]:
             if isinstance(strip_typedefs(value.type), PointerType):
                 value = value.deref()  # `dt p.member` through a pointer, as cdb allows

@@ -137,6 +137,7 @@ class DebugInfo:
         # for the same ones again at every `dv`, and finding them walks DIE trees.
         self.scopes: dict[int, Any] = {}
         self.call_sites: dict[tuple[int, int], Any] = {}
+        self._definitions: dict[int, dict[int, Any]] = {}
 
     @property
     def dwarf(self) -> Any:
@@ -284,6 +285,29 @@ class DebugInfo:
             if attr is not None and attr.value + sibling.cu.cu_offset in (die.offset,):
                 out.append(sibling)
         return out
+
+    def static_definition(self, member_offset: int) -> Any:
+        """The DIE defining a C++ static data member (DW_AT_specification pointing at the
+        member's DIE, with the location), searched in the member's unit; None if none."""
+        with self._lock:
+            cu = self._dwarf.get_CU_containing(member_offset)
+            table = self._definitions.get(cu.cu_offset)
+            if table is None:
+                table = {}
+                stack = [cu.get_top_DIE()]
+                while stack:
+                    for die in stack.pop().iter_children():
+                        if die.tag == "DW_TAG_namespace":
+                            stack.append(die)
+                        elif die.tag == "DW_TAG_variable":
+                            spec = die.attributes.get("DW_AT_specification")
+                            if spec is not None and "DW_AT_location" in die.attributes:
+                                table[
+                                    spec.value
+                                    + (0 if spec.form == "DW_FORM_ref_addr" else cu.cu_offset)
+                                ] = die
+                self._definitions[cu.cu_offset] = table
+            return table.get(member_offset)
 
     def lock(self) -> threading.RLock:
         """pyelftools parses from shared streams: one reader at a time."""

@@ -43,7 +43,7 @@ from pydbg.dwarf.scopes import (
 )
 from pydbg.dwarf.scopes import full_name as full_name_of
 from pydbg.dwarf.type_reader import TypeReader
-from pydbg.dwarf.types import Type, VoidType, type_name
+from pydbg.dwarf.types import Member, Type, VoidType, type_name
 from pydbg.dwarf.values import Value, ValueReader, format_value
 
 __all__ = [
@@ -191,6 +191,11 @@ class _FrameEvaluator:
             register=self.context.register,
             symbolize=target.symbolize,
             bound=self.bound,
+            static_member=(
+                static_member_resolver(debug[0], self.site.bias, target.read_memory)
+                if debug is not None
+                else lambda member: None
+            ),
         )
 
     @property
@@ -420,7 +425,11 @@ def global_variable(
     with info.lock():
         ops = DWARFExprParser(die.cu.structs).parse_expr(die.attributes["DW_AT_location"].value)
     location = evaluate(ops, context)
-    reader = ValueReader(read_memory=target.read_memory, symbolize=target.symbolize)
+    reader = ValueReader(
+        read_memory=target.read_memory,
+        symbolize=target.symbolize,
+        static_member=static_member_resolver(info, bias, target.read_memory),
+    )
     value = Value(t, location, reader)
     return Variable(attribute_name(die), False, value.type, location, value)
 
@@ -428,3 +437,28 @@ def global_variable(
 def attribute_name(die: Any) -> str:
     attr = attribute(die, "DW_AT_name")
     return attr.value.decode("utf-8", "replace") if attr is not None else ""
+
+
+def static_member_resolver(
+    info: DebugInfo, bias: int, read_memory: Callable[[int, int], bytes]
+) -> Callable[[Member], Location | None]:
+    """Where C++ static data members of a file's classes live (their definitions'
+    DW_AT_location, with the load bias); None when no definition is found."""
+    from elftools.dwarf.dwarf_expr import DWARFExprParser
+
+    def resolve(member: Member) -> Location | None:
+        try:
+            die = info.static_definition(member.die_offset)
+            if die is None:
+                return None
+            with info.lock():
+                ops = DWARFExprParser(die.cu.structs).parse_expr(
+                    die.attributes["DW_AT_location"].value
+                )
+            return evaluate(
+                ops, FrameContext(register=lambda n: None, read_memory=read_memory, bias=bias)
+            )
+        except Exception:  # damaged DWARF, or a location needing a frame: not shown
+            return None
+
+    return resolve

@@ -196,6 +196,7 @@ class TypeReader:
                 member_type,
                 member_offset(die),
                 is_static=is_static,
+                die_offset=die.offset,
                 artificial="DW_AT_artificial" in attrs,
             )
         if "DW_AT_data_bit_offset" in attrs:

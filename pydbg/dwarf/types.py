@@ -119,6 +119,7 @@ class Member:
     is_base: bool = False
     is_static: bool = False
     artificial: bool = False  # compiler-made (C++ `_vptr.X`): gdb's ptype hides it
+    die_offset: int = 0  # of the member's DIE (a static member's definition points to it)
 
 
 @dataclass(eq=False)

@@ -56,12 +56,14 @@ class OptimizedOutError(DwarfError):
 class ValueReader:
     """What values need of the target: memory, a register of the frame by DWARF number
     (ints; 16-byte ints for xmm), a symbol holding an address (`add`, `global_nodes+80`,
-    or None), and the count of a run-time array bound (VLAs) from its DIE."""
+    or None), the count of a run-time array bound (VLAs) from its DIE, and where a C++
+    static member is defined."""
 
     read_memory: Callable[[int, int], bytes]
     register: Callable[[int], int | None] = lambda n: None
     symbolize: Callable[[int], str | None] = lambda a: None
     bound: Callable[[Any, bool], int | None] = lambda dynamic, is_count: None
+    static_member: Callable[[Member], Location | None] = lambda member: None
 
 
 @dataclass
@@ -385,7 +387,7 @@ def format_value(value: Value, top: bool = True) -> str:
     if value.optimized_out:
         return OPTIMIZED_OUT
     if isinstance(t, PointerType):
-        return _format_pointer(value, t)
+        return _format_pointer(value, t, top)
     if isinstance(t, EnumType):
         return _format_enum(int(value), t)
     if isinstance(t, BaseType):
@@ -466,10 +468,12 @@ def string_literal(data: bytes, limit_hit: bool = False) -> str:
     return text + "..." if limit_hit else text
 
 
-def _format_pointer(value: Value, t: PointerType) -> str:
+def _format_pointer(value: Value, t: PointerType, top: bool = True) -> str:
     address = int(value)
     target = strip_typedefs(t.target)
     if t.sigil != "*":
+        if not top:
+            return f"@{address:#x}"  # gdb shows a reference member's referent only on top
         try:
             inner = format_value(value.deref(), top=False)
         except DwarfError:
@@ -532,7 +536,25 @@ def _format_struct(value: Value, t: StructType) -> str:
     for m in members:
         sub = value.field_value(m)
         parts.append(f"{_member_label(m)} = {format_value(sub, top=False)}")
+    for m in t.members:
+        if m.is_static:  # gdb: `static count = 2`, where the class declares it
+            location = value.reader.static_member(m)
+            text = OPTIMIZED_OUT
+            if location is not None:
+                text = format_value(Value(m.type, location, value.reader), top=False)
+            parts.insert(_static_position(t, m), f"static {m.name} = {text}")
     return "{" + ", ".join(parts) + "}"
+
+
+def _static_position(t: StructType, static: Member) -> int:
+    """Where a static member goes among the printed members: after the data members
+    declared before it."""
+    position = 0
+    for m in t.members:
+        if m is static:
+            break
+        position += 1
+    return position
 
 
 def _format_array(value: Value, t: ArrayType) -> str:

@@ -162,3 +162,34 @@ def test_typed_values_from_python(client, dw_builds) -> None:
     assert group.get_symbol_name(index + 1) != "*"
     with pytest.raises(pydbg.symbol_group.SymbolGroupError):
         group.get_symbol_name(99)
+
+
+@needs_gdb
+@pytest.mark.parametrize("variant", ["O0-pie", "O2-nopie"])
+def test_cpp_frame_matches_gdb(client, dw_builds, variant) -> None:
+    """A C++ frame: a reference to a class with two bases, a vtable pointer (named as
+    gdb names it, demangled), a static member, a bitfield, a reference member, a pointer
+    to a template instance."""
+    binary = dw_builds["dwclasses", variant]
+    text = gdb_batch(
+        binary, ["break checkpoint", "run", "up", "echo @@\\n", "info args", "info locals"]
+    )
+    placed = re.search(r"^Breakpoint 1 at (0x[0-9a-f]+)", text, re.M)
+    assert placed
+    start = open_image(binary).symbols.lookup("checkpoint")
+    assert start is not None
+    expected = _section(text.splitlines(), text.splitlines().index("@@") + 1)
+    assert "fancy" in expected
+    client.create_process([binary])
+    assert wait(client)
+    client.control.execute(f"bp checkpoint+{int(placed.group(1), 16) - start.address:#x}")
+    client.control.set_execution_status(DEBUG_STATUS_GO)
+    assert wait(client)
+    client.symbols.set_scope_frame_by_index(1)
+    ours = {e.name: e.value_text for e in client.symbols.get_scope_symbol_group().entries()}
+    assert {k: normalize(v) for k, v in ours.items()} == {
+        k: normalize(v) for k, v in expected.items()
+    }
+    if variant.startswith("O0"):
+        assert "<vtable for shapes::Fancy+16>" in ours["fancy"]
+        assert "static count = 2" in ours["fancy"]
