@@ -32,6 +32,7 @@ from pydbg.dwarf.types import (
     ArrayType,
     PointerType,
     StructType,
+    Type,
     complete,
     strip_typedefs,
     type_name,
@@ -40,6 +41,7 @@ from pydbg.dwarf.values import Value, format_value
 from pydbg.errors import EngineError
 
 if TYPE_CHECKING:
+    from pydbg.dwarf.c_expressions import CNames
     from pydbg.dwarf.debug_info import DebugInfo
     from pydbg.elf.image import ElfImage
     from pydbg.engine.session import Engine
@@ -351,3 +353,35 @@ def find_type(engine: Engine, pid: int, name: str) -> tuple[object, TypeReader, 
             if die is not None:
                 return obj, types, types.read(die)
     return None
+
+
+def c_names(engine: Engine, thread: Thread, index: int) -> CNames:
+    """How a C expression's names resolve in the scope frame: its variables (the
+    innermost of a name), then globals; types from the modules' DWARF."""
+    from pydbg.dwarf.c_expressions import CNames
+    from pydbg.dwarf.values import ValueReader
+
+    pid = thread.process.pid
+    target = _Access(engine, pid)
+    try:
+        scope: FrameVariables | None = scope_variables(engine, thread, index)
+    except DwarfError:
+        scope = None
+    types: dict[str, object] = {}
+
+    def variable(name: str) -> Value | None:
+        if scope is not None and "!" not in name:
+            found = scope.named(name)
+            if found is not None:
+                return found.value
+        return global_value(engine, thread, name)
+
+    def type_named(name: str) -> Type | None:
+        if name not in types:
+            found = find_type(engine, pid, name)
+            types[name] = found[2] if found is not None else None
+        t = types[name]
+        return t if isinstance(t, Type) else None
+
+    reader = ValueReader(read_memory=target.read_memory, symbolize=target.symbolize)
+    return CNames(variable, type_named, reader)

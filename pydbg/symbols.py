@@ -310,3 +310,16 @@ class Symbols:
 
         reader = ValueReader(read_memory=target.read_memory, symbolize=target.symbolize)
         return Value(type_, Location([Piece("memory", address=address)]), reader)
+
+    def evaluate_c_expression(self, text: str) -> Value:
+        """pydbg (IDebugControl::Evaluate with the C++ syntax, cdb's `??`): the typed value
+        of a C expression over the scope frame's variables, globals and DWARF types
+        (pydbg.dwarf.c_expressions: members, `->`, `[]`, `*`, `&`, casts, sizeof,
+        arithmetic with C's promotions).  Raises ExpressionSyntaxError for text that is
+        not C, DwarfError for what cannot be evaluated (an unknown name, `*` of an int)."""
+        from pydbg.dwarf.c_expressions import evaluate_c
+        from pydbg.symbol_group import c_names
+
+        thread = self._engine.require_stopped("evaluate_c_expression")
+        names = c_names(self._engine, thread, self.get_current_scope_frame_index())
+        return evaluate_c(text, names)

@@ -1,4 +1,4 @@
-"""`dt`: the layout of a DWARF type, and objects of it in memory (cdb's dt).
+"""`dt` and `??`: the layout of a DWARF type, and objects of it in memory (cdb's dt).
 
     dt TYPE             the members with their offsets:  `   +0x008 label : Ptr64 Char`
     dt TYPE ADDR        the same with the values of the object at ADDR
@@ -7,6 +7,9 @@
     dt VAR.member.sub   a member of a variable
     -r[N]               expand member structs recursively (N levels; -r alone: all)
     -b                  expand arrays element by element and structs in full
+    ?? EXPR             a C expression (pydbg.dwarf.c_expressions): `?? first.where.x * 2`,
+                        `?? p->next->label`, `?? (long)&first`, `?? sizeof(struct node)`;
+                        prints the type and the value (`int 6`)
 
 TYPE is a name as the DWARF spells it (`node`, `struct node`, `uint_t`, `mod!node`).
 The layout is cdb's: offsets `+0x000`, names padded to 16, bitfields as
@@ -200,3 +203,22 @@ def _display_type(interp: Interpreter, rest: str) -> None:
     module = name.rpartition("!")[0]
     interp.out(f"{module + '!' if module else ''}{cdb_type_name(t)}\n")
     _layout(interp, t, value, depth, blocks)
+
+
+@command(
+    "??",
+    summary="Evaluate a C expression over the scope's variables and DWARF types",
+    syntax="?? expression",
+    example="?? first.where.x + 1",
+)
+def _evaluate_c(interp: Interpreter, rest: str) -> None:
+    """cdb's `??` (the C++ evaluator): prints the type, then the value as gdb prints it
+    (`int 42`, `struct point {x = 3, y = -4}`)."""
+    if not rest.strip():
+        raise CommandError("??: needs a C expression: ?? first.where.x")
+    try:
+        value = interp.client.symbols.evaluate_c_expression(rest)
+        text = format_value(value)
+    except DwarfError as exc:
+        raise CommandError(f"?? {rest.strip()}: {exc}") from None
+    interp.out(f"{type_name(value.type)} {text}\n")
