@@ -158,7 +158,7 @@ def _integer_info(t: Type) -> tuple[int, bool]:
     if isinstance(s, BaseType):
         return s.size, s.is_signed or s.encoding == Encoding.BOOLEAN
     if isinstance(s, EnumType):
-        return s.size, True
+        return s.size, s.is_signed  # gcc gives enums an underlying type (unsigned int)
     raise DwarfError(f"{t.display} is not an arithmetic type")
 
 
@@ -365,7 +365,8 @@ class _Parser:
                 self.take(")")
             else:
                 t = self.unary().type
-            return constant(ULONG, complete(strip_typedefs(t)).size, reader)
+            # gdb types sizeof as int in C (C says size_t): pydbg says what gdb says.
+            return constant(INT, complete(strip_typedefs(t)).size, reader)
         if self.at("(") and self.is_type_start(1):
             self.take("(")
             t = self.type_name()
