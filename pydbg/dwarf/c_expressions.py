@@ -41,7 +41,8 @@ class ExpressionSyntaxError(DwarfError, ValueError):
     """C expression text that cannot be read; `column` says where."""
 
     def __init__(self, text: str, column: int, reason: str) -> None:
-        super().__init__(f"syntax error at column {column} in {text!r}: {reason}")
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        super().__init__(f"syntax error at column {column} in {shown!r}: {reason}")
         self.column = column
 
 
@@ -537,4 +538,7 @@ def evaluate_c(text: str, names: CNames) -> Value:
     """The value of a C expression (see the module docstring)."""
     if not text.strip():
         raise ExpressionSyntaxError(text, 0, "empty expression")
-    return _Parser(text, names).expression()
+    try:
+        return _Parser(text, names).expression()
+    except RecursionError:
+        raise ExpressionSyntaxError(text, 0, "expression nested too deeply") from None

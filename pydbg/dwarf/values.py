@@ -70,6 +70,7 @@ class ValueReader:
 class _Data:
     data: bytes
     missing: list[tuple[int, int]] = field(default_factory=list)  # unavailable byte ranges
+    unreadable: int | None = None  # the first memory address that could not be read
 
     def available(self, start: int, size: int) -> bool:
         return all(end <= start or begin >= start + size for begin, end in self.missing)
@@ -333,6 +334,7 @@ def _read_location(location: Location, size: int, reader: ValueReader) -> _Data:
     """The bytes of an object of `size` bytes at a location, with the unavailable ranges."""
     out = bytearray()
     missing: list[tuple[int, int]] = []
+    unreadable: int | None = None
     pieces = location.pieces or [Piece("optimized")]
     for piece in pieces:
         length = size - len(out) if piece.size is None else piece.size
@@ -347,6 +349,8 @@ def _read_location(location: Location, size: int, reader: ValueReader) -> _Data:
                 chunk = None
             if chunk is not None and len(chunk) < length:
                 chunk = None
+            if chunk is None and unreadable is None:
+                unreadable = piece.address
         elif piece.kind == "register":
             value = reader.register(piece.register)
             if value is not None:
@@ -365,7 +369,7 @@ def _read_location(location: Location, size: int, reader: ValueReader) -> _Data:
     if len(out) < size:
         missing.append((len(out), size))
         out += bytes(size - len(out))
-    return _Data(bytes(out), missing)
+    return _Data(bytes(out), missing, unreadable)
 
 
 # -- printing ------------------------------------------------------------------------------
@@ -378,6 +382,10 @@ def format_value(value: Value, top: bool = True) -> str:
     if value.location.optimized_out:
         return OPTIMIZED_OUT
     t = complete(strip_typedefs(value.type))
+    if value.size and value.nothing_available and value._whole().unreadable is not None:
+        # gdb's words for memory that cannot be read (a bad pointer's target).
+        address = value.address if value.address is not None else value._whole().unreadable
+        return f"<error: Cannot access memory at address {address:#x}>"
     if isinstance(t, (StructType, ArrayType)) and value.size and value.nothing_available:
         return OPTIMIZED_OUT  # gdb: a wholly unavailable aggregate is one <optimized out>
     if isinstance(t, StructType):

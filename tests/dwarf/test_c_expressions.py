@@ -116,3 +116,7 @@ def test_command_and_errors(at_main) -> None:
     with pytest.raises(DwarfError, match="no member named 'nosuch'"):
         client.symbols.evaluate_c_expression("first.nosuch")
     assert client.symbols.evaluate_c_expression("first.where").to_python() == {"x": 3, "y": -4}
+    with pytest.raises(ExpressionSyntaxError, match="nested too deeply"):
+        client.symbols.evaluate_c_expression("(" * 5000 + "1" + ")" * 5000)
+    client.control.execute("?? *(struct node *)0")
+    assert output.take() == "struct node <error: Cannot access memory at address 0x0>\n"
