@@ -271,20 +271,24 @@ class DebugInfo:
         for die in self.find_named(name, frozenset({"DW_TAG_variable"})):
             if "DW_AT_location" in die.attributes:
                 return die
-            spec = [d for d in self._all_specifications(die) if "DW_AT_location" in d.attributes]
-            if spec:
-                return spec[0]
+            # An extern declaration or a C++ static member: the definition is another DIE
+            # whose DW_AT_specification points back here.
+            definition = self._definition_of(die)
+            if definition is not None:
+                return definition
         return None
 
-    def _all_specifications(self, die: Any) -> list[Any]:
-        # A C++ static member or an extern declaration: the definition is a separate DIE
-        # with DW_AT_specification pointing back (at top level of the same unit).
-        out = []
-        for sibling in die.cu.get_top_DIE().iter_children():
-            attr = sibling.attributes.get("DW_AT_specification")
-            if attr is not None and attr.value + sibling.cu.cu_offset in (die.offset,):
-                out.append(sibling)
-        return out
+    def _definition_of(self, declaration: Any) -> Any:
+        for sibling in declaration.cu.get_top_DIE().iter_children():
+            spec = sibling.attributes.get("DW_AT_specification")
+            if (
+                spec is not None
+                and "DW_AT_location" in sibling.attributes
+                and sibling.get_DIE_from_attribute("DW_AT_specification").offset
+                == declaration.offset
+            ):
+                return sibling
+        return None
 
     def static_definition(self, member_offset: int) -> Any:
         """The DIE defining a C++ static data member (DW_AT_specification pointing at the
@@ -360,7 +364,3 @@ def die_name(die: Any) -> str:
     """A DIE's DW_AT_name, "" without one."""
     attr = die.attributes.get("DW_AT_name")
     return attr.value.decode("utf-8", "replace") if attr is not None else ""
-
-
-def raise_no_info(image: ElfImage) -> None:
-    raise DwarfError(f"{image.path} has no DWARF debugging information")

@@ -326,9 +326,7 @@ def select_from_list(entries: list[Any], pc: int, cu_base: int) -> list[int] | N
             continue
         if not hasattr(entry, "begin_offset"):
             continue  # a location view pair
-        if entry.begin_offset == -1:  # DW_LLE_default_location
-            fallback = entry.loc_expr
-            del fallback
+        if entry.begin_offset == -1:  # DW_LLE_default_location: used if nothing covers pc
             continue
         if entry.is_absolute:
             start, end = entry.begin_offset, entry.end_offset

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydbg.dwarf.debug_info import DebugInfo, die_name, die_ranges, unit_base
+from pydbg.dwarf.debug_info import DebugInfo, die_ranges, unit_base
 
 __all__ = ["Scope", "ScopeVariable", "attribute", "find_scope"]
 
@@ -125,7 +125,7 @@ def _children_with_origin(block: Any) -> list[Any]:
     it does not (they were optimized away in this copy)."""
     children = [c for c in block.iter_children() if c.tag in _VARIABLE_TAGS]
     origin = _origin(block)
-    if origin is None or block.tag == "DW_TAG_lexical_block" and origin is None:
+    if origin is None:
         return children
     covered = set()
     for child in children:
@@ -234,7 +234,3 @@ def _find_call_site(scope: Scope, return_pc: int) -> Any:
                 elif child.tag in _BLOCKS:
                     stack.append(child)
     return None
-
-
-def die_label(die: Any) -> str:
-    return die_name(die)
