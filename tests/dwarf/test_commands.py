@@ -172,3 +172,9 @@ def test_bad_input_fails_clearly(stopped) -> None:
     with pytest.raises(CommandError, match="a value of type int has no members"):
         run("dt first.where.x.y")
     assert run("dt first.next.label").splitlines()[1].endswith('"second"')
+    frames = len(run("k").splitlines()) - 1
+    run(f".frame {frames - 1:x}")  # _start: crt1.o has no DWARF
+    with pytest.raises(
+        CommandError, match=f"dv: no debug information for the pc .* of frame {frames - 1}"
+    ):
+        run("dv")
