@@ -46,6 +46,7 @@ from pydbg.errors import PydbgError
 __all__ = ["cdb_type_name"]
 
 NAME_WIDTH = 16
+MAX_ELEMENTS = 200  # array elements `dt -b` lists, as gdb's `print elements`
 ALL_LEVELS = 64
 
 _INTEGER_NAMES = {1: "Char", 2: "Int2B", 4: "Int4B", 8: "Int8B", 16: "Int16B"}
@@ -100,6 +101,18 @@ def _layout(
     interp: Interpreter, t: Type, value: Value | None, depth: int, blocks: bool, indent: str = "   "
 ) -> None:
     s = complete(strip_typedefs(t))
+    if isinstance(s, ArrayType) and value is not None and s.count and (blocks or depth > 0):
+        # An array variable with -b or -r: its elements, structs expanded under `[NN]`.
+        for i, element in enumerate(value):
+            if i == MAX_ELEMENTS:
+                interp.out(f"{indent}...\n")
+                break
+            if isinstance(complete(strip_typedefs(element.type)), StructType):
+                interp.out(f"{indent}[{i:02d}]\n")
+                _layout(interp, element.type, element, depth - 1, blocks, indent + "   ")
+            else:
+                interp.out(f"{indent}[{i:02d}] {format_value(element)}\n")
+        return
     if not isinstance(s, StructType):
         if value is not None:
             interp.out(f"{indent}{format_value(value)}\n")

@@ -154,6 +154,11 @@ def test_dt_variable_values_match_gdb_print(stopped) -> None:
     assert "+0x000 x                : 3" in where and "+0x004 y                : -4" in where
     blocks = run("dt -b first")
     assert "[01] {10, 11, 12}" in blocks and "[03] 65 'A'" in blocks
+    elements = run("dt -r global_nodes").splitlines()
+    assert elements[1] == "   [00]" and elements[2].startswith("      +0x000 next  ")
+    second = elements.index("   [01]")
+    assert elements[second + 2].startswith("      +0x008 label ")
+    assert elements[second + 2].endswith('"g1"')
 
 
 def test_bad_input_fails_clearly(stopped) -> None:
