@@ -13,8 +13,9 @@ from a live process and tests from anything.  Per frame:
   expression (DW_AT_call_value) evaluated in the caller's frame;
 * thread-local variables (DW_OP_form_tls_address) are found for the main executable
   (TLS module 1, whose block sits just below the thread pointer, x86_64 TLS variant II);
-  in shared libraries they are `<optimized out>` with the reason "TLS unavailable"
-  (their block is found through glibc's private link_map; not done).
+  in shared libraries they print `<TLS unavailable>` (their block is found through the
+  thread's DTV and the module's TLS id, which glibc keeps in its private link_map; not
+  done).
 """
 
 from __future__ import annotations

@@ -380,6 +380,8 @@ OPTIMIZED_OUT = "<optimized out>"
 def format_value(value: Value, top: bool = True) -> str:
     """gdb's text for a value (see the module docstring)."""
     if value.location.optimized_out:
+        if any(p.reason == "TLS unavailable" for p in value.location.pieces):
+            return "<TLS unavailable>"  # a shared library's thread-local: not located yet
         return OPTIMIZED_OUT
     t = complete(strip_typedefs(value.type))
     if value.size and value.nothing_available and value._whole().unreadable is not None:

@@ -97,6 +97,7 @@ def test_entry_values_and_tls() -> None:
     tls = "0e1000000000000000 e0".replace(" ", "")  # const8u 0x10, GNU_push_tls_address
     assert value_of(tls, tls_address=lambda offset: MEMORY_BASE + offset).address == 0x1010
     assert value_of(tls).location.pieces[0].reason == "TLS unavailable"
+    assert format_value(value_of(tls)) == "<TLS unavailable>"
     with pytest.raises(LocationError, match="DW_OP_call2"):
         evaluate(ops("980000"), context())
 
