@@ -20,6 +20,7 @@ value's text or expansion is asked for, and is stale once the targets run.
 from __future__ import annotations
 
 import functools
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,12 +39,13 @@ from pydbg.dwarf.types import (
     type_name,
 )
 from pydbg.dwarf.values import Value, format_value
-from pydbg.errors import EngineError
+from pydbg.errors import EngineError, PydbgError
 
 if TYPE_CHECKING:
     from pydbg.dwarf.c_expressions import CNames
     from pydbg.dwarf.debug_info import DebugInfo
     from pydbg.elf.image import ElfImage
+    from pydbg.engine.rendezvous import LoadedObject
     from pydbg.engine.session import Engine
     from pydbg.engine.targets import Thread
 
@@ -256,10 +258,8 @@ def frame_sites(engine: Engine, thread: Thread, count: int) -> list[FrameSite]:
         obj = engine.symbols.module_at(pid, frame.lookup_pc)
         image = engine.symbols.image(obj) if obj is not None else None
         tls_block = None
-        if obj is not None and obj.is_main and image is not None:
-            offset = executable_tls_offset(image)
-            if offset is not None:
-                tls_block = regs.fs_base - offset
+        if obj is not None and image is not None:
+            tls_block = module_tls_block(engine, thread, obj, image, regs.fs_base)
         sites.append(
             FrameSite(
                 number=frame.number,
@@ -285,6 +285,50 @@ def scope_variables(engine: Engine, thread: Thread, index: int) -> FrameVariable
     if index >= len(sites):
         raise DwarfError(f"frame {index} is beyond the stack")
     return frame_variables(sites, index, _Access(engine, thread.process.pid))
+
+
+# glibc's descriptors for libthread_db (nptl_db/structs.def), exported in libc's .dynsym:
+# each is {size in bits, element count, offset} of a field of its private structures.
+_TLS_DESCRIPTORS = (
+    "_thread_db_link_map_l_tls_modid",  # the module's TLS id in its link_map
+    "_thread_db_pthread_dtvp",  # the DTV pointer in the thread's descriptor (at fs_base)
+    "_thread_db_dtv_dtv",  # the DTV's elements (their size)
+    "_thread_db_dtv_t_pointer_val",  # a DTV element's block address
+)
+
+
+def module_tls_block(
+    engine: Engine, thread: Thread, obj: LoadedObject, image: ElfImage, fs_base: int
+) -> int | None:
+    """Where a module's TLS block is in a thread: for the executable, just below the
+    thread pointer (pydbg.dwarf.tls); for a shared library, its thread's DTV entry,
+    found as libthread_db finds it, through glibc's exported descriptors of its private
+    structures (the module's TLS id in its link_map, the DTV at the thread pointer).
+    None when not known (no TLS, no glibc descriptors, a block not yet allocated)."""
+    if obj.is_main:
+        offset = executable_tls_offset(image)
+        return None if offset is None else fs_base - offset
+    if not obj.link_map or executable_tls_offset(image) is None:
+        return None
+    pid = thread.process.pid
+    read = engine.backend.read_memory
+    try:
+        fields = []
+        for name in _TLS_DESCRIPTORS:
+            found = engine.symbols.lookup(pid, name)
+            if found is None:
+                return None
+            fields.append(struct.unpack("<III", read(pid, found.address, 12)))
+        (_, _, modid_at), (_, _, dtv_at), (element_bits, _, _), (_, _, val_at) = fields
+        modid = int.from_bytes(read(pid, obj.link_map + modid_at, 8), "little")
+        dtv = int.from_bytes(read(pid, fs_base + dtv_at, 8), "little")
+        if not modid or not dtv:
+            return None
+        entry = dtv + modid * (element_bits // 8)
+        block = int.from_bytes(read(pid, entry + val_at, 8), "little")
+    except PydbgError:  # unreadable memory, an ambiguous name: not known
+        return None
+    return None if block in (0, (1 << 64) - 1) else block  # -1: TLS_DTV_UNALLOCATED
 
 
 def scope_group(engine: Engine, thread: Thread, index: int, flags: int) -> SymbolGroup:
@@ -327,11 +371,8 @@ def global_value(engine: Engine, thread: Thread, name: str) -> Value | None:
         die = info.find_variable_die(bare)
         if die is None:
             continue
-        tls_block = None
-        if obj.is_main:
-            offset = executable_tls_offset(image)
-            if offset is not None:
-                tls_block = engine.backend.get_regs(thread.tid).fs_base - offset
+        fs_base = engine.backend.get_regs(thread.tid).fs_base
+        tls_block = module_tls_block(engine, thread, obj, image, fs_base)
         return global_variable(info, types, die, obj.bias, _Access(engine, pid), tls_block).value
     return None
 

@@ -11,11 +11,11 @@ from a live process and tests from anything.  Per frame:
 * DW_OP_entry_value(reg) is the value the caller passed: the call site in the caller's
   function that returns to this frame's return address names, for that register, an
   expression (DW_AT_call_value) evaluated in the caller's frame;
-* thread-local variables (DW_OP_form_tls_address) are found for the main executable
-  (TLS module 1, whose block sits just below the thread pointer, x86_64 TLS variant II);
-  in shared libraries they print `<TLS unavailable>` (their block is found through the
-  thread's DTV and the module's TLS id, which glibc keeps in its private link_map; not
-  done).
+* thread-local variables (DW_OP_form_tls_address) are at the module's TLS block in the
+  thread (`FrameSite.tls_block`: the executable's sits just below the thread pointer,
+  x86_64 TLS variant II; a shared library's is its DTV entry, which pydbg.symbol_group
+  finds through glibc's libthread_db descriptors); where the block is not known they
+  print `<TLS unavailable>`.
 """
 
 from __future__ import annotations

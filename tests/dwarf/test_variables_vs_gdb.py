@@ -193,3 +193,24 @@ def test_cpp_frame_matches_gdb(client, dw_builds, variant) -> None:
     if variant.startswith("O0"):
         assert "<vtable for shapes::Fancy+16>" in ours["fancy"]
         assert "static count = 2" in ours["fancy"]
+
+
+@needs_gdb
+def test_shared_library_thread_local_matches_gdb(client, dw_builds) -> None:
+    """libc's `errno` (a __thread variable of a shared library, found through the thread's
+    DTV): where it is relative to the thread pointer, and its value, as gdb has them."""
+    binary = dw_builds["dwvars", "O0-pie"]
+    text = gdb_batch(
+        binary, ["break checkpoint", "run", "print (long)&errno - (long)$fs_base", "print errno"]
+    )
+    found = re.findall(r"^\$\d+ = (-?\d+)$", text, re.M)
+    assert len(found) == 2, text
+    client.create_process([binary])
+    assert wait(client)
+    client.control.execute("bp checkpoint")
+    client.control.set_execution_status(DEBUG_STATUS_GO)
+    assert wait(client)
+    errno = client.symbols.get_variable_value("libc_so!errno")
+    assert errno.address is not None
+    assert errno.address - client.registers.get_value("fs_base") == int(found[0])
+    assert int(errno) == int(found[1])
