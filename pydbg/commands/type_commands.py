@@ -153,6 +153,16 @@ def _member_line(
         interp.out(head + format_value(sub) + "\n")
 
 
+def _is_local(interp: Interpreter, name: str) -> bool:
+    """Whether a name is a parameter or local of the scope frame (cdb's `Local var`)."""
+    if "!" in name:
+        return False
+    try:
+        return interp.client.symbols.get_scope_variables().named(name) is not None
+    except DwarfError:
+        return False
+
+
 def _lookup_variable(interp: Interpreter, text: str) -> Value | None:
     path = text.split(".")
     try:
@@ -202,7 +212,8 @@ def _display_type(interp: Interpreter, rest: str) -> None:
         value = _lookup_variable(interp, name)
         if value is not None:
             where = f"@ {hex64(value.address)}" if value.address is not None else "@ <register>"
-            interp.out(f"Local var {where} Type {cdb_type_name(value.type)}\n")
+            kind = "Local" if _is_local(interp, name.split(".")[0]) else "Global"
+            interp.out(f"{kind} var {where} Type {cdb_type_name(value.type)}\n")
             _layout(interp, value.type, value, max(depth, 0), blocks)
             return
     try:

@@ -155,6 +155,7 @@ def test_dt_variable_values_match_gdb_print(stopped) -> None:
     blocks = run("dt -b first")
     assert "[01] {10, 11, 12}" in blocks and "[03] 65 'A'" in blocks
     elements = run("dt -r global_nodes").splitlines()
+    assert elements[0].startswith("Global var @ ") and elements[0].endswith("Type [2] node")
     assert elements[1] == "   [00]" and elements[2].startswith("      +0x000 next  ")
     second = elements.index("   [01]")
     assert elements[second + 2].startswith("      +0x008 label ")
