@@ -48,6 +48,8 @@ from pydbg.commands import process_commands as _process_commands  # noqa: F401
 from pydbg.commands import source_commands as _source_commands  # noqa: F401
 from pydbg.commands import state_display as _state_display  # noqa: F401
 from pydbg.commands import symbol_commands as _symbol_commands  # noqa: F401
+from pydbg.commands import type_commands as _type_commands  # noqa: F401
+from pydbg.commands import variable_commands as _variable_commands  # noqa: F401
 from pydbg.commands.interpreter import Interpreter
 from pydbg.constants import (
     DEBUG_CES_PROCESS_OPTIONS,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydbg.control import StackFrame, stack_trace
+from pydbg.dwarf.types import Type as TypeBase
 from pydbg.elf.errors import ImageError
 from pydbg.engine.source_lines import LineLookup
 from pydbg.engine.symbolizer import split_module
@@ -35,9 +36,13 @@ from pydbg.errors import (
 )
 
 if TYPE_CHECKING:
+    from pydbg.dwarf.frame_variables import FrameVariables
+    from pydbg.dwarf.types import Type
+    from pydbg.dwarf.values import Value
     from pydbg.engine.rendezvous import LoadedObject
     from pydbg.engine.session import Engine
     from pydbg.engine.targets import Thread
+    from pydbg.symbol_group import SymbolGroup
 
 __all__ = [
     "Module",
@@ -398,3 +403,84 @@ class Symbols:
         """GetScope: (the scope's instruction offset, its frame)."""
         frame = self.get_scope_frame()
         return frame.instruction_offset, frame
+
+    # -- variables and types (DWARF) ----------------------------------------------------------
+
+    def get_scope_symbol_group(self, flags: int = 0x3) -> SymbolGroup:
+        """GetScopeSymbolGroup2: the parameters (flags & DEBUG_SCOPE_GROUP_ARGUMENTS) and
+        locals (DEBUG_SCOPE_GROUP_LOCALS) of the scope frame, as a SymbolGroup
+        (pydbg.symbol_group).  Raises DwarfError where the frame's code has no DWARF."""
+        from pydbg.symbol_group import scope_group
+
+        thread = self._engine.require_stopped("get_scope_symbol_group")
+        return scope_group(self._engine, thread, self.get_current_scope_frame_index(), flags)
+
+    def get_scope_variables(self) -> FrameVariables:
+        """pydbg: the scope frame's variables (pydbg.dwarf.frame_variables.FrameVariables:
+        `function`, and `variables`, each with name, is_parameter, type, location and the
+        typed `value`)."""
+        from pydbg.symbol_group import scope_variables
+
+        thread = self._engine.require_stopped("get_scope_variables")
+        return scope_variables(self._engine, thread, self.get_current_scope_frame_index())
+
+    def get_variable_value(self, name: str) -> Value:
+        """pydbg: the typed value of a variable by name: a parameter or local of the scope
+        frame (the innermost one of that name), else a global (`name` or `module!name`).
+        Raises UnknownVariableError if none has the name."""
+        from pydbg.dwarf.errors import DwarfError, UnknownVariableError
+        from pydbg.symbol_group import global_value, scope_variables
+
+        thread = self._engine.require_stopped("get_variable_value")
+        if "!" not in name:
+            try:
+                found = scope_variables(
+                    self._engine, thread, self.get_current_scope_frame_index()
+                ).named(name)
+            except DwarfError:
+                found = None
+            if found is not None:
+                return found.value
+        value = global_value(self._engine, thread, name)
+        if value is None:
+            raise UnknownVariableError(f"no variable named {name!r} in scope or global")
+        return value
+
+    def get_type_by_name(self, name: str) -> Type:
+        """pydbg (GetTypeId's role): a DWARF type by name (`struct node`, `node_t`,
+        `module!name`), from the main image first.  Raises UnknownTypeError."""
+        from pydbg.dwarf.errors import UnknownTypeError
+        from pydbg.symbol_group import find_type
+
+        pid = self._pid("get_type_by_name")
+        found = find_type(self._engine, pid, name)
+        if found is None:
+            raise UnknownTypeError(f"no type named {name!r} in the modules' debug information")
+        t = found[2]
+        assert isinstance(t, TypeBase)
+        return t
+
+    def get_typed_value(self, type_: Type, address: int) -> Value:
+        """pydbg: the object of a type at an address in the current process."""
+        from pydbg.dwarf.locations import Location, Piece
+        from pydbg.dwarf.values import Value, ValueReader
+        from pydbg.symbol_group import access
+
+        pid = self._pid("get_typed_value")
+        target = access(self._engine, pid)
+
+        reader = ValueReader(read_memory=target.read_memory, symbolize=target.symbolize)
+        return Value(type_, Location([Piece("memory", address=address)]), reader)
+
+    def evaluate_c_expression(self, text: str) -> Value:
+        """pydbg (IDebugControl::Evaluate with the C++ syntax, cdb's `??`): the typed value
+        of a C expression over the scope frame's variables, globals and DWARF types
+        (pydbg.dwarf.c_expressions: members, `->`, `[]`, `*`, `&`, casts, sizeof,
+        arithmetic with C's promotions).  Raises ExpressionSyntaxError for text that is
+        not C, DwarfError for what cannot be evaluated (an unknown name, `*` of an int)."""
+        from pydbg.dwarf.c_expressions import evaluate_c
+        from pydbg.symbol_group import c_names
+
+        thread = self._engine.require_stopped("evaluate_c_expression")
+        names = c_names(self._engine, thread, self.get_current_scope_frame_index())
+        return evaluate_c(text, names)

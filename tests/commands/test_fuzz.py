@@ -40,8 +40,9 @@ from tests.breakpoints.helpers import raw_memory
 # that a command added later (one that writes memory, say) is fuzzed only once it is added
 # here.
 SAFE = (
-    ".echo", ".lastevent", "?", "ba", "bc", "bd", "be", "bl", "bp", "bu", "k", "kb", "kn",
-    "lm", "ln", "n", "r", "sx", "sx-", "sxd", "sxe", "sxi", "sxn", "sxr", "u", "x", "|", "~",
+    ".echo", ".lastevent", "?", "??", "ba", "bc", "bd", "be", "bl", "bp", "bu", "dt", "dv", "k",
+    "kb", "kn", "lm", "ln", "n", "r", "sx", "sx-", "sxd", "sxe", "sxi", "sxn", "sxr", "u", "x",
+    "|", "~",
 )  # fmt: skip
 # Code and data of the target whose bytes must come through the run unchanged.
 CODE = ("tick", "finish", "answer", "main")
@@ -288,6 +289,13 @@ commands = st.one_of(
         st.sampled_from(["tick", "ti*", "*", "m?in", "[a-z]*", "no_such*", ""]),
     ).map(lambda t: f"x {t[0]}{t[1]}"),
     st.just("lm"),
+    st.sampled_from(["dv", "dv /t", "dv /V /i", "dv /x", "dv c*", "dv nosuch", "dv /tV a b"]),
+    st.tuples(
+        st.sampled_from(["dt", "dt -r", "dt -b", "dt -r1", "dt -z"]),
+        st.sampled_from(["", "counter", "iterations.x", "nosuch", "int", "struct", "enum x"]),
+        st.one_of(st.just(""), any_expression),
+    ).map(" ".join),
+    st.text(st.sampled_from("counter()[]*&+-.>1x'/%<!~?:u"), max_size=24).map(lambda t: f"?? {t}"),
     st.one_of(st.sampled_from(["8", "10", "16", "2", "", "0x10", "١٠"]), ids).map(
         lambda r: f"n {r}"
     ),
