@@ -1,0 +1,261 @@
+"""Stock gdb (batch mode) against `pydbg gdbserver`, checked against gdb debugging the
+same program locally and against what the program prints about itself (tests/targets/rsp.c).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+
+import psutil
+import pytest
+
+from tests.gdbremote.conftest import ADDRESS, remote, run_gdb
+from tests.support import wait_until
+
+
+def _frames(output: str) -> list[str]:
+    """gdb's `bt` lines, addresses masked."""
+    return [ADDRESS.sub("ADDR", line) for line in output.splitlines() if line.startswith("#")]
+
+
+def _printed(server, name: str) -> list[str]:
+    assert wait_until(lambda: "done" in server.stdout(), 30), server.stdout()
+    return [line.split()[1:] for line in server.stdout().splitlines() if line.split()[:1] == [name]]
+
+
+def _pid(server) -> int:
+    return int(re.search(r"pid = (\d+)", server.stderr()).group(1))
+
+
+def _reap(pid: int) -> None:
+    """A detached program outlives its server and is reparented to the test session (a
+    subreaper): reap it there once it ends."""
+    assert wait_until(lambda: not psutil.pid_exists(pid) or _zombie(pid), 30)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_break_continue_bt_matches_local_gdb(targets, gdbserver):
+    program = targets["rsp"].path
+    local = run_gdb(["break work", "run", "bt"], program)
+    server = gdbserver("--", program)
+    out = run_gdb([*remote(server), "break work", "continue", "bt", "continue"], program)
+    assert "Breakpoint 1, work (x=3)" in out, out
+    assert _frames(out) == _frames(local) and len(_frames(out)) == 3, out
+    assert "exited normally" in out, out
+    assert server.wait() == 0
+    assert _printed(server, "counter") == [["8"]]
+
+
+def test_registers_and_xmm_are_what_the_program_set(targets, gdbserver):
+    program = targets["rsp"].path
+    server = gdbserver("--", program)
+    out = run_gdb(
+        [
+            *remote(server),
+            "break *regs_loaded",
+            "continue",
+            "info registers rip rsp",
+            "p/x $xmm0.uint128",
+            "p/x $ymm0.v2_int128",
+            "p $mxcsr",
+            "continue",
+        ],
+        program,
+    )
+    assert "exited normally" in out, out
+    (label,) = _printed(server, "regs_loaded")
+    (rsp,) = _printed(server, "saved_rsp")
+    (xmm,) = _printed(server, "xmm_in")
+    rip_line = re.search(r"^rip\s+(0x[0-9a-f]+)", out, re.M)
+    rsp_line = re.search(r"^rsp\s+(0x[0-9a-f]+)", out, re.M)
+    assert rip_line and int(rip_line.group(1), 16) == int(label[0], 16), out
+    assert rsp_line and int(rsp_line.group(1), 16) == int(rsp[0], 16), out
+    expected = int.from_bytes(bytes(int(b, 16) for b in xmm), "little")
+    assert f"$1 = {expected:#x}" in out, out
+    # ymm0's low half is xmm0; the high half is whatever the AVX state holds (printed).
+    assert re.search(rf"\$2 = \{{{expected:#x}, 0x[0-9a-f]+\}}", out), out
+    assert "[ IM DM ZM OM UM PM ]" in out, out  # the default MXCSR, 0x1f80
+
+
+def test_x_on_a_global_matches_the_printout(targets, gdbserver):
+    program = targets["rsp"].path
+    server = gdbserver("--", program)
+    out = run_gdb([*remote(server), "break work", "continue", "x/4gx &quad", "continue"], program)
+    quads = [int(q[0], 16) for q in _printed(server, "quad")]
+    shown = [int(v, 16) for v in re.findall(r"\t(0x[0-9a-f]{16})", out)]
+    assert shown == quads, out
+
+
+def test_memory_write_reaches_the_program(targets, gdbserver):
+    program = targets["rsp"].path
+    server = gdbserver("--", program)
+    out = run_gdb(
+        [*remote(server), "break work", "continue", "set var quad[3] = 0x77", "continue"], program
+    )
+    assert "exited normally" in out, out
+    assert [q[0] for q in _printed(server, "quad")][3] == "0x77"
+
+
+def test_watch_reports_old_and_new_value(targets, gdbserver):
+    program = targets["rsp"].path
+    server = gdbserver("--", program)
+    out = run_gdb(
+        [*remote(server), "break outer", "continue", "watch counter", "continue", "continue"],
+        program,
+    )
+    assert "Hardware watchpoint 2: counter" in out, out
+    assert re.search(r"Old value = 5\s+New value = 8", out), out
+    assert "work (x=3)" in out.split("New value = 8", 1)[1], out
+
+
+def test_hbreak_and_awatch(targets, gdbserver):
+    program = targets["rsp"].path
+    server = gdbserver("--", program)
+    out = run_gdb(
+        [*remote(server), "hbreak work", "continue", "awatch quad[1]", "continue", "kill"],
+        program,
+    )
+    assert "Hardware assisted breakpoint 1 at" in out, out
+    assert "Breakpoint 1, work (x=3)" in out, out
+    assert "Hardware access (read/write) watchpoint 2: quad[1]" in out, out
+    value = re.search(r"^Value = (\d+)", out, re.M)
+    assert value and int(value.group(1)) == 0x5555666677778888, out
+
+
+@pytest.mark.parametrize("count", [1000])
+def test_stepi_lands_where_local_gdb_lands(targets, gdbserver, count):
+    program = targets["rsp"].path
+    steps = [f"stepi {count}", "info symbol $pc"]
+    local = run_gdb(["break main", "run", *steps], program)
+    server = gdbserver("--", program)
+    out = run_gdb([*remote(server), "break main", "continue", *steps], program)
+
+    def where(text: str) -> str:
+        found = re.findall(r"(\S+(?: \+ \d+)?) in section ", text)
+        assert found, text
+        return found[-1]
+
+    assert where(out) == where(local)
+
+
+def test_threads_listed_selected_and_unwound(targets, gdbserver):
+    program = targets["rsp"].path
+    server = gdbserver("--", program, "threads", "2")
+    out = run_gdb(
+        [
+            *remote(server),
+            "break all_ready",
+            "continue",
+            "info threads",
+            "thread 2",
+            "bt",
+            "thread 1",
+            "bt",
+            "continue",
+        ],
+        program,
+        args=["threads", "2"],
+    )
+    listed = [line for line in out.splitlines() if re.match(r"^[* ] +\d+ +Thread ", line)]
+    assert len(listed) == 3, out
+    after = out.split("[Switching to thread 2", 1)[1]
+    assert "worker" in after.split("[Switching to thread 1", 1)[0], out
+    assert "in main" in after.split("[Switching to thread 1", 1)[1], out
+    assert "exited normally" in out, out
+
+
+def test_detach_lets_the_program_finish(targets, gdbserver):
+    program = targets["rsp"].path
+    server = gdbserver("--", program)
+    pid = _pid(server)
+    out = run_gdb([*remote(server), "break work", "continue", "detach"], program)
+    assert re.search(r"\[Inferior 1 \(process \d+\) detached\]", out), out
+    assert _printed(server, "counter") == [["8"]]
+    assert server.wait() == 0
+    _reap(pid)
+
+
+def test_kill_ends_the_program(targets, gdbserver):
+    program = targets["rsp"].path
+    server = gdbserver("--", program)
+    pid = _pid(server)
+    out = run_gdb([*remote(server), "break work", "continue", "kill"], program)
+    assert "[Inferior 1 (process" in out and "killed]" in out, out
+    assert server.wait() == 0
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert "done" not in server.stdout()
+
+
+def test_symbols_through_vfile_without_a_local_file(targets, gdbserver):
+    """No program on gdb's command line and the default sysroot: gdb learns the program
+    from qXfer:exec-file and reads it, and the libraries, through vFile."""
+    program = targets["rsp"].path
+    server = gdbserver("--", program)
+    out = run_gdb([f"target remote 127.0.0.1:{server.port}", "break work", "continue", "bt"])
+    assert f"Reading {program} from remote target" in out, out
+    assert "Breakpoint 1, work (x=3)" in out and "in outer (x=2)" in out, out
+
+
+def test_interrupt_breaks_in_with_sigint(targets, gdbserver):
+    """Ctrl-C in gdb while the program runs (gdb sends 0x03): a SIGINT stop, after which
+    the session goes on and the program finishes."""
+    program = targets["rsp"].path
+    server = gdbserver("--", program, "spin")
+    pid = _pid(server)
+    cmd = ["gdb", "-nx", "-batch"]
+    for command in [*remote(server), "continue", "set var release = 1", "continue"]:
+        cmd += ["-ex", command]
+    gdb = subprocess.Popen(
+        [*cmd, "--args", program, "spin"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # Running: the program sleeps in worker_park, not in a tracing stop.
+        def running() -> bool:
+            return psutil.Process(pid).status() in ("sleeping", "running")
+
+        assert wait_until(running, 30)
+        time.sleep(0.5)  # (gdb sends `c` before the program runs; let it settle)
+        assert wait_until(running, 30)
+        gdb.send_signal(signal.SIGINT)
+        out, _ = gdb.communicate(timeout=60)
+    finally:
+        if gdb.poll() is None:
+            gdb.kill()
+        gdb.wait()
+    assert "received signal SIGINT" in out, out
+    assert "exited normally" in out, out
+    assert _printed(server, "counter") == [["8"]]
+
+
+def test_extended_remote_runs_the_program(targets, gdbserver):
+    program = targets["rsp"].path
+    server = gdbserver(multi=True)
+    out = run_gdb(
+        [
+            *remote(server, extended=True),
+            f"set remote exec-file {program}",
+            "break work",
+            "run",
+            "bt",
+            "continue",
+        ],
+        program,
+    )
+    assert "Breakpoint 1, work (x=3)" in out and "in outer (x=2)" in out, out
+    assert "exited normally" in out, out
