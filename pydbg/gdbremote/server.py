@@ -217,24 +217,32 @@ class GdbServer:
                     return
                 if not data:
                     return
-                for event in reader.feed(data):
-                    if isinstance(event, Packet):
-                        if not self.no_ack:
-                            sock.sendall(b"+")
-                        if not self._handle(event.payload):
+                try:
+                    for event in reader.feed(data):
+                        if not self._event(event):
                             return
-                    elif isinstance(event, Bad):
-                        log.info("dropped a packet: %s", event.reason)
-                        if not self.no_ack:
-                            sock.sendall(b"-")
-                    elif isinstance(event, Ack):
-                        if not event.ok and self._last_reply and not self.no_ack:
-                            sock.sendall(self._last_reply)
-                    elif isinstance(event, Interrupt):
-                        pass  # the targets are stopped already
+                except OSError as exc:  # the peer went away while we answered
+                    log.info("connection lost: %s", exc)
+                    return
         finally:
             self._files.close_all()
             self._sock = None
+
+    def _event(self, event: Packet | Bad | Ack | Interrupt) -> bool:
+        """React to one event from the reader; False when the connection should end."""
+        assert self._sock is not None
+        if isinstance(event, Packet):
+            if not self.no_ack:
+                self._sock.sendall(b"+")
+            return self._handle(event.payload)
+        if isinstance(event, Bad):
+            log.info("dropped a packet: %s", event.reason)
+            if not self.no_ack:
+                self._sock.sendall(b"-")
+        elif isinstance(event, Ack) and not event.ok and self._last_reply and not self.no_ack:
+            self._sock.sendall(self._last_reply)  # gdb asks for the reply again
+        # An Interrupt while the targets are stopped has nothing to break into.
+        return True
 
     def _send(self, payload: bytes, *, binary: bool = False) -> None:
         packet = frame(payload, compress=not binary)
