@@ -75,6 +75,7 @@ _BREAK_CODE = 0x80000003  # STATUS_BREAKPOINT: the initial breakpoint and a brea
 _EXPEDITE = tuple(by_name(name) for name in ("rbp", "rsp", "rip"))
 _PAGE = 4096
 _DATA_SLOTS = (8, 4, 2, 1)
+_QUICK_WAIT = 0.05  # seconds a wait runs before the interrupt watcher starts
 
 
 class ProtocolError(ValueError):
@@ -138,11 +139,10 @@ class _InterruptWatcher:
         self.disconnected = False
         self._thread = threading.Thread(target=self._run, name="gdbremote-interrupt", daemon=True)
 
-    def __enter__(self) -> _InterruptWatcher:
+    def start(self) -> None:
         self._thread.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         os.write(self._wake_w, b"x")
         self._thread.join()
         os.close(self._wake_r)
@@ -638,22 +638,35 @@ class GdbServer:
     def _wait(self) -> stops.Stop:
         assert self._sock is not None
         control = self.client.control
-        with _InterruptWatcher(self._sock, control.set_interrupt) as watcher:
+        # Most waits end at once (a single step, a nearby breakpoint), and watching the
+        # connection for gdb's interrupt costs a thread: it starts only once a short wait
+        # has timed out.
+        watcher: _InterruptWatcher | None = None
+        timeout: float | None = _QUICK_WAIT
+        try:
             while True:
-                broke = control.wait_for_event()
+                broke = control.wait_for_event(timeout)
                 if not broke and self.client.describe_processes():
-                    continue  # (a wait that ended without an event: wait on)
-                stop = self._stop_from_event(watcher.interrupted)
+                    if watcher is None:
+                        watcher = _InterruptWatcher(self._sock, control.set_interrupt)
+                        watcher.start()
+                    timeout = None
+                    continue  # (a wait that timed out: the targets run on)
+                interrupted = watcher is not None and watcher.interrupted
+                stop = self._stop_from_event(interrupted)
                 if (
                     broke
                     and stop.kind == "signal"
                     and stop.reason == ""
                     and self._pending_signal in self.pass_signals
-                    and not watcher.interrupted
+                    and not interrupted
                 ):
                     control.set_execution_status(DebugStatus.GO_NOT_HANDLED)
                     continue
                 break
+        finally:
+            if watcher is not None:
+                watcher.stop()
         self.last_stop = stop
         return stop
 
