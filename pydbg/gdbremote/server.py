@@ -32,7 +32,7 @@ import select
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from pydbg.constants import (
@@ -44,6 +44,7 @@ from pydbg.constants import (
     DEBUG_BREAKPOINT_ENABLED,
     DebugEnd,
     DebugStatus,
+    FilterStatus,
 )
 from pydbg.control import LastEventBreakpoint, LastEventException, LastEventExitProcess
 from pydbg.errors import PydbgError
@@ -200,8 +201,20 @@ class GdbServer:
         self._sock: socket.socket | None = None
         self._last_reply = b""
         self._pending_signal = 0
+        self._report_every_signal()
         if self.alive:
             self.last_stop = self._stop_from_event(interrupted=False)
+
+    def _report_every_signal(self) -> None:
+        """gdb decides about signals (`handle`, QPassSignals): every exception filter is
+        set to break at the first chance, so that each signal reaches gdb as gdbserver
+        reports it (cdb's defaults would let most of them pass unseen)."""
+        control = self.client.control
+        events, specific, arbitrary = control.get_number_event_filters()
+        params = control.get_exception_filter_parameters(start=events, count=specific + arbitrary)
+        control.set_exception_filter_parameters(
+            [replace(p, execution_option=FilterStatus.BREAK) for p in params]
+        )
 
     # -- connection ---------------------------------------------------------------------------
 

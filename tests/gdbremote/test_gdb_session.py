@@ -259,3 +259,55 @@ def test_extended_remote_runs_the_program(targets, gdbserver):
     )
     assert "Breakpoint 1, work (x=3)" in out and "in outer (x=2)" in out, out
     assert "exited normally" in out, out
+
+
+@pytest.mark.parametrize(
+    ("handle", "stops", "code"),
+    [
+        ([], 3, "03"),  # stop, print, pass: gdb continues with C1e (GDB's SIGUSR1 is 30)
+        (["handle SIGUSR1 nostop noprint pass"], 0, "03"),  # QPassSignals: no stop at all
+        (["handle SIGUSR1 stop print nopass"], 3, None),  # `c`: the signal is suppressed
+    ],
+)
+def test_signals_stop_pass_and_suppress(targets, gdbserver, handle, stops, code):
+    program = targets["signals"].path
+    server = gdbserver("--", program, "usr1", "3")
+    commands = [*remote(server), *handle, *["continue"] * (stops + 1)]
+    out = run_gdb(commands, program, args=["usr1", "3"])
+    assert out.count("received signal SIGUSR1, User defined signal 1") == stops, out
+    if code is None:
+        assert "exited normally" in out, out
+    else:
+        assert f"exited with code {code}" in out, out
+
+
+def test_x87_and_avx_registers_match_the_program(targets, gdbserver):
+    """fpu.c: at sse_loaded st0 = 1.0 (fld1) and xmm0 = xmm_in; at avx_loaded ymm1 =
+    ymm_in, its upper half from the XSAVE area's AVX component."""
+    program = targets["fpu"].path
+    server = gdbserver("--", program)
+    out = run_gdb(
+        [
+            *remote(server),
+            "break *sse_loaded",
+            "break *avx_loaded",
+            "continue",
+            "p $st0",
+            "p/x $xmm0.uint128",
+            "p/x xmm_in",
+            "continue",
+            "p/x $ymm1.v2_int128",
+            "p/x ymm_in",
+            "continue",
+        ],
+        program,
+    )
+    assert "$1 = 1" in out, out
+    values = dict(re.findall(r"^\$(\d+) = (.*)$", out, re.M))
+    xmm_in = [int(v, 16) for v in re.findall(r"0x[0-9a-f]+", values["3"])]
+    assert int(values["2"], 16) == int.from_bytes(bytes(xmm_in), "little"), out
+    ymm_in = bytes(int(v, 16) for v in re.findall(r"0x[0-9a-f]+", values["5"]))
+    low, high = (int(v, 16) for v in re.findall(r"0x[0-9a-f]+", values["4"]))
+    assert low == int.from_bytes(ymm_in[:16], "little"), out
+    assert high == int.from_bytes(ymm_in[16:], "little"), out
+    assert "exited normally" in out, out
