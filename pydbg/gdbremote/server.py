@@ -48,7 +48,7 @@ from pydbg.constants import (
 )
 from pydbg.control import LastEventBreakpoint, LastEventException, LastEventExitProcess
 from pydbg.errors import PydbgError
-from pydbg.gdbremote import register_file, stops
+from pydbg.gdbremote import host_info, register_file, stops
 from pydbg.gdbremote.files import FileServer
 from pydbg.gdbremote.link_map import libraries_svr4_xml
 from pydbg.gdbremote.packets import (
@@ -191,6 +191,7 @@ class GdbServer:
         self.attached = attached
         self.alive = bool(client.describe_processes())
         self.no_ack = False
+        self.lldb = False  # the peer asked lldb's questions (qHostInfo)
         self.multiprocess = False
         self.pass_signals: set[int] = set()
         self.last_stop: stops.Stop | None = None
@@ -277,6 +278,8 @@ class GdbServer:
         if reply is None:  # k: no reply, and the end of the connection
             return False
         self._send(reply, binary=payload[:1] in (b"x", b"q", b"v"))
+        if payload[:1] == b"k" and not self.extended:
+            return False
         log.debug("-> %r", reply[:200])
         # After a detach, a plain `target remote` session is over.
         return not (payload[:1] == b"D" and reply == b"OK" and not self.extended)
@@ -295,7 +298,10 @@ class GdbServer:
         if head == b"!":
             return b"OK" if self.extended else b""
         if head == b"k":
+            pid = self._pid() if self.alive else 0
             self._kill()
+            if self.lldb:  # lldb waits for the exit reply; gdb reads none
+                return b"X09" + (b";process:%x" % pid if self.multiprocess else b"")
             return None if not self.extended else b"OK"
         if head == b"D":
             return self._detach()
@@ -386,6 +392,9 @@ class GdbServer:
             return b"OK"
         if name == b"qAttached":
             return b"1" if self.attached else b"0"
+        if name == b"qHostInfo":
+            self.lldb = True
+            return host_info.host_info().encode()
         if not self.alive:
             if name in (b"qfThreadInfo", b"qsThreadInfo"):
                 return b"l"
@@ -400,6 +409,10 @@ class GdbServer:
             return b"QC" + self._thread_id(self._current_tid()).encode()
         if name == b"qXfer":
             return self._xfer(args)
+        if name == b"qProcessInfo":
+            return host_info.process_info(self._pid()).encode()
+        if name == b"qMemoryRegionInfo":
+            return host_info.memory_region_info(self.client.data_spaces, _hex_int(args)).encode()
         return b""
 
     def _xfer(self, args: bytes) -> bytes:
