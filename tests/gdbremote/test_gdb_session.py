@@ -311,3 +311,73 @@ def test_x87_and_avx_registers_match_the_program(targets, gdbserver):
     assert low == int.from_bytes(ymm_in[:16], "little"), out
     assert high == int.from_bytes(ymm_in[16:], "little"), out
     assert "exited normally" in out, out
+
+
+def test_stepping_one_thread_leaves_the_others_where_they_are(targets, gdbserver):
+    """vCont;s:THREAD steps only that thread (all-stop, as with scheduler-locking)."""
+    program = targets["rsp"].path
+    server = gdbserver("--", program, "threads", "2")
+    out = run_gdb(
+        [
+            *remote(server),
+            "break all_ready",
+            "continue",
+            "delete",
+            "thread 1",
+            "p/x $pc",
+            "thread 2",
+            "p/x $pc",
+            "stepi 30",  # (one step out of its nanosleep restarts the call: same pc)
+            "p/x $pc",
+            "thread 1",
+            "p/x $pc",
+            "kill",
+        ],
+        program,
+        args=["threads", "2"],
+    )
+    values = [int(v, 16) for v in re.findall(r"\$\d+ = (0x[0-9a-f]+)\b", out)]
+    assert len(values) == 4, out
+    main_before, worker_before, worker_after, main_after = values
+    assert worker_after != worker_before, out
+    assert main_after == main_before, out
+
+
+def test_shared_libraries_come_from_the_link_map(targets, gdbserver):
+    """qXfer:libraries-svr4: gdb lists the same libraries, at the same addresses
+    relative to each other's module, as the server's own module list would; compared
+    with gdb's local `info sharedlibrary` by name."""
+    program = targets["rsp"].path
+    local = run_gdb(["break work", "run", "info sharedlibrary"], program)
+    server = gdbserver("--", program)
+    out = run_gdb([*remote(server), "break work", "continue", "info sharedlibrary"], program)
+
+    def names(text: str) -> list[str]:
+        return [
+            os.path.basename(n) for n in re.findall(r"^0x\S+\s+0x\S+\s+\S+\s+.*?(\S+)$", text, re.M)
+        ]
+
+    assert names(out) == names(local) and "libc.so.6" in names(out), out
+
+
+def test_attach_debug_and_detach_a_running_program(targets, gdbserver, tmp_path):
+    program = targets["rsp"].path
+    log = tmp_path / "attached.out"
+    with open(log, "wb") as f:
+        proc = subprocess.Popen([program, "spin"], stdout=f, stdin=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: psutil.Process(proc.pid).status() == "sleeping", 30)
+        server = gdbserver("--attach", str(proc.pid))
+        out = run_gdb(
+            [*remote(server), "bt", "info inferiors", "set var release = 1", "detach"],
+            program,
+        )
+        assert "in worker_park" in out and "in main" in out, out
+        assert re.search(r"\[Inferior 1 \(process \d+\) detached\]", out), out
+        assert proc.wait(30) == 0
+        assert "done" in log.read_text()
+        assert server.wait() == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
