@@ -536,26 +536,23 @@ class GdbServer:
         if kind >= 2 and not 0 < length <= 32:
             raise ProtocolError("watchpoint length out of range")
         zpoint = _ZPoint(kind, address, length)
-        control = self.client.control
         try:
-            if kind == 0:
-                slots = [(address, 0)]
-            elif kind == 1:
-                slots = [(address, 1)]
-            else:
-                slots = _split(address, length)
-            for slot_address, size in slots:
-                bp = control.add_breakpoint(
-                    DEBUG_BREAKPOINT_CODE if kind == 0 else DEBUG_BREAKPOINT_DATA
-                )
-                zpoint.breakpoints.append(bp)
-                bp.set_offset(slot_address)
-                if kind == 1:
-                    bp.set_data_parameters(1, DEBUG_BREAK_EXECUTE)
-                elif kind >= 2:
+            if kind >= 2:
+                for slot_address, size in _split(address, length):
                     access = DEBUG_BREAK_WRITE if kind == 2 else DEBUG_BREAK_READ
-                    bp.set_data_parameters(size, access)
-                bp.add_flags(DEBUG_BREAKPOINT_ENABLED)
+                    self._plant(zpoint, DEBUG_BREAKPOINT_DATA, slot_address, size, access)
+            elif kind == 1:
+                self._plant(zpoint, DEBUG_BREAKPOINT_DATA, address, 1, DEBUG_BREAK_EXECUTE)
+            else:
+                try:
+                    self._plant(zpoint, DEBUG_BREAKPOINT_CODE, address)
+                except PydbgError as exc:
+                    # The engine plants int3 only in executable memory; gdb also puts
+                    # breakpoints where code never runs (an inferior call's dummy frame
+                    # on the stack).  A debug register can watch any address.
+                    log.info("Z0 at %#x as a hardware breakpoint: %s", address, exc)
+                    self._remove(zpoint)
+                    self._plant(zpoint, DEBUG_BREAKPOINT_DATA, address, 1, DEBUG_BREAK_EXECUTE)
         except PydbgError as exc:
             log.info("cannot insert Z%d at %#x: %s", kind, address, exc)
             self._remove(zpoint)
@@ -564,6 +561,16 @@ class GdbServer:
         for bp in zpoint.breakpoints:
             self._bp_owner[bp.get_id()] = zpoint
         return b"OK"
+
+    def _plant(
+        self, zpoint: _ZPoint, break_type: int, address: int, size: int = 0, access: int = 0
+    ) -> None:
+        bp = self.client.control.add_breakpoint(break_type)
+        zpoint.breakpoints.append(bp)
+        bp.set_offset(address)
+        if break_type == DEBUG_BREAKPOINT_DATA:
+            bp.set_data_parameters(size, access)
+        bp.add_flags(DEBUG_BREAKPOINT_ENABLED)
 
     def _remove(self, zpoint: _ZPoint) -> None:
         for bp in zpoint.breakpoints:

@@ -381,3 +381,31 @@ def test_attach_debug_and_detach_a_running_program(targets, gdbserver, tmp_path)
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+def test_inferior_call_finish_and_next(targets, gdbserver):
+    """An inferior call (gdb writes registers and the stack, plants a breakpoint in its
+    dummy frame on the stack: a hardware one here, int3 needs executable memory),
+    `finish` and `next`.  The oracle is the program: at outer, counter is 5; work(10)
+    returns 20 and makes it 15; outer then calls work(3) (18) and returns 7.  (gdb's
+    own inferior calls on a local target fail on this machine: "Couldn't write extended
+    state status".)"""
+    program = targets["rsp"].path
+    server = gdbserver("--", program)
+    out = run_gdb(
+        [
+            *remote(server),
+            "break outer",
+            "continue",
+            "p work(10)",
+            "p counter",
+            "finish",
+            "p counter",
+            "continue",
+        ],
+        program,
+    )
+    found = re.findall(r"(\$\d+ = \d+|Value returned is \$\d+ = \d+)", out)
+    assert found == ["$1 = 20", "$2 = 15", "Value returned is $3 = 7", "$4 = 18"], out
+    assert "exited normally" in out, out
+    assert _printed(server, "counter") == [["18"]]
