@@ -651,7 +651,7 @@ class GdbServer:
 
     def _resume(self, step: bool, tid: int, signal: int) -> bytes:
         """Run (or step `tid`), wait for the next stop and return its reply."""
-        if tid > 0:
+        if tid > 0 and tid != self._current_tid():
             if not self._thread_alive(tid):
                 return b"E01"
             self._select(tid)
