@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.support import ROOT
@@ -82,9 +83,33 @@ def gdbserver(tmp_path: Path) -> Iterator[object]:
 
     yield start
     for server in servers:
-        if server.proc.poll() is None:
+        try:
+            server.proc.wait(10)  # (it ends by itself once its connection is closed)
+        except subprocess.TimeoutExpired:
             server.proc.kill()
-        server.proc.wait()
+            server.proc.wait()
+        _reap_program(server)
+
+
+def _reap_program(server: Server) -> None:
+    """The program a server launched dies with it (EXITKILL), or runs on after a detach;
+    either way it is then reparented to the test session (a subreaper), which reaps it."""
+    found = re.search(r"pid = (\d+)", server.stderr())
+    if not found:
+        return
+    pid = int(found.group(1))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            # Not (yet) ours: still the server's child, or already reaped.
+            if not psutil.pid_exists(pid):
+                return
+            done = 0
+        if done:
+            return
+        time.sleep(0.02)
 
 
 def run_gdb(
