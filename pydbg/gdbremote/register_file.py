@@ -7,8 +7,8 @@ FXSAVE region (control words at 0..31, st0-7 at 32 + 16 * i, mxcsr at 24) and th
 component in the standard format at byte 576, whose state is all zero when XSTATE_BV's
 bit 2 (byte 512) says the component is in its initial state.
 
-Writes go through `set_value`, which covers the general registers and xmm0-15; a write
-that would change any other register is refused (WriteRefused) rather than silently lost.
+Writes go through `set_value` (general registers, xmm0-15) and `set_xsave_value` (the
+rest); a register whose value does not change is not written (gdb's `G` sends them all).
 """
 
 from __future__ import annotations
@@ -21,15 +21,11 @@ from pydbg.gdbremote.target_xml import REGISTERS, RegisterDef
 if TYPE_CHECKING:
     from pydbg.registers import Registers
 
-__all__ = ["WriteRefused", "read_all", "read_one", "write_one"]
+__all__ = ["read_all", "read_one", "write_one"]
 
 _FACET_NAMES = {"eflags": "efl"}
 _XSAVE_AVX = 576
 _XSTATE_BV = 512
-
-
-class WriteRefused(ValueError):
-    """A register the server cannot write through the public facets."""
 
 
 _X87_CONTROL = ("fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop")
@@ -122,8 +118,7 @@ def read_all(registers: Registers) -> bytes:
 
 
 def write_one(registers: Registers, number: int, data: bytes) -> None:
-    """Set register `number` from its little-endian bytes.  Raises WriteRefused for a
-    register the facets cannot write when the value differs from the current one."""
+    """Set register `number` from its little-endian bytes."""
     reg = REGISTERS[number]
     if len(data) != reg.size:
         raise ValueError(f"{reg.name} takes {reg.size} bytes, not {len(data)}")
@@ -134,4 +129,4 @@ def write_one(registers: Registers, number: int, data: bytes) -> None:
             registers.set_value(name, value)
         return
     if read_one(registers, number) != data:
-        raise WriteRefused(f"{reg.name} cannot be written through pydbg's registers facet")
+        registers.set_xsave_value(reg.name, int.from_bytes(data, "little"))

@@ -409,3 +409,43 @@ def test_inferior_call_finish_and_next(targets, gdbserver):
     assert found == ["$1 = 20", "$2 = 15", "Value returned is $3 = 7", "$4 = 18"], out
     assert "exited normally" in out, out
     assert _printed(server, "counter") == [["18"]]
+
+
+def test_vector_and_x87_writes_reach_the_program(targets, gdbserver):
+    """fpu.c stores xmm2 to xmm_out after sse_loaded and ymm3 to ymm_out after
+    avx_loaded: values gdb writes there (P packets: xmm through the registers facet,
+    the ymm upper half, mxcsr and st0 through the XSAVE area) are what it stores."""
+    program = targets["fpu"].path
+    server = gdbserver("--", program)
+    out = run_gdb(
+        [
+            *remote(server),
+            "set print repeats unlimited",
+            "break *sse_loaded",
+            "break *avx_loaded",
+            "break fpu_done",
+            "continue",
+            "set var $xmm2.v2_int64[0] = 0x090a0b0c0d0e0f10",
+            "set var $xmm2.v2_int64[1] = 0x0102030405060708",
+            "set var $mxcsr = 0x1fc0",
+            "set var $st0 = 2.5",
+            "p $mxcsr",
+            "p $st0",
+            "continue",
+            "set var $ymm3.v4_int64[2] = 0x191a1b1c1d1e1f20",
+            "set var $ymm3.v4_int64[3] = 0x1112131415161718",
+            "continue",
+            "p/x xmm_out",
+            "p/x ymm_out",
+            "continue",
+        ],
+        program,
+    )
+    assert "$1 = [ IM DM ZM OM UM PM DAZ ]" in out or "$1 = [ DAZ IM DM ZM OM UM PM ]" in out, out
+    assert "$2 = 2.5" in out, out
+    values = dict(re.findall(r"^\$(\d+) = (\{.*\})$", out, re.M))
+    xmm_out = bytes(int(v, 16) for v in re.findall(r"0x[0-9a-f]+", values["3"]))
+    ymm_out = bytes(int(v, 16) for v in re.findall(r"0x[0-9a-f]+", values["4"]))
+    assert int.from_bytes(xmm_out, "little") == 0x0102030405060708090A0B0C0D0E0F10, out
+    assert int.from_bytes(ymm_out[16:], "little") == 0x1112131415161718191A1B1C1D1E1F20, out
+    assert "exited normally" in out, out
