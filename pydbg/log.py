@@ -1,7 +1,7 @@
 """Debug log channels: what the engine does with each stop, for whoever chases a ptrace race
 (LLDB's `log enable lldb process`, gdb's `set debug linux-nat 1`).
 
-Three stdlib loggers, each a channel, all at DEBUG level:
+Four stdlib loggers, each a channel, all at DEBUG level:
 
 * ``pydbg.native``: every native record as it leaves ``backend.wait`` (or a synchronous
   step), before the engine looks at it: ``record <Event BREAKPOINT tid=... addr=...>``.
@@ -12,10 +12,12 @@ Three stdlib loggers, each a channel, all at DEBUG level:
   fast paths), ``break`` (the wait returns).
 * ``pydbg.commands``: the commands that filters and breakpoints run inside a wait, and the
   vote each one gave.
+* ``pydbg.gdbremote``: `pydbg gdbserver`'s packets (``<-`` received, ``->`` sent) and
+  the ones it dropped or refused, and why.
 
 Turning a channel on: the environment variable ``PYDBG_LOG``, a comma list of channel names
-(``engine``, ``native``, ``commands``, or ``all``), read when this module is first imported
-(with the engine); it sends those channels to stderr.  Or from Python, ``pydbg.log.enable``,
+(``engine``, ``native``, ``commands``, ``gdbremote``, or ``all``), read when this module is
+first imported (with the engine); it sends those channels to stderr.  Or from Python, ``pydbg.log.enable``,
 or plain ``logging`` configuration (``logging.getLogger("pydbg.engine").setLevel(DEBUG)``).
 
 Zero cost when off: the engine asks ``logger.isEnabledFor(DEBUG)`` once per
@@ -35,6 +37,7 @@ __all__ = [
     "CHANNELS",
     "COMMANDS",
     "ENGINE",
+    "GDBREMOTE",
     "NATIVE",
     "configure_from_environment",
     "disable",
@@ -44,7 +47,13 @@ __all__ = [
 ENGINE = logging.getLogger("pydbg.engine")
 NATIVE = logging.getLogger("pydbg.native")
 COMMANDS = logging.getLogger("pydbg.commands")
-CHANNELS: dict[str, logging.Logger] = {"engine": ENGINE, "native": NATIVE, "commands": COMMANDS}
+GDBREMOTE = logging.getLogger("pydbg.gdbremote")
+CHANNELS: dict[str, logging.Logger] = {
+    "engine": ENGINE,
+    "native": NATIVE,
+    "commands": COMMANDS,
+    "gdbremote": GDBREMOTE,
+}
 
 DEBUG = logging.DEBUG
 FORMAT = "%(asctime)s.%(msecs)03d %(name)s: %(message)s"

@@ -26,7 +26,6 @@ killed, an attached one detached).
 
 from __future__ import annotations
 
-import logging
 import os
 import select
 import socket
@@ -62,6 +61,7 @@ from pydbg.gdbremote.packets import (
     unescape,
 )
 from pydbg.gdbremote.target_xml import REGISTERS, by_name, target_xml
+from pydbg.log import GDBREMOTE
 
 if TYPE_CHECKING:
     from pydbg.breakpoints import Breakpoint
@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = ["GdbServer", "PACKET_SIZE"]
 
-log = logging.getLogger("pydbg.gdbremote")
+log = GDBREMOTE
 
 PACKET_SIZE = 0x4000
 _BREAK_CODE = 0x80000003  # STATUS_BREAKPOINT: the initial breakpoint and a break-in
