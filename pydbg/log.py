@@ -17,8 +17,9 @@ Four stdlib loggers, each a channel, all at DEBUG level:
 
 Turning a channel on: the environment variable ``PYDBG_LOG``, a comma list of channel names
 (``engine``, ``native``, ``commands``, ``gdbremote``, or ``all``), read when this module is
-first imported (with the engine); it sends those channels to stderr.  Or from Python, ``pydbg.log.enable``,
-or plain ``logging`` configuration (``logging.getLogger("pydbg.engine").setLevel(DEBUG)``).
+first imported (with the engine); it sends those channels to stderr.  Or from Python,
+``pydbg.log.enable``, or plain ``logging`` configuration
+(``logging.getLogger("pydbg.engine").setLevel(DEBUG)``).
 
 Zero cost when off: the engine asks ``logger.isEnabledFor(DEBUG)`` once per
 ``wait_for_event`` and keeps the answer in a flag; the hot loops test a local copy of that
