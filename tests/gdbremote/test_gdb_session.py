@@ -449,3 +449,30 @@ def test_vector_and_x87_writes_reach_the_program(targets, gdbserver):
     assert int.from_bytes(xmm_out, "little") == 0x0102030405060708090A0B0C0D0E0F10, out
     assert int.from_bytes(ymm_out[16:], "little") == 0x1112131415161718191A1B1C1D1E1F20, out
     assert "exited normally" in out, out
+
+
+def test_extended_remote_attaches_with_vattach(targets, gdbserver, tmp_path):
+    program = targets["rsp"].path
+    log = tmp_path / "attached.out"
+    with open(log, "wb") as f:
+        proc = subprocess.Popen([program, "spin"], stdout=f, stdin=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: psutil.Process(proc.pid).status() == "sleeping", 30)
+        server = gdbserver(multi=True)
+        out = run_gdb(
+            [
+                *remote(server, extended=True),
+                f"attach {proc.pid}",
+                "bt",
+                "set var release = 1",
+                "detach",
+            ],
+            program,
+        )
+        assert "in worker_park" in out and "in main" in out, out
+        assert proc.wait(30) == 0
+        assert "done" in log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
