@@ -15,6 +15,7 @@ on the next `$`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -99,29 +100,25 @@ def unescape(data: bytes) -> bytes:
     return bytes(out)
 
 
+# A run of 4 to 98 equal bytes that are not escape characters (so an escape pair is
+# never split); longer runs match again from where the last one stopped.
+_RUN = re.compile(rb"([^#$}*])\1{3,97}", re.DOTALL)
+
+
+def _encode_run(match: re.Match[bytes]) -> bytes:
+    run = match.group(0)
+    repeat = len(run) - 1
+    if repeat in (6, 7):  # 6 + 29 = '#', 7 + 29 = '$': send 5 repeats, then the rest as is
+        return run[:1] + b"*\x22" + run[6:]
+    return run[:1] + b"*" + bytes((repeat + 29,))
+
+
 def run_length_encode(payload: bytes) -> bytes:
     """Compress runs of 4 or more equal bytes as `X*N` (N = count - 1 + 29).  Runs are
     cut so that N is never `#` or `$` (counts 7 and 8) nor above `~`; escape characters
-    are not compressed, so an escape pair is never split."""
-    out = bytearray()
-    i, n = 0, len(payload)
-    while i < n:
-        b = payload[i]
-        j = i + 1
-        while j < n and payload[j] == b and j - i < 98:
-            j += 1
-        run = j - i
-        if run < 4 or b in _ESCAPED:
-            out += payload[i:j]
-            i = j
-            continue
-        repeat = run - 1
-        if repeat in (6, 7):  # 6 + 29 = '#', 7 + 29 = '$'
-            repeat = 5
-        out.append(b)
-        out += bytes((0x2A, repeat + 29))
-        i += repeat + 1
-    return bytes(out)
+    are not compressed, so an escape pair is never split.  (A regular expression finds
+    the runs: a per-byte loop in Python cost 30 us per stop reply.)"""
+    return _RUN.sub(_encode_run, payload)
 
 
 def run_length_decode(payload: bytes) -> bytes:

@@ -76,6 +76,7 @@ _BREAK_CODE = 0x80000003  # STATUS_BREAKPOINT: the initial breakpoint and a brea
 _EXPEDITE = tuple(by_name(name) for name in ("rbp", "rsp", "rip"))
 _PAGE = 4096
 _DATA_SLOTS = (8, 4, 2, 1)
+_COMPRESS_FROM = 256  # bytes of reply from which run-length encoding is used
 _QUICK_WAIT = 0.05  # seconds a wait runs before the interrupt watcher starts
 
 
@@ -259,7 +260,9 @@ class GdbServer:
         return True
 
     def _send(self, payload: bytes, *, binary: bool = False) -> None:
-        packet = frame(payload, compress=not binary)
+        # Run-length encoding pays on long replies (`g`: mostly zeros); on short ones it
+        # costs more time than the bytes it saves on a loopback.
+        packet = frame(payload, compress=not binary and len(payload) > _COMPRESS_FROM)
         self._last_reply = packet
         assert self._sock is not None
         self._sock.sendall(packet)
@@ -706,9 +709,11 @@ class GdbServer:
     def _stop_from_event(self, interrupted: bool) -> stops.Stop:
         """The stop the last event makes (the session is broken in, or has ended)."""
         control = self.client.control
+        self._pending_signal = 0
+        if control.last_wait_ended_a_step():  # (first: the commonest stop, and the cheapest)
+            return stops.Stop("signal", stops.GDB_SIGTRAP, self._pid(), self._current_tid())
         info = control.get_last_event_information()
         extra = info.extra if info is not None else None
-        self._pending_signal = 0
         if isinstance(extra, LastEventExitProcess) and not self.client.describe_processes():
             pid = self.last_stop.pid if self.last_stop is not None else 0
             self.alive = False
@@ -717,8 +722,6 @@ class GdbServer:
                 return stops.Stop("killed", stops.to_gdb_signal(extra.exit_signal), pid)
             return stops.Stop("exited", extra.exit_code, pid)
         pid, tid = self._pid(), self._current_tid()
-        if control.last_wait_ended_a_step():
-            return stops.Stop("signal", stops.GDB_SIGTRAP, pid, tid)
         if isinstance(extra, LastEventBreakpoint):
             zpoint = self._bp_owner.get(extra.id)
             if zpoint is not None:
