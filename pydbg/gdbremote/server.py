@@ -5,11 +5,13 @@ What it answers (gdb manual, "Remote Protocol"), all-stop only:
 * qSupported, QStartNoAckMode, ?, !, qAttached, qC, T, H g/c, qfThreadInfo/qsThreadInfo,
   QThreadEvents (accepted; thread events are not reported), QPassSignals
 * g/G, p/P (target_xml.REGISTERS), m/M, x/X (binary; `x` replies lldb's way, raw data)
-* Z0-Z4/z0-z4 onto the breakpoints facet: software (an engine code breakpoint),
-  hardware (a data breakpoint with DEBUG_BREAK_EXECUTE), write watchpoints (WRITE) and
-  access watchpoints (READ, which on x86 means read or write).  Read-only watchpoints
-  (Z3) do not exist on x86 and get the empty reply, as from gdbserver.  A watched range
-  that is not one aligned 1/2/4/8-byte slot is split over several debug registers.
+* qHostInfo, qProcessInfo, qMemoryRegionInfo (lldb's questions; host_info.py)
+* Z0-Z4/z0-z4 onto the breakpoints facet: software (an engine code breakpoint, or a
+  hardware one where int3 cannot go: gdb's dummy frame on the stack), hardware (a data
+  breakpoint with DEBUG_BREAK_EXECUTE), write watchpoints (WRITE) and access watchpoints
+  (READ, which on x86 means read or write).  Read-only watchpoints (Z3) do not exist on
+  x86 and get the empty reply, as from gdbserver.  A watched range that is not one
+  aligned 1/2/4/8-byte slot is split over several debug registers.
 * vCont? / vCont with c, C, s, S (t is refused: it needs non-stop mode, which is not
   supported), and the old c/C/s/S.  A step runs only the stepped thread (the engine's
   single-step), where gdbserver lets the others run: scheduler-locking during steps.
@@ -17,7 +19,11 @@ What it answers (gdb manual, "Remote Protocol"), all-stop only:
   (the engine passes or suppresses the pending signal; it cannot inject another).
 * k, vKill, D, and in extended mode (--multi) vRun and vAttach
 * qXfer:features (target.xml), libraries-svr4, auxv, exec-file, threads; vFile (files.py)
-* 0x03 while the targets run: break in, reported as SIGINT.
+* 0x03 while the targets run: break in, reported as SIGINT.  Every signal stops the
+  targets (the server sets every exception filter to break) unless QPassSignals lists it.
+
+Not supported: non-stop mode, fork/vfork/exec events (fork children are not debugged),
+thread create/exit events, tracepoints, qGetTLSAddr, range stepping.
 
 Anything else gets the empty reply; a malformed packet an `Exx` reply.  No packet can end
 the session except k, vKill, D and the connection closing (a launched program is then
