@@ -7,6 +7,7 @@ debugs programs on pydbg's engine.
     stops.py       DbgEng events as stop replies; Linux <-> GDB signal numbers
     link_map.py    qXfer:libraries-svr4 from the loader's link map
     files.py       vFile: read-only access to the target's files
+    host_info.py   lldb's qHostInfo, qProcessInfo, qMemoryRegionInfo
     server.py      the packet dispatcher over the public facets
     cli.py         `pydbg gdbserver`
 """
