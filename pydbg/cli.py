@@ -8,6 +8,7 @@
     pydbg run [--timeout SECONDS] [--json FILE] -p PID | -pn NAME
     pydbg -server tcp:port=N[,password=P] [--tls CERT KEY] (-- program [args...] | -p PID)
     pydbg -remote tcp:server=HOST,port=N[,password=P] [-c "commands"]
+    pydbg gdbserver [--multi] HOST:PORT -- program [args...]   (pydbg.gdbremote.cli)
     pydbg --version
 
 It launches the program (or attaches to PID, or to the one running process whose
@@ -213,6 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pydbg.hostengine import cli as hostengine_cli  # the host engine (DbgEng's)
 
         return hostengine_cli.main(words)
+    if words[:1] == ["gdbserver"]:
+        from pydbg.gdbremote.cli import main as gdbserver_main
+
+        return gdbserver_main(words[1:])
     parser = _parser()
     args = parser.parse_args(words)
     program = _program(args.program)

@@ -1,7 +1,7 @@
 """Debug log channels: what the engine does with each stop, for whoever chases a ptrace race
 (LLDB's `log enable lldb process`, gdb's `set debug linux-nat 1`).
 
-Three stdlib loggers, each a channel, all at DEBUG level:
+Four stdlib loggers, each a channel, all at DEBUG level:
 
 * ``pydbg.native``: every native record as it leaves ``backend.wait`` (or a synchronous
   step), before the engine looks at it: ``record <Event BREAKPOINT tid=... addr=...>``.
@@ -15,11 +15,14 @@ Three stdlib loggers, each a channel, all at DEBUG level:
 * ``pydbg.hostengine``: the host-engine server (pydbg.hostengine): connections, requests,
   votes asked of remote clients.  Refused passwords and dropped frames are logged there
   at WARNING level whether the channel is on or not.
+* ``pydbg.gdbremote``: `pydbg gdbserver`'s packets (``<-`` received, ``->`` sent) and
+  the ones it dropped or refused, and why.
 
 Turning a channel on: the environment variable ``PYDBG_LOG``, a comma list of channel names
-(``engine``, ``native``, ``commands``, or ``all``), read when this module is first imported
-(with the engine); it sends those channels to stderr.  Or from Python, ``pydbg.log.enable``,
-or plain ``logging`` configuration (``logging.getLogger("pydbg.engine").setLevel(DEBUG)``).
+(``engine``, ``native``, ``commands``, ``gdbremote``, or ``all``), read when this module is
+first imported (with the engine); it sends those channels to stderr.  Or from Python,
+``pydbg.log.enable``, or plain ``logging`` configuration
+(``logging.getLogger("pydbg.engine").setLevel(DEBUG)``).
 
 Zero cost when off: the engine asks ``logger.isEnabledFor(DEBUG)`` once per
 ``wait_for_event`` and keeps the answer in a flag; the hot loops test a local copy of that
@@ -39,6 +42,7 @@ __all__ = [
     "COMMANDS",
     "ENGINE",
     "HOSTENGINE",
+    "GDBREMOTE",
     "NATIVE",
     "configure_from_environment",
     "disable",
@@ -49,11 +53,13 @@ ENGINE = logging.getLogger("pydbg.engine")
 NATIVE = logging.getLogger("pydbg.native")
 COMMANDS = logging.getLogger("pydbg.commands")
 HOSTENGINE = logging.getLogger("pydbg.hostengine")
+GDBREMOTE = logging.getLogger("pydbg.gdbremote")
 CHANNELS: dict[str, logging.Logger] = {
     "engine": ENGINE,
     "native": NATIVE,
     "commands": COMMANDS,
     "hostengine": HOSTENGINE,
+    "gdbremote": GDBREMOTE,
 }
 
 DEBUG = logging.DEBUG
