@@ -472,15 +472,19 @@ class Symbols:
         reader = ValueReader(read_memory=target.read_memory, symbolize=target.symbolize)
         return Value(type_, Location([Piece("memory", address=address)]), reader)
 
-    def evaluate_c_expression(self, text: str) -> Value:
+    def evaluate_c_expression(self, text: str, *, frame_index: int | None = None) -> Value:
         """pydbg (IDebugControl::Evaluate with the C++ syntax, cdb's `??`): the typed value
         of a C expression over the scope frame's variables, globals and DWARF types
         (pydbg.dwarf.c_expressions: members, `->`, `[]`, `*`, `&`, casts, sizeof,
         arithmetic with C's promotions).  Raises ExpressionSyntaxError for text that is
-        not C, DwarfError for what cannot be evaluated (an unknown name, `*` of an int)."""
+        not C, DwarfError for what cannot be evaluated (an unknown name, `*` of an int).
+        `frame_index` evaluates in that frame of the current thread instead of the scope
+        (a breakpoint condition: frame 0 of the thread that hit)."""
         from pydbg.dwarf.c_expressions import evaluate_c
         from pydbg.symbol_group import c_names
 
         thread = self._engine.require_stopped("evaluate_c_expression")
-        names = c_names(self._engine, thread, self.get_current_scope_frame_index())
+        if frame_index is None:
+            frame_index = self.get_current_scope_frame_index()
+        names = c_names(self._engine, thread, frame_index)
         return evaluate_c(text, names)

@@ -17,8 +17,15 @@ may hold anything (`bp "ns::V::operator+"`).  gcc clones are found by their sour
 (`bp scaled` breaks in `scaled.constprop.0` when gcc left no `scaled`).
 
 IDS are decimal ids, separated by spaces or commas, with ranges (`1-3`: the breakpoints that
-exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition (a MASM expression here,
-where cdb takes a `dx` one; see pydbg.breakpoints for the forms decided natively).  `bp` at
+exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition.  As in cdb, a `/w`
+condition is C++ (C here: `bp /w "count > 3 && p->next == 0" file.c:42`, evaluated at each
+hit in frame 0 of the thread that hit, Breakpoint.set_condition_c), unless it is written in
+MASM: it has a register or pseudo-register (`@rdi`, `$t0`), a `module!symbol`, a backtick,
+a `0n`/`0y` number or a MASM memory function (`by( wo( dwo( qwo( poi( hi( low(`), or is
+`@@masm(...)`; `@@c++(...)` makes it C whatever it holds.  MASM conditions are evaluated as
+before (see pydbg.breakpoints for the forms the native core decides).  A C condition that
+cannot be evaluated at a hit (unknown variable, optimized out) is reported and the
+breakpoint triggers.  `bp` at
 an address that does not evaluate yet becomes a `bu`, as in cdb.  A source line is
 `` `file.c:42` `` (cdb) or a bare `file.c:42`, optionally `module!file.c:42`
 (Symbols.resolve_source_line places it as gdb's `break`); `bp` on a file no module has
@@ -36,7 +43,7 @@ import re
 from collections.abc import Iterator
 
 from pydbg.addresses import hex64
-from pydbg.breakpoints import Breakpoint, BreakpointError
+from pydbg.breakpoints import Breakpoint, BreakpointError, CCondition
 from pydbg.commands.builtins import step_count as _count
 from pydbg.commands.context import CommandContext
 from pydbg.commands.errors import CommandSyntaxError
@@ -132,6 +139,24 @@ def interp_context(interp: Interpreter) -> CommandContext:
     return CommandContext(interp)
 
 
+# What only MASM writes (see the module docstring): such a /w condition is MASM.
+_MASM_MARKS = re.compile(
+    r"[@$`]|\w!\w|\b0[ny][0-9]|\b(?:by|wo|dwo|qwo|poi|hi|low)\s*\(", re.IGNORECASE
+)
+_FORCED = re.compile(r"\s*@@(c\+\+|masm)\((.*)\)\s*", re.IGNORECASE | re.DOTALL)
+
+
+def set_condition(bp: Breakpoint, text: str) -> None:
+    """A `/w` condition, in C unless written in MASM (module docstring)."""
+    forced = _FORCED.fullmatch(text)
+    if forced is not None and forced[1] == "c++":
+        bp.set_condition_c(forced[2])
+    elif forced is not None or _MASM_MARKS.search(text):
+        bp.condition = forced[2] if forced is not None else text
+    else:
+        bp.set_condition_c(text)
+
+
 def _options(words: _Words) -> tuple[int, bool, str | None]:
     """(desired id, one-shot, condition) from the leading options."""
     desired, one_shot, condition = DEBUG_ANY_ID, False, None
@@ -210,7 +235,7 @@ def _make(
             if passes != 1:
                 bp.set_pass_count(passes)
             if condition is not None:
-                bp.condition = condition
+                set_condition(bp, condition)
             if commands:
                 bp.set_command(commands)
             bp.add_flags(DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0))
@@ -415,6 +440,8 @@ def describe(bp: Breakpoint) -> str:
         line += " /1"
     if isinstance(bp.condition, str):
         line += f' /w "{bp.condition}"'
+    elif isinstance(bp.condition, CCondition):
+        line += f' /w "@@c++({bp.condition.text})"'
     if bp.get_command():
         line += f' "{bp.get_command()}"'
     return line

@@ -34,7 +34,7 @@ from pydbg.dwarf.types import (
 )
 from pydbg.dwarf.values import Value, ValueReader
 
-__all__ = ["CNames", "ExpressionSyntaxError", "evaluate_c"]
+__all__ = ["CNames", "ExpressionSyntaxError", "check_c_syntax", "evaluate_c"]
 
 
 class ExpressionSyntaxError(DwarfError, ValueError):
@@ -542,3 +542,12 @@ def evaluate_c(text: str, names: CNames) -> Value:
         return _Parser(text, names).expression()
     except RecursionError:
         raise ExpressionSyntaxError(text, 0, "expression nested too deeply") from None
+
+
+def check_c_syntax(text: str) -> None:
+    """Raise ExpressionSyntaxError if `text` is empty or holds what no C expression holds
+    (a character C has no token for: `@`, `$`, a backtick...).  Names are not looked up
+    and the grammar is checked only when the expression is evaluated."""
+    if not text.strip():
+        raise ExpressionSyntaxError(text, 0, "empty expression")
+    _tokens(text)
