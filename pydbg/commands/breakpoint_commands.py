@@ -33,7 +33,8 @@ lines for is an error, `bu` defers it.
 
 Steps: `tc` / `pc` (to the next call), `tt` / `pt` (to the next return), `th` / `ph` (to
 the next branching instruction), `ta ADDR` / `pa ADDR` (to an address), each with an
-optional count; `gu` (to the caller).  The `t` forms step into calls, the `p` forms over
+optional count; `gu` (to the caller; it prints the value returned, as gdb's `finish`:
+pydbg.commands.return_display).  The `t` forms step into calls, the `p` forms over
 them.  `gc` goes on from a breakpoint as execution went before it (a step goes on).
 """
 
@@ -49,6 +50,7 @@ from pydbg.commands.context import CommandContext
 from pydbg.commands.errors import CommandSyntaxError
 from pydbg.commands.expression import evaluate_prefix, parse_number
 from pydbg.commands.interpreter import ID_OPTION, Interpreter, Quit, Run, command
+from pydbg.commands.return_display import expect_return
 from pydbg.constants import (
     DEBUG_ANY_ID,
     DEBUG_BREAK_EXECUTE,
@@ -486,6 +488,7 @@ def _address(interp: Interpreter, name: str, rest: str) -> int:
 def _go_up(interp: Interpreter, rest: str) -> Run:
     if rest.strip():
         raise CommandSyntaxError(f"gu {rest}", 3, "gu takes no arguments")
+    expect_return(interp)  # the stop that ends it prints the value returned, as gdb's finish
     return Run(DebugStatus.STEP_OVER, 1, StepMode.GO_UP)
 
 
