@@ -51,6 +51,7 @@ from pydbg.commands.errors import CommandSyntaxError
 from pydbg.commands.expression import evaluate_prefix, parse_number
 from pydbg.commands.interpreter import ID_OPTION, Interpreter, Quit, Run, command
 from pydbg.commands.return_display import expect_return
+from pydbg.commands.watch_values import WatchedValue
 from pydbg.constants import (
     DEBUG_ANY_ID,
     DEBUG_BREAK_EXECUTE,
@@ -66,10 +67,11 @@ from pydbg.constants import (
     DebugStatus,
 )
 from pydbg.control import StepMode
+from pydbg.dwarf.values import Value
 from pydbg.errors import PydbgError, UnknownSourceFileError, UnknownSymbolError
 
 _ACCESS = {"e": DEBUG_BREAK_EXECUTE, "r": DEBUG_BREAK_READ, "w": DEBUG_BREAK_WRITE}
-_ACCESS_SPEC = re.compile(r"([erwi])([1248])(?:\s+|$)", re.IGNORECASE)
+_ACCESS_SPEC = re.compile(r"([erwi])([1248])?(?:\s+|$)", re.IGNORECASE)
 # `bp file.c:42` / `bp prog!src/file.c:42`: a path with a dot in its last part, a line.
 _BARE_LINE = re.compile(r"(?:[\w.+-]+!)?[\w./+-]*\.[\w+]+:\d+(?=\s|$)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -202,6 +204,7 @@ def _make(
     words = _Words(name, rest)
     desired, one_shot, condition = _options(words)
     access = size = 0
+    watched: tuple[str, Value] | None = None
     if break_type == DEBUG_BREAKPOINT_DATA:
         words.skip_space()
         spec = _ACCESS_SPEC.match(words.rest)
@@ -209,10 +212,22 @@ def _make(
             raise words.error("expected an access and a size: e1, r4, w8 ...")
         if spec[1].lower() == "i":
             raise words.error("I/O breakpoints do not exist in user mode")
-        access, size = _ACCESS[spec[1].lower()], int(spec[2])
+        access, size = _ACCESS[spec[1].lower()], int(spec[2] or 0)
         words.pos += spec.end()
+        if access != DEBUG_BREAK_EXECUTE:
+            watched = _watched_lvalue(interp, words)
+        if watched is not None and not size:
+            size = watched[1].size
+            if size not in (1, 2, 4, 8):
+                raise words.error(
+                    f"{watched[0]} is {size} bytes: give a size of 1, 2, 4 or 8 (ba w4 ...)"
+                )
+        elif not size:
+            raise words.error("expected a size: e1, r4, w8 ... (only a variable may omit it)")
     named = _named_locations(interp, words) if break_type == DEBUG_BREAKPOINT_CODE else None
-    if named is None:
+    if watched is not None:
+        locations = [(watched[1].address, watched[0])]
+    elif named is None:
         locations = [words.expression(interp, "an address", defer_files=deferred_ok)]
     else:
         locations = named
@@ -238,6 +253,11 @@ def _make(
                 bp.set_pass_count(passes)
             if condition is not None:
                 set_condition(bp, condition)
+            if watched is not None and address is not None:
+                text, lvalue = watched
+                bp.condition = WatchedValue(
+                    interp, text, lvalue.type, address, access, inner=bp.condition
+                )
             if commands:
                 bp.set_command(commands)
             bp.add_flags(DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0))
@@ -280,6 +300,32 @@ def _place(
         control.remove_breakpoint(bp)
         raise
     return bp
+
+
+def _watched_lvalue(interp: Interpreter, words: _Words) -> tuple[str, Value] | None:
+    """(text, value) of a C lvalue in memory at the words (`counter`, `p->field`,
+    `nodes[3].value`), consumed; None (nothing consumed) for a MASM address
+    (pydbg.commands.watch_values)."""
+    words.skip_space()
+    start = words.pos
+    end = words.text.find('"', start)
+    candidate = words.text[start : end if end >= 0 else len(words.text)].rstrip()
+    if not candidate or candidate[0].isdigit() or _MASM_MARKS.search(candidate):
+        return None
+    texts = [candidate]
+    passes = re.fullmatch(r"(.+?)\s+(?:0x[0-9a-f]+|[0-9]+)", candidate, re.IGNORECASE)
+    if passes is not None:  # `ba w4 counter 3`: a pass count follows
+        texts.append(passes[1])
+    for text in texts:
+        try:
+            value = interp.client.symbols.evaluate_c_expression(text)
+        except PydbgError:
+            continue
+        if value.address is None:
+            continue  # a number or a register variable: not something to watch
+        words.pos = start + len(text)
+        return text, value
+    return None
 
 
 def _named_locations(interp: Interpreter, words: _Words) -> list[tuple[int | None, str]] | None:
@@ -444,6 +490,8 @@ def describe(bp: Breakpoint) -> str:
         line += f' /w "{bp.condition}"'
     elif isinstance(bp.condition, CCondition):
         line += f' /w "@@c++({bp.condition.text})"'
+    elif isinstance(bp.condition, WatchedValue):
+        line += f" watch {bp.condition.expression}"
     if bp.get_command():
         line += f' "{bp.get_command()}"'
     return line

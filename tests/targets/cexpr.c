@@ -67,6 +67,7 @@ static void changes(void)
     stats.hits += 5;
     stats.total = 1234567890123L;
     counter = counter * 21;
+    counter = 42; /* the same value: gdb's watch does not stop */
     stats.hits = -3;
 }
 
