@@ -5,7 +5,8 @@ operators with C's integer promotions and usual arithmetic conversions (LP64: in
 long 8 bytes), pointer arithmetic (`p + 1`, `p - q`), and integer, character and
 floating literals.
 
-`evaluate_c(text, names)` parses with precedence climbing and evaluates as it goes;
+`evaluate_c(text, names)` parses with precedence climbing and evaluates as it goes
+(`&&` and `||` short-circuit as in C: the operand they skip is read, not evaluated);
 `names` resolves identifiers to values and type names to types.  Results are `Value`s:
 computed ones carry their bytes (an implicit location), the others stay where they are
 (so `&first.where` works).  Errors are ExpressionSyntaxError (with the column) or
@@ -240,9 +241,34 @@ class _Parser:
         left = self.binary(level + 1)
         while self.at(*_BINARY[level]):
             op = self.take()[1]
+            if op in ("&&", "||") and bool(_number(left)) == (op == "||"):
+                # C's short circuit: the right operand is not evaluated (`p && p->next`).
+                self.skip_operand(_BINARY[level][0])
+                left = constant(INT, int(op == "||"), self.names.reader)
+                continue
             right = self.binary(level + 1)
             left = self.apply(op, left, right)
         return left
+
+    def skip_operand(self, op: str) -> None:
+        """Pass over the right operand of `op` (&& or ||) without evaluating it: up to
+        the next operator that binds no tighter, `?`, `:`, `,` or an unmatched `)`/`]`."""
+        stops = {"||", "?", ":", ","} | ({"&&"} if op == "&&" else set())
+        depth = 0
+        start = self.pos
+        while (token := self.peek()) is not None:
+            if token[0] == "op":
+                if token[1] in "([":
+                    depth += 1
+                elif token[1] in ")]":
+                    if depth == 0:
+                        break
+                    depth -= 1
+                elif depth == 0 and token[1] in stops:
+                    break
+            self.pos += 1
+        if self.pos == start or depth:
+            raise ExpressionSyntaxError(self.text, len(self.text), f"no operand after {op!r}")
 
     def apply(self, op: str, a: Value, b: Value) -> Value:
         reader = self.names.reader

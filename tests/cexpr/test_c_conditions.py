@@ -40,7 +40,13 @@ def _pydbg_stops(client, run, line: int, option: str) -> list[str]:
 @needs_gdb
 @pytest.mark.parametrize(
     "condition",
-    [CONDITION, "p->value % 5 == 4", "i == 6 || count == 5", "(double)count / 2 > 5.2"],
+    [
+        CONDITION,
+        "p->value % 5 == 4",
+        "i == 6 || count == 5",
+        "(double)count / 2 > 5.2",
+        "p->next && p->next->value % 2 == 0",  # short circuit where p->next is NULL
+    ],
 )
 def test_c_condition_stops_where_gdb_stops(client, session, cexpr_binary, condition) -> None:
     line = source_line("walk-line")

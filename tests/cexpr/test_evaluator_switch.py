@@ -80,3 +80,24 @@ def test_masm_operands_in_c(in_walk, cexpr_binary) -> None:
     assert re.sub(r"0x[0-9a-f]+ <nodes\+\d+>", "ADDR", shown[len("struct node ") :].strip()) == (
         re.sub(r"0x[0-9a-f]+ <nodes\+\d+>", "ADDR", gdb_value[1])
     )
+
+
+@needs_gdb
+def test_logical_operators_short_circuit(client, session, cexpr_binary) -> None:
+    # Before build(): g_list is NULL, so the right operands would fault if evaluated.
+    session("bp build")
+    assert go(client)
+    session("")
+    expressions = [
+        "g_list && g_list->value == 0",
+        "g_list == 0 || g_list->next->value",
+        "(g_list != 0 && g_list->next != 0) + 2",
+        "!g_list || (g_list->next && g_list->next->value)",
+        "counter || 0",
+    ]
+    text = gdb_batch(cexpr_binary, ["break build", "run", *[f"print {e}" for e in expressions]])
+    expected = re.findall(r"^\$\d+ = (.*)$", text, re.M)
+    assert len(expected) == len(expressions), text
+    assert [session(f"?? {e}").strip() for e in expressions] == [f"int {v}" for v in expected]
+    with pytest.raises(CommandError):
+        session("?? g_list->value == 0 && g_list")  # the left operand is evaluated
