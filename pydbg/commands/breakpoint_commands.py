@@ -67,6 +67,7 @@ from pydbg.constants import (
     DebugStatus,
 )
 from pydbg.control import StepMode
+from pydbg.data_spaces import PageProtection
 from pydbg.dwarf.values import Value
 from pydbg.errors import PydbgError, UnknownSourceFileError, UnknownSymbolError
 
@@ -312,6 +313,9 @@ def _watched_lvalue(interp: Interpreter, words: _Words) -> tuple[str, Value] | N
     candidate = words.text[start : end if end >= 0 else len(words.text)].rstrip()
     if not candidate or candidate[0].isdigit() or _MASM_MARKS.search(candidate):
         return None
+    first = re.match(r"[\s(*&]*([A-Za-z_]\w*)", candidate)
+    if first is None or not _names_data(interp, first[1]):
+        return None
     texts = [candidate]
     passes = re.fullmatch(r"(.+?)\s+(?:0x[0-9a-f]+|[0-9]+)", candidate, re.IGNORECASE)
     if passes is not None:  # `ba w4 counter 3`: a pass count follows
@@ -326,6 +330,24 @@ def _watched_lvalue(interp: Interpreter, words: _Words) -> tuple[str, Value] | N
         words.pos = start + len(text)
         return text, value
     return None
+
+
+def _names_data(interp: Interpreter, name: str) -> bool:
+    """Whether `name` is a local or parameter of the scope frame, or a symbol of data (not
+    code): what the C evaluator can watch.  Checked first because the C evaluator looks an
+    unknown global up in every module's DWARF (in libc's debug file, seconds the first
+    time): `ba w4 main` or `ba r4 nothing` stay MASM without that search."""
+    symbols = interp.client.symbols
+    try:
+        if symbols.get_scope_variables().named(name) is not None:
+            return True
+    except PydbgError:
+        pass  # no DWARF for the scope frame: globals may still have it
+    try:
+        region = interp.client.data_spaces.query_virtual(symbols.get_offset_by_name(name))
+    except PydbgError:
+        return False
+    return region.protect in (PageProtection.READONLY, PageProtection.READWRITE)
 
 
 def _named_locations(interp: Interpreter, words: _Words) -> list[tuple[int | None, str]] | None:
