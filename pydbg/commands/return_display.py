@@ -30,10 +30,13 @@ __all__ = ["PendingReturn", "expect_return", "report_return"]
 
 @dataclass(frozen=True)
 class PendingReturn:
-    """A `gu` under way: the thread that runs it and its function's return type."""
+    """A `gu` under way: the thread that runs it, its function's return type, and where
+    the return lands (the return address, and rsp after the return: the frame's CFA)."""
 
     thread_id: int
     type: Type
+    return_address: int
+    stack: int
 
 
 def expect_return(interp: Interpreter) -> None:
@@ -41,14 +44,14 @@ def expect_return(interp: Interpreter) -> None:
     interp.pending_return = None
     client = interp.client
     try:
-        pc = client.registers.get_value("rip")
-        found = client.symbols.get_return_type(pc)
+        frame = client.control.get_stack_trace(1)[0]
+        found = client.symbols.get_return_type(frame.instruction_offset)
         thread_id = client.system_objects.get_current_thread_id()
-    except PydbgError:
+    except (PydbgError, IndexError):
         return  # no DWARF, no thread: `gu` still runs, silently
     if found is None or isinstance(strip_typedefs(found), VoidType):
         return
-    interp.pending_return = PendingReturn(thread_id, found)
+    interp.pending_return = PendingReturn(thread_id, found, frame.return_offset, frame.frame_offset)
 
 
 def report_return(interp: Interpreter) -> None:
@@ -62,6 +65,10 @@ def report_return(interp: Interpreter) -> None:
             return
         if client.system_objects.get_current_thread_id() != pending.thread_id:
             return
+        registers = client.registers
+        landed = (registers.get_value("rip"), registers.get_value("rsp"))
+        if landed != (pending.return_address, pending.stack):
+            return  # another stop (the `gu` never waited for, a later step)
         value = client.symbols.get_return_value(pending.type)
         if value is None:
             return

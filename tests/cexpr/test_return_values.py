@@ -85,3 +85,14 @@ def test_return_types_from_the_facet(client, session) -> None:
     assert symbols.get_return_type(offset("ret_pair") + 4).display == "struct pair"
     assert isinstance(symbols.get_return_type(offset("ret_void")), VoidType)
     assert symbols.get_return_type(offset("_start")) is None  # crt1: no DWARF there
+
+
+def test_only_the_stop_that_ends_gu_prints(client, session) -> None:
+    session("bp ret_int")
+    assert go(client)
+    session("gu")
+    assert wait(client)  # nothing showed this stop
+    session("t")
+    assert wait(client)
+    client.control.output_current_state()
+    assert "Value returned" not in session("")
