@@ -80,3 +80,14 @@ def test_watch_in_bl_and_sizes(client, session) -> None:
         session("ba w stats")
     with pytest.raises(CommandSyntaxError, match="expected a size"):
         session("ba w @rsp")
+
+
+@needs_gdb
+def test_watch_with_a_condition_matches_gdb(client, session, cexpr_binary) -> None:
+    text = gdb_batch(
+        cexpr_binary, ["break changes", "run", "watch counter if counter > 10"] + ["continue"] * 6
+    )
+    expected = re.findall(r"^Old value = (.*)\nNew value = (.*)$", text, re.M)
+    assert len(expected) == 2  # 2 -> 42 and 42 -> 43; the old value follows 0 -> 1 -> 2
+    got = _pydbg_watch(client, session, [('/w "counter > 10" w4 counter', "counter")])
+    assert [(old, new) for _, old, new in got] == expected
