@@ -6,7 +6,8 @@ long 8 bytes), pointer arithmetic (`p + 1`, `p - q`), and integer, character and
 floating literals.
 
 `evaluate_c(text, names)` parses with precedence climbing and evaluates as it goes
-(`&&` and `||` short-circuit as in C: the operand they skip is read, not evaluated);
+(`&&`, `||` and `?:` short-circuit as in C: the operand they skip is read, not
+evaluated);
 `names` resolves identifiers to values and type names to types.  Results are `Value`s:
 computed ones carry their bytes (an implicit location), the others stay where they are
 (so `&first.where` works).  Errors are ExpressionSyntaxError (with the column) or
@@ -230,10 +231,14 @@ class _Parser:
         if not self.at("?"):
             return condition
         self.take("?")
-        yes = self.conditional()
+        if _number(condition):  # only the branch taken is evaluated, as in C
+            yes = self.conditional()
+            self.take(":")
+            self.skip_operand(":")
+            return yes
+        self.skip_operand("?")
         self.take(":")
-        no = self.conditional()
-        return yes if _number(condition) else no
+        return self.conditional()
 
     def binary(self, level: int) -> Value:
         if level == len(_BINARY):
@@ -251,10 +256,14 @@ class _Parser:
         return left
 
     def skip_operand(self, op: str) -> None:
-        """Pass over the right operand of `op` (&& or ||) without evaluating it: up to
-        the next operator that binds no tighter, `?`, `:`, `,` or an unmatched `)`/`]`."""
+        """Pass over an operand without evaluating it: the right operand of `op` (&& or
+        ||) up to the next operator that binds no tighter, `?`, `:`, `,` or an unmatched
+        `)`/`]`; after `?` the branch up to its `:`; after `:` the rest of the
+        conditional (nested `?:` included)."""
         stops = {"||", "?", ":", ","} | ({"&&"} if op == "&&" else set())
-        depth = 0
+        if op in "?:":
+            stops = {":", ","}
+        depth = questions = 0
         start = self.pos
         while (token := self.peek()) is not None:
             if token[0] == "op":
@@ -264,6 +273,10 @@ class _Parser:
                     if depth == 0:
                         break
                     depth -= 1
+                elif depth == 0 and op in "?:" and token[1] == "?":
+                    questions += 1
+                elif depth == 0 and token[1] == ":" and questions:
+                    questions -= 1
                 elif depth == 0 and token[1] in stops:
                     break
             self.pos += 1

@@ -94,6 +94,10 @@ def test_logical_operators_short_circuit(client, session, cexpr_binary) -> None:
         "(g_list != 0 && g_list->next != 0) + 2",
         "!g_list || (g_list->next && g_list->next->value)",
         "counter || 0",
+        "g_list ? g_list->value : -1",
+        "g_list == 0 ? 7 : g_list->value",
+        "counter ? g_list->value : g_list ? g_list->next->value : 3 ? 4 : g_list->value",
+        "(g_list ? g_list->value : 1) + (counter == 0 ? 10 : g_list->value)",
     ]
     text = gdb_batch(cexpr_binary, ["break build", "run", *[f"print {e}" for e in expressions]])
     expected = re.findall(r"^\$\d+ = (.*)$", text, re.M)
