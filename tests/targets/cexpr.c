@@ -19,6 +19,7 @@ struct node nodes[8];
 struct node *g_list;
 int counter;
 struct { int hits; long total; } stats;
+long double g_ld[5] = {7.0L / 3, -2.5L, 1e-30L, 1.0L / 300000, 1e25L};
 
 __attribute__((noinline)) int ret_int(int x) { return x * 3 - 100; }
 __attribute__((noinline)) char ret_char(int x) { return (char)('a' + x); }
