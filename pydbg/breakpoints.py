@@ -13,11 +13,18 @@ Semantics (spec §6.8), with pydbg's choices:
 * Match thread: other threads pass silently (not counted as hits).
 * Command: `;`-separated commands run at each trigger, before the callbacks; an execution
   command (`g`, `gc`, `t`...) is the command's vote, otherwise the command votes BREAK.
-* Condition (pydbg): a Python callable `condition(bp) -> bool`, or a MASM expression string
-  that must be non-zero.  A string of the form `OPERAND OP NUMBER`, with OPERAND one of
-  `@reg`, `by(ADDR)`, `wo(ADDR)`, `dwo(ADDR)`, `qwo(ADDR)`, `poi(ADDR)` and OP one of
-  == != < <= > >= (unsigned), is decided by the native core without entering Python.
-  A condition that raises counts as true: the user sees the breakpoint and the error.
+* Condition (pydbg): a Python callable `condition(bp) -> bool`, a MASM expression string
+  that must be non-zero, or a `CCondition` (set by `set_condition_c`, cdb's `bp /w`): a C
+  expression evaluated with the C evaluator (Symbols.evaluate_c_expression) in frame 0 of
+  the thread that hit, true when its value is non-zero (a pointer: not NULL).  A plain
+  `str` is always MASM; the language of a condition is its Python type.
+  A MASM string of the form `OPERAND OP NUMBER`, with OPERAND one of `@reg`, `by(ADDR)`,
+  `wo(ADDR)`, `dwo(ADDR)`, `qwo(ADDR)`, `poi(ADDR)` and OP one of == != < <= > >=
+  (unsigned), is decided by the native core without entering Python.
+  A condition that raises counts as true: the user sees the breakpoint and the error.  So
+  does a C condition that cannot be evaluated at a hit (an unknown variable, a value
+  optimized out, a NULL pointer dereferenced): the error is printed, the breakpoint
+  triggers (gdb stops too, with "Error in testing condition").
 * `hit_count`: how many times a thread reached the breakpoint with its match thread and
   condition satisfied (whether or not it then triggered).
 """
@@ -26,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydbg.constants import (
     DEBUG_ANY_ID,
@@ -45,14 +52,17 @@ from pydbg.constants import (
 from pydbg.errors import PydbgError
 
 if TYPE_CHECKING:
+    from pydbg.dwarf.values import Value
     from pydbg.engine.breakpoints import BreakpointTable
     from pydbg.engine.notify import ClientSlot
+    from pydbg.engine.session import Engine
     from pydbg.engine.targets import Process
 
 __all__ = [
     "Breakpoint",
     "BreakpointError",
     "BreakpointParameters",
+    "CCondition",
     "Condition",
     "RemovedBreakpointError",
 ]
@@ -66,7 +76,34 @@ CLIENT_FLAGS = (
 DATA_SIZES = (1, 2, 4, 8)
 ACCESS_TYPES = (DEBUG_BREAK_READ, DEBUG_BREAK_WRITE, DEBUG_BREAK_EXECUTE)
 
-Condition = str | Callable[["Breakpoint"], object]
+
+@dataclass(frozen=True)
+class CCondition:
+    """A breakpoint condition written in C (cdb's `/w` takes a C++ expression): `text`
+    is evaluated at each hit in frame 0 of the thread that hit.  Callable as every Python
+    condition is; raises what the evaluator raises (counted as true, see the module)."""
+
+    text: str
+
+    def __call__(self, bp: Breakpoint) -> bool:
+        from pydbg.symbols import Symbols
+
+        engine = cast("Engine", bp._alive().engine)
+        value = Symbols(engine).evaluate_c_expression(self.text, frame_index=0)
+        return truth(value)
+
+
+def truth(value: Value) -> bool:
+    """C's truth of a scalar value: non-zero (a float: not 0.0; a pointer: not NULL)."""
+    from pydbg.dwarf.types import BaseType, Encoding, strip_typedefs
+
+    s = strip_typedefs(value.type)
+    if isinstance(s, BaseType) and s.encoding == Encoding.FLOAT:
+        return float(value) != 0.0
+    return int(value) != 0  # DwarfError for a struct: not a truth value
+
+
+Condition = str | CCondition | Callable[["Breakpoint"], object]
 
 
 class BreakpointError(PydbgError, ValueError):
@@ -259,6 +296,16 @@ class Breakpoint:
         table.check_condition(self, condition)
         self._condition = condition
         self._changed()
+
+    def set_condition_c(self, text: str) -> None:
+        """A condition in C (`count > 3 && p->next == 0`), evaluated at each hit in frame 0
+        of the thread that hit (see the module docstring).  Raises ExpressionSyntaxError
+        for text that is not a C expression; names are looked up at the hits."""
+        from pydbg.dwarf.c_expressions import check_c_syntax
+
+        self._alive()
+        check_c_syntax(text)
+        self.condition = CCondition(text)
 
     @property
     def hit_count(self) -> int:

@@ -426,3 +426,50 @@ def c_names(engine: Engine, thread: Thread, index: int) -> CNames:
 
     reader = ValueReader(read_memory=target.read_memory, symbolize=target.symbolize)
     return CNames(variable, type_named, reader)
+
+
+def return_type(engine: Engine, pid: int, offset: int) -> Type | None:
+    """The DWARF return type of the function holding `offset` (VoidType for void), or
+    None where no DWARF describes a function there (or the scope is an inlined one:
+    returning from it is not a return)."""
+    from pydbg.dwarf.scopes import attribute_die, find_scope
+    from pydbg.dwarf.types import VoidType
+
+    obj = engine.symbols.module_at(pid, offset)
+    image = engine.symbols.image(obj) if obj is not None else None
+    found = image_info(image) if image is not None else None
+    if obj is None or found is None:
+        return None
+    info, types = found
+    scope = find_scope(info, offset - obj.bias)
+    if scope is None or scope.function.tag != "DW_TAG_subprogram":
+        return None
+    with info.lock():
+        carrier = attribute_die(scope.function, "DW_AT_type")
+        if carrier is None:
+            return VoidType()
+        return types.read(carrier.get_DIE_from_attribute("DW_AT_type"))
+
+
+def return_value(engine: Engine, thread: Thread, type_: Type) -> Value | None:
+    """A value of `type_` where the SysV ABI leaves it right after a return, in `thread`
+    (pydbg.dwarf.return_values); None for void."""
+    from pydbg.dwarf.return_values import ReturnRegisters, return_location
+    from pydbg.dwarf.values import ValueReader
+
+    backend = engine.backend
+    regs = backend.get_regs(thread.tid)
+    fpregs = backend.get_fpregs(thread.tid)
+    registers = ReturnRegisters(
+        rax=regs.rax,
+        rdx=regs.rdx,
+        xmm0=fpregs.xmm(0),
+        xmm1=fpregs.xmm(1),
+        st0=bytes(fpregs.raw[32:42]),  # FXSAVE: ST0 first of the x87 registers, at 32
+    )
+    location = return_location(type_, registers)
+    if location is None:
+        return None
+    target = _Access(engine, thread.process.pid)
+    reader = ValueReader(read_memory=target.read_memory, symbolize=target.symbolize)
+    return Value(type_, location, reader)

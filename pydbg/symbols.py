@@ -472,15 +472,38 @@ class Symbols:
         reader = ValueReader(read_memory=target.read_memory, symbolize=target.symbolize)
         return Value(type_, Location([Piece("memory", address=address)]), reader)
 
-    def evaluate_c_expression(self, text: str) -> Value:
+    def get_return_type(self, offset: int) -> Type | None:
+        """pydbg: the DWARF return type of the function whose code holds `offset` (a
+        VoidType for a void function), or None where no DWARF describes one (or the code
+        is an inlined function's).  `gu` reads it before it runs."""
+        from pydbg.symbol_group import return_type
+
+        return return_type(self._engine, self._pid("get_return_type"), offset)
+
+    def get_return_value(self, type_: Type) -> Value | None:
+        """pydbg (gdb's `finish`): the value a function of return type `type_` returned,
+        read where the System V ABI leaves it, in the current thread right after the
+        return (rax, rdx, xmm0, xmm1, st0, or memory at rax for large structs:
+        pydbg.dwarf.return_values).  None for void; DwarfError for a type whose
+        convention pydbg does not know."""
+        from pydbg.symbol_group import return_value
+
+        thread = self._engine.require_stopped("get_return_value")
+        return return_value(self._engine, thread, type_)
+
+    def evaluate_c_expression(self, text: str, *, frame_index: int | None = None) -> Value:
         """pydbg (IDebugControl::Evaluate with the C++ syntax, cdb's `??`): the typed value
         of a C expression over the scope frame's variables, globals and DWARF types
         (pydbg.dwarf.c_expressions: members, `->`, `[]`, `*`, `&`, casts, sizeof,
         arithmetic with C's promotions).  Raises ExpressionSyntaxError for text that is
-        not C, DwarfError for what cannot be evaluated (an unknown name, `*` of an int)."""
+        not C, DwarfError for what cannot be evaluated (an unknown name, `*` of an int).
+        `frame_index` evaluates in that frame of the current thread instead of the scope
+        (a breakpoint condition: frame 0 of the thread that hit)."""
         from pydbg.dwarf.c_expressions import evaluate_c
         from pydbg.symbol_group import c_names
 
         thread = self._engine.require_stopped("evaluate_c_expression")
-        names = c_names(self._engine, thread, self.get_current_scope_frame_index())
+        if frame_index is None:
+            frame_index = self.get_current_scope_frame_index()
+        names = c_names(self._engine, thread, frame_index)
         return evaluate_c(text, names)

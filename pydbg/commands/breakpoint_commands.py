@@ -17,8 +17,15 @@ may hold anything (`bp "ns::V::operator+"`).  gcc clones are found by their sour
 (`bp scaled` breaks in `scaled.constprop.0` when gcc left no `scaled`).
 
 IDS are decimal ids, separated by spaces or commas, with ranges (`1-3`: the breakpoints that
-exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition (a MASM expression here,
-where cdb takes a `dx` one; see pydbg.breakpoints for the forms decided natively).  `bp` at
+exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition.  As in cdb, a `/w`
+condition is C++ (C here: `bp /w "count > 3 && p->next == 0" file.c:42`, evaluated at each
+hit in frame 0 of the thread that hit, Breakpoint.set_condition_c), unless it is written in
+MASM: it has a register or pseudo-register (`@rdi`, `$t0`), a `module!symbol`, a backtick,
+a `0n`/`0y` number or a MASM memory function (`by( wo( dwo( qwo( poi( hi( low(`), or is
+`@@masm(...)`; `@@c++(...)` makes it C whatever it holds.  MASM conditions are evaluated as
+before (see pydbg.breakpoints for the forms the native core decides).  A C condition that
+cannot be evaluated at a hit (unknown variable, optimized out) is reported and the
+breakpoint triggers.  `bp` at
 an address that does not evaluate yet becomes a `bu`, as in cdb.  A source line is
 `` `file.c:42` `` (cdb) or a bare `file.c:42`, optionally `module!file.c:42`
 (Symbols.resolve_source_line places it as gdb's `break`); `bp` on a file no module has
@@ -26,7 +33,8 @@ lines for is an error, `bu` defers it.
 
 Steps: `tc` / `pc` (to the next call), `tt` / `pt` (to the next return), `th` / `ph` (to
 the next branching instruction), `ta ADDR` / `pa ADDR` (to an address), each with an
-optional count; `gu` (to the caller).  The `t` forms step into calls, the `p` forms over
+optional count; `gu` (to the caller; it prints the value returned, as gdb's `finish`:
+pydbg.commands.return_display).  The `t` forms step into calls, the `p` forms over
 them.  `gc` goes on from a breakpoint as execution went before it (a step goes on).
 """
 
@@ -36,12 +44,14 @@ import re
 from collections.abc import Iterator
 
 from pydbg.addresses import hex64
-from pydbg.breakpoints import Breakpoint, BreakpointError
+from pydbg.breakpoints import Breakpoint, BreakpointError, CCondition
 from pydbg.commands.builtins import step_count as _count
 from pydbg.commands.context import CommandContext
 from pydbg.commands.errors import CommandSyntaxError
 from pydbg.commands.expression import evaluate_prefix, parse_number
 from pydbg.commands.interpreter import ID_OPTION, Interpreter, Quit, Run, command
+from pydbg.commands.return_display import expect_return
+from pydbg.commands.watch_values import WatchedValue
 from pydbg.constants import (
     DEBUG_ANY_ID,
     DEBUG_BREAK_EXECUTE,
@@ -57,10 +67,12 @@ from pydbg.constants import (
     DebugStatus,
 )
 from pydbg.control import StepMode
+from pydbg.data_spaces import PageProtection
+from pydbg.dwarf.values import Value
 from pydbg.errors import PydbgError, UnknownSourceFileError, UnknownSymbolError
 
 _ACCESS = {"e": DEBUG_BREAK_EXECUTE, "r": DEBUG_BREAK_READ, "w": DEBUG_BREAK_WRITE}
-_ACCESS_SPEC = re.compile(r"([erwi])([1248])(?:\s+|$)", re.IGNORECASE)
+_ACCESS_SPEC = re.compile(r"([erwi])([1248])?(?:\s+|$)", re.IGNORECASE)
 # `bp file.c:42` / `bp prog!src/file.c:42`: a path with a dot in its last part, a line.
 _BARE_LINE = re.compile(r"(?:[\w.+-]+!)?[\w./+-]*\.[\w+]+:\d+(?=\s|$)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -132,6 +144,24 @@ def interp_context(interp: Interpreter) -> CommandContext:
     return CommandContext(interp)
 
 
+# What only MASM writes (see the module docstring): such a /w condition is MASM.
+_MASM_MARKS = re.compile(
+    r"[@$`]|\w!\w|\b0[ny][0-9]|\b(?:by|wo|dwo|qwo|poi|hi|low)\s*\(", re.IGNORECASE
+)
+_FORCED = re.compile(r"\s*@@(c\+\+|masm)\((.*)\)\s*", re.IGNORECASE | re.DOTALL)
+
+
+def set_condition(bp: Breakpoint, text: str) -> None:
+    """A `/w` condition, in C unless written in MASM (module docstring)."""
+    forced = _FORCED.fullmatch(text)
+    if forced is not None and forced[1] == "c++":
+        bp.set_condition_c(forced[2])
+    elif forced is not None or _MASM_MARKS.search(text):
+        bp.condition = forced[2] if forced is not None else text
+    else:
+        bp.set_condition_c(text)
+
+
 def _options(words: _Words) -> tuple[int, bool, str | None]:
     """(desired id, one-shot, condition) from the leading options."""
     desired, one_shot, condition = DEBUG_ANY_ID, False, None
@@ -175,6 +205,7 @@ def _make(
     words = _Words(name, rest)
     desired, one_shot, condition = _options(words)
     access = size = 0
+    watched: tuple[str, Value] | None = None
     if break_type == DEBUG_BREAKPOINT_DATA:
         words.skip_space()
         spec = _ACCESS_SPEC.match(words.rest)
@@ -182,10 +213,22 @@ def _make(
             raise words.error("expected an access and a size: e1, r4, w8 ...")
         if spec[1].lower() == "i":
             raise words.error("I/O breakpoints do not exist in user mode")
-        access, size = _ACCESS[spec[1].lower()], int(spec[2])
+        access, size = _ACCESS[spec[1].lower()], int(spec[2] or 0)
         words.pos += spec.end()
+        if access != DEBUG_BREAK_EXECUTE:
+            watched = _watched_lvalue(interp, words)
+        if watched is not None and not size:
+            size = watched[1].size
+            if size not in (1, 2, 4, 8):
+                raise words.error(
+                    f"{watched[0]} is {size} bytes: give a size of 1, 2, 4 or 8 (ba w4 ...)"
+                )
+        elif not size:
+            raise words.error("expected a size: e1, r4, w8 ... (only a variable may omit it)")
     named = _named_locations(interp, words) if break_type == DEBUG_BREAKPOINT_CODE else None
-    if named is None:
+    if watched is not None:
+        locations = [(watched[1].address, watched[0])]
+    elif named is None:
         locations = [words.expression(interp, "an address", defer_files=deferred_ok)]
     else:
         locations = named
@@ -210,7 +253,12 @@ def _make(
             if passes != 1:
                 bp.set_pass_count(passes)
             if condition is not None:
-                bp.condition = condition
+                set_condition(bp, condition)
+            if watched is not None and address is not None:
+                text, lvalue = watched
+                bp.condition = WatchedValue(
+                    interp, text, lvalue.type, address, access, inner=bp.condition
+                )
             if commands:
                 bp.set_command(commands)
             bp.add_flags(DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0))
@@ -253,6 +301,53 @@ def _place(
         control.remove_breakpoint(bp)
         raise
     return bp
+
+
+def _watched_lvalue(interp: Interpreter, words: _Words) -> tuple[str, Value] | None:
+    """(text, value) of a C lvalue in memory at the words (`counter`, `p->field`,
+    `nodes[3].value`), consumed; None (nothing consumed) for a MASM address
+    (pydbg.commands.watch_values)."""
+    words.skip_space()
+    start = words.pos
+    end = words.text.find('"', start)
+    candidate = words.text[start : end if end >= 0 else len(words.text)].rstrip()
+    if not candidate or candidate[0].isdigit() or _MASM_MARKS.search(candidate):
+        return None
+    first = re.match(r"[\s(*&]*([A-Za-z_]\w*)", candidate)
+    if first is None or not _names_data(interp, first[1]):
+        return None
+    texts = [candidate]
+    passes = re.fullmatch(r"(.+?)\s+(?:0x[0-9a-f]+|[0-9]+)", candidate, re.IGNORECASE)
+    if passes is not None:  # `ba w4 counter 3`: a pass count follows
+        texts.append(passes[1])
+    for text in texts:
+        try:
+            value = interp.client.symbols.evaluate_c_expression(text)
+        except PydbgError:
+            continue
+        if value.address is None:
+            continue  # a number or a register variable: not something to watch
+        words.pos = start + len(text)
+        return text, value
+    return None
+
+
+def _names_data(interp: Interpreter, name: str) -> bool:
+    """Whether `name` is a local or parameter of the scope frame, or a symbol of data (not
+    code): what the C evaluator can watch.  Checked first because the C evaluator looks an
+    unknown global up in every module's DWARF (in libc's debug file, seconds the first
+    time): `ba w4 main` or `ba r4 nothing` stay MASM without that search."""
+    symbols = interp.client.symbols
+    try:
+        if symbols.get_scope_variables().named(name) is not None:
+            return True
+    except PydbgError:
+        pass  # no DWARF for the scope frame: globals may still have it
+    try:
+        region = interp.client.data_spaces.query_virtual(symbols.get_offset_by_name(name))
+    except PydbgError:
+        return False
+    return region.protect in (PageProtection.READONLY, PageProtection.READWRITE)
 
 
 def _named_locations(interp: Interpreter, words: _Words) -> list[tuple[int | None, str]] | None:
@@ -415,6 +510,10 @@ def describe(bp: Breakpoint) -> str:
         line += " /1"
     if isinstance(bp.condition, str):
         line += f' /w "{bp.condition}"'
+    elif isinstance(bp.condition, CCondition):
+        line += f' /w "@@c++({bp.condition.text})"'
+    elif isinstance(bp.condition, WatchedValue):
+        line += f" watch {bp.condition.expression}"
     if bp.get_command():
         line += f' "{bp.get_command()}"'
     return line
@@ -459,6 +558,7 @@ def _address(interp: Interpreter, name: str, rest: str) -> int:
 def _go_up(interp: Interpreter, rest: str) -> Run:
     if rest.strip():
         raise CommandSyntaxError(f"gu {rest}", 3, "gu takes no arguments")
+    expect_return(interp)  # the stop that ends it prints the value returned, as gdb's finish
     return Run(DebugStatus.STEP_OVER, 1, StepMode.GO_UP)
 
 

@@ -15,7 +15,11 @@ import mmap
 import struct
 from typing import TYPE_CHECKING
 
-from pydbg.commands.errors import AmbiguousSymbolExpressionError, UnknownPseudoRegisterError
+from pydbg.commands.errors import (
+    AmbiguousSymbolExpressionError,
+    ExpressionError,
+    UnknownPseudoRegisterError,
+)
 from pydbg.commands.expression import parse_number
 from pydbg.engine.images import image_facts
 from pydbg.errors import AmbiguousSymbolError, NoTargetError, UnknownSymbolError
@@ -77,6 +81,16 @@ class CommandContext:
 
     def source_line(self, spec: str) -> int:
         return self.client.symbols.resolve_source_line(spec)[2][0]
+
+    def c_expression(self, text: str) -> int:
+        """`@@c++(text)`: the C evaluator's value in the scope frame, as a MASM number."""
+        from pydbg.commands.evaluator_switch import masm_number
+        from pydbg.dwarf.errors import DwarfError
+
+        try:
+            return masm_number(self.client.symbols.evaluate_c_expression(text))
+        except DwarfError as exc:  # an unknown name, C syntax, `*` of an int...
+            raise ExpressionError(f"@@c++({text.strip()}): {exc}") from None
 
     def symbol(self, name: str) -> int | None:
         """The address of `module!name` or an unambiguous bare `name` in the current

@@ -31,6 +31,12 @@ Symbols
     quotes a name with characters MASM would read as operators:
     `@!"cpp!ns::Box<int>::get"`, `@!"ns::K::f(int)"+4`.
 
+C++ operands
+    `@@c++(expr)` and `@@(expr)` are the value of a C expression, from the context's C
+    evaluator (the scope frame's variables and DWARF types), as an unsigned 64-bit number:
+    `? @@c++(sizeof(struct node))`, `? poi(@@c++(&g_list))`; pydbg.commands.evaluator_switch
+    says how C values become numbers.  `@@masm(expr)` is a parenthesized MASM expression.
+
 Operators, highest precedence first (all binary ones associate to the left)
     ( )                                     grouping
     + - ~ !  hi low  by wo dwo qwo poi      unary
@@ -71,7 +77,14 @@ from pydbg.commands.errors import (
 )
 from pydbg.errors import InvalidRegisterError
 
-__all__ = ["MAX_DEPTH", "ExpressionContext", "evaluate", "evaluate_prefix", "parse_number"]
+__all__ = [
+    "MAX_DEPTH",
+    "ExpressionContext",
+    "closing_parenthesis",
+    "evaluate",
+    "evaluate_prefix",
+    "parse_number",
+]
 
 _MASK: Final = (1 << 64) - 1
 _SIGN: Final = 1 << 63
@@ -108,6 +121,11 @@ class ExpressionContext(Protocol):
         pydbg.errors.SourceLineError subclasses when there is none."""
         ...
 
+    def c_expression(self, text: str) -> int:
+        """The value of the C expression `text` (an `@@c++(...)` operand) as an unsigned
+        64-bit number.  Raises ExpressionError (or a PydbgError of the C evaluator)."""
+        ...
+
 
 # --- Lexer ------------------------------------------------------------------------------
 
@@ -123,6 +141,8 @@ _Kind = Literal[
     "end",
     "invalid",
     "line",
+    "c++",
+    "masm",
 ]
 
 
@@ -146,6 +166,7 @@ _WORD_OPERATORS: Final = frozenset(
 # backtick cdb puts in the middle of 64-bit numbers.
 _WORD: Final = re.compile(r"[A-Za-z0-9_]+(?:(?:`|!|::)[A-Za-z0-9_]+)*")
 _NAME: Final = re.compile(r"[A-Za-z0-9_]+")
+_SWITCH: Final = re.compile(r"@@(c\+\+|masm|)\(", re.IGNORECASE)
 _PREFIX_BASES: Final = {"x": 16, "n": 10, "t": 8, "y": 2}
 _DIGITS: Final = {
     2: frozenset("01"),
@@ -229,6 +250,14 @@ class _Lexer:
                 return _Token("invalid", "unterminated `file:line`", start)
             self.pos = close + 1
             return _Token("line", text[start + 1 : close].strip(), start)
+        if switch := _SWITCH.match(text, start):  # @@c++( @@( @@masm(
+            closing = closing_parenthesis(text, switch.end() - 1)
+            if closing is None:
+                self.pos = len(text)
+                return _Token("invalid", f"unterminated {switch.group()}...)", start)
+            self.pos = closing + 1
+            kind: _Kind = "masm" if switch[1].lower() == "masm" else "c++"
+            return _Token(kind, text[switch.end() : closing], start)
         if ch == "$" or text.startswith("@$", start):
             return self._name("pseudo", start, start + (1 if ch == "$" else 2))
         if text.startswith('@!"', start):
@@ -272,6 +301,31 @@ class _Lexer:
                 return _Token("invalid", f"invalid number {_abridged(word)}", start)
             return _Token("word", word, start)
         return _Token("number", word, start, value)
+
+
+def closing_parenthesis(text: str, opening: int) -> int | None:
+    """The index of the `)` that closes the `(` at `opening` (quoted text skipped), or
+    None when it is not closed."""
+    depth = 0
+    quote = ""
+    index = opening
+    while index < len(text):
+        ch = text[index]
+        if quote:
+            if ch == "\\":
+                index += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return None
 
 
 # --- Operators --------------------------------------------------------------------------
@@ -481,6 +535,12 @@ class _Parser:
             return self._word(token.text)
         if token.kind == "line":
             return self._ctx.source_line(token.text) & _MASK
+        if token.kind == "c++":
+            if not token.text.strip():
+                raise self.error(token, "@@c++() needs an expression")
+            return self._ctx.c_expression(token.text) & _MASK
+        if token.kind == "masm":
+            return evaluate(token.text, self._ctx, self._lexer.radix)
         raise self.error(token, "expected an operand")
 
     def _word(self, word: str) -> int:
@@ -545,6 +605,15 @@ class _Placeholder:
         return 1
 
     def source_line(self, spec: str) -> int:
+        return 1
+
+    def c_expression(self, text: str) -> int:
+        from pydbg.dwarf.c_expressions import ExpressionSyntaxError, check_c_syntax
+
+        try:
+            check_c_syntax(text)
+        except ExpressionSyntaxError as exc:
+            raise CommandSyntaxError(text, exc.column, str(exc)) from None
         return 1
 
 

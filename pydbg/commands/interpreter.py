@@ -45,6 +45,7 @@ from pydbg.errors import PydbgError
 
 if TYPE_CHECKING:
     from pydbg.client import DebugClient
+    from pydbg.commands.return_display import PendingReturn
 
 __all__ = ["CommandHelp", "Interpreter", "Run", "UnknownCommandError", "command"]
 
@@ -101,6 +102,8 @@ class Interpreter:
         self.next_display: int | None = None  # where a d* command without address goes on
         # What a stop shows (`.prompt_allow`): everything, as in cdb.
         self.prompt_allow: frozenset[str] = frozenset({"sym", "dis", "ea", "reg", "src"})
+        # A `gu` whose return value the stop that ends it prints (return_display).
+        self.pending_return: PendingReturn | None = None
 
     def out(self, text: str, mask: int = OutputMask.NORMAL) -> None:
         self.client.output(mask, text)
@@ -108,11 +111,14 @@ class Interpreter:
     def output_current_state(self, flags: int = DEBUG_CURRENT_DEFAULT) -> None:
         """What cdb shows at a stop (IDebugControl::OutputCurrentState): the registers,
         the `module!symbol+off [file @ line]:` line and the next instruction, of the
-        scope frame, as `.prompt_allow` allows (pydbg.commands.state_display).  Front ends
+        scope frame, as `.prompt_allow` allows (pydbg.commands.state_display), after the
+        value returned when the stop ends a `gu` (pydbg.commands.return_display).  Front ends
         call it after a wait that breaks.  Sent as DEBUG_OUTPUT_PROMPT_REGISTERS; a target
         whose registers cannot be read gets one line saying why, never an exception."""
+        from pydbg.commands.return_display import report_return
         from pydbg.commands.state_display import state_text
 
+        report_return(self)
         try:
             text = state_text(self, flags, self.prompt_allow)
         except PydbgError as exc:

@@ -24,6 +24,7 @@ import re
 
 from pydbg.addresses import hex64
 from pydbg.commands.errors import CommandError
+from pydbg.commands.evaluator_switch import substitute_masm
 from pydbg.commands.interpreter import Interpreter, command
 from pydbg.dwarf.errors import DwarfError
 from pydbg.dwarf.types import (
@@ -241,7 +242,7 @@ def _evaluate_c(interp: Interpreter, rest: str) -> None:
     if not rest.strip():
         raise CommandError("??: needs a C expression: ?? first.where.x")
     try:
-        value = interp.client.symbols.evaluate_c_expression(rest)
+        value = interp.client.symbols.evaluate_c_expression(substitute_masm(rest, interp.evaluate))
         text = format_value(value)
     except DwarfError as exc:
         raise CommandError(f"?? {rest.strip()}: {exc}") from None

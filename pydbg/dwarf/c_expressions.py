@@ -5,7 +5,9 @@ operators with C's integer promotions and usual arithmetic conversions (LP64: in
 long 8 bytes), pointer arithmetic (`p + 1`, `p - q`), and integer, character and
 floating literals.
 
-`evaluate_c(text, names)` parses with precedence climbing and evaluates as it goes;
+`evaluate_c(text, names)` parses with precedence climbing and evaluates as it goes
+(`&&`, `||` and `?:` short-circuit as in C: the operand they skip is read, not
+evaluated);
 `names` resolves identifiers to values and type names to types.  Results are `Value`s:
 computed ones carry their bytes (an implicit location), the others stay where they are
 (so `&first.where` works).  Errors are ExpressionSyntaxError (with the column) or
@@ -34,7 +36,7 @@ from pydbg.dwarf.types import (
 )
 from pydbg.dwarf.values import Value, ValueReader
 
-__all__ = ["CNames", "ExpressionSyntaxError", "evaluate_c"]
+__all__ = ["CNames", "ExpressionSyntaxError", "check_c_syntax", "evaluate_c"]
 
 
 class ExpressionSyntaxError(DwarfError, ValueError):
@@ -229,10 +231,14 @@ class _Parser:
         if not self.at("?"):
             return condition
         self.take("?")
-        yes = self.conditional()
+        if _number(condition):  # only the branch taken is evaluated, as in C
+            yes = self.conditional()
+            self.take(":")
+            self.skip_operand(":")
+            return yes
+        self.skip_operand("?")
         self.take(":")
-        no = self.conditional()
-        return yes if _number(condition) else no
+        return self.conditional()
 
     def binary(self, level: int) -> Value:
         if level == len(_BINARY):
@@ -240,9 +246,42 @@ class _Parser:
         left = self.binary(level + 1)
         while self.at(*_BINARY[level]):
             op = self.take()[1]
+            if op in ("&&", "||") and bool(_number(left)) == (op == "||"):
+                # C's short circuit: the right operand is not evaluated (`p && p->next`).
+                self.skip_operand(_BINARY[level][0])
+                left = constant(INT, int(op == "||"), self.names.reader)
+                continue
             right = self.binary(level + 1)
             left = self.apply(op, left, right)
         return left
+
+    def skip_operand(self, op: str) -> None:
+        """Pass over an operand without evaluating it: the right operand of `op` (&& or
+        ||) up to the next operator that binds no tighter, `?`, `:`, `,` or an unmatched
+        `)`/`]`; after `?` the branch up to its `:`; after `:` the rest of the
+        conditional (nested `?:` included)."""
+        stops = {"||", "?", ":", ","} | ({"&&"} if op == "&&" else set())
+        if op in "?:":
+            stops = {":", ","}
+        depth = questions = 0
+        start = self.pos
+        while (token := self.peek()) is not None:
+            if token[0] == "op":
+                if token[1] in "([":
+                    depth += 1
+                elif token[1] in ")]":
+                    if depth == 0:
+                        break
+                    depth -= 1
+                elif depth == 0 and op in "?:" and token[1] == "?":
+                    questions += 1
+                elif depth == 0 and token[1] == ":" and questions:
+                    questions -= 1
+                elif depth == 0 and token[1] in stops:
+                    break
+            self.pos += 1
+        if self.pos == start or depth:
+            raise ExpressionSyntaxError(self.text, len(self.text), f"no operand after {op!r}")
 
     def apply(self, op: str, a: Value, b: Value) -> Value:
         reader = self.names.reader
@@ -542,3 +581,12 @@ def evaluate_c(text: str, names: CNames) -> Value:
         return _Parser(text, names).expression()
     except RecursionError:
         raise ExpressionSyntaxError(text, 0, "expression nested too deeply") from None
+
+
+def check_c_syntax(text: str) -> None:
+    """Raise ExpressionSyntaxError if `text` is empty or holds what no C expression holds
+    (a character C has no token for: `@`, `$`, a backtick...).  Names are not looked up
+    and the grammar is checked only when the expression is evaluated."""
+    if not text.strip():
+        raise ExpressionSyntaxError(text, 0, "empty expression")
+    _tokens(text)

@@ -8,7 +8,7 @@ for structs and unions, `v[i]` and `len(v)` for arrays, `v.deref()` for pointers
 `format_value(v)` is gdb's `print` text for it, without the `$1 = ` (and with what
 `info locals` prints for top-level pointers: the bare address):
 
-    ints in decimal; chars `100 'd'`; _Bool `true`; floats %.9g / %.17g;
+    ints in decimal; chars `100 'd'`; _Bool `true`; floats %.9g / %.17g / %.21Lg;
     pointers `0x7ffe...`, `0x5555... "text"` for char pointers, `0x5555... <add>` where
     a symbol holds the address; enums by name, flag enums `(F_A | F_C)`;
     structs `{x = 3, y = -4}`, base classes `<Base> = {...}`;
@@ -18,6 +18,7 @@ for structs and unions, `v[i]` and `len(v)` for arrays, `v.deref()` for pointers
 
 from __future__ import annotations
 
+import decimal
 import math
 import struct
 from collections.abc import Callable, Iterator
@@ -432,8 +433,33 @@ def format_float(raw: bytes) -> str:
         return f"{sign}nan({bits & ((1 << mant_bits) - 1):#x})"
     if math.isinf(f):
         return "-inf" if f < 0 else "inf"
-    digits = 9 if len(raw) == 4 else 17 if len(raw) == 8 else 18
-    return f"{f:.{digits}g}"
+    if len(raw) in (4, 8):
+        return f"{f:.{9 if len(raw) == 4 else 17}g}"
+    return _format_x87(raw)
+
+
+def _format_x87(raw: bytes) -> str:
+    """An x87 extended value (long double) as gdb prints it: %.21Lg, from the exact value
+    (a Python float would keep 17 digits of its 64-bit mantissa)."""
+    mantissa = int.from_bytes(raw[:8], "little")
+    exp_sign = int.from_bytes(raw[8:10], "little")
+    negative = "-" if exp_sign & 0x8000 else ""
+    if not mantissa:
+        return f"{negative}0"
+    with decimal.localcontext() as context:
+        context.prec = 60
+        exponent = max(exp_sign & 0x7FFF, 1) - 16383 - 63
+        exact = decimal.Decimal(mantissa) * decimal.Decimal(2) ** exponent
+        digits, _, power = f"{exact:.20e}".partition("e")  # 21 significant digits
+    x = int(power)
+    if -4 <= x < 21:  # C's %g: fixed notation, trailing zeros dropped
+        with decimal.localcontext() as context:
+            context.prec = 60
+            fixed = f"{decimal.Decimal(digits).scaleb(x):f}"
+        text = fixed.rstrip("0").rstrip(".") if "." in fixed else fixed
+    else:
+        text = digits.rstrip("0").rstrip(".") + f"e{'-' if x < 0 else '+'}{abs(x):02d}"
+    return negative + text
 
 
 _ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r", 27: "\\033"}
