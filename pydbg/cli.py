@@ -6,6 +6,7 @@
     pydbg [-c "commands"] [-i] -z CORE [PROG]
     pydbg run [--timeout SECONDS] [--json FILE] -- program [args...]
     pydbg run [--timeout SECONDS] [--json FILE] -p PID | -pn NAME
+    pydbg gdbserver [--multi] HOST:PORT -- program [args...]   (pydbg.gdbremote.cli)
     pydbg --version
 
 It launches the program (or attaches to PID, or to the one running process whose
@@ -207,6 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["run"]:
         return _run_command(words[1:])
+    if words[:1] == ["gdbserver"]:
+        from pydbg.gdbremote.cli import main as gdbserver_main
+
+        return gdbserver_main(words[1:])
     parser = _parser()
     args = parser.parse_args(words)
     program = _program(args.program)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydbg.constants import DEBUG_CDS_REGISTERS
+from pydbg.constants import DEBUG_ANY_ID, DEBUG_CDS_REGISTERS
 from pydbg.errors import InvalidRegisterError, PydbgError, RegisterValueError
 from pydbg.symbols import Symbols
 
@@ -183,6 +183,50 @@ class Registers:
         thread = self._engine.require_stopped("get_xsave_area")
         return self._engine.backend.get_fpregs(thread.tid).raw
 
+    def set_xsave_value(self, name: str, value: int) -> None:
+        """Change one x87, MXCSR or AVX register in the current thread's XSAVE area
+        (pydbg; what gdb's remote protocol can name beyond set_value's registers):
+        `st0`..`st7` (80-bit, ST(i)), `fctrl`, `fstat`, `ftag` (the full tag word, kept
+        as FXSAVE's abridged one: empty or not), `fop`, `fioff`/`fiseg` and
+        `fooff`/`foseg` (the 64-bit instruction and operand pointers' low 32 and next 16
+        bits), `mxcsr`, and `ymm0h`..`ymm15h` (the upper 128 bits of a ymm register,
+        which needs AVX).  Reports ChangeDebuggeeState(DEBUG_CDS_REGISTERS, DEBUG_ANY_ID)."""
+        thread = self._engine.require_stopped("set_xsave_value")
+        backend = self._engine.backend
+        fpregs = backend.get_fpregs(thread.tid)
+        key = name.lower()
+        widths = {"fctrl": 16, "fstat": 16, "ftag": 16, "fop": 11, "mxcsr": 32}
+        width = 80 if key.startswith("st") else 128 if key.startswith("ymm") else 32
+        width = widths.get(key, 16 if key in ("fiseg", "foseg") else width)
+        if not isinstance(value, int) or not 0 <= value < 1 << width:
+            raise RegisterValueError(f"{value!r} does not fit the {width}-bit {name}")
+        if key in ("st0", "st1", "st2", "st3", "st4", "st5", "st6", "st7"):
+            fpregs.set_st(int(key[2]), value.to_bytes(10, "little"))
+        elif key.startswith("ymm") and key.endswith("h") and key[3:-1].isdigit():
+            n = int(key[3:-1])
+            if not 0 <= n < 16 or not fpregs.has_avx:
+                raise InvalidRegisterError(name, ())
+            fpregs.set_ymm(n, (value << 128) | fpregs.xmm(n))
+        elif key == "fctrl":
+            fpregs.fcw = value
+        elif key == "fstat":
+            fpregs.fsw = value
+        elif key == "ftag":
+            # Full tag 3 (empty) -> abridged bit clear; anything else -> set.
+            fpregs.ftw = sum(1 << i for i in range(8) if (value >> (2 * i)) & 3 != 3)
+        elif key == "fop":
+            fpregs.fop = value
+        elif key == "mxcsr":
+            fpregs.mxcsr = value
+        elif key in ("fioff", "fiseg"):
+            fpregs.fip = _pointer_part(fpregs.fip, key == "fiseg", value)
+        elif key in ("fooff", "foseg"):
+            fpregs.fdp = _pointer_part(fpregs.fdp, key == "foseg", value)
+        else:
+            raise InvalidRegisterError(name, ())
+        backend.set_fpregs(thread.tid, fpregs)
+        self._engine.notifier.debuggee_state(DEBUG_CDS_REGISTERS, DEBUG_ANY_ID)
+
     def set_value(self, register: int | str, value: int) -> None:
         """SetValue: change one register of the current thread."""
         name = self._name(register)
@@ -222,3 +266,11 @@ class Registers:
     def get_frame_offset(self) -> int:
         """GetFrameOffset: rbp (the frame pointer, when the code keeps one)."""
         return self.get_value("rbp")
+
+
+def _pointer_part(pointer: int, selector: bool, value: int) -> int:
+    """An FXSAVE64 instruction/operand pointer with its offset (bits 0-31) or its
+    selector part (bits 32-47) replaced."""
+    if selector:
+        return (pointer & ~(0xFFFF << 32)) | (value << 32)
+    return (pointer & ~0xFFFFFFFF) | value

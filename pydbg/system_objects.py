@@ -65,6 +65,18 @@ class SystemObjects:
     def get_current_process_executable_name(self) -> str:
         return self._current_process().image_name
 
+    def get_current_process_auxv(self) -> bytes:
+        """The current process's auxiliary vector as the kernel laid it out at exec
+        (/proc/PID/auxv: AT_* key and value pairs, 8 bytes each, ending with AT_NULL).
+        A pydbg extension (remote servers hand it to gdb as qXfer:auxv).  Raises
+        EngineError when the process is gone."""
+        pid = self._current_process().pid
+        try:
+            with open(f"/proc/{pid}/auxv", "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise EngineError(f"cannot read the auxiliary vector of {pid}: {exc}") from exc
+
     def set_current_process_id(self, engine_id: int) -> None:
         """Make a process current: its first live thread becomes the current thread."""
         for process in self._processes():

@@ -46,6 +46,7 @@ def _front_end_files() -> list[Path]:
         PACKAGE / "pytest_plugin.py",
         *sorted((PACKAGE / "repl").glob("*.py")),
         *sorted((PACKAGE / "reports").glob("*.py")),
+        *sorted((PACKAGE / "gdbremote").glob("*.py")),
     ]
 
 
@@ -129,6 +130,19 @@ def test_the_scripting_layer_uses_only_the_facets():
         found += [
             f"{name}:{line}: imports {module}"
             for module, line, typing_only in imports(source, name)
+            if not typing_only and (_is(module, "pydbg.engine") or _is(module, "pydbg._native"))
+        ]
+    assert not found, "\n".join(found)
+
+
+def test_the_gdb_remote_server_uses_only_the_facets():
+    """pydbg gdbserver is a front end: no engine, no native core, but for type checking."""
+    found = []
+    for path in sorted((PACKAGE / "gdbremote").glob("*.py")):
+        name = str(path.relative_to(ROOT))
+        found += [
+            f"{name}:{line}: imports {module}"
+            for module, line, typing_only in imports(path.read_text(), name)
             if not typing_only and (_is(module, "pydbg.engine") or _is(module, "pydbg._native"))
         ]
     assert not found, "\n".join(found)
