@@ -96,6 +96,7 @@ __all__ = [
     "EventCallbacks",
     "OutputCallbacks",
     "create_client",
+    "connect",
     # the layer for scripts (pydbg.scripting)
     "launch",
     "attach",
@@ -153,6 +154,7 @@ __all__ = [
 _LAZY = {
     "DebugClient": "pydbg.client",
     "create_client": "pydbg.client",
+    "connect": "pydbg.client",
     "EventCallbacks": "pydbg.callbacks",
     "OutputCallbacks": "pydbg.callbacks",
     **dict.fromkeys(
