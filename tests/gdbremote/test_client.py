@@ -1,0 +1,298 @@
+"""pydbg as a GDB-remote client: `pydbg.connect("gdbserver:127.0.0.1:PORT")` against a
+real gdbserver running tests/targets/rsp.c, checked against the program's printout,
+nm, gdb driving the same kind of session, and local pydbg on the same program.
+
+Each test starts its own `gdbserver --once 127.0.0.1:0 PROG` (it prints the port it
+got), and kills and reaps it, and the program it launched, at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+import pydbg
+from pydbg.errors import RemoteError, RemoteUnsupportedError
+
+pytestmark = pytest.mark.skipif(shutil.which("gdbserver") is None, reason="needs gdbserver")
+
+WAIT = 30_000  # ms: a generous bound on any single wait, never a timing assertion
+START_TIMEOUT = 30.0
+
+
+@dataclass
+class GdbServer:
+    proc: subprocess.Popen[bytes]
+    port: int
+    stdout_path: Path
+    stderr_path: Path
+
+    @property
+    def address(self) -> str:
+        return f"gdbserver:127.0.0.1:{self.port}"
+
+    def program_output(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
+    def program_pid(self) -> int:
+        found = re.search(r"pid = (\d+)", self.stderr_path.read_text(errors="replace"))
+        assert found, self.stderr_path.read_text(errors="replace")
+        return int(found.group(1))
+
+
+@pytest.fixture
+def gdbserver_proc(tmp_path: Path) -> Iterator[Any]:
+    """start(prog, *args) -> GdbServer: `gdbserver --once 127.0.0.1:0 prog args`."""
+    started: list[GdbServer] = []
+
+    def start(*argv: str) -> GdbServer:
+        out = tmp_path / f"gdbserver{len(started)}.out"
+        err = tmp_path / f"gdbserver{len(started)}.err"
+        with open(out, "wb") as fout, open(err, "wb") as ferr:
+            proc = subprocess.Popen(
+                ["gdbserver", "--once", "127.0.0.1:0", *argv],
+                stdin=subprocess.DEVNULL,
+                stdout=fout,
+                stderr=ferr,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            found = re.search(r"Listening on port (\d+)", err.read_text(errors="replace"))
+            if found:
+                server = GdbServer(proc, int(found.group(1)), out, err)
+                started.append(server)
+                return server
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"gdbserver did not start: {err.read_text(errors='replace')}")
+
+    yield start
+    for server in started:
+        program = None
+        with contextlib.suppress(psutil.NoSuchProcess, AssertionError):
+            program = psutil.Process(server.program_pid())
+        if server.proc.poll() is None:
+            server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(30)
+        if program is not None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                program.kill()
+                program.wait(30)
+
+
+@pytest.fixture
+def remote(gdbserver_proc: Any, targets: Any) -> Iterator[tuple[Any, GdbServer]]:
+    """(client, server): a session connected to gdbserver running rsp-pie, broken in at
+    its initial stop."""
+    server = gdbserver_proc(targets["rsp"].path)
+    client = pydbg.connect(server.address)
+    try:
+        assert client.control.wait_for_event(timeout=WAIT)
+        yield client, server
+    finally:
+        client.end_session(0)
+
+
+def _printout(server: GdbServer) -> dict[str, str]:
+    """The program's `name value` lines, once it has printed "done"."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while "done" not in server.program_output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = server.program_output().splitlines()
+    assert "done" in lines, server.program_output()
+    out: dict[str, str] = {}
+    for line in lines:
+        name, _, value = line.partition(" ")
+        out.setdefault(name, value)
+    return out
+
+
+def _go(client: Any, command: str = "g") -> None:
+    client.control.execute(command)
+    assert client.control.wait_for_event(timeout=WAIT)
+
+
+def _text(client: Any, command: str) -> str:
+    parts: list[str] = []
+    old = client.get_output_callbacks()
+    client.set_output_callbacks(lambda mask, text: parts.append(text))
+    try:
+        client.control.execute(command)
+    finally:
+        client.set_output_callbacks(old)
+    return "".join(parts)
+
+
+def _finish(client: Any, server: GdbServer) -> dict[str, str]:
+    client.control.execute("bc *")
+    client.control.execute("g")
+    client.control.wait_for_event(timeout=WAIT)
+    assert client.get_exit_code() == 0
+    return _printout(server)
+
+
+def test_initial_stop_is_the_servers(remote: tuple[Any, GdbServer]) -> None:
+    client, server = remote
+    # gdbserver stops the program at its exec: the loader's entry, which auxv names.
+    pid = server.program_pid()
+    assert client.system_objects.get_current_process_system_id() == pid
+    with open(f"/proc/{pid}/auxv", "rb") as f:
+        auxv = f.read()
+    words = [int.from_bytes(auxv[i : i + 8], "little") for i in range(0, len(auxv), 8)]
+    at_base = dict(zip(words[::2], words[1::2], strict=False))[7]  # AT_BASE: the loader
+    rip = client.registers.get_instruction_offset()
+    loader = client.symbols.get_module_by_offset(rip)[1]
+    assert loader == at_base
+    assert _text(client, "ln @rip").count("_start") >= 1
+
+
+def test_registers_and_memory_against_the_printout(remote: tuple[Any, GdbServer]) -> None:
+    client, server = remote
+    label = client.symbols.get_offset_by_name("regs_loaded")
+    client.control.execute(f"bp {label:#x}")
+    _go(client)
+    rip = client.registers.get_instruction_offset()
+    rsp = client.registers.get_value("rsp")
+    quad = client.symbols.get_offset_by_name("quad")
+    memory = client.data_spaces.read_virtual(quad, 32)
+    xmm0 = client.registers.get_value("xmm0")
+    printed = _finish(client, server)
+    assert rip == int(printed["regs_loaded"], 16) == label
+    assert rsp == int(printed["saved_rsp"], 16)
+    values = [int.from_bytes(memory[i : i + 8], "little") for i in range(0, 32, 8)]
+    quads = [
+        line.split()[1] for line in server.program_output().splitlines() if line.startswith("quad ")
+    ]
+    assert values == [int(v, 16) for v in quads]
+    assert xmm0.to_bytes(16, "little").hex(" ") == printed["xmm_in"]
+
+
+def test_breakpoint_by_name_hits_at_the_function(
+    remote: tuple[Any, GdbServer], targets: Any
+) -> None:
+    client, server = remote
+    client.control.execute("bp work")
+    _go(client)
+    pc = client.registers.get_instruction_offset()
+    # nm's value of work plus the module's load base.
+    nm = subprocess.run(
+        ["nm", targets["rsp"].path], capture_output=True, text=True, check=True
+    ).stdout
+    work = int(next(line.split()[0] for line in nm.splitlines() if line.endswith(" work")), 16)
+    base = client.symbols.get_module_by_offset(pc)[1]
+    assert pc == base + work
+    assert "Hit breakpoint 0" in _text(client, ".lastevent")
+    # The breakpoint is the server's: memory reads show the original byte, not int3.
+    with open(targets["rsp"].path, "rb") as f:
+        elf = f.read()
+    # (ld lays a PIE's text out at file offset == virtual address)
+    assert client.data_spaces.read_virtual(pc, 4) == elf[work : work + 4]
+    printed = _finish(client, server)
+    assert printed["counter"] == "8"
+
+
+def _local_trace(targets: Any, steps: int) -> tuple[list[tuple[str, int]], str]:
+    """Module-relative pcs of `steps` t's from work's entry, and `k` there, on local pydbg."""
+    with pydbg.create_client() as client:
+        client.create_process([targets["rsp"].path], stdout=subprocess.DEVNULL)
+        assert client.control.wait_for_event(timeout=WAIT)
+        client.control.execute("bp work")
+        _go(client)
+        stack = _text(client, "k")
+        pcs = _trace(client, steps)
+        client.terminate_processes()
+    return pcs, stack
+
+
+def _trace(client: Any, steps: int) -> list[tuple[str, int]]:
+    names = {m.base: m.module_name for m in client.symbols.modules()}
+    out = []
+    for _ in range(steps):
+        _go(client, "t")
+        pc = client.registers.get_instruction_offset()
+        base = client.symbols.get_module_by_offset(pc)[1]
+        out.append((names[base], pc - base))
+    return out
+
+
+def _call_sites(stack: str) -> list[str]:
+    return [
+        line.split()[-1] if "[" not in line else line.split()[2] for line in stack.splitlines()[1:]
+    ]
+
+
+def test_stepping_and_stack_match_local_pydbg(remote: tuple[Any, GdbServer], targets: Any) -> None:
+    client, server = remote
+    client.control.execute("bp work")
+    _go(client)
+    stack = _text(client, "k")
+    remote_pcs = _trace(client, 100)
+    local_pcs, local_stack = _local_trace(targets, 100)
+    assert remote_pcs == local_pcs
+    assert _call_sites(stack) == _call_sites(local_stack)
+    assert "outer" in stack and "main" in stack
+    _finish(client, server)
+
+
+def test_exit_code_reaches_the_session(remote: tuple[Any, GdbServer]) -> None:
+    client, server = remote
+    printed = _finish(client, server)
+    assert printed["counter"] == "8"
+    server.proc.wait(30)  # --once: the server ends with its program
+
+
+def test_detach_lets_the_program_finish(remote: tuple[Any, GdbServer]) -> None:
+    client, server = remote
+    client.control.execute("bp work")
+    _go(client)
+    client.detach_processes()
+    printed = _printout(server)
+    assert printed["counter"] == "8"  # the breakpoint was lifted: work ran once, unhindered
+
+
+def test_kill_ends_the_program(remote: tuple[Any, GdbServer]) -> None:
+    client, server = remote
+    pid = server.program_pid()
+    client.terminate_processes()
+    server.proc.wait(30)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert "done" not in server.program_output()
+
+
+def test_write_watchpoint_through_z2(remote: tuple[Any, GdbServer]) -> None:
+    client, server = remote
+    client.control.execute("ba w8 counter")
+    _go(client)
+    assert "work" in _text(client, "ln @rip")
+    assert (
+        client.data_spaces.read_virtual(client.symbols.get_offset_by_name("counter"), 1) == b"\x08"
+    )
+    _finish(client, server)
+
+
+def test_bad_addresses_are_refused() -> None:
+    with pytest.raises(ValueError):
+        pydbg.connect("gdbserver:nohostport")
+    with pytest.raises(RemoteUnsupportedError):
+        pydbg.connect("gdbserver:192.0.2.1:1234")
+    with pytest.raises(RemoteError):
+        # A closed port on the loopback (bound, never listened on).
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            pydbg.connect(f"gdbserver:127.0.0.1:{s.getsockname()[1]}", timeout=5)
