@@ -7,6 +7,7 @@
     pydbg run [--timeout SECONDS] [--json FILE] -- program [args...]
     pydbg run [--timeout SECONDS] [--json FILE] -p PID | -pn NAME
     pydbg gdbserver [--multi] HOST:PORT -- program [args...]   (pydbg.gdbremote.cli)
+    pydbg -remote gdb:HOST:PORT [-c "commands"] [-i]   (pydbg.gdbremote.remote_cli)
     pydbg --version
 
 It launches the program (or attaches to PID, or to the one running process whose
@@ -212,6 +213,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pydbg.gdbremote.cli import main as gdbserver_main
 
         return gdbserver_main(words[1:])
+    from pydbg.gdbremote.remote_cli import is_gdb_remote
+
+    if is_gdb_remote(words):
+        from pydbg.gdbremote.remote_cli import main as gdb_remote_main
+
+        return gdb_remote_main(words)
     parser = _parser()
     args = parser.parse_args(words)
     program = _program(args.program)

@@ -9,10 +9,12 @@ got), and kills and reaps it, and the program it launched, at the end.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ import pytest
 
 import pydbg
 from pydbg.errors import RemoteError, RemoteUnsupportedError
+from tests.support import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("gdbserver") is None, reason="needs gdbserver")
 
@@ -296,3 +299,56 @@ def test_bad_addresses_are_refused() -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             pydbg.connect(f"gdbserver:127.0.0.1:{s.getsockname()[1]}", timeout=5)
+
+
+def test_pc_at_a_breakpoint_equals_gdbs(gdbserver_proc: Any, targets: Any) -> None:
+    """gdb on one gdbserver session and pydbg on another of the same program (gdbserver
+    disables ASLR, so both load it at the same address): `break *work` and `bp work` stop
+    at the same pc, with the same rsp."""
+    program = targets["rsp"].path
+    server = gdbserver_proc(program)
+    gdb = subprocess.run(
+        ["gdb", "-nx", "-batch", "-ex", f"target remote 127.0.0.1:{server.port}",
+         "-ex", "break *work", "-ex", "continue", "-ex", "printf \"pc=%#lx sp=%#lx\\n\", $pc, $sp",
+         "-ex", "kill", program],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    found = re.search(r"pc=(0x[0-9a-f]+) sp=(0x[0-9a-f]+)", gdb.stdout)
+    assert found, gdb.stdout + gdb.stderr
+    server.proc.wait(30)
+    second = gdbserver_proc(program)
+    client = pydbg.connect(second.address)
+    try:
+        assert client.control.wait_for_event(timeout=WAIT)
+        client.control.execute("bp work")
+        _go(client)
+        assert client.registers.get_instruction_offset() == int(found.group(1), 16)
+        assert client.registers.get_value("rsp") == int(found.group(2), 16)
+    finally:
+        client.end_session(0)
+
+
+def test_cli_remote_gdb(gdbserver_proc: Any, targets: Any) -> None:
+    """`pydbg -remote gdb:HOST:PORT -c ...` runs the commands on the served process; a
+    run to the end exits with the program's status."""
+    server = gdbserver_proc(targets["rsp"].path)
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    run = subprocess.run(
+        [sys.executable, "-m", "pydbg", "-remote", f"gdb:127.0.0.1:{server.port}",
+         "-c", "bp work; g; k"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "Breakpoint 0 hit" in run.stdout
+    assert "!outer" in run.stdout and "!main" in run.stdout
+    server.proc.wait(30)  # the session killed the program; --once ends the server
+    assert "done" not in server.program_output()
+    to_end = gdbserver_proc(targets["rsp"].path)
+    run = subprocess.run(
+        [sys.executable, "-m", "pydbg", "-remote", f"gdb:127.0.0.1:{to_end.port}", "-c", "g"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert _printout(to_end)["counter"] == "8"
