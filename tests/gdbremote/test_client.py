@@ -352,3 +352,26 @@ def test_cli_remote_gdb(gdbserver_proc: Any, targets: Any) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert _printout(to_end)["counter"] == "8"
+
+
+def test_threads_the_server_lists_join_the_session(gdbserver_proc: Any, targets: Any) -> None:
+    """Threads created while running are reported (CreateThread, from qfThreadInfo) and
+    their stacks walk; the set equals /proc/PID/task."""
+    server = gdbserver_proc(targets["rsp"].path, "threads", "3")
+    client = pydbg.connect(server.address)
+    try:
+        assert client.control.wait_for_event(timeout=WAIT)
+        client.control.execute("bp all_ready")
+        _go(client)
+        while "Hit breakpoint" not in _text(client, ".lastevent"):
+            _go(client)  # (CreateThread events break in first only if asked to; go on)
+        pid = server.program_pid()
+        _, tids = client.system_objects.get_thread_ids_by_index()
+        assert sorted(tids) == sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+        assert len(tids) == 4
+        stacks = _text(client, "~*k")
+        assert stacks.count("!worker_park") == 3
+        printed = _finish(client, server)
+        assert printed["counter"] == "8"
+    finally:
+        client.end_session(0)
