@@ -44,7 +44,7 @@ def _time_pydbg(program: str, steps: int, tmp: str) -> float:
             control.wait_for_event()
             control.execute("bc *")
             start = time.perf_counter()
-            control.execute(f"t {steps}")
+            control.execute(f"t 0x{steps:x}")  # (cdb numbers are hex by default)
             control.wait_for_event()
             return time.perf_counter() - start
         finally:
