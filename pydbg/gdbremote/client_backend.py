@@ -37,7 +37,8 @@ and gets records shaped like the native ones.  How each call maps onto the proto
   (qXfer:features:read, following xi:include), or pydbg.gdbremote.target_xml's table
   (gdbserver's amd64-linux numbering) when the server offers none.  `get_regs` is `Hg`
   + `g`, cached until the next resume; the rbp/rsp/rip a stop reply expedites answer
-  `get_pc` without a round trip.  `set_regs` is `G`, `set_reg`/`set_pc` are `P`.
+  `get_pc` without a round trip.  `set_regs` is `G`, `set_reg`/`set_pc` are `P` (or `G`
+  when the server has no `P`, as gdbserver's x86 port).
   `get_fpregs` builds the FXSAVE image from the x87 and SSE registers of `g`; writing
   them is refused (RemoteUnsupportedError).
 - Memory: `m` (reads in chunks the packet size allows; a refused chunk is retried page by
@@ -232,6 +233,7 @@ class RspBackend:
         self._sites: dict[int, int] = {}  # address -> insert count
         self._slots: dict[int, tuple[int, int, int]] = {}  # slot -> (Z type, address, size)
         self._pass: dict[int, bool] = {}
+        self._p_works = True
         try:
             self._handshake()
         except BaseException:
@@ -516,12 +518,28 @@ class RspBackend:
                 )
             if tid in stepping and stop.reason != "swbreak":
                 return RemoteEvent(EventKind.STEP, tid, pid, signal=_SIGTRAP, address=pc, si_code=2)
+            if stop.reason == "swbreak" and pc not in self._sites and self._own_int3(tid, pc):
+                # The program's own int3: gdbserver rewound the pc onto it, the kernel
+                # leaves it after it; present what the kernel does (SIGTRAP, SI_KERNEL).
+                return RemoteEvent(EventKind.SIGNAL, tid, pid, signal=_SIGTRAP, si_code=128)
             if stop.reason == "swbreak" or pc in self._sites:
                 return RemoteEvent(
                     EventKind.BREAKPOINT, tid, pid, signal=_SIGTRAP, address=pc, si_code=128
                 )
         signo = from_gdb_signal(stop.signal) or stop.signal
         return RemoteEvent(EventKind.SIGNAL, tid, pid, signal=signo)
+
+    def _own_int3(self, tid: int, pc: int) -> bool:
+        """Is there an int3 of the program at pc (not one of ours)?  If so the thread is
+        moved past it, where the kernel leaves a thread that executed it."""
+        try:
+            byte = self.read_memory(self.pid, pc, 1)
+        except MemoryAccessError:
+            return False
+        if byte != b"\xcc":
+            return False
+        self.set_reg(tid, "rip", pc + 1)
+        return True
 
     def _thread_changes(self, stopped: int) -> list[RemoteEvent]:
         """CLONE for threads the server lists that we did not know, EXITED for those it
@@ -878,11 +896,16 @@ class RspBackend:
             )
         raw = bytearray(self._g(tid))
         data = (value & ((1 << (8 * reg.size)) - 1)).to_bytes(reg.size, "little")
-        self._select(tid)
-        reply = self.link.request(f"P{reg.number:x}={data.hex()}".encode())
-        if reply != b"OK":
-            raise RemoteError(f"P ({name}): the server answered {reply[:40]!r}")
         raw[reg.offset : reg.offset + reg.size] = data
+        self._select(tid)
+        if self._p_works:
+            reply = self.link.request(f"P{reg.number:x}={data.hex()}".encode())
+            if not reply:
+                self._p_works = False  # (gdbserver's x86 port has no P: write them all)
+        if not self._p_works:
+            reply = self.link.request(b"G" + bytes(raw).hex().encode())
+        if reply != b"OK":
+            raise RemoteError(f"register write ({name}): the server answered {reply[:40]!r}")
         self._regs_raw[tid] = bytes(raw)
         self._expedited.pop(tid, None)
 
