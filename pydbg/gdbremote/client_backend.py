@@ -61,6 +61,7 @@ and gets records shaped like the native ones.  How each call maps onto the proto
 from __future__ import annotations
 
 import errno as _errno
+import os
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -94,6 +95,9 @@ from pydbg.gdbremote.target_xml import REGISTERS
 __all__ = ["RemoteEvent", "RemoteTraceResult", "RspBackend"]
 
 _SIGTRAP = 5
+# QThreadEvents in all-stop mode makes gdbserver 13 drop the connection when threads
+# exit (seen with tests/targets/rsp.c threads 2); off unless PYDBG_RSP_THREAD_EVENTS=1.
+_THREAD_EVENTS = os.environ.get("PYDBG_RSP_THREAD_EVENTS") == "1"
 _SIGINT = 2
 _PAGE = 4096
 
@@ -234,6 +238,7 @@ class RspBackend:
         self._slots: dict[int, tuple[int, int, int]] = {}  # slot -> (Z type, address, size)
         self._pass: dict[int, bool] = {}
         self._p_works = True
+        self._parked: set[int] = set()  # stopped here, running for the engine (all-stop)
         try:
             self._handshake()
         except BaseException:
@@ -244,7 +249,7 @@ class RspBackend:
 
     def _handshake(self) -> None:
         features = self.link.request(
-            b"qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386;vContSupported+"
+            b"qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386;vContSupported+;QThreadEvents+"
         ).decode("latin-1")
         self.features: dict[str, str] = {}
         for item in features.split(";"):
@@ -264,6 +269,13 @@ class RspBackend:
         # Selecting a thread first is what gdb does, and gdbserver sets its target
         # description up only then (reading target.xml before it trips an assertion).
         self.link.request(b"Hgp0.0" if self.multiprocess else b"Hg0")
+        # Thread creation and exit as they happen (`create` stops, `w` replies), which
+        # the native core reports as CLONE and EXITED.
+        self.thread_events = (
+            _THREAD_EVENTS
+            and self.features.get("QThreadEvents") == "+"
+            and self.link.request(b"QThreadEvents:1") == b"OK"
+        )
         self._layout = self._register_layout()
         self._by_name = {r.name: r for r in self._layout}
         self._by_number = {r.number: r for r in self._layout}
@@ -353,7 +365,7 @@ class RspBackend:
             raise NoSuchProcessError(
                 _errno.ESRCH, "no such thread on the server", request=request, tid=tid
             )
-        if tid in self._running or tid in self._actions:
+        if tid in self._running or tid in self._actions or tid in self._parked:
             raise NotStoppedError(tid, "running", request)
 
     # -- acquiring ----------------------------------------------------------------------
@@ -436,6 +448,7 @@ class RspBackend:
         self._threads = []
         self._running.clear()
         self._actions.clear()
+        self._parked.clear()
         self._regs_raw.clear()
         self._expedited.clear()
         self._sites.clear()
@@ -467,7 +480,7 @@ class RspBackend:
             raise NoSuchProcessError(
                 _errno.ESRCH, "no such thread", request="thread_state", tid=tid
             )
-        if tid in self._running or tid in self._actions:
+        if tid in self._running or tid in self._actions or tid in self._parked:
             return ThreadState.RUNNING
         return ThreadState.STOPPED
 
@@ -501,6 +514,8 @@ class RspBackend:
         if stop.kind != "T":
             return None
         tid, pid = stop.tid, stop.pid
+        if stop.reason == "create":
+            return RemoteEvent(EventKind.CLONE, tid, pid, message=tid)
         if stop.signal == GDB_SIGTRAP:
             if stop.reason == "library":
                 return None
@@ -598,6 +613,10 @@ class RspBackend:
                 return stop
 
     def _resume(self) -> None:
+        for tid in self._parked:
+            if tid in self._threads:
+                self._actions.setdefault(tid, "c")
+        self._parked.clear()
         if not self._actions:
             return
         for tid, action in list(self._actions.items()):
@@ -641,11 +660,35 @@ class RspBackend:
                 self._running = resumed
                 self.link.send(self._last_vcont)
                 continue
-            if event.kind in (EventKind.EXITED, EventKind.KILLED) and event.tid == event.pid:
+            if stop.kind in ("W", "X"):
                 self._forget()
                 return [event]
+            if event.kind == EventKind.CLONE or stop.kind == "w":
+                return self._thread_event(event, resumed)
             return [*self._thread_changes(event.tid), event]
         return []
+
+    def _thread_event(self, event: RemoteEvent, resumed: set[int]) -> list[NativeEvent]:
+        """A thread was created or exited.  The native core stops only the threads
+        concerned (a new thread and its creator; none for an exit) and the others run on:
+        so do they here, resumed again as they were.  The server does not name a new
+        thread's creator: the main thread stands for it when it was running."""
+        new = event.tid
+        if event.kind == EventKind.CLONE:
+            creator = self.pid if self.pid in resumed else min(resumed - {new}, default=new)
+            if new not in self._threads:
+                self._threads.append(new)
+            event = RemoteEvent(EventKind.CLONE, creator, self.pid, message=new)
+            keep = {creator, new}
+        else:
+            if new in self._threads:
+                self._threads.remove(new)
+            keep = {new}
+        # All-stop: the server stopped every thread, and no request may be sent while
+        # any runs.  The others are "parked": running as far as the engine knows, resumed
+        # with the next vCont (or simply stopped by stop_all).
+        self._parked.update(t for t in resumed if t not in keep and t in self._threads)
+        return [event]
 
     def _passed(self, event: RemoteEvent, resumed: set[int]) -> bool:
         """A signal set_pass_signals passes on: resume it as the last request did, with
@@ -669,6 +712,7 @@ class RspBackend:
 
     def stop_all(self, pid: int | None = None) -> None:
         self._actions.clear()
+        self._parked.clear()
         if not self._running:
             return
         self.link.interrupt()
