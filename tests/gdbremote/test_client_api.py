@@ -9,22 +9,17 @@ reason, and reported as skipped under their own names.
 
 from __future__ import annotations
 
-import contextlib
-import re
 import shutil
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
-import pydbg
 from tests.api.conftest import events, launch, out_file, start, threads_target  # noqa: F401
 from tests.api.test_session import *  # noqa: F403
 from tests.api.test_stepping import *  # noqa: F403
+from tests.gdbremote.client_support import multi_server_client, skipped
 
 pytestmark = pytest.mark.skipif(shutil.which("gdbserver") is None, reason="needs gdbserver")
 
@@ -46,47 +41,12 @@ UNSUPPORTED: dict[str, str] = {
 }
 
 
-def _skipped(name: str, reason: str) -> Callable[[], None]:
-    @pytest.mark.skip(reason=f"through gdbserver: {reason}")
-    def test() -> None:
-        pass
-
-    test.__name__ = name
-    return test
-
-
 for _name, _reason in UNSUPPORTED.items():
-    globals()[_name] = _skipped(_name, _reason)
+    globals()[_name] = skipped(_name, _reason)
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[Any]:
-    """A session on a fresh `gdbserver --multi 127.0.0.1:0` (killed and reaped after it,
-    with every program it started)."""
-    err = tmp_path / "gdbserver.err"
-    with open(err, "wb") as ferr:
-        server = subprocess.Popen(
-            ["gdbserver", "--multi", "127.0.0.1:0"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=ferr,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        found = None
-        while found is None and time.monotonic() < deadline and server.poll() is None:
-            found = re.search(r"Listening on port (\d+)", err.read_text(errors="replace"))
-            time.sleep(0.02)
-        assert found, err.read_text(errors="replace")
-        with pydbg.connect(f"gdbserver:127.0.0.1:{found.group(1)}") as c:
-            yield c
-    finally:
-        children = []
-        with contextlib.suppress(psutil.NoSuchProcess):
-            children = psutil.Process(server.pid).children(recursive=True)
-        server.kill()
-        server.wait(30)
-        for child in children:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                child.kill()
-                child.wait(30)
+    """A session on a fresh `gdbserver --multi` (tests/gdbremote/client_support.py)."""
+    with multi_server_client(tmp_path) as c:
+        yield c
