@@ -17,7 +17,12 @@ from tests.symbols.test_stack_and_symbols import *  # noqa: F403
 
 pytestmark = pytest.mark.skipif(shutil.which("gdbserver") is None, reason="needs gdbserver")
 
-UNSUPPORTED: dict[str, str] = {}
+UNSUPPORTED: dict[str, str] = {
+    "test_deferred_breakpoint_in_a_library_resolves_at_each_load": (
+        "a Z0 site in a library that is unloaded and loaded again: gdbserver keeps "
+        "its record of the lost int3 and the next insertion does not reach memory"
+    ),
+}
 
 for _name, _reason in UNSUPPORTED.items():
     globals()[_name] = skipped(_name, _reason)
