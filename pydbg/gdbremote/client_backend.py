@@ -646,6 +646,9 @@ class RspBackend:
             out, self._stash = self._stash, []
             return out
         self._resume()
+        if self._stash:  # (a step-over off a breakpoint ended in another event)
+            out, self._stash = self._stash, []
+            return out
         while self._running:
             payload = self.link.wait_packet(timeout)
             if payload is None:
