@@ -16,16 +16,26 @@ and gets records shaped like the native ones.  How each call maps onto the proto
   process (tid = pid).  `library:` stops are resumed transparently: the engine watches
   the loader with its own breakpoint, as it does on a native target.  After each stop
   of `wait`, the thread list (qfThreadInfo) is compared with the last one: new threads
-  are reported as CLONE (of the stopped thread), vanished ones as EXITED.
+  are reported as CLONE (of the stopped thread), vanished ones as EXITED.  (With
+  PYDBG_RSP_THREAD_EVENTS=1, QThreadEvents reports them as they happen, the other
+  threads "parked" until the next vCont; off by default: gdbserver 13 drops the
+  connection with it in all-stop mode.)  A program's own int3 (gdbserver reports
+  `swbreak` and rewinds the pc onto it) is presented as the kernel presents it: pc
+  after the int3, SIGTRAP with si_code SI_KERNEL.
 - Resuming.  All-stop allows one resume request at a time, so `cont` and `cont_all`
   record per-thread actions and the next `wait` sends them as one `vCont` (`c`/`C`
   per thread; threads without an action stay stopped).  `step` sends `vCont;s:TID` at
-  once and reads the stop.  `stop_all` sends 0x03; the SIGINT stop it causes is consumed
+  once and reads the stop.  gdbserver does not step over its client's breakpoints (gdb
+  lifts them itself), so a thread resumed from a breakpoint address is first stepped
+  alone with the site lifted (`z0`, `vCont;s`, `Z0`), as the native core does; a step
+  that ends in another event leaves the thread stopped and the event for `wait`.
+  `stop_all` sends 0x03; the SIGINT stop it causes is consumed
   (as the native core consumes its interrupt stops) and the signal is not delivered;
   another stop that won the race is kept for the next `wait`.
 - Breakpoints.  `insert_breakpoint` is `Z0,ADDR,1` (reference-counted as the native
-  sites are); the server writes and hides the int3, steps over it on resume, and `m`
-  reads the original bytes, so what the engine sees matches the native contract.
+  sites are); the server writes and hides the int3 (`m` reads the original bytes) and
+  rewinds the pc after a hit, so what the engine sees matches the native contract;
+  stepping off a site is ours (Resuming).
   Process debug-register slots are `Z1` (execute), `Z2` (write) and `Z4` (read/write);
   a server that answers the empty reply raises RemoteUnsupportedError.
 - Native breakpoint conditions are not offered (this class has no
@@ -47,6 +57,7 @@ and gets records shaped like the native ones.  How each call maps onto the proto
   prog`, or one it attached) returns its threads, already stopped; another pid is
   `vAttach`.  `spawn` is `vRun` and needs `gdbserver --multi` (stdio, env and cwd are the
   server's; other arguments are ignored).  `kill` is `vKill`, `detach` is `D;PID`.
+  One connection serves one process: a second target needs a second session.
 - Modules and files: the server must run on this machine (the loopback).  The engine
   then reads /proc/PID/maps, auxv and the mapped files of the served process directly,
   exactly as for a native target, so modules, symbols and unwinding need no protocol
