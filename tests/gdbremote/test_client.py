@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -371,6 +372,42 @@ def test_threads_the_server_lists_join_the_session(gdbserver_proc: Any, targets:
         assert len(tids) == 4
         stacks = _text(client, "~*k")
         assert stacks.count("!worker_park") == 3
+        printed = _finish(client, server)
+        assert printed["counter"] == "8"
+    finally:
+        client.end_session(0)
+
+
+def test_hardware_breakpoint_through_z1(remote: tuple[Any, GdbServer]) -> None:
+    client, server = remote
+    work = client.symbols.get_offset_by_name("work")
+    client.control.execute("ba e1 work")
+    _go(client)
+    assert client.registers.get_instruction_offset() == work
+    assert "Hit breakpoint 0" in _text(client, ".lastevent")
+    assert _finish(client, server)["counter"] == "8"
+
+
+def test_break_in_and_memory_write_release_a_spinning_program(
+    gdbserver_proc: Any, targets: Any
+) -> None:
+    """`spin` waits in worker_park until `release` is set: the running program is
+    interrupted (0x03), `release` written (M), and it runs to its end."""
+    server = gdbserver_proc(targets["rsp"].path, "spin")
+    client = pydbg.connect(server.address)
+    try:
+        assert client.control.wait_for_event(timeout=WAIT)
+        client.control.execute("g")
+        timer = threading.Timer(0.5, client.control.set_interrupt)
+        timer.start()
+        try:
+            assert client.control.wait_for_event(timeout=WAIT)
+        finally:
+            timer.join()
+        assert "worker_park" in _text(client, "k")
+        release = client.symbols.get_offset_by_name("release")
+        client.data_spaces.write_virtual(release, (1).to_bytes(4, "little"))
+        assert client.data_spaces.read_virtual(release, 4) == (1).to_bytes(4, "little")
         printed = _finish(client, server)
         assert printed["counter"] == "8"
     finally:
