@@ -412,3 +412,34 @@ def test_break_in_and_memory_write_release_a_spinning_program(
         assert printed["counter"] == "8"
     finally:
         client.end_session(0)
+
+
+def test_control_trace_until_return_matches_local_pydbg(
+    remote: tuple[Any, GdbServer], targets: Any
+) -> None:
+    """Control.trace (emulated with single steps over the protocol) records the same
+    module-relative pcs and register values as the native loop, and stops on return."""
+    client, server = remote
+    client.control.execute("bp work")
+    _go(client)
+    remote_result = client.control.trace(1000, until_return=True, register="rsp")
+    base = client.symbols.get_module_by_offset(client.registers.get_instruction_offset())[1]
+    remote_pcs = [pc - base for pc in remote_result.pcs]
+    remote_rsp = list(remote_result.values)
+    remote_reason = remote_result.reason
+    _finish(client, server)
+    with pydbg.create_client() as local:
+        local.create_process([targets["rsp"].path], stdout=subprocess.DEVNULL)
+        assert local.control.wait_for_event(timeout=WAIT)
+        local.control.execute("bp work")
+        _go(local)
+        result = local.control.trace(1000, until_return=True, register="rsp")
+        local_base = local.symbols.get_module_by_offset(local.registers.get_instruction_offset())[1]
+        local_pcs = [pc - local_base for pc in result.pcs]
+        local_rsp = list(result.values)
+        local_reason = result.reason
+        local.terminate_processes()
+    assert remote_pcs == local_pcs and len(remote_pcs) > 3
+    assert remote_reason == local_reason
+    # Stacks differ by ASLR; their motion within the function does not.
+    assert [v - remote_rsp[0] for v in remote_rsp] == [v - local_rsp[0] for v in local_rsp]
