@@ -300,22 +300,32 @@ class RspBackend:
                 self._threads = self._list_threads()
 
     def _register_layout(self) -> list[_Reg]:
-        regs: list[tuple[str, int, int]] = []  # (name, number, bits)
+        regs: list[tuple[str, int, int, int | None]] = []  # (name, number, bits, offset)
         if self.features.get("qXfer:features:read") == "+":
             try:
                 self._read_features("target.xml", regs, set())
             except RemoteError:
                 regs = []
         if not regs:
-            regs = [(r.name, n, r.bitsize) for n, r in enumerate(REGISTERS)]
+            regs = [(r.name, n, r.bitsize, None) for n, r in enumerate(REGISTERS)]
+        # lldb-server gives each register's offset in `g` (and calls eflags rflags);
+        # gdbserver packs them in register-number order.
+        explicit = all(offset is not None for *_, offset in regs)
         out: list[_Reg] = []
-        offset = 0
-        for name, number, bits in sorted(regs, key=lambda r: r[1]):
-            out.append(_Reg(name, number, offset, bits // 8))
-            offset += bits // 8
+        position = 0
+        for name, number, bits, offset in sorted(regs, key=lambda r: r[1]):
+            name = _ALIASES.get(name, name)
+            out.append(
+                _Reg(
+                    name, number, offset if explicit and offset is not None else position, bits // 8
+                )
+            )
+            position += bits // 8
         return out
 
-    def _read_features(self, annex: str, regs: list[tuple[str, int, int]], seen: set[str]) -> None:
+    def _read_features(
+        self, annex: str, regs: list[tuple[str, int, int, int | None]], seen: set[str]
+    ) -> None:
         if annex in seen:
             return
         seen.add(annex)
@@ -326,7 +336,15 @@ class RspBackend:
                 self._read_features(element.attrib["href"], regs, seen)
             elif tag == "reg":
                 number = int(element.attrib.get("regnum", len(regs) and regs[-1][1] + 1))
-                regs.append((element.attrib["name"], number, int(element.attrib["bitsize"])))
+                offset = element.attrib.get("offset")
+                regs.append(
+                    (
+                        element.attrib["name"],
+                        number,
+                        int(element.attrib["bitsize"]),
+                        None if offset is None else int(offset),
+                    )
+                )
 
     def _qxfer(self, obj: str, annex: str) -> bytes:
         data = bytearray()
@@ -449,6 +467,11 @@ class RspBackend:
         if self._running:
             self.stop_all()
         reply = self.link.request(f"vKill;{pid:x}".encode())
+        if not reply:
+            # No vKill (lldb-server): `k`, answered (if at all) with the exit's stop.
+            self.link.send(b"k")
+            self.link.wait_packet(2.0, wake=False)
+            reply = b"OK"
         if reply != b"OK":
             raise RemoteError(f"kill: the server answered {reply[:40]!r}")
         self._forget()
@@ -1153,3 +1176,4 @@ class RspBackend:
 
 
 _REGS_NAMES: tuple[str, ...] = tuple(REGISTER_NAMES)
+_ALIASES = {"rflags": "eflags"}
