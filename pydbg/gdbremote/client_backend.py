@@ -65,16 +65,20 @@ and gets records shaped like the native ones.  How each call maps onto the proto
   vFile: cached by build id) is not supported yet: pydbg.connect refuses a host that is
   not a loopback address with RemoteUnsupportedError.
 - Not offered: syscall stops (`syscall`, `cont_all(syscall=...)`), `listen`,
-  `branch_step`, floating-point writes: RemoteUnsupportedError.  `trace` is emulated
+  `branch_step`, floating-point writes: RemoteUnsupportedError.
+- `O` packets (the program's output, which lldb-server forwards) go to our stdout, as
+  gdb prints them.  `trace` is emulated
   with single steps (one `vCont;s` each).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno as _errno
 import os
 import re
 import struct
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -222,8 +226,13 @@ def _parse_stop(payload: bytes, default_pid: int) -> _Stop:
     return stop
 
 
-def _hexstr(text: str) -> str:
-    return text.encode().hex()
+def _console(payload: bytes) -> None:
+    """`O` packets: the program's output the server forwards (lldb-server does; gdbserver
+    leaves the program its own stdout).  Written to ours, as gdb does."""
+    if payload[:1] == b"O" and len(payload) > 1:
+        with contextlib.suppress(ValueError):
+            sys.stdout.write(bytes.fromhex(payload[1:].decode("latin-1")).decode(errors="replace"))
+            sys.stdout.flush()
 
 
 class RspBackend:
@@ -645,6 +654,7 @@ class RspBackend:
             if stop.kind not in ("O", "N"):
                 self._note_stop(stop)
                 return stop
+            _console(payload)
 
     def _resume(self) -> None:
         for tid in self._parked:
@@ -689,6 +699,7 @@ class RspBackend:
                 return []
             stop = _parse_stop(payload, self.pid)
             if stop.kind in ("O", "N"):
+                _console(payload)
                 continue
             resumed = set(self._running)
             self._note_stop(stop)
@@ -759,6 +770,7 @@ class RspBackend:
                 raise RemoteError("the server did not stop the target after an interrupt")
             stop = _parse_stop(payload, self.pid)
             if stop.kind in ("O", "N"):
+                _console(payload)
                 continue
             self._note_stop(stop)
             if stop.kind == "T" and stop.signal in (GDB_SIGINT, 0):

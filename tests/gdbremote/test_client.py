@@ -443,3 +443,58 @@ def test_control_trace_until_return_matches_local_pydbg(
     assert remote_reason == local_reason
     # Stacks differ by ASLR; their motion within the function does not.
     assert [v - remote_rsp[0] for v in remote_rsp] == [v - local_rsp[0] for v in local_rsp]
+
+
+@pytest.mark.skipif(shutil.which("lldb-server") is None, reason="needs lldb-server")
+def test_lldb_server_serves_the_session(
+    tmp_path: Path, targets: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The same client on lldb-server (its own register layout, with offsets, and no
+    multiprocess ids): a breakpoint by name, the stack, and the run to the end."""
+    import socket
+
+    with socket.socket() as s:  # a free port (lldb-server does not report a port 0)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "lldb-server.out"
+    with open(out, "wb") as fout:
+        server = subprocess.Popen(
+            ["lldb-server", "gdbserver", f"127.0.0.1:{port}", "--", targets["rsp"].path],
+            stdin=subprocess.DEVNULL,
+            stdout=fout,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        client = None
+        deadline = time.monotonic() + START_TIMEOUT
+        while client is None:
+            try:
+                client = pydbg.connect(f"gdbserver:127.0.0.1:{port}", timeout=10)
+            except RemoteError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        try:
+            assert client.control.wait_for_event(timeout=WAIT)
+            client.control.execute("bp work")
+            _go(client)
+            work = client.symbols.get_offset_by_name("work")
+            assert client.registers.get_instruction_offset() == work
+            stack = _text(client, "k")
+            assert "!outer" in stack and "!main" in stack
+            quad = client.data_spaces.read_virtual(client.symbols.get_offset_by_name("quad"), 8)
+            assert quad == (0x1111222233334444).to_bytes(8, "little")
+            client.control.execute("bc *")
+            client.control.execute("g")
+            client.control.wait_for_event(timeout=WAIT)
+            assert client.get_exit_code() == 0
+        finally:
+            client.end_session(0)
+        # lldb-server forwards the program's output in O packets, which the client prints.
+        assert "counter 8" in capfd.readouterr().out
+    finally:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for child in psutil.Process(server.pid).children(recursive=True):
+                child.kill()
+        server.kill()
+        server.wait(30)
