@@ -97,6 +97,7 @@ from pydbg._native import (
 )
 from pydbg.engine.backend import FdArg, NativeEvent
 from pydbg.errors import (
+    InvalidRegisterError,
     MemoryAccessError,
     NoSuchProcessError,
     NotStoppedError,
@@ -147,10 +148,12 @@ class RemoteTraceResult:
     event: NativeEvent | None
     _pcs: list[int] = field(default_factory=list)
     _values: list[int] = field(default_factory=list)
+    recorded: bool = True  # trace(record=False): pcs stays empty, steps still counts
 
     @property
     def pcs(self) -> memoryview:
-        return memoryview(struct.pack(f"<{len(self._pcs)}Q", *self._pcs)).cast("Q")
+        pcs = self._pcs if self.recorded else []
+        return memoryview(struct.pack(f"<{len(pcs)}Q", *pcs)).cast("Q")
 
     @property
     def values(self) -> memoryview:
@@ -682,7 +685,6 @@ class RspBackend:
         self._actions.clear()
         self._regs_raw.clear()
         self._expedited.clear()
-        self._hg = self._hg  # (Hg survives a resume)
         self.link.send(self._last_vcont)
 
     def wait(self, timeout: float | None = None) -> Sequence[NativeEvent]:
@@ -893,8 +895,7 @@ class RspBackend:
                 )
                 result.event = event
                 break
-        if not record:
-            result._pcs = result._pcs[:0] if register is None else result._pcs
+        result.recorded = record
         return cast("TraceResult", result)
 
     def _pc_or(self, tid: int) -> int:
@@ -958,8 +959,6 @@ class RspBackend:
 
     def get_reg(self, tid: int, name: str) -> int:
         if name not in _REGS_NAMES:
-            from pydbg.errors import InvalidRegisterError
-
             raise InvalidRegisterError(name, _REGS_NAMES)
         return self._value(tid, name)
 
@@ -979,8 +978,6 @@ class RspBackend:
 
     def set_reg(self, tid: int, name: str, value: int) -> None:
         if name not in _REGS_NAMES:
-            from pydbg.errors import InvalidRegisterError
-
             raise InvalidRegisterError(name, _REGS_NAMES)
         reg = self._by_name.get(name)
         if reg is None:
