@@ -155,7 +155,7 @@ __all__ = [
 _LAZY = {
     "DebugClient": "pydbg.client",
     "create_client": "pydbg.client",
-    "connect": "pydbg.hostengine",
+    "connect": "pydbg.remote",
     "EventCallbacks": "pydbg.callbacks",
     "OutputCallbacks": "pydbg.callbacks",
     **dict.fromkeys(

@@ -8,6 +8,7 @@
     pydbg run [--timeout SECONDS] [--json FILE] -p PID | -pn NAME
     pydbg -server tcp:port=N[,password=P] [--tls CERT KEY] (-- program [args...] | -p PID)
     pydbg -remote tcp:server=HOST,port=N[,password=P] [-c "commands"]
+    pydbg -remote gdb:HOST:PORT [-c "commands"] [-i]   (pydbg.gdbremote.remote_cli)
     pydbg gdbserver [--multi] HOST:PORT -- program [args...]   (pydbg.gdbremote.cli)
     pydbg --version
 
@@ -210,6 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["run"]:
         return _run_command(words[1:])
+    from pydbg.gdbremote.remote_cli import is_gdb_remote
+
+    if is_gdb_remote(words):  # `-remote gdb:HOST:PORT`: a GDB-remote server's target
+        from pydbg.gdbremote.remote_cli import main as gdb_remote_main
+
+        return gdb_remote_main(words)
     if words[:1] in (["-server"], ["-remote"]):
         from pydbg.hostengine import cli as hostengine_cli  # the host engine (DbgEng's)
 

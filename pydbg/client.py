@@ -34,6 +34,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
+from typing import cast
 
 from pydbg import running_processes
 from pydbg.callbacks import EventCallbacks, OutputCallbacks
@@ -79,7 +80,7 @@ from pydbg.registers import Registers
 from pydbg.symbols import Symbols
 from pydbg.system_objects import SystemObjects
 
-__all__ = ["DebugClient", "ProcessDescription", "create_client"]
+__all__ = ["DebugClient", "ProcessDescription", "connect_gdbserver", "create_client"]
 
 # Past pid_t: no process can have such an id (the native core could not even take it).
 _PID_LIMIT = 1 << 31
@@ -491,4 +492,48 @@ def create_client(*, backend_factory: Callable[[], Backend] | None = None) -> De
     # Interpreter exit, SIGTERM and SIGHUP end its session instead of leaving int3 bytes
     # in attached targets (pydbg.engine.teardown).
     teardown.register(engine)
+    return client
+
+
+def connect_gdbserver(address: str, *, timeout: float = 30.0) -> DebugClient:
+    """A client whose session's target is served by a GDB-remote server (gdbserver,
+    lldb-server): `address` is "gdbserver:HOST:PORT" (or "gdb:HOST:PORT").  The process
+    the server already debugs (`gdbserver HOST:PORT prog`, or one it attached) joins the
+    session at the next wait_for_event, as after attach_process; with `gdbserver --multi`
+    and no process, create_process starts one on the server (vRun).
+
+    The server must run on this machine (a loopback address): modules and symbols are
+    read from the served process's /proc entries and files, as for a local target
+    (pydbg.gdbremote.client_backend says what maps to what).  RemoteUnsupportedError
+    for another host; RemoteError when the server cannot be reached or misbehaves;
+    ValueError for an address of another form."""
+    import ipaddress
+    import socket
+
+    from pydbg.errors import RemoteError, RemoteUnsupportedError
+    from pydbg.gdbremote.client_backend import RspBackend
+
+    scheme, _, rest = address.partition(":")
+    host, _, port_text = rest.rpartition(":")
+    if scheme not in ("gdbserver", "gdb") or not host or not port_text.isdigit():
+        raise ValueError(f"{address!r} is not gdbserver:HOST:PORT")
+    host = host.strip("[]")
+    try:
+        resolved = socket.getaddrinfo(host, int(port_text), proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise RemoteError(f"cannot resolve {host}: {exc}") from exc
+    if not all(ipaddress.ip_address(info[4][0]).is_loopback for info in resolved):
+        raise RemoteUnsupportedError(
+            f"a server on {host}", "only servers on this machine (the loopback) are supported"
+        )
+    backend = RspBackend(host, int(port_text), timeout=timeout)
+
+    def factory() -> Backend:
+        if backend.closed:
+            raise RemoteError(f"the session with {address} has ended; connect again")
+        return cast("Backend", backend)
+
+    client = create_client(backend_factory=factory)
+    if backend.pid:
+        client.attach_process(backend.pid)
     return client

@@ -55,6 +55,8 @@ __all__ = [
     "CoreFileError",
     "CoreFormatError",
     "DumpTargetReadOnlyError",
+    "RemoteError",
+    "RemoteUnsupportedError",
     "from_errno",
 ]
 
@@ -292,6 +294,25 @@ class DumpTargetReadOnlyError(EngineError):
 
     def __init__(self, what: str) -> None:
         super().__init__(f"{what}: the target is a core file (read-only); it cannot run or change")
+        self.what = what
+
+
+class RemoteError(EngineError):
+    """A GDB-remote server (pydbg.connect("gdbserver:HOST:PORT")) failed us: the
+    connection broke, timed out, or the server answered a request with an error or
+    something the protocol does not allow.  The message names the request."""
+
+
+class RemoteUnsupportedError(RemoteError):
+    """The GDB-remote server, or pydbg's client of it, cannot do what was asked
+    (syscall tracing, branch stepping, a watchpoint kind the server refuses, a server on
+    another machine).  `what` names the refused operation."""
+
+    def __init__(self, what: str, reason: str = "") -> None:
+        super().__init__(
+            f"{what}: not supported through a GDB-remote server"
+            + (f" ({reason})" if reason else "")
+        )
         self.what = what
 
 
