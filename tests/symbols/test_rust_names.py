@@ -1,8 +1,8 @@
 """Rust names on live processes, against gdb: `k` in a closure called by a generic
-function, `bp` by a method's path, `x crate::*` and `ln`, on tests/targets/rust/rust_names.rs
-built by Debian's rustc (/usr/bin/rustc, never a rustup one first in PATH) with -g -C
-opt-level=0, once with each mangling scheme: legacy (`_ZN...17h<hash>E`, rustc 1.63's
-default) and v0 (`_R...`, `-C symbol-mangling-version=v0`).
+function and at a panic, `bp` by a method's path, `x crate::*` and `ln`, on
+tests/targets/rust/rust_names.rs built by Debian's rustc (/usr/bin/rustc, never a rustup
+one first in PATH) with -g -C opt-level=0, once with each mangling scheme: legacy
+(`_ZN...17h<hash>E`, rustc 1.63's default) and v0 (`_R...`, `-C symbol-mangling-version=v0`).
 
 pydbg names a function from its symbol (the demangled linkage name, as `nm -C`), gdb's `bt`
 from DWARF; they agree on paths (`rust_names::Point::norm`, `rust_names::main`) and differ,
@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,12 @@ from tests.support import Binary
 
 RUSTC = "/usr/bin/rustc"  # Debian's; tests must not pick up a rustup toolchain from PATH
 SOURCE = os.path.join(os.path.dirname(__file__), "..", "targets", "rust", "rust_names.rs")
+# std's functions exported unmangled (#[no_mangle], #[panic_handler]): their symbol's name,
+# where gdb gives their DWARF path.
+NO_MANGLE = {
+    "std::panicking::rust_panic": "rust_panic",
+    "std::panicking::begin_panic_handler": "rust_begin_unwind",
+}
 SCHEMES = {"legacy": [], "v0": ["-C", "symbol-mangling-version=v0"]}
 
 pytestmark = [
@@ -75,8 +82,10 @@ def module_of(binary: Binary) -> str:
     return module_name(binary.path)
 
 
-def started(client: pydbg.DebugClient, binary: Binary) -> int:
-    client.create_process([binary.path], stdout=subprocess.DEVNULL)
+def started(client: pydbg.DebugClient, binary: Binary, *args: str) -> int:
+    client.create_process(
+        [binary.path, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     assert wait(client)
     return binary.bias(client.system_objects.get_current_process_system_id())
 
@@ -113,39 +122,67 @@ def gdb_breakpoint(binary: Binary, where: str) -> int:
     return int(match[1], 16)
 
 
-def gdb_bt(binary: Binary, where: str) -> list[tuple[int, str]]:
+def gdb_bt(binary: Binary, where: str, *args: str) -> list[tuple[int, str]]:
     """(link-time pc, name) of gdb's `bt` frames at `break where` (frame 0's pc is the
-    breakpoint's)."""
-    out = gdb(binary.path, [f"break {where}", "run", "bt", "info proc mappings"])
+    breakpoint's, an inlined frame's is -1)."""
+    out = gdb(binary.path, [f"break {where}", " ".join(("run", *args)), "bt", "info proc mappings"])
     start = re.search(rf"^\s*0x([0-9a-f]+)\s.*\s0x0\s+\S+\s+{re.escape(binary.path)}$", out, re.M)
     assert start, out
     bias = int(start[1], 16)
     frames = []
-    for match in re.finditer(r"^#\d+\s+(?:0x([0-9a-f]+) in )?(\S+) \(", out, re.M):
-        frames.append((int(match[1], 16) - bias if match[1] else -1, match[2]))
+    for match in re.finditer(r"^#\d+\s+(?:0x([0-9a-f]+) in )?(.*)$", out, re.M):
+        frames.append((int(match[1], 16) - bias if match[1] else -1, name_of(match[2])))
     frames[0] = (gdb_breakpoint(binary, where), frames[0][1])
     return frames
 
 
-def pydbg_k(client: pydbg.DebugClient, output, module: str) -> list[tuple[int, int, str]]:
-    """(return address, name) of each physical frame of `k` in `module`, and the pc."""
+def name_of(text: str) -> str:
+    """The function's name at the start of a gdb frame line's text: up to the ` (` of the
+    argument list, which generic arguments (`<(), (dyn Fn<()>)>`) may contain too."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "<") - (ch == ">")
+        if depth == 0 and text.startswith(" (", i):
+            return text[:i]
+    return text
+
+
+def physical(frames: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """gdb's frames as `k` numbers them: a run of inlined frames (no pc of their own) and
+    the function they are inlined in become one frame, at the pc of the first of the run and
+    with the name of the last."""
+    out: list[tuple[int, str]] = []
+    for pc, name in frames:
+        if pc == -1:
+            out[-1] = (out[-1][0], name)
+        else:
+            out.append((pc, name))
+    return out
+
+
+def pydbg_k(
+    client: pydbg.DebugClient, output: Any, module: str, bias: int
+) -> list[tuple[int, str]]:
+    """(link-time pc, name) of each physical frame of `k` in `module`: the pc of frame 0,
+    then the return address each frame shows for the frame above it."""
     output.take()
     client.control.execute("k")
-    frames = []
+    pcs, names = [client.registers.get_value("rip") - bias], []
     for line in output.take().splitlines():
         match = re.match(
             rf"^[0-9a-f`]+ ([0-9a-f`]+) {module}!(.+?)(?:\+0x[0-9a-f]+)?(?: \[.*\])?$", line
         )
         if match:
-            frames.append((int(match[1].replace("`", ""), 16), match[2]))
-    return frames
+            pcs.append(int(match[1].replace("`", ""), 16) - bias)
+            names.append(match[2])
+    return list(zip(pcs, names, strict=False))
 
 
 def test_k_in_a_closure_names_the_frames_as_gdbs_bt(client, output, rust_targets, scheme):
     binary = rust_targets[scheme]
     gdb_frames = gdb_bt(binary, "rust_names::main::{closure#0}")
     ours = [(pc, name) for pc, name in gdb_frames if name.startswith("rust_names::")]
-    assert [name for _, name in ours][:3] == [
+    assert [name for _, name in ours] == [
         "rust_names::main::{closure#0}",
         "rust_names::apply<rust_names::main::{closure_env#0}>",
         "rust_names::main",
@@ -154,16 +191,37 @@ def test_k_in_a_closure_names_the_frames_as_gdbs_bt(client, output, rust_targets
     module = module_of(binary)
     client.control.execute(f"bp {bias + ours[0][0]:#x}")
     assert go(client)
-    shown = pydbg_k(client, output, module)
-    # k's return address of frame N is gdb's pc of frame N+1.
-    pcs = [client.registers.get_value("rip") - bias] + [ret - bias for ret, _ in shown]
-    assert [(pcs[i], name) for i, (_, name) in enumerate(shown[:3])] == [
-        (pc, as_pydbg_names(name, scheme)) for pc, name in ours[:3]
-    ]
+    shown = pydbg_k(client, output, module, bias)
+    assert shown[:3] == [(pc, as_pydbg_names(name, scheme)) for pc, name in ours]
     if scheme == "v0":
         assert shown[1][1] == "rust_names::apply::<rust_names::main::{closure#0}>"
     else:
         assert shown[0][1] == "rust_names::main::{{closure}}"
+
+
+def test_k_at_a_panic_shows_the_panicking_function_as_gdb(client, output, rust_targets, scheme):
+    # rust_panic is #[no_mangle] in std; gdb also knows it as std::panicking::rust_panic
+    # from DWARF, a name pydbg, which looks functions up in the symbol tables, does not.
+    binary = rust_targets[scheme]
+    gdb_frames = gdb_bt(binary, "rust_panic", "panic")
+    ours = [(pc, name) for pc, name in gdb_frames if name.startswith("rust_names::")]
+    assert [name for _, name in ours] == ["rust_names::checked", "rust_names::main"]
+    bias = started(client, binary, "panic")
+    module = module_of(binary)
+    client.control.execute("bp rust_panic")
+    assert go(client)
+    shown = pydbg_k(client, output, module, bias)
+    assert shown[0][1] == NO_MANGLE[gdb_frames[0][1]]
+    assert shown[0][0] == client.symbols.get_offset_by_name("rust_panic") - bias
+    assert [frame for frame in shown if frame[1].startswith("rust_names::")] == ours
+    # The frames between are std's and core's, Debian's prebuilt std with its legacy names
+    # whatever the program's scheme: gdb's names without generic arguments, `{{closure}}`;
+    # std's #[no_mangle] functions by their symbol's name.
+    frames = physical(gdb_frames)
+    assert shown[1 : shown.index(ours[0])] == [
+        (pc, NO_MANGLE.get(name, as_pydbg_names(name, "legacy")))
+        for pc, name in frames[1 : frames.index(ours[0])]
+    ]
 
 
 def test_bp_by_a_method_path_breaks_where_gdb_says_the_function_is(
@@ -203,6 +261,7 @@ def test_bp_by_a_method_path_breaks_where_gdb_says_the_function_is(
 
 
 def nm_c(binary: Binary) -> dict[int, str]:
+    """Link-time address -> `nm -C` name, v0's `<a::T>::m` written `a::T::m` as pydbg does."""
     out = subprocess.run(
         ["nm", "-C", "--defined-only", binary.path], capture_output=True, text=True, check=True
     ).stdout
