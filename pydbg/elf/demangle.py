@@ -10,8 +10,11 @@ higher-ranked `dyn for<'a>` types, which then stay mangled).  The result is what
 for a minimal symbol (`info symbol`, `x/i`) and what `nm -C` prints: the parameter list is
 kept, so overloads stay apart, and a clone keeps its suffix as
 `ns::K::f(int) [clone .constprop.0]`.  Like gdb (which demangles Rust without
-DMGL_VERBOSE), the hash of a legacy Rust name is dropped.  A name that is not mangled, or
-that a demangler rejects, is returned unchanged: demangling never fails.
+DMGL_VERBOSE), the hash of a legacy Rust name is dropped.  A v0 inherent method on a plain
+path is written `rust_names::Point::norm`, as its legacy name and gdb's `bt` (from DWARF)
+write it, where c++filt writes `<rust_names::Point>::norm`; so `bp rust_names::Point::norm`
+finds it under both manglings.  A name that is not mangled, or that a demangler rejects, is
+returned unchanged: demangling never fails.
 
 Demangling is lazy and cached per name (`functools.lru_cache`): a symbol table is never
 demangled whole just because it was read; only names that are displayed or that pass the
