@@ -38,10 +38,11 @@ import pydbg
 from pydbg.constants import DEBUG_STATUS_GO
 from tests.api.helpers import wait
 from tests.source.support import gdb
-from tests.support import Binary
+from tests.support import TARGET_SOURCES, Binary
 
 RUSTC = "/usr/bin/rustc"  # Debian's; tests must not pick up a rustup toolchain from PATH
-SOURCE = os.path.join(os.path.dirname(__file__), "..", "targets", "rust", "rust_names.rs")
+# Under tests/targets/rust/, where the C `targets` fixture does not look.
+SOURCE = os.path.join(TARGET_SOURCES, "rust", "rust_names.rs")
 # std's functions exported unmangled (#[no_mangle], #[panic_handler]): their symbol's name,
 # where gdb gives their DWARF path.
 NO_MANGLE = {
