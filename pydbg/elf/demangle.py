@@ -10,8 +10,11 @@ higher-ranked `dyn for<'a>` types, which then stay mangled).  The result is what
 for a minimal symbol (`info symbol`, `x/i`) and what `nm -C` prints: the parameter list is
 kept, so overloads stay apart, and a clone keeps its suffix as
 `ns::K::f(int) [clone .constprop.0]`.  Like gdb (which demangles Rust without
-DMGL_VERBOSE), the hash of a legacy Rust name is dropped.  A name that is not mangled, or
-that a demangler rejects, is returned unchanged: demangling never fails.
+DMGL_VERBOSE), the hash of a legacy Rust name is dropped.  A v0 inherent method on a plain
+path is written `rust_names::Point::norm`, as its legacy name and gdb's `bt` (from DWARF)
+write it, where c++filt writes `<rust_names::Point>::norm`; so `bp rust_names::Point::norm`
+finds it under both manglings.  A name that is not mangled, or that a demangler rejects, is
+returned unchanged: demangling never fails.
 
 Demangling is lazy and cached per name (`functools.lru_cache`): a symbol table is never
 demangled whole just because it was read; only names that are displayed or that pass the
@@ -57,6 +60,8 @@ _QUALIFIERS = re.compile(r"(?<=\))(?:\s*(?:const|volatile|noexcept|transaction_s
 _SPECIAL = re.compile(r"^(?:[A-Za-z-]+ )+(?:#\d+ )?(?:for|to) ")
 _RUST_UNNAMED = re.compile(r"\{([A-Za-z]+):#(\d+)\}")
 _RUST_LEGACY = re.compile(r"^_ZN.*17h[0-9a-f]{16}E$")
+# A v0 inherent method whose self type is a plain path: `<rust_names::Point>::norm`.
+_RUST_INHERENT = re.compile(r"^<([A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*)>::")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -97,6 +102,11 @@ def _demangle_rust(name: str) -> str | None:
         return None  # what it writes for a part it could not parse
     if name.startswith("_ZN"):
         shown = re.sub(r"::h[0-9a-f]{16}$", "", shown)
+    # v0 writes an inherent method as `<rust_names::Point>::norm` (so do c++filt and
+    # rustc-demangle); the legacy name, gdb's `bt` and `break` say `rust_names::Point::norm`.
+    # The brackets are dropped when the self type is a plain path (not `<[T]>`, `<&T>` or
+    # `<Vec<u8>>`, where they are needed to read the name back).
+    shown = _RUST_INHERENT.sub(r"\1::", shown)
     # rust_demangler writes an unnamed closure as `{closure:#0}`; rustc-demangle, gdb and
     # c++filt write `{closure#0}`.
     return _RUST_UNNAMED.sub(r"{\1#\2}", shown)
