@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from pydbg.control import StackFrame, stack_trace
 from pydbg.dwarf.types import Type as TypeBase
 from pydbg.elf.errors import ImageError
-from pydbg.engine.source_lines import LineLookup
+from pydbg.engine.source_lines import LineLookup, hidden_frames
 from pydbg.engine.symbolizer import split_module
 from pydbg.errors import (
     EngineError,
@@ -235,6 +235,23 @@ class Symbols:
             raise SymbolError(f"no line information for address {offset:#x}")
         file, line, displacement = found
         return line, file, displacement
+
+    def get_stop_line(self) -> tuple[int, str]:
+        """pydbg: (line, file) where frame 0 of the current thread is, as gdb shows a
+        stop: an inlined call whose code starts exactly at the pc is not entered yet (the
+        stop is at its call site) unless a line step (`t`) entered it; else the line of
+        the pc, as `get_line_by_offset(pc, statement=True)`.  Raises SymbolError where
+        there is no line information."""
+        thread = self._engine.require_stopped("get_stop_line")
+        pc = self._engine.backend.get_pc(thread.tid)
+        lookup = LineLookup(self._engine.symbols, thread.process.pid)
+        chain, hidden = hidden_frames(lookup, thread, pc)
+        if hidden:
+            shown = lookup.shown_line(pc, chain, hidden)
+            if shown is not None:
+                return shown[1], shown[0]
+        line, file, _ = self.get_line_by_offset(pc, statement=True)
+        return line, file
 
     def get_offset_by_line(self, line: int, file: str) -> int:
         """GetOffsetByLine: the first address of a source line (file by path or name)."""

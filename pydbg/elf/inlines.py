@@ -40,11 +40,17 @@ _SCOPES = frozenset(("DW_TAG_subprogram", "DW_TAG_lexical_block", "DW_TAG_inline
 class InlinedCall:
     """One inlined call around an address: `function` (demangled; with its parameter list
     for C++, as pydbg shows names), and the `call_file` / `call_line` of the call in the
-    function it was inlined into (0 when the DWARF does not say)."""
+    function it was inlined into (0 when the DWARF does not say); `block` identifies the
+    inlined copy (its DIE offset: two calls of one function are two blocks) and `entry`
+    is where its code starts (gdb's BLOCK_ENTRY_PC: the low pc, or the first of its
+    DW_AT_ranges in DWARF order), link-time.  A stop exactly at `entry` is, for gdb, at
+    the call site, not yet in the inlined function."""
 
     function: str
     call_file: str
     call_line: int
+    block: int = 0
+    entry: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,19 +180,20 @@ class InlineIndex:
             inner = depth
             if child.tag == "DW_TAG_inlined_subroutine":
                 inner = depth + 1
-                call = self._call(child, files)
-                for low, high in self._ranges(child):
+                ranges = self._ranges(child)
+                call = self._call(child, files, ranges[0][0] if ranges else 0)
+                for low, high in ranges:
                     entries.append(_Entry(low, high, inner, call))
             stack.extend((grandchild, inner) for grandchild in child.iter_children())
         self._functions[die.offset] = entries
         return entries
 
-    def _call(self, die: Any, files: list[str]) -> InlinedCall:
+    def _call(self, die: Any, files: list[str], entry: int) -> InlinedCall:
         attrs = die.attributes
         index = attrs["DW_AT_call_file"].value if "DW_AT_call_file" in attrs else -1
         line = attrs["DW_AT_call_line"].value if "DW_AT_call_line" in attrs else 0
         file = files[index] if 0 <= index < len(files) else ""
-        return InlinedCall(_function_name(die), file, int(line))
+        return InlinedCall(_function_name(die), file, int(line), die.offset, entry)
 
     def _ranges(self, die: Any) -> list[tuple[int, int]]:
         attrs = die.attributes

@@ -1,0 +1,82 @@
+"""Line stepping through inlined calls (`l+t`; `p` = gdb's `next`, `t` = `step`) on -O2
+targets where gcc inlines: tests/targets/inlines.c (always_inline functions two deep
+around a call) and inlinestep.cpp (small member functions and std::vector, inlined at
+-O2).  Oracle: the lines gdb's `next` / `step` reach from the same breakpoint, stop by
+stop; pydbg's line at each stop is `symbols.get_stop_line()` (an inlined call starting
+at the pc is shown at its call site until `t` enters it, as gdb shows frame 0)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.api.helpers import wait
+from tests.source.conftest import FLAGS
+from tests.source.support import GDB, gdb_steps, start
+from tests.support import TARGET_SOURCES
+
+pytestmark = pytest.mark.skipif(GDB is None, reason="gdb is not installed")
+
+N, S = "next", "step"
+
+
+@pytest.fixture(scope="module")
+def inlinestep_cpp(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """tests/targets/inlinestep.cpp built with g++ -O2 -g."""
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not installed")
+    path = os.path.join(tmp_path_factory.mktemp("inlinestep"), "inlinestep")
+    source = os.path.join(TARGET_SOURCES, "inlinestep.cpp")
+    subprocess.run(["g++", *FLAGS, "-O2", source, "-o", path], check=True, capture_output=True)
+    return path
+
+
+def pydbg_steps(client, output, binary: str, at: str, commands: list[str]) -> list[tuple[str, int]]:
+    start(client, output, binary)
+    client.control.execute(f"bp {at}")
+    client.control.execute("g")
+    assert wait(client)
+    client.control.execute("bc *; l+t")
+    where = []
+    for command in commands:
+        client.control.execute({N: "p", S: "t"}[command])
+        assert wait(client)
+        line, file = client.symbols.get_stop_line()
+        where.append((os.path.basename(file), line))
+    output.take()
+    return where
+
+
+def compare(client, output, binary: str, at: str, commands: list[str]) -> None:
+    expected = gdb_steps(binary, at, commands)
+    assert len(expected) == len(commands)
+    got = pydbg_steps(client, output, binary, at, commands)
+    table = "\n".join(
+        f"{c:5} gdb {e[0]}:{e[1]:<5} pydbg {g[0]}:{g[1]}{'' if e == g else '  <--'}"
+        for c, e, g in zip(commands, expected, got, strict=True)
+    )
+    assert got == expected, "\n" + table
+
+
+@pytest.mark.parametrize(
+    "commands",
+    [[N, N, N], [S, S, S, S, S, S, S], [S, N, N, N], [S, S, N, N, N]],
+    ids=["next", "step", "step-next", "step-step-next"],
+)
+def test_inlined_c_calls(client, output, targets, commands):
+    """From outer's first line (the entry of middle() and leaf(), inlined): `p` steps
+    over both bodies; `t` enters middle, then leaf, without running, then probe (a real
+    call), and back out through leaf's and middle's lines to outer's."""
+    binary = targets.get("inlines", "pie-O2")
+    assert binary is not None
+    compare(client, output, binary.path, "outer", commands)
+
+
+@pytest.mark.parametrize("command", [N, S])
+def test_inlined_cpp_members(client, output, inlinestep_cpp, command):
+    """C++ -O2: inlined member functions and std::vector's push_back / size / operator[]
+    in a loop; `p` never stops in their bodies, `t` enters the program's own."""
+    compare(client, output, inlinestep_cpp, "run", [command] * 12)
