@@ -43,14 +43,17 @@ class InlinedCall:
     function it was inlined into (0 when the DWARF does not say); `block` identifies the
     inlined copy (its DIE offset: two calls of one function are two blocks) and `entry`
     is where its code starts (gdb's BLOCK_ENTRY_PC: the low pc, or the first of its
-    DW_AT_ranges in DWARF order), link-time.  A stop exactly at `entry` is, for gdb, at
-    the call site, not yet in the inlined function."""
+    DW_AT_ranges in DWARF order), link-time.  A stop exactly at `entry` (or at `starts`)
+    is, for gdb, at the call site, not yet in the inlined function."""
 
     function: str
     call_file: str
     call_line: int
     block: int = 0
     entry: int = 0
+    # The starts of its address ranges that follow no other of its ranges: a stop there
+    # enters it too (gdb's block_starting_point_at), link-time like `entry`.
+    starts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,19 +184,21 @@ class InlineIndex:
             if child.tag == "DW_TAG_inlined_subroutine":
                 inner = depth + 1
                 ranges = self._ranges(child)
-                call = self._call(child, files, ranges[0][0] if ranges else 0)
+                call = self._call(child, files, ranges)
                 for low, high in ranges:
                     entries.append(_Entry(low, high, inner, call))
             stack.extend((grandchild, inner) for grandchild in child.iter_children())
         self._functions[die.offset] = entries
         return entries
 
-    def _call(self, die: Any, files: list[str], entry: int) -> InlinedCall:
+    def _call(self, die: Any, files: list[str], ranges: list[tuple[int, int]]) -> InlinedCall:
         attrs = die.attributes
         index = attrs["DW_AT_call_file"].value if "DW_AT_call_file" in attrs else -1
         line = attrs["DW_AT_call_line"].value if "DW_AT_call_line" in attrs else 0
+        entry = ranges[0][0] if ranges else 0
+        starts = tuple(low for low, _ in ranges if not any(lo <= low - 1 < hi for lo, hi in ranges))
         file = files[index] if 0 <= index < len(files) else ""
-        return InlinedCall(_function_name(die), file, int(line), die.offset, entry)
+        return InlinedCall(_function_name(die), file, int(line), die.offset, entry, starts)
 
     def _ranges(self, die: Any) -> list[tuple[int, int]]:
         attrs = die.attributes

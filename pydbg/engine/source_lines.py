@@ -152,10 +152,11 @@ class LineLookup:
 
 def hidden_at(pc: int, chain: list[InlinedCall]) -> int:
     """How many inlined calls of `chain` (innermost first) a stop at `pc` hides: those,
-    from the innermost out, whose code starts exactly at pc (gdb's skip_inline_frames)."""
+    from the innermost out, whose code starts exactly at pc, at their entry or at one of
+    their ranges (gdb's skip_inline_frames)."""
     hidden = 0
     for call in chain:
-        if call.entry != pc:
+        if call.entry != pc and pc not in call.starts:
             break
         hidden += 1
     return hidden

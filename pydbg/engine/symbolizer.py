@@ -261,7 +261,15 @@ class Symbolizer:
         except ImageError:
             return []
         name, bias = obj.module_name, obj.bias
-        return [replace(c, function=f"{name}!{c.function}", entry=c.entry + bias) for c in calls]
+        return [
+            replace(
+                c,
+                function=f"{name}!{c.function}",
+                entry=c.entry + bias,
+                starts=tuple(start + bias for start in c.starts),
+            )
+            for c in calls
+        ]
 
     # -- lines --------------------------------------------------------------------------------
 
