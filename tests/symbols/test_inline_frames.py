@@ -77,9 +77,18 @@ def test_k_shows_inlined_functions_as_gdb_bt_does(
         if m:
             ours.append((m[1].partition("!")[2], m[2], int(m[3])))
     assert ours[:5] == expected[:5]
-    # The inline frames have no frame number of their own: .frame 1 is outer.
-    assert lines[1].startswith("   (Inline Function) --------`--------")
-    assert lines[3].startswith("01 ")
+    # Inline frames are numbered with the others (cdb's kn, gdb's bt): outer is 03.
+    assert lines[1].startswith("01 (Inline Function) --------`--------")
+    assert lines[3].startswith("03 ")
+    ex = client.control.get_stack_trace_ex()
+    assert [(f.frame_number, f.inline, f.physical_number) for f in ex[:5]] == [
+        (0, False, 0),
+        (1, True, 1),
+        (2, True, 1),
+        (3, False, 1),
+        (4, False, 2),
+    ]
+    assert [f.inline_depth for f in ex[:4]] == [0, 0, 1, 2]
     frames = client.control.get_stack_trace()
     assert [name for name, _ in client.symbols.get_inlined_calls(frames[1].lookup_offset)] == [
         f"{name.partition('!')[0]}!{inlined}"
