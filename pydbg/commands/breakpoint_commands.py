@@ -21,8 +21,10 @@ exist in it).  `/1` makes a one-shot breakpoint, `/w` a condition (a MASM expres
 where cdb takes a `dx` one; see pydbg.breakpoints for the forms decided natively).  `bp` at
 an address that does not evaluate yet becomes a `bu`, as in cdb.  A source line is
 `` `file.c:42` `` (cdb) or a bare `file.c:42`, optionally `module!file.c:42`
-(Symbols.resolve_source_line places it as gdb's `break`); `bp` on a file no module has
-lines for is an error, `bu` defers it.
+(Symbols.resolve_source_line places it as gdb's `break`; a line with code in several
+places -- a function inlined into several callers, a template -- gets one breakpoint per
+place with `bp`); `bp` on a file no module has lines for is an error, `bu` defers it.  A
+plain C name two modules define (`bp NAME`) sets a breakpoint in each, as gdb's `break`.
 
 Steps: `tc` / `pc` (to the next call), `tt` / `pt` (to the next return), `th` / `ph` (to
 the next branching instruction), `ta ADDR` / `pa ADDR` (to an address), each with an
@@ -66,6 +68,8 @@ _BARE_LINE = re.compile(r"(?:[\w.+-]+!)?[\w./+-]*\.[\w+]+:\d+(?=\s|$)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 # What the MASM evaluator reads as one symbol word (pydbg.commands.expression).
 _MASM_WORD = re.compile(r"[A-Za-z0-9_]+(?:(?:!|::)[A-Za-z0-9_]+)*")
+# A source line as `bp` takes it: `` `[module!]file.c:42` `` or the bare form.
+_SOURCE_LINE = re.compile(r"`([^`\s]+:\d+)`|((?:[\w.+-]+!)?[\w./+-]+\.\w+:\d+)(?=\s|$)")
 
 
 class _Words:
@@ -184,7 +188,10 @@ def _make(
             raise words.error("I/O breakpoints do not exist in user mode")
         access, size = _ACCESS[spec[1].lower()], int(spec[2])
         words.pos += spec.end()
-    named = _named_locations(interp, words) if break_type == DEBUG_BREAKPOINT_CODE else None
+    named = None
+    if break_type == DEBUG_BREAKPOINT_CODE:
+        named = _line_locations(interp, words) if not deferred_ok else None
+        named = named or _named_locations(interp, words)
     if named is None:
         locations = [words.expression(interp, "an address", defer_files=deferred_ok)]
     else:
@@ -280,15 +287,35 @@ def _named_locations(interp: Interpreter, words: _Words) -> list[tuple[int | Non
         entries = []
     if quoted is None:
         masm = _MASM_WORD.fullmatch(name) is not None
-        modules = {qualified.partition("!")[0] for qualified, _ in entries}
-        # A bare name several modules define stays cdb's ambiguity error.
-        if not entries or (len(entries) == 1 and masm) or len(modules) > 1:
+        # A bare name several modules define: a location in each, as gdb's `break`
+        # (in expressions it stays cdb's ambiguity error).
+        if not entries or (len(entries) == 1 and masm):
             words.pos = start
             return None  # an expression, or one MASM can read as it is
         words.pos = start + len(name)
     if not entries:
         return [(None, f'@!"{name}"')]
     return [(address, f'@!"{qualified}"') for qualified, address in entries]
+
+
+def _line_locations(interp: Interpreter, words: _Words) -> list[tuple[int | None, str]] | None:
+    """The locations of `bp file.c:42` when the line has code in several places (a line
+    of a function inlined into several callers, a template's line): one breakpoint per
+    place, as gdb's `break` sets one location per place.  None for a line with one place
+    (and anything else), left to `words.expression`."""
+    words.skip_space()
+    match = _SOURCE_LINE.match(words.text, words.pos)
+    if match is None:
+        return None
+    spec = match[1] or match[2]
+    try:
+        path, line, addresses = interp.client.symbols.resolve_source_line(spec)
+    except PydbgError:
+        return None  # the expression reader says what is wrong
+    if len(addresses) < 2:
+        return None
+    words.pos = match.end()
+    return [(address, f"`{path}:{line}`") for address in addresses]
 
 
 def _existing(interp: Interpreter, desired: int) -> Breakpoint | None:
