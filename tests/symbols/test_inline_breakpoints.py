@@ -64,6 +64,7 @@ def test_bp_on_an_inlined_line_sets_one_breakpoint_per_place(
         pcs.add(client.registers.get_instruction_offset() - base)
     assert sorted(pcs) == expected
 
+
 @pytest.mark.parametrize("command", ["bp plugin_value"])
 def test_bp_on_a_name_two_libraries_define_sets_both(
     client, output, procs, targets, libraries, command
