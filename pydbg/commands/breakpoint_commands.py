@@ -188,6 +188,8 @@ def _make(
             raise words.error("I/O breakpoints do not exist in user mode")
         access, size = _ACCESS[spec[1].lower()], int(spec[2])
         words.pos += spec.end()
+    words.skip_space()
+    by_line = _SOURCE_LINE.match(words.text, words.pos) is not None
     named = None
     if break_type == DEBUG_BREAKPOINT_CODE:
         named = _line_locations(interp, words) if not deferred_ok else None
@@ -220,6 +222,8 @@ def _make(
                 bp.condition = condition
             if commands:
                 bp.set_command(commands)
+            # At a line of an inlined function, gdb stops in it, not at its call site.
+            bp.stops_in_inlined = by_line
             bp.add_flags(DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0))
     except BaseException:
         for bp, _ in made:

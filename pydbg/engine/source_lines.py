@@ -164,8 +164,9 @@ def hidden_at(pc: int, chain: list[InlinedCall]) -> int:
 
 def hidden_frames(lines: LineLookup, thread: Thread, pc: int) -> tuple[list[InlinedCall], int]:
     """The inlined calls at the thread's pc and how many of them are hidden: as the last
-    line step left them (`thread.inline_stop`, while the thread is still at that pc),
-    else as a stop there hides them (`hidden_at`)."""
+    line step or a breakpoint on a source line left them (`thread.inline_stop`, while the
+    thread is still at that pc: none hidden at a source-line breakpoint, gdb's
+    stopped_by_user_bp_inline_frame), else as a stop there hides them (`hidden_at`)."""
     chain = lines.inline_chain(pc)
     stop = thread.inline_stop
     if stop is not None and stop[0] == pc:

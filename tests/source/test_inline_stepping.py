@@ -131,3 +131,23 @@ def test_inlined_cpp_members(client, output, inlinestep_cpp, command, count):
     agrees with gdb for the first 15 stops: in the second push_back, gdb stops at
     vector.tcc:123 where pydbg stops at :111.)"""
     compare(client, output, inlinestep_cpp, "run", [command] * count)
+
+
+@pytest.mark.parametrize(
+    "commands", [[N, N, N], [S, S, S, S], [N, S, S, N]], ids=["next", "step", "mixed"]
+)
+def test_from_a_breakpoint_on_an_inlined_line(client, output, targets, commands):
+    """`bp file:line` on a line of an inlined function stops in it (gdb: frame 0 is the
+    inlined function, not its caller at the call site, though the inlined code starts
+    at the pc), and the steps go on from there: out through the caller's lines."""
+    binary = targets.get("inlinemulti", "pie-O2")
+    assert binary is not None
+    with open(os.path.join(TARGET_SOURCES, "inlinemulti.c")) as f:
+        line = next(n for n, text in enumerate(f, 1) if "LINE_TWICE_BODY" in text)
+    compare(client, output, binary.path, f"inlinemulti.c:{line}", commands)
+    start(client, output, binary.path)
+    client.control.execute(f"bp inlinemulti.c:{line}")
+    client.control.execute("g")
+    assert wait(client)
+    assert client.symbols.get_stop_line()[0] == line
+    assert client.control.get_stack_trace_ex(1)[0].inline
