@@ -266,7 +266,10 @@ class LineStepPlan(StepPlan):
       (the body is stepped over as a call is), `t` stops (part two).
     * Out of an inlined call into its caller, the line rule above decides: a statement
       of another line ends the step, the middle of a line goes on with that line (and
-      the caller's frame) as the current one.
+      the caller's frame) as the current one; a non-statement row there makes the
+      caller's frame the step's at no line, so that the next line (or inlined call) it
+      reaches ends the step (gdb: "stepped to a different frame, but it's not the start
+      of a statement").
     The count of hidden inlined calls at the end is left on the thread
     (`Thread.inline_stop`) for the next step and the displays (pydbg.engine
     .source_lines.hidden_frames).
@@ -522,9 +525,16 @@ class LineStepPlan(StepPlan):
         if here.row == pc and here.key != current.key:
             if here.statement:
                 return True
-            # A non-statement row of another line: its range, but the line stepped
-            # from stays the current one (gdb's refresh_step_info = false).
-            self._line = LineAt(current.key, here.row, False, here.start, here.end)
+            if frame is None or visible == frame:
+                # A non-statement row of another line: its range, but the line stepped
+                # from stays the current one (gdb's refresh_step_info = false).
+                self._line = LineAt(current.key, here.row, False, here.start, here.end)
+                return False
+            # ... in another (inline) frame: that frame is the step's, at no line, so
+            # that the next line it reaches ends the step (gdb: "stepped to a
+            # different frame, but it's not the start of a statement").
+            self._line = LineAt(("", 0), here.row, False, here.start, here.end)
+            self._frame = visible
             return False
         self._line = here
         self._frame = visible  # gdb's set_step_info: this frame is the step's now
