@@ -61,7 +61,8 @@ def pydbg_steps(client, output, binary: str, at: str, commands: list[str]) -> li
     client.control.execute("bc *; l+t")
     where = []
     for command in commands:
-        client.control.execute({N: "p", S: "t"}[command])
+        verb, _, count = command.partition(" ")
+        client.control.execute(f"{ {N: 'p', S: 't'}[verb] } {count}".strip())
         assert wait(client)
         line, file = client.symbols.get_stop_line()
         where.append((os.path.basename(file), line))
@@ -82,8 +83,8 @@ def compare(client, output, binary: str, at: str, commands: list[str]) -> None:
 
 @pytest.mark.parametrize(
     "commands",
-    [[N, N, N], [S, S, S, S, S, S, S], [S, N, N, N], [S, S, N, N, N]],
-    ids=["next", "step", "step-next", "step-step-next"],
+    [[N, N, N], [S, S, S, S, S, S, S], [S, N, N, N], [S, S, N, N, N], ["step 3", "step 2"]],
+    ids=["next", "step", "step-next", "step-step-next", "counts"],
 )
 def test_inlined_c_calls(client, output, targets, commands):
     """From outer's first line (the entry of middle() and leaf(), inlined): `p` steps
