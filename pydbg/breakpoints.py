@@ -160,6 +160,10 @@ class Breakpoint:
         self.access = DEBUG_BREAK_WRITE if break_type == DEBUG_BREAKPOINT_DATA else 0
         self._condition: Condition | None = None
         self.hits = 0  # Python-seen hits; the native core counts the hits it decides itself
+        # pydbg: a hit where inlined calls start stops inside them (gdb: a breakpoint on a
+        # source line of the inlined function), not at their call site (one on a
+        # function's name); `bp file:line` sets it (pydbg.engine.source_lines).
+        self.stops_in_inlined = False
 
     def __repr__(self) -> str:
         where = f"{self.offset:#x}" if self.offset is not None else self.expression or "unset"

@@ -11,7 +11,7 @@ and `get_execution_status()` is DEBUG_STATUS_NO_DEBUGGEE).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from pydbg.breakpoints import Breakpoint, BreakpointError
@@ -33,6 +33,7 @@ from pydbg.filters import ExceptionFilterParameters, SpecificFilterParameters
 if TYPE_CHECKING:
     from pydbg._native import TraceResult
     from pydbg.client import DebugClient
+    from pydbg.elf.inlines import InlinedCall
     from pydbg.engine.session import Engine
     from pydbg.engine.targets import Thread
 
@@ -81,6 +82,16 @@ class StackFrame:
     # The address the symbol, line and inlined calls are looked up at: a caller's return
     # address less one (it is inside the call), the pc itself in frame 0.
     lookup_offset: int = 0
+    # get_stack_trace_ex only (DEBUG_STACK_FRAME_EX's InlineFrameContext, as fields):
+    # `inline` marks a function the compiler inlined (no stack or return address of its
+    # own: the offsets are those of the physical frame holding it), `physical_number` is
+    # that physical frame's number in get_stack_trace, and `inline_depth` which function
+    # at its pc the frame is, counted out from the innermost inlined one (the physical
+    # function's is the number of inlined calls there).  In get_stack_trace: False, the
+    # frame's own number, 0.
+    inline: bool = False
+    physical_number: int = -1
+    inline_depth: int = 0
 
 
 @dataclass(frozen=True)
@@ -445,6 +456,21 @@ class Control:
             raise EngineError(f"max_frames must be >= 1, not {max_frames}")
         return stack_trace(engine, thread, max_frames)
 
+    def get_stack_trace_ex(self, max_frames: int = 256) -> list[StackFrame]:
+        """GetStackTraceEx of the current thread: get_stack_trace's frames with a frame
+        before each physical one for every function the compiler inlined at its pc
+        (DWARF inlined subroutines), innermost first, numbered together (as cdb's `kn`
+        and gdb's `bt` count them).  An inline frame (`inline`) has the symbol of the
+        inlined function and the line it is at; the function it was inlined into is at
+        the line of the call.  In frame 0, inlined calls whose code starts exactly at the
+        pc are not shown until a line step enters them (gdb:
+        pydbg.engine.source_lines.hidden_frames)."""
+        engine = self._engine
+        thread = engine.require_stopped("get_stack_trace_ex")
+        if max_frames < 1:
+            raise EngineError(f"max_frames must be >= 1, not {max_frames}")
+        return stack_trace_ex(engine, thread, max_frames)
+
     def disassemble(self, offset: int) -> tuple[str, int]:
         """Disassemble: (one instruction as `u` shows it, the address after it)."""
         lines = self._disassembly(offset, 1)
@@ -686,6 +712,57 @@ def stack_trace(engine: Engine, thread: Thread, max_frames: int) -> list[StackFr
                 + (f": {frame.error}" if frame.error else ""),
                 registers=dict(frame.registers),
                 lookup_offset=lookup,
+                physical_number=frame.number,
             )
         )
     return out
+
+
+def stack_trace_ex(engine: Engine, thread: Thread, max_frames: int) -> list[StackFrame]:
+    """The call stack with inline frames (Control.get_stack_trace_ex, and the scope of
+    pydbg.symbols)."""
+    from pydbg.engine.source_lines import LineLookup, hidden_frames
+
+    pid = thread.process.pid
+    out: list[StackFrame] = []
+    for frame in stack_trace(engine, thread, max_frames):
+        number = frame.frame_number
+        at = frame.lookup_offset or frame.instruction_offset
+        source = frame.source
+        hidden = 0
+        if number == 0:
+            chain, hidden = hidden_frames(LineLookup(engine.symbols, pid), thread, at)
+        else:
+            chain = engine.symbols.inline_chain(pid, at)
+        if hidden:
+            source = _call_site(chain[hidden - 1])
+        for depth in range(hidden, len(chain)):
+            call = chain[depth]
+            out.append(
+                replace(
+                    frame,
+                    frame_number=len(out),
+                    symbol=call.function,
+                    source=source,
+                    inline=True,
+                    physical_number=number,
+                    inline_depth=depth,
+                )
+            )
+            source = _call_site(call)
+        out.append(
+            replace(
+                frame,
+                frame_number=len(out),
+                source=source,
+                physical_number=number,
+                inline_depth=len(chain),
+            )
+        )
+        if len(out) >= max_frames:
+            break
+    return out[:max_frames]
+
+
+def _call_site(call: InlinedCall) -> str:
+    return f"{call.call_file}:{call.call_line}" if call.call_file and call.call_line else ""

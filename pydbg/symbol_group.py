@@ -19,6 +19,7 @@ value's text or expansion is asked for, and is stale once the targets run.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import struct
 from dataclasses import dataclass
@@ -280,10 +281,16 @@ def frame_sites(engine: Engine, thread: Thread, count: int) -> list[FrameSite]:
 ENTRY_VALUE_DEPTH = 16
 
 
-def scope_variables(engine: Engine, thread: Thread, index: int) -> FrameVariables:
+def scope_variables(
+    engine: Engine, thread: Thread, index: int, inline_depth: int = 0
+) -> FrameVariables:
+    """The variables of physical frame `index`, of its function `inline_depth` inlined
+    functions out from the innermost at its pc (pydbg.dwarf.scopes.find_scope)."""
     sites = frame_sites(engine, thread, index + ENTRY_VALUE_DEPTH)
     if index >= len(sites):
         raise DwarfError(f"frame {index} is beyond the stack")
+    if inline_depth:
+        sites[index] = dataclasses.replace(sites[index], inline_depth=inline_depth)
     return frame_variables(sites, index, _Access(engine, thread.process.pid))
 
 
@@ -331,8 +338,10 @@ def module_tls_block(
     return None if block in (0, (1 << 64) - 1) else block  # -1: TLS_DTV_UNALLOCATED
 
 
-def scope_group(engine: Engine, thread: Thread, index: int, flags: int) -> SymbolGroup:
-    found = scope_variables(engine, thread, index)
+def scope_group(
+    engine: Engine, thread: Thread, index: int, flags: int, inline_depth: int = 0
+) -> SymbolGroup:
+    found = scope_variables(engine, thread, index, inline_depth)
     entries = []
     for var in found.variables:
         wanted = DEBUG_SCOPE_GROUP_ARGUMENTS if var.is_parameter else DEBUG_SCOPE_GROUP_LOCALS
@@ -396,7 +405,7 @@ def find_type(engine: Engine, pid: int, name: str) -> tuple[object, TypeReader, 
     return None
 
 
-def c_names(engine: Engine, thread: Thread, index: int) -> CNames:
+def c_names(engine: Engine, thread: Thread, index: int, inline_depth: int = 0) -> CNames:
     """How a C expression's names resolve in the scope frame: its variables (the
     innermost of a name), then globals; types from the modules' DWARF."""
     from pydbg.dwarf.c_expressions import CNames
@@ -405,7 +414,7 @@ def c_names(engine: Engine, thread: Thread, index: int) -> CNames:
     pid = thread.process.pid
     target = _Access(engine, pid)
     try:
-        scope: FrameVariables | None = scope_variables(engine, thread, index)
+        scope: FrameVariables | None = scope_variables(engine, thread, index, inline_depth)
     except DwarfError:
         scope = None
     types: dict[str, object] = {}

@@ -22,10 +22,10 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydbg.control import StackFrame, stack_trace
+from pydbg.control import StackFrame, stack_trace, stack_trace_ex
 from pydbg.dwarf.types import Type as TypeBase
 from pydbg.elf.errors import ImageError
-from pydbg.engine.source_lines import LineLookup
+from pydbg.engine.source_lines import LineLookup, hidden_frames
 from pydbg.engine.symbolizer import split_module
 from pydbg.errors import (
     EngineError,
@@ -72,7 +72,9 @@ class _Scope:
     """A scope set by set_scope_frame_by_index, and what it is valid for."""
 
     key: tuple[object, ...]
-    index: int
+    index: int  # the physical frame (get_stack_trace's number)
+    ex_index: int = 0  # the frame in get_stack_trace_ex (inline frames counted)
+    inline_depth: int = 0  # which function at its pc (StackFrame.inline_depth)
 
 
 # engine -> the source search path (.srcpath), shared by its clients as in DbgEng.
@@ -236,6 +238,23 @@ class Symbols:
         file, line, displacement = found
         return line, file, displacement
 
+    def get_stop_line(self) -> tuple[int, str]:
+        """pydbg: (line, file) where frame 0 of the current thread is, as gdb shows a
+        stop: an inlined call whose code starts exactly at the pc is not entered yet (the
+        stop is at its call site) unless a line step (`t`) entered it; else the line of
+        the pc, as `get_line_by_offset(pc, statement=True)`.  Raises SymbolError where
+        there is no line information."""
+        thread = self._engine.require_stopped("get_stop_line")
+        pc = self._engine.backend.get_pc(thread.tid)
+        lookup = LineLookup(self._engine.symbols, thread.process.pid)
+        chain, hidden = hidden_frames(lookup, thread, pc)
+        if hidden:
+            shown = lookup.shown_line(pc, chain, hidden)
+            if shown is not None:
+                return shown[1], shown[0]
+        line, file, _ = self.get_line_by_offset(pc, statement=True)
+        return line, file
+
     def get_offset_by_line(self, line: int, file: str) -> int:
         """GetOffsetByLine: the first address of a source line (file by path or name)."""
         pid = self._pid("get_offset_by_line")
@@ -384,8 +403,57 @@ class Symbols:
         if index == 0:
             _SCOPES.pop(self._engine, None)
         else:
-            _SCOPES[self._engine] = _Scope(self._scope_key(thread), index)
+            # The physical function's frame among the inline ones (get_stack_trace_ex).
+            ex = stack_trace_ex(self._engine, thread, 0x10000)
+            at = next(
+                (f for f in ex if f.physical_number == index and not f.inline),
+                None,
+            )
+            ex_index = at.frame_number if at is not None else index
+            depth = at.inline_depth if at is not None else 0
+            _SCOPES[self._engine] = _Scope(self._scope_key(thread), index, ex_index, depth)
         return frames[index]
+
+    def get_current_scope_frame_index_ex(self) -> int:
+        """GetCurrentScopeFrameIndexEx: the scope frame's number in get_stack_trace_ex
+        (inline frames counted; 0 unless `.frame` chose another)."""
+        thread = self._engine.require_stopped("get_current_scope_frame_index_ex")
+        scope = _SCOPES.get(self._engine)
+        if scope is None or scope.key != self._scope_key(thread):
+            _SCOPES.pop(self._engine, None)
+            return 0
+        return scope.ex_index
+
+    def set_scope_frame_by_index_ex(self, index: int) -> StackFrame:
+        """SetScopeFrameByIndexEx: make frame `index` of get_stack_trace_ex (inline frames
+        counted, as `kn` numbers them) the scope, and return it: an inline frame's scope
+        is the inlined function (its parameters and locals), the registers those of the
+        physical frame holding it.  Raises ScopeError beyond the stack."""
+        thread = self._engine.require_stopped("set_scope_frame_by_index_ex")
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ScopeError(f"a frame number is an int >= 0, not {index!r}")
+        frames = stack_trace_ex(self._engine, thread, index + 1)
+        if index >= len(frames):
+            raise ScopeError(
+                f"frame {index:#x} is beyond the stack: thread {thread.engine_id} has "
+                f"{len(frames):#x} frames (0..{len(frames) - 1:#x}); the scope is unchanged"
+            )
+        frame = frames[index]
+        if index == 0:
+            _SCOPES.pop(self._engine, None)
+        else:
+            key = self._scope_key(thread)
+            _SCOPES[self._engine] = _Scope(key, frame.physical_number, index, frame.inline_depth)
+        return frame
+
+    def _scope_inline_depth(self, thread: Thread) -> int:
+        """Which function at the scope frame's pc is the scope's (StackFrame.inline_depth):
+        as `.frame` chose, else frame 0's (the innermost inlined function not hidden)."""
+        scope = _SCOPES.get(self._engine)
+        if scope is not None and scope.key == self._scope_key(thread):
+            return scope.inline_depth
+        frames = stack_trace_ex(self._engine, thread, 1)
+        return frames[0].inline_depth if frames else 0
 
     def reset_scope(self) -> None:
         """ResetScope: the scope is frame 0 of the current thread again."""
@@ -413,7 +481,13 @@ class Symbols:
         from pydbg.symbol_group import scope_group
 
         thread = self._engine.require_stopped("get_scope_symbol_group")
-        return scope_group(self._engine, thread, self.get_current_scope_frame_index(), flags)
+        return scope_group(
+            self._engine,
+            thread,
+            self.get_current_scope_frame_index(),
+            flags,
+            self._scope_inline_depth(thread),
+        )
 
     def get_scope_variables(self) -> FrameVariables:
         """pydbg: the scope frame's variables (pydbg.dwarf.frame_variables.FrameVariables:
@@ -422,7 +496,12 @@ class Symbols:
         from pydbg.symbol_group import scope_variables
 
         thread = self._engine.require_stopped("get_scope_variables")
-        return scope_variables(self._engine, thread, self.get_current_scope_frame_index())
+        return scope_variables(
+            self._engine,
+            thread,
+            self.get_current_scope_frame_index(),
+            self._scope_inline_depth(thread),
+        )
 
     def get_variable_value(self, name: str) -> Value:
         """pydbg: the typed value of a variable by name: a parameter or local of the scope
@@ -435,7 +514,10 @@ class Symbols:
         if "!" not in name:
             try:
                 found = scope_variables(
-                    self._engine, thread, self.get_current_scope_frame_index()
+                    self._engine,
+                    thread,
+                    self.get_current_scope_frame_index(),
+                    self._scope_inline_depth(thread),
                 ).named(name)
             except DwarfError:
                 found = None
@@ -505,5 +587,9 @@ class Symbols:
         thread = self._engine.require_stopped("evaluate_c_expression")
         if frame_index is None:
             frame_index = self.get_current_scope_frame_index()
-        names = c_names(self._engine, thread, frame_index)
+            inline_depth = self._scope_inline_depth(thread)
+        else:  # frame 0's innermost function not hidden, as the stop shows it
+            frames = stack_trace_ex(self._engine, thread, 1) if frame_index == 0 else []
+            inline_depth = frames[0].inline_depth if frames else 0
+        names = c_names(self._engine, thread, frame_index, inline_depth)
         return evaluate_c(text, names)

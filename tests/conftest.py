@@ -51,6 +51,7 @@ EXTRA_VARIANTS = {
     "clones": ("pie-O2",),
     "cpp_names": ("pie-O2",),
     "inlines": ("pie-O2",),
+    "inlinemulti": ("pie-O2",),
 }
 
 PR_SET_CHILD_SUBREAPER = 36

@@ -28,8 +28,10 @@ cannot be evaluated at a hit (unknown variable, optimized out) is reported and t
 breakpoint triggers.  `bp` at
 an address that does not evaluate yet becomes a `bu`, as in cdb.  A source line is
 `` `file.c:42` `` (cdb) or a bare `file.c:42`, optionally `module!file.c:42`
-(Symbols.resolve_source_line places it as gdb's `break`); `bp` on a file no module has
-lines for is an error, `bu` defers it.
+(Symbols.resolve_source_line places it as gdb's `break`; a line with code in several
+places -- a function inlined into several callers, a template -- gets one breakpoint per
+place with `bp`); `bp` on a file no module has lines for is an error, `bu` defers it.  A
+plain C name two modules define (`bp NAME`) sets a breakpoint in each, as gdb's `break`.
 
 Steps: `tc` / `pc` (to the next call), `tt` / `pt` (to the next return), `th` / `ph` (to
 the next branching instruction), `ta ADDR` / `pa ADDR` (to an address), each with an
@@ -78,6 +80,8 @@ _BARE_LINE = re.compile(r"(?:[\w.+-]+!)?[\w./+-]*\.[\w+]+:\d+(?=\s|$)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 # What the MASM evaluator reads as one symbol word (pydbg.commands.expression).
 _MASM_WORD = re.compile(r"[A-Za-z0-9_]+(?:(?:!|::)[A-Za-z0-9_]+)*")
+# A source line as `bp` takes it: `` `[module!]file.c:42` `` or the bare form.
+_SOURCE_LINE = re.compile(r"`([^`\s]+:\d+)`|((?:[\w.+-]+!)?[\w./+-]+\.\w+:\d+)(?=\s|$)")
 
 
 class _Words:
@@ -225,7 +229,12 @@ def _make(
                 )
         elif not size:
             raise words.error("expected a size: e1, r4, w8 ... (only a variable may omit it)")
-    named = _named_locations(interp, words) if break_type == DEBUG_BREAKPOINT_CODE else None
+    words.skip_space()
+    by_line = _SOURCE_LINE.match(words.text, words.pos) is not None
+    named = None
+    if break_type == DEBUG_BREAKPOINT_CODE:
+        named = _line_locations(interp, words) if not deferred_ok else None
+        named = named or _named_locations(interp, words)
     if watched is not None:
         locations = [(watched[1].address, watched[0])]
     elif named is None:
@@ -261,6 +270,8 @@ def _make(
                 )
             if commands:
                 bp.set_command(commands)
+            # At a line of an inlined function, gdb stops in it, not at its call site.
+            bp.stops_in_inlined = by_line
             bp.add_flags(DEBUG_BREAKPOINT_ENABLED | (DEBUG_BREAKPOINT_ONE_SHOT if one_shot else 0))
     except BaseException:
         for bp, _ in made:
@@ -375,15 +386,35 @@ def _named_locations(interp: Interpreter, words: _Words) -> list[tuple[int | Non
         entries = []
     if quoted is None:
         masm = _MASM_WORD.fullmatch(name) is not None
-        modules = {qualified.partition("!")[0] for qualified, _ in entries}
-        # A bare name several modules define stays cdb's ambiguity error.
-        if not entries or (len(entries) == 1 and masm) or len(modules) > 1:
+        # A bare name several modules define: a location in each, as gdb's `break`
+        # (in expressions it stays cdb's ambiguity error).
+        if not entries or (len(entries) == 1 and masm):
             words.pos = start
             return None  # an expression, or one MASM can read as it is
         words.pos = start + len(name)
     if not entries:
         return [(None, f'@!"{name}"')]
     return [(address, f'@!"{qualified}"') for qualified, address in entries]
+
+
+def _line_locations(interp: Interpreter, words: _Words) -> list[tuple[int | None, str]] | None:
+    """The locations of `bp file.c:42` when the line has code in several places (a line
+    of a function inlined into several callers, a template's line): one breakpoint per
+    place, as gdb's `break` sets one location per place.  None for a line with one place
+    (and anything else), left to `words.expression`."""
+    words.skip_space()
+    match = _SOURCE_LINE.match(words.text, words.pos)
+    if match is None:
+        return None
+    spec = match[1] or match[2]
+    try:
+        path, line, addresses = interp.client.symbols.resolve_source_line(spec)
+    except PydbgError:
+        return None  # the expression reader says what is wrong
+    if len(addresses) < 2:
+        return None
+    words.pos = match.end()
+    return [(address, f"`{path}:{line}`") for address in addresses]
 
 
 def _existing(interp: Interpreter, desired: int) -> Breakpoint | None:

@@ -1,14 +1,17 @@
 """The scope frame in commands: `.frame`, `.f+`, `.f-` (IDebugSymbols::SetScopeFrameByIndex).
 
     .frame              show the scope frame, as `kn` shows it
-    .frame N            make frame N (a number as `kn` prints it, in the radix) the scope
+    .frame N            make frame N (a number as `kn` prints it, in the radix; inline
+                        frames count) the scope: in an inline frame `dv` and `??` see
+                        the inlined function's parameters and locals
     .frame /r [N]       the same, then the frame's registers and instruction, as `r` shows them
     .f+ / .f-           the next frame out (the caller) / back in (the callee)
 
 After `.frame N`, `r` and register expressions (`? @rbp`) read that frame's registers as
 the unwinder recovered them (pydbg.registers: rip, rsp and the callee-saved registers of a
-caller; the others show as question marks), until the current thread changes or the
-targets run.  A frame beyond the stack is an error and leaves the scope as it was.
+caller; the others show as question marks; an inline frame has those of the physical frame
+holding it), until the current thread changes or the targets run.  A frame beyond the
+stack is an error and leaves the scope as it was.
 """
 
 from __future__ import annotations
@@ -27,14 +30,23 @@ if TYPE_CHECKING:
 __all__ = ["frame_line"]
 
 
+# The Child-SP and RetAddr columns of an inline frame, as cdb fills them.
+INLINE_COLUMNS = "(Inline Function) --------`--------"
+
+
 def frame_line(frame: StackFrame, numbered: bool = True, words: str = "") -> str:
     """One `k` line: [frame number], child-SP, return address, [words], call site with
-    `[file @ line]` where the line is known."""
+    `[file @ line]` where the line is known.  An inline frame (get_stack_trace_ex) has
+    no stack pointer or return address of its own: cdb's `(Inline Function)` columns,
+    and blanks for the words."""
     number = f"{frame.frame_number:02x} " if numbered else ""
     site = frame.symbol or hex64(frame.instruction_offset)
     if frame.source:
         file, _, line = frame.source.rpartition(":")
         site += f" [{file} @ {line}]"
+    if frame.inline:
+        extra = f"{' ' * len(words)} " if words else ""
+        return f"{number}{INLINE_COLUMNS} {extra}{site}"
     extra = f"{words} " if words else ""
     return f"{number}{hex64(frame.stack_offset)} {hex64(frame.return_offset)} {extra}{site}"
 
@@ -49,7 +61,7 @@ def _show(interp: Interpreter, frame: StackFrame, registers: bool) -> None:
 
 def _set(interp: Interpreter, index: int, registers: bool) -> None:
     try:
-        frame = interp.client.symbols.set_scope_frame_by_index(index)
+        frame = interp.client.symbols.set_scope_frame_by_index_ex(index)
     except ScopeError as exc:
         raise FrameError(str(exc)) from None
     _show(interp, frame, registers)
@@ -75,7 +87,10 @@ def _frame(interp: Interpreter, rest: str) -> None:
     if text:
         _set(interp, interp.evaluate(text), registers)
     else:
-        _show(interp, interp.client.symbols.get_scope_frame(), registers)
+        symbols = interp.client.symbols
+        index = symbols.get_current_scope_frame_index_ex()
+        frames = interp.client.control.get_stack_trace_ex(index + 1)
+        _show(interp, frames[min(index, len(frames) - 1)], registers)
 
 
 @command(
@@ -91,7 +106,7 @@ def _frame_step(interp: Interpreter, rest: str) -> None:
     direction = rest.strip()
     if direction not in ("+", "-"):
         raise CommandError(f".f{rest}: expected .f+ or .f-")
-    index = interp.client.symbols.get_current_scope_frame_index()
+    index = interp.client.symbols.get_current_scope_frame_index_ex()
     if direction == "+":
         _set(interp, index + 1, False)
     elif index == 0:

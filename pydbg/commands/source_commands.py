@@ -105,7 +105,11 @@ def stop_source_line(interp: Interpreter, pc: int) -> str | None:
     if not state.show_at_stop:
         return None
     try:
-        number, dwarf_path, _ = interp.client.symbols.get_line_by_offset(pc, statement=True)
+        symbols = interp.client.symbols
+        if pc == interp.client.registers.get_instruction_offset():
+            number, dwarf_path = symbols.get_stop_line()  # inlined calls not entered yet
+        else:
+            number, dwarf_path, _ = symbols.get_line_by_offset(pc, statement=True)
         path = _locate(interp, dwarf_path)
         lines = _lines_of(interp, path)
     except PydbgError:

@@ -8,16 +8,15 @@ u [addr] [L count]  disassemble (default: 8 instructions from the pc, or from wh
                     the last `u` stopped when no address is given)
 k / kn / kb [count] the call stack: frame (kn), child-SP, return address, [first
                     stack words (kb)], symbol and source line; functions the compiler
-                    inlined are frames of their own, shown as cdb shows them:
-                    `(Inline Function) --------`-------- prog!leaf [file @ line]`, each
-                    at the line it is stopped at, the frame it was inlined into at the
-                    line of the call (as gdb's `bt`); they have no frame number, since
-                    `.frame` selects physical frames
+                    inlined are frames of their own (control.get_stack_trace_ex),
+                    shown as cdb shows them: `02 (Inline Function) --------`--------
+                    prog!leaf [file @ line]`, each at the line it is stopped at, the
+                    frame it was inlined into at the line of the call (as gdb's `bt`);
+                    numbered with the others, so that `.frame N` selects them
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from pydbg.addresses import hex64
@@ -27,8 +26,6 @@ from pydbg.commands.interpreter import Interpreter, command
 from pydbg.symbols import Module
 
 MODULES_HEADER = "start             end                 module name"
-# The Child-SP and RetAddr columns of an inline frame, as cdb fills them.
-_INLINE_COLUMNS = "(Inline Function) --------`--------"
 
 
 def module_line(module: Module) -> str:
@@ -103,37 +100,22 @@ def _unassemble(interp: Interpreter, rest: str) -> None:
 
 def _stack(interp: Interpreter, rest: str, numbered: bool, words: bool) -> None:
     count = interp.evaluate(rest) if rest.strip() else 0x100
-    frames = interp.client.control.get_stack_trace(max(1, count))
+    frames = interp.client.control.get_stack_trace_ex(max(1, count))
     header = " # " if numbered else ""
     extra = "Args to Child                                          " if words else ""
     interp.out(f"{header}Child-SP          RetAddr           {extra}Call Site\n")
     for frame in frames:
-        args = _first_words(interp, frame.stack_offset) if words else ""
-        calls = interp.client.symbols.get_inlined_calls(
-            frame.lookup_offset or frame.instruction_offset
-        )
-        source = frame.source
-        for name, call_site in calls:
-            interp.out(_inline_line(name, source, numbered, " " * len(args)) + "\n")
-            source = call_site  # the next frame out is at this call
-        if calls:
-            frame = dataclasses.replace(frame, source=source)
+        args = ""
+        if words:
+            # An inline frame has no stack of its own: blanks as wide as the words.
+            args = " " * _WORDS_WIDTH if frame.inline else _first_words(interp, frame.stack_offset)
         interp.out(frame_line(frame, numbered, args) + "\n")
     last = frames[-1]
     if last.best_effort:
         interp.out(f"(the walk stopped here: {last.note})\n")
 
 
-def _inline_line(name: str, source: str, numbered: bool, blank_words: str) -> str:
-    """One inline frame of `k`, as cdb shows one: no stack pointer or return address
-    of its own, and no frame number (`.frame` selects physical frames only)."""
-    number = "   " if numbered else ""
-    site = name
-    if source:
-        file, _, line = source.rpartition(":")
-        site += f" [{file} @ {line}]"
-    extra = f"{blank_words} " if blank_words else ""
-    return f"{number}{_INLINE_COLUMNS} {extra}{site}"
+_WORDS_WIDTH = 3 * 17 + 2 * 3  # three `xxxxxxxx`xxxxxxxx` joined by " : "
 
 
 def _first_words(interp: Interpreter, address: int) -> str:

@@ -135,7 +135,7 @@ class DebugInfo:
         self.location_lists: dict[tuple[int, str, int], Any] = {}
         # Scopes by link-time pc and call sites by (function, return pc): a stack asks
         # for the same ones again at every `dv`, and finding them walks DIE trees.
-        self.scopes: dict[int, Any] = {}
+        self.scopes: dict[Any, Any] = {}  # pc, or (pc, inline depth) -> Scope
         self.call_sites: dict[tuple[int, int], Any] = {}
         self._definitions: dict[int, dict[int, Any]] = {}
 

@@ -72,7 +72,9 @@ class FrameSite:
     unwinder's canonical frame address; registers: what the unwinder knows in this frame,
     by name (xmm0..15 too in frame 0); info/types: the DWARF of the module holding the pc
     (None without), or `load` to open it on demand; bias: its load bias; tls_block: the
-    address of the module's static TLS block in the thread, None when unknown."""
+    address of the module's static TLS block in the thread, None when unknown;
+    inline_depth: which function at lookup_pc is the frame's, counted out from the
+    innermost inlined one (pydbg.dwarf.scopes.find_scope)."""
 
     number: int
     pc: int
@@ -84,6 +86,7 @@ class FrameSite:
     bias: int = 0
     tls_block: int | None = None
     load: Callable[[], tuple[DebugInfo, TypeReader] | None] | None = None
+    inline_depth: int = 0
 
     def debug(self) -> tuple[DebugInfo, TypeReader] | None:
         """(info, types) of the frame's module: given, or opened by `load` when first
@@ -176,7 +179,8 @@ class _FrameEvaluator:
         debug = self.site.debug()
         self.types: TypeReader | None = debug[1] if debug else None
         if debug is not None:
-            self.scope = find_scope(debug[0], self.site.lookup_pc - self.site.bias)
+            link = self.site.lookup_pc - self.site.bias
+            self.scope = find_scope(debug[0], link, self.site.inline_depth)
         self.context = FrameContext(
             register=_register_reader(self.site),
             read_memory=target.read_memory,
@@ -217,7 +221,9 @@ class _FrameEvaluator:
         if not self._frame_base_done:
             self._frame_base_done = True
             if self.scope is not None:
-                function = attribute_die(self.scope.function, "DW_AT_frame_base")
+                # An inlined function's variables use its subprogram's frame base.
+                holder = self.scope.subprogram or self.scope.function
+                function = attribute_die(holder, "DW_AT_frame_base")
                 if function is not None:
                     ops = self.ops_of(function, "DW_AT_frame_base")
                     if ops is not None:

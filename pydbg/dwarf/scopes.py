@@ -6,9 +6,12 @@ An out-of-line copy of an inlined or cloned function (gcc -O2) is a concrete DIE
 names and types live in its DW_AT_abstract_origin: attributes are looked up through it,
 and variables the abstract function declares but the concrete one does not (optimized
 away) are listed too, with no location, as gdb does.  Inlined subroutines
-(DW_TAG_inlined_subroutine) holding the pc are scopes like blocks: pydbg's stacks do not
-yet show inline frames, so the innermost inlined function is the scope's function.
-Addresses are link-time.
+(DW_TAG_inlined_subroutine) holding the pc are functions of their own, as gdb's inline
+frames: `inline_depth` 0 picks the innermost inlined function as the scope's function
+(its parameters and locals, with their own locations, names and types through
+DW_AT_abstract_origin), 1 the one it was inlined into, and so on out to the
+subprogram.  The subprogram is kept as `subprogram` (its DW_AT_frame_base serves the
+inlined functions too).  Addresses are link-time.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ class Scope:
     function: Any
     blocks: list[Any]
     pc: int
+    subprogram: Any = None
 
     @property
     def function_name(self) -> str:
@@ -157,18 +161,21 @@ def _holds(die: Any, pc: int, base: int) -> bool:
     return any(start <= pc < end for start, end in ranges)
 
 
-def find_scope(info: DebugInfo, pc: int) -> Scope | None:
-    """The scope of a link-time pc, or None where no function's DWARF covers it."""
+def find_scope(info: DebugInfo, pc: int, inline_depth: int = 0) -> Scope | None:
+    """The scope of a link-time pc, or None where no function's DWARF covers it;
+    `inline_depth` inlined functions out from the innermost one holding the pc (beyond
+    them all: the subprogram)."""
+    key = pc if not inline_depth else (pc, inline_depth)
     with info.lock():
-        if pc in info.scopes:
-            cached: Scope | None = info.scopes[pc]
+        if key in info.scopes:
+            cached: Scope | None = info.scopes[key]
             return cached
-        found = _find_scope(info, pc)
-        info.scopes[pc] = found
+        found = _find_scope(info, pc, inline_depth)
+        info.scopes[key] = found
         return found
 
 
-def _find_scope(info: DebugInfo, pc: int) -> Scope | None:
+def _find_scope(info: DebugInfo, pc: int, inline_depth: int) -> Scope | None:
     with info.lock():
         cu = info.unit_at(pc)
         if cu is None:
@@ -178,7 +185,8 @@ def _find_scope(info: DebugInfo, pc: int) -> Scope | None:
         function = _find_function(top, pc, base)
         if function is None:
             return None
-        blocks = [function]
+        # The blocks holding the pc, cut into functions at each inlined subroutine.
+        functions = [[function]]
         current = function
         while True:
             inner = next(
@@ -188,11 +196,12 @@ def _find_scope(info: DebugInfo, pc: int) -> Scope | None:
             if inner is None:
                 break
             if inner.tag == "DW_TAG_inlined_subroutine":
-                blocks = [inner]  # the inlined function is the scope's function
+                functions.append([inner])  # an inlined function: a scope's function
             else:
-                blocks.append(inner)
+                functions[-1].append(inner)
             current = inner
-        return Scope(info, cu, blocks[0], blocks, pc)
+        blocks = functions[max(0, len(functions) - 1 - inline_depth)]
+        return Scope(info, cu, blocks[0], blocks, pc, function)
 
 
 def _find_function(parent: Any, pc: int, base: int) -> Any:

@@ -7,13 +7,13 @@ DW_AT_high_pc or DW_AT_ranges), the function it is a copy of (DW_AT_abstract_ori
 DW_AT_linkage_name, demangled, or DW_AT_name names it), and its call site (DW_AT_call_file,
 DW_AT_call_line).  An inlined call nested in another is one DIE level deeper.
 
-Read lazily with pyelftools: a lookup reads only the unit .debug_aranges says covers the
-address (every unit's ranges when there are no aranges), of that unit only the top-level
-DIEs, and of those only the subtree of the function holding the address (its lexical
-blocks and inlined subroutines).  Opening the DWARF is the one large cost: about 0.3 s for
-libc's debug file, once per file and process (pyelftools reads the debug sections whole;
-the line table, pydbg.elf.lines, holds its own reader of the same file).  The DWARF is
-the file's own or its separate debug file's.  A file without DWARF, or DWARF pyelftools
+Read lazily with pyelftools, through the image's one DWARF reader (pydbg.dwarf
+.debug_info, shared with variables and types): a lookup reads only the unit
+.debug_aranges says covers the address (every unit's ranges when there are no aranges),
+of that unit only the top-level DIEs, and of those only the subtree of the function
+holding the address (its lexical blocks and inlined subroutines).  Opening the DWARF is
+the one large cost (about 0.1 s for libc's debug file), once per file and process.  The
+DWARF is the file's own or its separate debug file's.  A file without DWARF, or DWARF pyelftools
 cannot read, has no inlined calls (`error` says why).  Addresses are link-time.
 """
 
@@ -24,11 +24,14 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from pydbg.elf.demangle import demangle
 from pydbg.elf.errors import ImageError, ImageFileError
 from pydbg.elf.image import ElfImage
+
+if TYPE_CHECKING:
+    from pydbg.dwarf.debug_info import DebugInfo
 
 __all__ = ["InlinedCall", "InlineIndex", "inline_index"]
 
@@ -40,11 +43,20 @@ _SCOPES = frozenset(("DW_TAG_subprogram", "DW_TAG_lexical_block", "DW_TAG_inline
 class InlinedCall:
     """One inlined call around an address: `function` (demangled; with its parameter list
     for C++, as pydbg shows names), and the `call_file` / `call_line` of the call in the
-    function it was inlined into (0 when the DWARF does not say)."""
+    function it was inlined into (0 when the DWARF does not say); `block` identifies the
+    inlined copy (its DIE offset: two calls of one function are two blocks) and `entry`
+    is where its code starts (gdb's BLOCK_ENTRY_PC: the low pc, or the first of its
+    DW_AT_ranges in DWARF order), link-time.  A stop exactly at `entry` (or at `starts`)
+    is, for gdb, at the call site, not yet in the inlined function."""
 
     function: str
     call_file: str
     call_line: int
+    block: int = 0
+    entry: int = 0
+    # The starts of its address ranges that follow no other of its ranges: a stop there
+    # enters it too (gdb's block_starting_point_at), link-time like `entry`.
+    starts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +76,20 @@ class InlineIndex:
         self._lock = threading.Lock()
         self._opened = False
         self._dwarf: Any = None
-        self._aranges: Any = None
-        self._file: BinaryIO | None = None
+        self._info: DebugInfo | None = None
         # cu offset -> the start addresses of its functions, and the functions
         self._units: dict[int, tuple[list[int], list[tuple[int, int, Any, list[str]]]]] = {}
         self._functions: dict[int, list[_Entry]] = {}  # DIE offset -> its inlined calls
-        self._unit_ranges: list[tuple[int, int, int]] | None = None  # (low, high, cu offset)
 
     def calls_at(self, address: int) -> list[InlinedCall]:
         """The inlined calls whose code contains `address`, innermost first."""
         with self._lock:
             if not self._open():
                 return []
+            assert self._info is not None
             try:
-                entries = self._entries_at(address)
+                with self._info.lock():  # one reader of the shared DWARF at a time
+                    entries = self._entries_at(address)
             except ImageFileError:
                 raise
             except Exception as exc:  # pyelftools raises anything on garbage
@@ -89,46 +101,32 @@ class InlineIndex:
     # -- opening -----------------------------------------------------------------------
 
     def _open(self) -> bool:
+        """The image's DWARF, as pydbg.dwarf.debug_info has it open (one reader per
+        image for variables, types and inlined calls)."""
         if self._opened:
             return self._dwarf is not None
         self._opened = True
-        try:
-            source = self.image if self.image.has_debug_info else self.image.debug_image
-            if source is None or not source.has_debug_info:
-                return False
-            from elftools.elf.elffile import ELFFile
+        from pydbg.dwarf.debug_info import debug_info_for
 
-            # pyelftools reads through its own file object, kept as long as the index.
-            self._file = stream = open(source.path, "rb")  # noqa: SIM115
-            weakref.finalize(self, stream.close)
-            elf = ELFFile(stream)
-            self._dwarf = elf.get_dwarf_info(relocate_dwarf_sections=True)
-            try:
-                self._aranges = self._dwarf.get_aranges()
-            except Exception:  # pyelftools raises anything on garbage
-                self._aranges = None
+        try:
+            self._info = info = debug_info_for(self.image)
+            self._dwarf = info.dwarf
         except (ImageError, OSError) as exc:
             self.error = f"no inlined calls: {exc}"
             self._dwarf = None
         except Exception as exc:  # pyelftools raises anything on garbage
             self.error = f"{self.image.path}: no inlined calls: {exc!r}"
             self._dwarf = None
+        if self._dwarf is None and self.error is None and self._info is not None:
+            self.error = self._info.error
         return self._dwarf is not None
 
     # -- units -------------------------------------------------------------------------
 
     def _unit_offsets(self, address: int) -> list[int]:
-        if self._aranges is not None:
-            offset = self._aranges.cu_offset_at_addr(address)
-            if offset is not None:
-                return [offset]
-        if self._unit_ranges is None:
-            ranges: list[tuple[int, int, int]] = []
-            for cu in self._dwarf.iter_CUs():
-                for low, high in self._ranges(cu.get_top_DIE()):
-                    ranges.append((low, high, cu.cu_offset))
-            self._unit_ranges = sorted(ranges)
-        return [off for low, high, off in self._unit_ranges if low <= address < high]
+        assert self._info is not None
+        cu = self._info.unit_at(address)
+        return [] if cu is None else [cu.cu_offset]
 
     def _entries_at(self, address: int) -> list[_Entry]:
         found: list[_Entry] = []
@@ -174,19 +172,22 @@ class InlineIndex:
             inner = depth
             if child.tag == "DW_TAG_inlined_subroutine":
                 inner = depth + 1
-                call = self._call(child, files)
-                for low, high in self._ranges(child):
+                ranges = self._ranges(child)
+                call = self._call(child, files, ranges)
+                for low, high in ranges:
                     entries.append(_Entry(low, high, inner, call))
             stack.extend((grandchild, inner) for grandchild in child.iter_children())
         self._functions[die.offset] = entries
         return entries
 
-    def _call(self, die: Any, files: list[str]) -> InlinedCall:
+    def _call(self, die: Any, files: list[str], ranges: list[tuple[int, int]]) -> InlinedCall:
         attrs = die.attributes
         index = attrs["DW_AT_call_file"].value if "DW_AT_call_file" in attrs else -1
         line = attrs["DW_AT_call_line"].value if "DW_AT_call_line" in attrs else 0
+        entry = ranges[0][0] if ranges else 0
+        starts = tuple(low for low, _ in ranges if not any(lo <= low - 1 < hi for lo, hi in ranges))
         file = files[index] if 0 <= index < len(files) else ""
-        return InlinedCall(_function_name(die), file, int(line))
+        return InlinedCall(_function_name(die), file, int(line), die.offset, entry, starts)
 
     def _ranges(self, die: Any) -> list[tuple[int, int]]:
         attrs = die.attributes

@@ -19,7 +19,7 @@ from pydbg.constants import (
     EngineOptions,
 )
 from pydbg.engine.delivery import Delivery
-from pydbg.engine.source_lines import LineLookup
+from pydbg.engine.source_lines import LineLookup, hidden_frames
 from pydbg.engine.stepping import LineStepPlan, StepMode, StepPlan
 from pydbg.engine.targets import Thread
 from pydbg.errors import (
@@ -209,7 +209,9 @@ class Arming(Delivery):
     ) -> StepPlan:
         if mode == StepMode.LINE:
             lines = LineLookup(self.symbols, thread.process.pid)
-            return LineStepPlan(status, thread, count, lines, lambda: self.caller_frame(thread))
+            _, hidden = hidden_frames(lines, thread, self.backend.get_pc(thread.tid))
+            caller = lambda: self.caller_frame(thread)  # noqa: E731
+            return LineStepPlan(status, thread, count, lines, caller, hidden)
         frame = None
         if mode == StepMode.GO_UP:
             frame = self.caller_frame(thread)

@@ -714,6 +714,8 @@ class BreakpointTable:
             return None
         if triggered.flags & DEBUG_BREAKPOINT_ONE_SHOT:
             self.remove(triggered)
+        if triggered.stops_in_inlined and address is not None:
+            thread.inline_stop = (address, 0)  # no inlined call hidden (source_lines)
         return ev.BreakpointHit(process, thread, breakpoint=triggered)
 
     def _condition_holds(self, bp: Breakpoint, thread: Thread) -> bool:

@@ -66,6 +66,8 @@ class Resuming(Arming):
             signals = {tid: sig for tid, sig in self._signals.items() if self._alive_tid(tid)}
             self._signals.clear()
         plan = self._plan
+        for each in self.targets.threads():
+            each.inline_stop = None  # where a line step left it: valid until it runs
         tracing = syscalls.decide(self)  # (the one rule: syscalls.py)
         if (backend, tracing.report) != self._syscall_pass:
             backend.set_syscall_pass(tracing.report)

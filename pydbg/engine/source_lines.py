@@ -2,7 +2,10 @@
 .stepping's LineStepPlan): the line (file, number) and the address range of its code
 around the address, whether a statement starts exactly there, and whether the address
 is a PLT stub or the dynamic loader's lazy-binding resolver (code a step into a call
-passes through on its way to the function called).
+passes through on its way to the function called); and the inlined calls around an
+address, with how many of them a stop there hides (gdb's skip_inline_frames: an inlined
+call whose code starts exactly at the pc is shown as not entered yet, at its call site,
+until a `t` enters it without running).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from pydbg.elf.errors import ImageError
 from pydbg.errors import PydbgError
 
 if TYPE_CHECKING:
+    from pydbg.elf.inlines import InlinedCall
     from pydbg.engine.symbolizer import Symbolizer
+    from pydbg.engine.targets import Thread
 
 _PLT_SECTIONS = frozenset({".plt", ".plt.got", ".plt.sec", ".plt.bnd"})
 
@@ -60,6 +65,20 @@ class LineLookup:
         lo, hi = span if span is not None else (hit.address, hit.address + 1)
         bias = obj.bias
         return LineAt((hit.path, hit.line), hit.address + bias, statement, lo + bias, hi + bias)
+
+    def inline_chain(self, pc: int) -> list[InlinedCall]:
+        """The inlined calls around `pc`, innermost first (runtime entries)."""
+        return self._symbols.inline_chain(self._pid, pc)
+
+    def shown_line(self, pc: int, chain: list[InlinedCall], hidden: int) -> tuple[str, int] | None:
+        """The line frame 0 is at when `hidden` inlined calls of `chain` are hidden: the
+        call site of the outermost hidden one, else the line of the pc."""
+        if hidden > 0:
+            call = chain[hidden - 1]
+            if call.call_file and call.call_line:
+                return call.call_file, call.call_line
+        at = self.at(pc)
+        return None if at is None else at.key
 
     def in_plt(self, pc: int) -> bool:
         """Whether `pc` is in a PLT stub."""
@@ -129,3 +148,27 @@ class LineLookup:
         if row is None or row.row == after:
             return after
         return row.end
+
+
+def hidden_at(pc: int, chain: list[InlinedCall]) -> int:
+    """How many inlined calls of `chain` (innermost first) a stop at `pc` hides: those,
+    from the innermost out, whose code starts exactly at pc, at their entry or at one of
+    their ranges (gdb's skip_inline_frames)."""
+    hidden = 0
+    for call in chain:
+        if call.entry != pc and pc not in call.starts:
+            break
+        hidden += 1
+    return hidden
+
+
+def hidden_frames(lines: LineLookup, thread: Thread, pc: int) -> tuple[list[InlinedCall], int]:
+    """The inlined calls at the thread's pc and how many of them are hidden: as the last
+    line step or a breakpoint on a source line left them (`thread.inline_stop`, while the
+    thread is still at that pc: none hidden at a source-line breakpoint, gdb's
+    stopped_by_user_bp_inline_frame), else as a stop there hides them (`hidden_at`)."""
+    chain = lines.inline_chain(pc)
+    stop = thread.inline_stop
+    if stop is not None and stop[0] == pc:
+        return chain, min(stop[1], len(chain))
+    return chain, hidden_at(pc, chain)

@@ -33,14 +33,17 @@ for something else the plan goes on (IGNORE_EVENT semantics, §4.6).
 from __future__ import annotations
 
 import contextlib
+import os
+import signal as _signal
 from collections.abc import Callable, Set
+from dataclasses import dataclass
 from enum import Enum
 
 from pydbg._native import EventKind
 from pydbg.constants import DebugStatus
 from pydbg.engine.backend import Backend, NativeEvent
 from pydbg.engine.disassembler import MAX_INSN, Insn, classify
-from pydbg.engine.source_lines import LineAt, LineLookup
+from pydbg.engine.source_lines import LineAt, LineLookup, hidden_at
 from pydbg.engine.targets import Thread
 from pydbg.errors import PydbgError
 
@@ -248,11 +251,28 @@ class LineStepPlan(StepPlan):
       goes on to the end of the caller's line (gdb); one instruction when the caller is
       unknown.
 
-    Not done: inlined functions are not frames here (DW_TAG_inlined_subroutine is not
-    read), so in optimized code that inlines (C++ -O2: std::vector's members) `p` stops
-    on lines of inlined bodies that gdb's `next` steps over, and `t` does not enter an
-    inlined call as gdb's `step` does.  Without inlining (-O0, or -O2 C with noinline
-    callees) the lines are gdb's (tests/source/test_line_stepping.py).
+    Inlined calls (DW_TAG_inlined_subroutine) are frames, as gdb's infrun has them: a
+    step's frame is the physical one plus the inlined calls visible at its start (those
+    whose code starts exactly at a stop's pc are hidden: the stop is at their call site).
+
+    * `t` with hidden inlined calls runs nothing: the outermost hidden one is entered
+      (gdb's step_into_inline_frame: frame 0 becomes the inlined function, same pc).
+    * Out of the line's code, at the start of inlined calls of the step's frame (their
+      entry): `p` goes on through them when their call site is the line stepped from,
+      else stops at the call site; `t` enters the outermost when its call site is the
+      line stepped from, else stops at the call site (gdb's "calls to inlined functions,
+      part one").
+    * Inside an inlined call deeper than the step's frame (past its entry): `p` goes on
+      (the body is stepped over as a call is), `t` stops (part two).
+    * Out of an inlined call into its caller, the line rule above decides: a statement
+      of another line ends the step, the middle of a line goes on with that line (and
+      the caller's frame) as the current one; a non-statement row there makes the
+      caller's frame the step's at no line, so that the next line (or inlined call) it
+      reaches ends the step (gdb: "stepped to a different frame, but it's not the start
+      of a statement").
+    The count of hidden inlined calls at the end is left on the thread
+    (`Thread.inline_stop`) for the next step and the displays (pydbg.engine
+    .source_lines.hidden_frames).
 
     `lines` answers line questions about runtime addresses (pydbg.engine.source_lines).
     """
@@ -266,11 +286,18 @@ class LineStepPlan(StepPlan):
         count: int,
         lines: LineLookup,
         caller: Callable[[], tuple[int, int] | None] | None = None,
+        hidden: int = 0,
     ) -> None:
         super().__init__(status, thread, count, StepMode.LINE)
         self.single_thread = False
         self.lines = lines
         self.caller = caller  # (return address, sp after the return) of the function
+        self._hidden = hidden  # inlined calls hidden at the pc as the step starts
+        # The inlined blocks of the step's frame, innermost first (None: take those at
+        # the pc, after the physical frame changed), and the hidden count to stop with.
+        self._frame: tuple[int, ...] | None = None
+        self._stop_hidden: int | None = None
+        self._virtual = False  # the step entered a hidden inlined call without running
         self._line: LineAt | None = None
         self._started = False
         self._last: Insn | None = None
@@ -301,7 +328,22 @@ class LineStepPlan(StepPlan):
         tid = self.thread.tid
         if not self._started:
             self._started = True
-            self._line = self.lines.at(backend.get_pc(tid))
+            pc = backend.get_pc(tid)
+            chain = self.lines.inline_chain(pc)
+            hidden = min(self._hidden, len(chain))
+            if hidden and not self.over:
+                # gdb's step_into_inline_frame: frame 0 becomes the inlined function.
+                self._stop_hidden = hidden - 1
+                self._virtual = True
+                return _Stepped(EventKind.STEP, tid, self.thread.process.pid, pc)
+            self._frame = tuple(c.block for c in chain[hidden:])
+            self._line = self.lines.at(pc)
+            if hidden and self._line is not None:
+                # Stepping from the call site of a hidden inlined call: that line is
+                # the current one (the inlined body is deeper, stepped over).
+                shown = self.lines.shown_line(pc, chain, hidden)
+                if shown is not None:
+                    self._line = LineAt(shown, pc, True, self._line.start, self._line.end)
             frame = None
             if self._line is None:
                 if self.lines.at_function_entry(backend.get_pc(tid)):
@@ -351,6 +393,11 @@ class LineStepPlan(StepPlan):
             return Outcome.NOT_MINE
         stepped_in = False
         arrived = False
+        if self._virtual:
+            if record.kind != EventKind.STEP:
+                return Outcome.NOT_MINE
+            self._virtual = False
+            return self._done(record.address)
         if self._inserted:
             if record.kind != EventKind.BREAKPOINT or record.address != self._return_address:
                 return Outcome.NOT_MINE
@@ -362,6 +409,7 @@ class LineStepPlan(StepPlan):
                 return self._resolved_on(backend, record.address)
             if self._leaving:
                 self._leaving = False
+                self._frame = None  # in the caller now
                 self._line = self.lines.at(record.address)
                 if self._line is not None:
                     return Outcome.AGAIN
@@ -371,11 +419,23 @@ class LineStepPlan(StepPlan):
         else:
             stepped_in = self._last is Insn.CALL
         if arrived or self._next(backend, record.address, stepped_in):
-            self.remaining -= 1
-            if self.remaining <= 0:
-                return Outcome.COMPLETE
-            self._started = False
-            self._following_plt = self._through_resolver = False
+            return self._done(record.address)
+        return Outcome.AGAIN
+
+    def _done(self, pc: int) -> Outcome:
+        """One line step ended at pc: note the inlined calls hidden there."""
+        hidden = self._stop_hidden
+        if hidden is None:
+            hidden = hidden_at(pc, self.lines.inline_chain(pc))
+        self._stop_hidden = None
+        self.thread.inline_stop = (pc, hidden)
+        self._hidden = hidden
+        self._frame = None
+        self.remaining -= 1
+        if self.remaining <= 0:
+            return Outcome.COMPLETE
+        self._started = False
+        self._following_plt = self._through_resolver = False
         return Outcome.AGAIN
 
     def _resolved_on(self, backend: Backend, pc: int) -> Outcome:
@@ -423,6 +483,7 @@ class LineStepPlan(StepPlan):
                 self._following_plt = True
                 return False
             self._following_plt = self._through_resolver = False
+            self._frame = None  # a new physical frame
             entered = lines.at(pc)
             if entered is None:
                 self._step_out(backend)
@@ -435,15 +496,69 @@ class LineStepPlan(StepPlan):
             return False
         if current.start <= pc < current.end and last is not Insn.RETURN:
             return False
+        if last is Insn.RETURN:
+            self._frame = None  # the physical frame changed: no inlined call to compare
         here = self.lines.at(pc)
         if here is None:
             return True
+        chain = self.lines.inline_chain(pc)
+        hidden = hidden_at(pc, chain)
+        visible = tuple(c.block for c in chain[hidden:])
+        frame = self._frame
+        if frame is not None:
+            if visible == frame and hidden:
+                # At the entry of inlined calls made from the step's frame (part one).
+                call = chain[hidden - 1]
+                from_here = call.call_line == current.key[1] and os.path.basename(
+                    call.call_file
+                ) == os.path.basename(current.key[0])
+                if self.over and from_here:
+                    return False  # through them, as over a call
+                self._stop_hidden = hidden - 1 if from_here else hidden
+                return True
+            if len(visible) > len(frame) and visible[len(visible) - len(frame) :] == frame:
+                # Inside an inlined call deeper than the step's frame (part two).
+                if self.over:
+                    return False
+                self._stop_hidden = hidden
+                return True
         if here.row == pc and here.key != current.key:
             if here.statement:
                 return True
-            # A non-statement row of another line: its range, but the line stepped
-            # from stays the current one (gdb's refresh_step_info = false).
-            self._line = LineAt(current.key, here.row, False, here.start, here.end)
+            if frame is None or visible == frame:
+                # A non-statement row of another line: its range, but the line stepped
+                # from stays the current one (gdb's refresh_step_info = false).
+                self._line = LineAt(current.key, here.row, False, here.start, here.end)
+                return False
+            # ... in another (inline) frame: that frame is the step's, at no line, so
+            # that the next line it reaches ends the step (gdb: "stepped to a
+            # different frame, but it's not the start of a statement").
+            self._line = LineAt(("", 0), here.row, False, here.start, here.end)
+            self._frame = visible
             return False
         self._line = here
+        self._frame = visible  # gdb's set_step_info: this frame is the step's now
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Stepped:
+    """The record of a step that ran nothing (into a hidden inlined call): a STEP at the
+    same pc, shaped as the native layer's records are."""
+
+    kind: EventKind
+    tid: int
+    pid: int
+    address: int
+    signal: int = int(_signal.SIGTRAP)
+    status: int = 0
+    message: int = 0
+    exit_code: int = -1
+    core_dumped: bool = False
+    si_code: int = 0
+    siginfo: bytes | None = None
+    sender_pid: int = 0
+    dr6: int = 0
+    syscall_op: int = 0
+    syscall_nr: int = 0
+    syscall_ret: int = 0

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pydbg.elf.demangle import demangle
 from pydbg.elf.errors import ImageError
 from pydbg.elf.image import open_image
+from pydbg.elf.inlines import InlinedCall
 from pydbg.elf.symtab import Match
 from pydbg.engine.rendezvous import LoadedObject
 from pydbg.errors import AmbiguousSymbolError, SymbolError
@@ -245,6 +246,30 @@ class Symbolizer:
         except ImageError:
             return []
         return [(f"{obj.module_name}!{c.function}", c.call_file, c.call_line) for c in calls]
+
+    def inline_chain(self, pid: int, address: int) -> list[InlinedCall]:
+        """The inlined calls at an address, innermost first, as pydbg.elf.inlines has
+        them but with `module!function` names and runtime entry addresses."""
+        obj = self.module_at(pid, address)
+        image = self.image(obj) if obj is not None else None
+        if obj is None or image is None:
+            return []
+        from pydbg.elf.inlines import inline_index
+
+        try:
+            calls = inline_index(image).calls_at(address - obj.bias)
+        except ImageError:
+            return []
+        name, bias = obj.module_name, obj.bias
+        return [
+            replace(
+                c,
+                function=f"{name}!{c.function}",
+                entry=c.entry + bias,
+                starts=tuple(start + bias for start in c.starts),
+            )
+            for c in calls
+        ]
 
     # -- lines --------------------------------------------------------------------------------
 

@@ -37,6 +37,9 @@ class Thread:
     # The system call it entered at its last syscall-enter stop, (number, arguments), until
     # the matching exit stop: the exit's record carries neither.
     syscall_entry: tuple[int, tuple[int, ...]] | None = None
+    # (pc, inlined calls hidden there) as the last line step ended (pydbg.engine
+    # .source_lines.hidden_frames); None after the thread resumes.
+    inline_stop: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         return f"<Thread {self.engine_id} tid={self.tid} pid={self.process.pid}>"

@@ -34,7 +34,9 @@ integers.  Event KINDs and their extra fields:
 The hang record (pydbg.reports.hang.HangReport.to_json): pid, reason, threads.  A THREAD
 is {engine_id, tid, frames: [FRAME], truncated, error}; a FRAME is {number, pc,
 return_address, stack_pointer, symbol ("module!function+0x1f"), module, function, offset,
-file, line}, innermost first, null where unknown.
+file, line, inline}, innermost first, null where unknown; an inline frame (a function the
+compiler inlined, `inline` true) has the pc, return address and stack pointer of the
+frame holding it.
 
 End REASONs: "exited" (exit_code: its status, whatever its value), "crashed" (a crash
 record came first; exit_code 128+signal), "killed" (a signal killed it without a crash

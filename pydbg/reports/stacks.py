@@ -1,6 +1,6 @@
-"""The parts every report shows: the call stack of each thread (as `kn` shows it) and the
-module list (as `lm` shows it), built from client.control, client.system_objects and
-client.symbols."""
+"""The parts every report shows: the call stack of each thread (as `kn` shows it, inline
+frames included: control.get_stack_trace_ex) and the module list (as `lm` shows it), built
+from client.control, client.system_objects and client.symbols."""
 
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ def frame_json(frame: StackFrame) -> dict[str, Any]:
         "offset": offset if function else None,
         "file": file or None,
         "line": int(line) if line.isdigit() else None,
+        "inline": frame.inline,
     }
 
 
@@ -99,7 +100,7 @@ def thread_stack(client: DebugClient) -> ThreadStack:
     objects = client.system_objects
     engine_id, tid = objects.get_current_thread_id(), objects.get_current_thread_system_id()
     try:
-        frames = client.control.get_stack_trace(MAX_FRAMES)
+        frames = client.control.get_stack_trace_ex(MAX_FRAMES)
     except PydbgError as exc:
         return ThreadStack(engine_id, tid, (), error=str(exc))
     return ThreadStack(engine_id, tid, tuple(frames), truncated=len(frames) >= MAX_FRAMES)

@@ -77,12 +77,51 @@ def test_k_shows_inlined_functions_as_gdb_bt_does(
         if m:
             ours.append((m[1].partition("!")[2], m[2], int(m[3])))
     assert ours[:5] == expected[:5]
-    # The inline frames have no frame number of their own: .frame 1 is outer.
-    assert lines[1].startswith("   (Inline Function) --------`--------")
-    assert lines[3].startswith("01 ")
+    # Inline frames are numbered with the others (cdb's kn, gdb's bt): outer is 03.
+    assert lines[1].startswith("01 (Inline Function) --------`--------")
+    assert lines[3].startswith("03 ")
+    ex = client.control.get_stack_trace_ex()
+    assert [(f.frame_number, f.inline, f.physical_number) for f in ex[:5]] == [
+        (0, False, 0),
+        (1, True, 1),
+        (2, True, 1),
+        (3, False, 1),
+        (4, False, 2),
+    ]
+    assert [f.inline_depth for f in ex[:4]] == [0, 0, 1, 2]
     frames = client.control.get_stack_trace()
     assert [name for name, _ in client.symbols.get_inlined_calls(frames[1].lookup_offset)] == [
         f"{name.partition('!')[0]}!{inlined}"
         for name, inlined in zip([frames[1].symbol] * 2, ["leaf", "middle"], strict=True)
     ]
     assert client.symbols.get_inlined_calls(frames[2].lookup_offset) == []  # main
+
+
+def test_k_at_the_entry_of_inlined_calls_shows_their_call_site(
+    client, targets: Targets, output
+) -> None:
+    """Stopped at outer's first instruction, where leaf and middle (inlined) start too:
+    gdb's bt shows outer at the line of the call, not yet in the inlined functions
+    (skip_inline_frames); `k` and frame 0 of get_stack_trace_ex do the same."""
+    binary = targets.get("inlines", "pie-O2")
+    assert binary is not None
+    # By name: gdb's `break *outer` would stop in the innermost frame a breakpoint
+    # without a function of its own holds (stopped_by_user_bp_inline_frame).
+    expected = gdb_bt(binary.path, "outer")
+    assert [name for name, _, _ in expected][:2] == ["outer", "main"], expected
+    client.create_process([binary.path])
+    assert wait(client)
+    client.control.execute("bp outer")
+    client.control.set_execution_status(DEBUG_STATUS_GO)
+    assert wait(client)
+    output.take()
+    client.control.execute("kn")
+    ours = []
+    for line in output.take().splitlines()[1:]:
+        m = _OUR_FRAME.match(line)
+        if m:
+            ours.append((m[1].partition("!")[2], m[2], int(m[3])))
+    assert ours[:2] == expected[:2]
+    line, _ = client.symbols.get_stop_line()
+    assert line == expected[0][2]
+    assert not client.control.get_stack_trace_ex(1)[0].inline
