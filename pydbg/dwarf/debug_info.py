@@ -10,7 +10,6 @@ pydbg.elf.open_image does for images.  Addresses here are link-time.
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 import threading
@@ -20,7 +19,7 @@ from typing import Any, BinaryIO, cast
 from pydbg.dwarf.aranges import AddressRanges
 from pydbg.dwarf.errors import DwarfError
 from pydbg.elf.errors import ImageError
-from pydbg.elf.image import ElfImage
+from pydbg.elf.image import ElfImage, ImageStream
 
 __all__ = ["DebugInfo", "debug_info_for", "die_ranges"]
 
@@ -58,34 +57,6 @@ def canonical_name(name: str) -> str:
     if "<" not in name:
         return name
     return _BASE_NAME_RE.sub(lambda m: GDB_BASE_NAMES[m.group(1)], name)
-
-
-class _Stream:
-    """A file object over an ElfImage's descriptor, for pyelftools (seek, tell, read)."""
-
-    def __init__(self, image: ElfImage) -> None:
-        self._image = image
-        self._pos = 0
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence == os.SEEK_CUR:
-            offset += self._pos
-        elif whence == os.SEEK_END:
-            offset += self._image.file_size
-        self._pos = max(0, offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def read(self, size: int = -1) -> bytes:
-        end = self._image.file_size if size is None or size < 0 else self._pos + size
-        end = min(end, self._image.file_size)
-        if end <= self._pos:
-            return b""
-        data = self._image.read(self._pos, end - self._pos)
-        self._pos = end
-        return data
 
 
 def die_ranges(die: Any, cu_base: int) -> list[tuple[int, int]]:
@@ -169,7 +140,7 @@ class DebugInfo:
             try:
                 from elftools.elf.elffile import ELFFile
 
-                elf = ELFFile(cast(BinaryIO, _Stream(source)))
+                elf = ELFFile(cast(BinaryIO, ImageStream(source)))
                 # Relocating means scanning every section for .rela.debug_*: only object
                 # files (ET_REL) have them.
                 relocatable = elf.header.e_type == "ET_REL"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from pydbg.elf.image import ElfImage
+from pydbg.elf.image import ElfImage, ImageStream
 
 __all__ = ["executable_tls_offset"]
 
@@ -24,10 +24,8 @@ def _tls_header(image: ElfImage) -> tuple[int, int, int] | None:
 
     from elftools.elf.elffile import ELFFile
 
-    from pydbg.dwarf.debug_info import _Stream
-
     try:
-        elf = ELFFile(cast(BinaryIO, _Stream(image)))
+        elf = ELFFile(cast(BinaryIO, ImageStream(image)))
         for segment in elf.iter_segments():
             if segment.header.p_type == "PT_TLS":
                 h = segment.header

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pydbg.elf.symtab import SymbolTable
 
 __all__ = [
+    "ImageStream",
     "DEBUG_FILE_DIRECTORIES",
     "DebugLink",
     "ElfImage",
@@ -681,3 +682,33 @@ def clear_cache() -> None:
     with _cache_lock:
         _by_identity.clear()
         _by_file.clear()
+
+
+class ImageStream:
+    """A file object over an ElfImage's descriptor (seek, tell, read), for readers that
+    want one, such as pyelftools' ELFFile: it reads through `ElfImage.read`, so it shares
+    the image's descriptor and its checks instead of opening the file again."""
+
+    def __init__(self, image: ElfImage) -> None:
+        self._image = image
+        self._pos = 0
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_CUR:
+            offset += self._pos
+        elif whence == os.SEEK_END:
+            offset += self._image.file_size
+        self._pos = max(0, offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        end = self._image.file_size if size is None or size < 0 else self._pos + size
+        end = min(end, self._image.file_size)
+        if end <= self._pos:
+            return b""
+        data = self._image.read(self._pos, end - self._pos)
+        self._pos = end
+        return data

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, cast
 
 from pydbg.elf.errors import ImageError, ImageFileError
-from pydbg.elf.image import ElfImage
+from pydbg.elf.image import ElfImage, ImageStream
 from pydbg.elf.line_program import (
     DwarfFormatError,
     LineHeader,
@@ -56,35 +56,6 @@ class SourceLine:
     line: int
     column: int
     address: int
-
-
-class _Stream:
-    """A file object over an ElfImage's descriptor, for pyelftools (it needs seek, tell
-    and read, and reads the DWARF sections whole into memory)."""
-
-    def __init__(self, image: ElfImage) -> None:
-        self._image = image
-        self._pos = 0
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence == os.SEEK_CUR:
-            offset += self._pos
-        elif whence == os.SEEK_END:
-            offset += self._image.file_size
-        self._pos = max(0, offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def read(self, size: int = -1) -> bytes:
-        end = self._image.file_size if size is None or size < 0 else self._pos + size
-        end = min(end, self._image.file_size)
-        if end <= self._pos:
-            return b""
-        data = self._image.read(self._pos, end - self._pos)
-        self._pos = end
-        return data
 
 
 @dataclass
@@ -189,7 +160,7 @@ class LineTable:
         """Object files: the DWARF needs relocating first, which pyelftools does."""
         from elftools.elf.elffile import ELFFile
 
-        dwarf = ELFFile(cast(BinaryIO, _Stream(source))).get_dwarf_info(
+        dwarf = ELFFile(cast(BinaryIO, ImageStream(source))).get_dwarf_info(
             relocate_dwarf_sections=True
         )
         for name in _SECTIONS:
