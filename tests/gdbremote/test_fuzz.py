@@ -1,4 +1,4 @@
-"""10,000 random and malformed packets at `pydbg gdbserver`: bad checksums, junk between
+"""100,000 random and malformed packets at `pydbg gdbserver`: bad checksums, junk between
 packets, oversize and truncated packets, broken escapes and run-length markers, and
 well-framed packets of every non-executing kind with random arguments.  The server must
 survive all of them, keep its file descriptors, and still answer `?` and a memory read.
@@ -18,7 +18,7 @@ import psutil
 from pydbg.gdbremote.packets import checksum
 from tests.support import wait_until
 
-PACKETS = 10_000
+PACKETS = 100_000
 SEED = 14
 
 _SAFE_HEADS = [
