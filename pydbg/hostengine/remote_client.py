@@ -54,6 +54,7 @@ from pydbg.engine.signals import ExceptionRecord
 from pydbg.errors import PydbgError
 from pydbg.hostengine import wire
 from pydbg.hostengine.options import ConnectOptions, parse_connect
+from pydbg.hostengine.tls_stream import TlsStream
 
 __all__ = [
     "RemoteAuthenticationError",
@@ -143,7 +144,7 @@ class RemoteControl:
 class RemoteClient:
     """A client of a remote host engine (module docstring)."""
 
-    def __init__(self, sock: socket.socket, options: ConnectOptions) -> None:
+    def __init__(self, sock: socket.socket | TlsStream, options: ConnectOptions) -> None:
         self._sock = sock
         self._options = options
         self._send_lock = threading.Lock()
@@ -369,16 +370,19 @@ def connect(remote_options: str, *, timeout: float = CONNECT_TIMEOUT) -> RemoteC
     sock = socket.create_connection((options.server, options.port), timeout=timeout)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as the server (there)
+        stream: socket.socket | TlsStream = sock
         if options.tls:
             context = ssl.create_default_context(cafile=options.cafile)
             if options.cafile is not None:
                 context.check_hostname = False  # a self-signed server certificate
-            sock = context.wrap_socket(sock, server_hostname=options.server)
+            # (The handshake runs under the connect timeout.  A TlsStream, not an SSLSocket:
+            # the reader thread reads while callers send.)
+            stream = TlsStream(sock, context, server_side=False, server_hostname=options.server)
         sock.settimeout(None)
     except (OSError, ValueError):
         sock.close()
         raise
-    client = RemoteClient(sock, options)
+    client = RemoteClient(stream, options)
     try:
         joined = client.call("authenticate", password=options.password)
     except BaseException:

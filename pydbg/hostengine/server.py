@@ -37,10 +37,9 @@ Frames that are not JSON-RPC, or come before authentication, are dropped and log
 (the first kind answered with a JSON-RPC error); a frame over wire.MAX_FRAME closes its
 connection.  The listener is on the loopback unless told otherwise, and a server off the
 loopback needs a password (pydbg.hostengine.options); `tls=(cert, key)` wraps every
-connection in TLS (stdlib ssl).  Each connection is read by its reader thread while the
-engine thread writes to it; OpenSSL does not promise that one SSL object may be read and
-written by two threads at once, so TLS is for light traffic until the writes move to the
-reader side (a known limit).
+connection in TLS (stdlib ssl), through pydbg.hostengine.tls_stream: each connection is
+read by its reader thread while the engine thread writes to it, which one SSLSocket may
+not be.
 """
 
 from __future__ import annotations
@@ -73,6 +72,7 @@ from pydbg.control import DEBUG_CURRENT_DEFAULT
 from pydbg.errors import PydbgError
 from pydbg.hostengine import wire
 from pydbg.hostengine.options import ServeOptions
+from pydbg.hostengine.tls_stream import TlsStream
 from pydbg.log import HOSTENGINE as _LOG
 
 __all__ = ["HostEngineServer"]
@@ -95,7 +95,8 @@ class Connection:
     """One remote client, as the server sees it."""
 
     def __init__(self, sock: socket.socket, peer: tuple[Any, ...]) -> None:
-        self.sock = sock
+        self.raw = sock  # the TCP socket
+        self.sock: socket.socket | TlsStream = sock  # what frames go through
         self.identity = f"{peer[0]}:{peer[1]}"
         self.send_lock = threading.Lock()
         self.authenticated = False
@@ -311,18 +312,19 @@ class HostEngineServer:
             self._post("gone", connection, None)
 
     def _prepare(self, connection: Connection) -> None:
-        sock = connection.sock
+        sock = connection.raw
         # Output pieces and the answer go out as several small frames: without NODELAY,
         # Nagle holds each for the peer's delayed ACK (40 ms a command).
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # A connection has AUTH_TIMEOUT to authenticate; the TLS handshake counts.
         sock.settimeout(AUTH_TIMEOUT)
-        if self._tls is not None:
-            connection.sock = sock = self._tls.wrap_socket(sock, server_side=True)
         # A client that stops reading must not block the engine thread's sends for ever:
         # SO_SNDTIMEO makes such a send fail, and the connection is then closed.
         timeval = struct.pack("ll", int(self._vote_timeout), 0)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        if self._tls is not None:
+            # (A TlsStream, not an SSLSocket: the reader thread reads while others send.)
+            connection.sock = TlsStream(sock, self._tls, server_side=True)
 
     def _read_frames(self, connection: Connection) -> None:
         dropped = 0

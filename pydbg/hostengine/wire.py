@@ -19,10 +19,9 @@ object (named parameters).
 from __future__ import annotations
 
 import json
-import socket
 import struct
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from pydbg.errors import PydbgError
 
@@ -30,6 +29,7 @@ __all__ = [
     "MAX_FRAME",
     "FrameError",
     "OversizeFrameError",
+    "Stream",
     "decode",
     "encode",
     "error",
@@ -39,6 +39,14 @@ __all__ = [
     "response",
     "send",
 ]
+
+
+class Stream(Protocol):
+    """What frames are read from and written to: a socket, or a TlsStream."""
+
+    def recv(self, size: int, /) -> bytes: ...
+    def sendall(self, data: bytes, /) -> None: ...
+
 
 # Big enough for any command's output piece or a register dump, small enough that a
 # hostile length cannot make the server allocate much.
@@ -115,7 +123,7 @@ def decode(body: bytes) -> Message:
     return message
 
 
-def _read_exactly(sock: socket.socket, count: int) -> bytes | None:
+def _read_exactly(sock: Stream, count: int) -> bytes | None:
     chunks = []
     while count:
         chunk = sock.recv(min(count, 1 << 16))
@@ -126,7 +134,7 @@ def _read_exactly(sock: socket.socket, count: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def read_frame(sock: socket.socket) -> bytes | None:
+def read_frame(sock: Stream) -> bytes | None:
     """The next frame's body; None at the end of the stream (a frame cut short counts as
     the end).  OversizeFrameError for a length over MAX_FRAME (nothing of it is read)."""
     header = _read_exactly(sock, _HEADER.size)
@@ -138,7 +146,7 @@ def read_frame(sock: socket.socket) -> bytes | None:
     return _read_exactly(sock, length)
 
 
-def send(sock: socket.socket, lock: threading.Lock, message: Message) -> None:
+def send(sock: Stream, lock: threading.Lock, message: Message) -> None:
     """Send one message; `lock` keeps frames of several threads from interleaving."""
     data = encode(message)
     with lock:

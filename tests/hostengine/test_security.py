@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import pydbg
+from pydbg.constants import DEBUG_OUTCTL_ALL_CLIENTS
 from pydbg.hostengine import RemoteAuthenticationError, RemoteDisconnectedError, wire
 from pydbg.hostengine.options import OptionsError, parse_connect, parse_serve
 from tests.hostengine.conftest import PASSWORD, Host
@@ -256,3 +257,33 @@ def test_tls(host_factory: Any, targets: Any, tmp_path: Any) -> None:
     with pytest.raises((RemoteDisconnectedError, OSError)):
         pydbg.connect(host.options())
     _works(client)
+
+
+def test_tls_carries_heavy_output_to_two_clients_while_their_readers_wait(
+    host_factory: Any, targets: Any, tmp_path: Any
+) -> None:
+    """Each TLS connection is read by a thread blocked in recv while the engine thread
+    writes output to it (pydbg.hostengine.tls_stream): 200 commands of 64 output lines
+    each, to two clients at once (ALL_CLIENTS), arrive whole and in order."""
+    if not shutil.which("openssl"):
+        pytest.skip("the openssl command line is needed to make a certificate")
+    cert, key = _self_signed(tmp_path)
+    host = host_factory(
+        [targets["loop"].path, "-1"], f"tcp:port=0,password={PASSWORD}", "--tls", cert, key
+    )
+    a = host.connect(extra=f",tls,cafile={cert}")
+    b = host.connect(extra=f",tls,cafile={cert}")
+    heard: dict[str, list[str]] = {"a": [], "b": []}
+    a.set_output_callbacks(lambda mask, text: heard["a"].append(text))
+    b.set_output_callbacks(lambda mask, text: heard["b"].append(text))
+    expected = []
+    for i in range(200):
+        a.control.execute(f".echo line {i}; db @rsp L0n1024", DEBUG_OUTCTL_ALL_CLIENTS)
+        expected.append(f"line {i}")
+    for name in ("a", "b"):
+        text = "".join(heard[name])
+        echoed = [line for line in text.splitlines() if line.startswith("line ")]
+        assert echoed == expected, name
+        assert text.count("\n") >= 200 * 65
+    _works(a)
+    _works(b)
