@@ -21,6 +21,7 @@ from pydbg.constants import DEBUG_OUTCTL_ALL_CLIENTS
 from pydbg.hostengine import RemoteAuthenticationError, RemoteDisconnectedError, wire
 from pydbg.hostengine.options import OptionsError, parse_connect, parse_serve
 from tests.hostengine.conftest import PASSWORD, Host
+from tests.support import wait_until
 
 
 def _connect_raw(host: Host) -> socket.socket:
@@ -280,10 +281,15 @@ def test_tls_carries_heavy_output_to_two_clients_while_their_readers_wait(
     for i in range(200):
         a.control.execute(f".echo line {i}; db @rsp L0n1024", DEBUG_OUTCTL_ALL_CLIENTS)
         expected.append(f"line {i}")
-    for name in ("a", "b"):
+
+    def echoed(name: str) -> list[str]:
         text = "".join(heard[name])
-        echoed = [line for line in text.splitlines() if line.startswith("line ")]
-        assert echoed == expected, name
-        assert text.count("\n") >= 200 * 65
+        return [line for line in text.splitlines() if line.startswith("line ")]
+
+    # a's execute returns with a's answer; what went to b may still be on its way.
+    for name in ("a", "b"):
+        assert wait_until(lambda name=name: len(echoed(name)) >= len(expected), timeout=30)
+        assert echoed(name) == expected, name
+        assert "".join(heard[name]).count("\n") >= 200 * 65
     _works(a)
     _works(b)
