@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -55,9 +57,6 @@ def _deleted_program_server(program: str, tmp: Path) -> Iterator[int]:
         server.wait(30)
         if pid:
             with contextlib.suppress(ProcessLookupError):
-                import os
-                import signal
-
                 os.kill(int(pid.group(1)), signal.SIGKILL)
 
 
@@ -117,3 +116,27 @@ def test_remote_files_modules_stack_and_cache(
 def test_remote_files_bad_value() -> None:
     with pytest.raises(ValueError, match="files="):
         pydbg.connect("gdbserver:127.0.0.1:1", files="elsewhere")
+
+
+@pytest.mark.parametrize(
+    ("reply", "words"),
+    [(b"", "does not offer vFile"), (b"F-1,d", "EACCES"), (b"F-1,2", "ENOENT")],
+)
+def test_remote_files_server_refusal_is_one_remote_error(
+    reply: bytes, words: str, tmp_path: Path
+) -> None:
+    from pydbg.errors import RemoteError
+    from pydbg.gdbremote.file_cache import FileCache
+    from pydbg.gdbremote.remote_files import RemoteFiles
+
+    sent: list[bytes] = []
+
+    def request(payload: bytes) -> bytes:
+        sent.append(payload)
+        return b"F0" if payload.startswith(b"vFile:setfs") else reply
+
+    files = RemoteFiles(request, 0x1000, FileCache(tmp_path))
+    with pytest.raises(RemoteError, match=f"cannot read /bin/prog from the server: .*{words}"):
+        files.read_file(42, "/bin/prog")
+    assert sent[0] == b"vFile:setfs:2a"
+    assert not list(tmp_path.iterdir())
