@@ -495,24 +495,29 @@ def create_client(*, backend_factory: Callable[[], Backend] | None = None) -> De
     return client
 
 
-def connect_gdbserver(address: str, *, timeout: float = 30.0) -> DebugClient:
+def connect_gdbserver(address: str, *, timeout: float = 30.0, files: str = "local") -> DebugClient:
     """A client whose session's target is served by a GDB-remote server (gdbserver,
     lldb-server): `address` is "gdbserver:HOST:PORT" (or "gdb:HOST:PORT").  The process
     the server already debugs (`gdbserver HOST:PORT prog`, or one it attached) joins the
     session at the next wait_for_event, as after attach_process; with `gdbserver --multi`
     and no process, create_process starts one on the server (vRun).
 
-    The server must run on this machine (a loopback address): modules and symbols are
-    read from the served process's /proc entries and files, as for a local target
-    (pydbg.gdbremote.client_backend says what maps to what).  RemoteUnsupportedError
-    for another host; RemoteError when the server cannot be reached or misbehaves;
-    ValueError for an address of another form."""
+    files="local" (the default): the server must run on this machine (a loopback
+    address): modules and symbols are read from the served process's /proc entries and
+    files, as for a local target (pydbg.gdbremote.client_backend says what maps to what);
+    RemoteUnsupportedError for another host.  files="remote": the server's /proc and files
+    are not ours: modules come from the server (auxv, exec-file, its /proc/PID/maps) and
+    files through vFile:, cached locally by build id (pydbg.gdbremote.remote_files); any
+    host.  RemoteError when the server cannot be reached or misbehaves; ValueError for an
+    address of another form or another `files`."""
     import ipaddress
     import socket
 
     from pydbg.errors import RemoteError, RemoteUnsupportedError
     from pydbg.gdbremote.client_backend import RspBackend
 
+    if files not in ("local", "remote"):
+        raise ValueError(f"files={files!r}: 'local' or 'remote'")
     scheme, _, rest = address.partition(":")
     host, _, port_text = rest.rpartition(":")
     if scheme not in ("gdbserver", "gdb") or not host or not port_text.isdigit():
@@ -522,11 +527,13 @@ def connect_gdbserver(address: str, *, timeout: float = 30.0) -> DebugClient:
         resolved = socket.getaddrinfo(host, int(port_text), proto=socket.IPPROTO_TCP)
     except OSError as exc:
         raise RemoteError(f"cannot resolve {host}: {exc}") from exc
-    if not all(ipaddress.ip_address(info[4][0]).is_loopback for info in resolved):
+    if files == "local" and not all(
+        ipaddress.ip_address(info[4][0]).is_loopback for info in resolved
+    ):
         raise RemoteUnsupportedError(
             f"a server on {host}", "only servers on this machine (the loopback) are supported"
         )
-    backend = RspBackend(host, int(port_text), timeout=timeout)
+    backend = RspBackend(host, int(port_text), timeout=timeout, files=files)
 
     def factory() -> Backend:
         if backend.closed:

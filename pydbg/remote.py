@@ -24,16 +24,20 @@ __all__ = ["connect"]
 _GDB_SCHEMES = ("gdbserver", "gdb")
 
 
-def connect(address: str, *, timeout: float | None = None) -> DebugClient | RemoteClient:
+def connect(
+    address: str, *, timeout: float | None = None, files: str = "local"
+) -> DebugClient | RemoteClient:
     """DebugConnect (module docstring).  `timeout`: seconds to wait for the connection
-    (each kind's own default when None)."""
+    (each kind's own default when None).  `files` (GDB-remote servers only): "local"
+    (the server's /proc is ours, loopback only) or "remote" (modules and files fetched
+    from the server, any host; pydbg.client.connect_gdbserver)."""
     scheme = address.partition(":")[0].strip().lower()
     if scheme in _GDB_SCHEMES:
         from pydbg.client import connect_gdbserver
 
         if timeout is None:
-            return connect_gdbserver(address)
-        return connect_gdbserver(address, timeout=timeout)
+            return connect_gdbserver(address, files=files)
+        return connect_gdbserver(address, timeout=timeout, files=files)
     if scheme == "tcp":
         from pydbg.hostengine.remote_client import connect as connect_host
 

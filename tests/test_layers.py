@@ -55,7 +55,9 @@ def _front_end_files() -> list[Path]:
 
 # pydbg.connect's GDB-remote client is a Backend (it sits below the engine, where the
 # native core does), not a front end: it may use the native records and the Backend seam.
-_GDBREMOTE_BACKEND = frozenset(("client_backend.py", "remote_link.py"))
+_GDBREMOTE_BACKEND = frozenset(
+    ("client_backend.py", "remote_link.py", "remote_files.py", "file_cache.py")
+)
 
 
 def _gdbremote_front_end_files() -> list[Path]:

@@ -146,9 +146,14 @@ class EngineCore(Options):
         return self._backend
 
     def process_view(self, pid: int) -> ProcessView | None:
-        """The /proc facts of a recorded process (the dump target's), None for a live one."""
+        """The /proc facts of a recorded process (the dump target's) or of one whose /proc
+        is not ours (a backend that offers `process_view`, the RSP client's remote-files
+        mode); None for a local live one."""
         dump = self.dump
-        return dump.process_view() if dump is not None and dump.pid == pid else None
+        if dump is not None:
+            return dump.process_view() if dump.pid == pid else None
+        remote = getattr(self.backend, "process_view", None)
+        return remote(pid) if remote is not None else None
 
     def refuse_dump(self, what: str) -> None:
         """Raise DumpTargetReadOnlyError when the target is a core file: `what` would

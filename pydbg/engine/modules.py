@@ -89,14 +89,14 @@ class ModuleWatch:
                 self.engine.output_warning(f"modules of process {self.process.pid}: {exc}")
             return []
         self.tracker = ModuleTracker(current)
-        if view is None:
-            self._plant()
+        if view is None or view.live:
+            self._plant(view)
         return [self._loaded(obj, thread) for obj in current.objects if not obj.is_main]
 
-    def _plant(self) -> None:
+    def _plant(self, view: ProcessView | None = None) -> None:
         pid = self.process.pid
         try:
-            address = breakpoint_address(pid, self._read)
+            address = breakpoint_address(pid, self._read, view)
         except (RendezvousError, PydbgError, OSError):
             address = None
         if address is None or address == self.brk:
@@ -108,7 +108,8 @@ class ModuleWatch:
     def on_brk(self, thread: Thread) -> list[ev.Event]:
         """The loader stopped at r_brk: what changed, if its lists are consistent."""
         try:
-            current = loaded_objects(self.process.pid, self._read)
+            view = self.engine.process_view(self.process.pid)
+            current = loaded_objects(self.process.pid, self._read, view=view)
         except (RendezvousError, PydbgError, OSError):
             return []
         change = self.tracker.update(current)

@@ -353,12 +353,15 @@ class ProcessView:
     """The /proc facts of a process that has no /proc: a recorded one (a core file, for
     pydbg.engine.dump).  auxv: AT_* -> value; maps: (start, end, file offset, path) of each
     file mapping; exe: the main program's path as recorded; files: recorded path -> the
-    path to read that file from instead (the program named on the command line)."""
+    path to read that file from instead (the program named on the command line).
+    live: the process runs elsewhere (a GDB-remote server's, pydbg.gdbremote.remote_files)
+    and its loader is watched as a local one's; False for a recorded process."""
 
     auxv: Mapping[int, int]
     maps: tuple[tuple[int, int, int, str], ...]
     exe: str
     files: Mapping[str, str] = field(default_factory=dict)
+    live: bool = False
 
     def mappings(self) -> list[_Mapping]:
         # (No device/inode in a core's NT_FILE: the path alone tells the files apart.)
@@ -635,22 +638,31 @@ def read_r_debug(read_memory: ReadMemory, address: int, pid: int = 0) -> RDebug:
     return RDebug(address, version, r_map, brk, state, ldbase, r_next)
 
 
-def breakpoint_address(pid: int, read_memory: ReadMemory) -> int | None:
+def breakpoint_address(
+    pid: int, read_memory: ReadMemory, view: ProcessView | None = None
+) -> int | None:
     """Where to break to see every change of the lists: r_brk, or before the loader set it,
     its `_dl_debug_state` (the function r_brk will point to).
 
     None without a loader, except that a static-pie program publishes a rendezvous of its
     own once its startup code ran (for dlopen): then it is that r_brk.
     """
-    image = main_image(pid, read_memory)
-    address = locate_r_debug(pid, read_memory, image)
+    if view is not None:  # (a process whose /proc is not ours: the view stands for it)
+        image = main_image(pid, read_memory, view.auxv, exe=view.exe, view=view)
+        maps: list[_Mapping] | None = view.mappings()
+    else:
+        image = main_image(pid, read_memory)
+        maps = None
+    address = locate_r_debug(pid, read_memory, image, maps=maps, view=view)
     if address is not None:
         r_debug = read_r_debug(read_memory, address, pid)
         if r_debug.brk:
             return r_debug.brk
     if image.interpreter is None:
         return None
-    return loader_symbol(pid, "_dl_debug_state", image)
+    if view is None or maps is None:
+        return loader_symbol(pid, "_dl_debug_state", image)
+    return _loader_symbol(pid, "_dl_debug_state", image, maps, view)
 
 
 # -- walking the lists ---------------------------------------------------------------------

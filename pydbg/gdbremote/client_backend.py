@@ -58,12 +58,13 @@ and gets records shaped like the native ones.  How each call maps onto the proto
   `vAttach`.  `spawn` is `vRun` and needs `gdbserver --multi` (stdio, env and cwd are the
   server's; other arguments are ignored).  `kill` is `vKill`, `detach` is `D;PID`.
   One connection serves one process: a second target needs a second session.
-- Modules and files: the server must run on this machine (the loopback).  The engine
-  then reads /proc/PID/maps, auxv and the mapped files of the served process directly,
-  exactly as for a native target, so modules, symbols and unwinding need no protocol
-  traffic.  A server elsewhere (libraries from qXfer:libraries-svr4, files through
-  vFile: cached by build id) is not supported yet: pydbg.connect refuses a host that is
-  not a loopback address with RemoteUnsupportedError.
+- Modules and files, files="local" (the default): the server runs on this machine (the
+  loopback).  The engine reads /proc/PID/maps, auxv and the mapped files of the served
+  process directly, exactly as for a native target, so modules, symbols and unwinding
+  need no protocol traffic.  files="remote": the server's /proc and files are not ours;
+  `process_view` gives the engine a ProcessView built from qXfer:auxv/exec-file and the
+  server's /proc/PID/maps, the files fetched through vFile: into the local cache by build
+  id (pydbg.gdbremote.remote_files); any host is then allowed.
 - Not offered: syscall stops (`syscall`, `cont_all(syscall=...)`), `listen`,
   `branch_step`, floating-point writes: RemoteUnsupportedError.
 - `O` packets (the program's output, which lldb-server forwards) go to our stdout, as
@@ -96,6 +97,7 @@ from pydbg._native import (
     TraceResult,
 )
 from pydbg.engine.backend import FdArg, NativeEvent
+from pydbg.engine.rendezvous import ProcessView
 from pydbg.errors import (
     InvalidRegisterError,
     MemoryAccessError,
@@ -104,6 +106,7 @@ from pydbg.errors import (
     RemoteError,
     RemoteUnsupportedError,
 )
+from pydbg.gdbremote.remote_files import RemoteFiles
 from pydbg.gdbremote.remote_link import RemoteLink
 from pydbg.gdbremote.stops import GDB_SIGINT, GDB_SIGTRAP, from_gdb_signal, to_gdb_signal
 from pydbg.gdbremote.target_xml import REGISTERS
@@ -243,8 +246,12 @@ class RspBackend:
     docstring).  Construct with the server's host and port; the connection and the
     handshake (qSupported, QStartNoAckMode, the register layout, `?`) happen at once."""
 
-    def __init__(self, host: str, port: int, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, host: str, port: int, *, timeout: float = 30.0, files: str = "local"
+    ) -> None:
         self.link = RemoteLink(host, port, timeout=timeout)
+        self.files = files
+        self._remote_files: RemoteFiles | None = None
         self._closed = False
         self.packet_size = 0x3FFF
         self.pid = 0  # the process the server debugs (0: none yet)
@@ -368,6 +375,15 @@ class RspBackend:
             data += reply[1:]
             if reply[:1] == b"l":
                 return bytes(data)
+
+    def process_view(self, pid: int) -> ProcessView | None:
+        """The served process's /proc facts as the server gives them (files="remote",
+        pydbg.gdbremote.remote_files), None with files="local" (the engine reads /proc)."""
+        if self.files != "remote":
+            return None
+        if self._remote_files is None:
+            self._remote_files = RemoteFiles(self.link.request, self.packet_size)
+        return self._remote_files.view(pid, lambda a, n: self.read_memory(pid, a, n))
 
     # -- lifetime -----------------------------------------------------------------------
 
