@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydbg.breakpoints import Breakpoint
+from pydbg.breakpoints import Breakpoint, CCondition
 from pydbg.commands.errors import CommandError
 from pydbg.commands.interpreter import Interpreter, command
 from pydbg.constants import (
@@ -46,7 +46,7 @@ class SavedBreakpoint:
     address: int | None  # when no symbol describes it
     flags: int
     pass_count: int
-    condition: str | None
+    condition: str | CCondition | None  # MASM text, or C (looked up at each hit)
     command: str
     data: tuple[int, int] | None  # (size, access) of a processor breakpoint
 
@@ -97,7 +97,7 @@ class Launch:
             address=address,
             flags=bp.get_flags() & ~DEBUG_BREAKPOINT_DEFERRED,
             pass_count=bp.get_pass_count(),
-            condition=bp.condition if isinstance(bp.condition, str) else None,
+            condition=bp.condition if isinstance(bp.condition, (str, CCondition)) else None,
             command=bp.get_command(),
             data=bp.get_data_parameters() if break_type == DEBUG_BREAKPOINT_DATA else None,
         )
