@@ -23,7 +23,7 @@ def vbase(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @needs_gdb
-def test_diamond_matches_gdb(client, vbase) -> None:
+def test_diamond_matches_gdb(client, output, vbase) -> None:
     text = gdb_batch(vbase, ["break checkpoint", "run", "up", "echo @@\\n", "info locals"])
     expected = _section(text.splitlines(), text.splitlines().index("@@") + 1)
     assert "a = 11" in expected["obj"] and "a = 5" in expected["lone"]
@@ -39,3 +39,6 @@ def test_diamond_matches_gdb(client, vbase) -> None:
     }
     obj = client.symbols.get_variable_value("obj")
     assert re.search(r"a = 11", ours["obj"]) and int(obj["a"]) == 11
+    output.take()
+    client.control.execute("?? obj.a")
+    assert output.take() == "int 11\n"  # ?? reaches the virtual base's member by name
