@@ -74,6 +74,28 @@ def member_offset(die: Any) -> int:
     return 0
 
 
+def vbase_slot(die: Any) -> int | None:
+    """For a virtual base (DW_AT_data_member_location an expression reading the vtable,
+    as g++ emits: dup, deref, constu N, minus, deref, plus): N, the distance below the
+    vptr of the vtable slot holding the base's offset.  None for any other base."""
+    attr = die.attributes.get("DW_AT_data_member_location")
+    if attr is None or isinstance(attr.value, int):
+        return None
+    from elftools.dwarf.dwarf_expr import DWARFExprParser
+
+    ops = DWARFExprParser(die.cu.structs).parse_expr(attr.value)
+    names = [op.op_name for op in ops]
+    if len(ops) != 6 or names[:2] != ["DW_OP_dup", "DW_OP_deref"]:
+        return None
+    if names[3:] != ["DW_OP_minus", "DW_OP_deref", "DW_OP_plus"]:
+        return None
+    if names[2] == "DW_OP_constu":
+        return int(ops[2].args[0])
+    if names[2].startswith("DW_OP_lit"):
+        return int(names[2][len("DW_OP_lit") :])
+    return None
+
+
 class TypeReader:
     """Types of one file's DWARF, read on demand."""
 
@@ -160,7 +182,15 @@ class TypeReader:
         for child in die.iter_children():
             if child.tag == "DW_TAG_inheritance":
                 base = self.type_of(child)
-                t.members.append(Member(base.name, base, member_offset(child), is_base=True))
+                t.members.append(
+                    Member(
+                        base.name,
+                        base,
+                        member_offset(child),
+                        is_base=True,
+                        vbase_slot=vbase_slot(child),
+                    )
+                )
             elif child.tag == "DW_TAG_member" or (child.tag == "DW_TAG_variable" and t.cplus):
                 t.members.append(self._member(child))
         return t

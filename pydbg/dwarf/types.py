@@ -120,6 +120,9 @@ class Member:
     is_static: bool = False
     artificial: bool = False  # compiler-made (C++ `_vptr.X`): gdb's ptype hides it
     die_offset: int = 0  # of the member's DIE (a static member's definition points to it)
+    # A C++ virtual base: its offset is read at run time from the vtable, at
+    # vptr - vbase_slot (g++'s DW_OP_dup; deref; constu N; minus; deref; plus).
+    vbase_slot: int | None = None
 
 
 @dataclass(eq=False)

@@ -22,6 +22,7 @@ import decimal
 import math
 import struct
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,9 +239,19 @@ class Value:
                 bit_size=m.bit_size,
                 bit_offset=self._offset * 8 + m.bit_offset,
             )
-        return Value(
-            m.type, self.location, self.reader, _data=data, _offset=self._offset + m.offset
-        )
+        offset = m.offset
+        if m.vbase_slot is not None:
+            offset = self._vbase_offset(data, m.vbase_slot)
+        return Value(m.type, self.location, self.reader, _data=data, _offset=self._offset + offset)
+
+    def _vbase_offset(self, data: _Data, slot: int) -> int:
+        """A virtual base's offset from this object, read from its vtable (the slot `slot`
+        bytes below the vptr at offset 0)."""
+        raw = data.data[self._offset : self._offset + 8]
+        if len(raw) < 8 or not data.available(self._offset, 8):
+            raise OptimizedOutError(f"{self.type_name}: no vtable pointer to find a virtual base")
+        vptr = int.from_bytes(raw, "little")
+        return int.from_bytes(self.reader.read_memory(vptr - slot, 8), "little", signed=True)
 
     def __len__(self) -> int:
         t = self._scalar_type()
@@ -564,13 +575,33 @@ def _format_enum(number: int, t: EnumType) -> str:
     return str(number)
 
 
+# Virtual base subobjects already printed in the object being formatted: gdb shows a
+# shared (virtual) base once, under the first class that reaches it.
+_printed_vbases: ContextVar[set[tuple[int, int, str]] | None] = ContextVar(
+    "_printed_vbases", default=None
+)
+
+
 def _format_struct(value: Value, t: StructType) -> str:
+    if _printed_vbases.get() is None:
+        token = _printed_vbases.set(set())
+        try:
+            return _format_struct(value, t)
+        finally:
+            _printed_vbases.reset(token)
     members = _data_members(t)
     if not members:
         return "{<No data fields>}" if t.size == 0 or not t.declaration else "<incomplete type>"
     parts = []
     for m in members:
         sub = value.field_value(m)
+        if m.vbase_slot is not None:
+            seen = _printed_vbases.get()
+            key = (id(sub._data), sub._offset, type_name(m.type))
+            if seen is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
         parts.append(f"{_member_label(m)} = {format_value(sub, top=False)}")
     for m in t.members:
         if m.is_static:  # gdb: `static count = 2`, where the class declares it

@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydbg.breakpoints import Breakpoint
+from pydbg.breakpoints import Breakpoint, CCondition
 from pydbg.commands.errors import CommandError
 from pydbg.commands.interpreter import Interpreter, command
+from pydbg.commands.watch_values import WatchedValue
 from pydbg.constants import (
     DEBUG_BREAKPOINT_DATA,
     DEBUG_BREAKPOINT_DEFERRED,
@@ -46,9 +47,10 @@ class SavedBreakpoint:
     address: int | None  # when no symbol describes it
     flags: int
     pass_count: int
-    condition: str | None
+    condition: str | CCondition | None  # MASM text, or C (looked up at each hit)
     command: str
     data: tuple[int, int] | None  # (size, access) of a processor breakpoint
+    watched: WatchedValue | None = None  # `ba w4 counter`: its value is read again
 
 
 class Launch:
@@ -97,9 +99,10 @@ class Launch:
             address=address,
             flags=bp.get_flags() & ~DEBUG_BREAKPOINT_DEFERRED,
             pass_count=bp.get_pass_count(),
-            condition=bp.condition if isinstance(bp.condition, str) else None,
+            condition=_kept_condition(bp.condition),
             command=bp.get_command(),
             data=bp.get_data_parameters() if break_type == DEBUG_BREAKPOINT_DATA else None,
+            watched=bp.condition if isinstance(bp.condition, WatchedValue) else None,
         )
 
     def _symbolic(self, address: int) -> str:
@@ -142,6 +145,14 @@ class Launch:
                 bp.set_pass_count(saved.pass_count)
             if saved.condition is not None:
                 bp.condition = saved.condition
+            if saved.watched is not None:
+                old = saved.watched
+                inner = old.inner if isinstance(old.inner, (str, CCondition)) else None
+                # The variable may have moved (a PIE loads elsewhere): its new address is
+                # where the breakpoint was set again, from the symbolic expression.
+                bp.condition = WatchedValue(
+                    old.interp, old.expression, old.type, bp.get_offset(), old.access, inner
+                )
             if saved.command:
                 bp.set_command(saved.command)
             bp.add_flags(saved.flags)
@@ -152,6 +163,13 @@ class Launch:
     @classmethod
     def of(cls, client: DebugClient) -> Launch | None:
         return cls._by_client.get(id(client))
+
+
+def _kept_condition(condition: object) -> str | CCondition | None:
+    """A condition that holds in a new process as it is: MASM text, or C."""
+    if isinstance(condition, WatchedValue):
+        condition = condition.inner
+    return condition if isinstance(condition, (str, CCondition)) else None
 
 
 @command(
