@@ -96,7 +96,8 @@ class Arming(Delivery):
                 "GO, GO_HANDLED, GO_NOT_HANDLED, STEP_OVER, STEP_BRANCH or STEP_INTO"
             )
         status = member
-        self.refuse_dump(_DUMP_REFUSALS.get(status, "go"))
+        if self.dump is not None:  # (tested here: this is every step's path)
+            self.refuse_dump(_DUMP_REFUSALS.get(status, "go"))
         if not self.targets.processes and not self._events:
             raise NoTargetError("no target: create or attach a process first")
         if self._options & _DISABLE_EXECUTION:
